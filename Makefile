@@ -1,0 +1,56 @@
+# lastmile: one entry point per thing a user does. Every target installs what it needs first.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+DATA_DIR ?= $(CURDIR)/data
+SCALE ?= default
+SEED ?= 7
+BUDGET ?= 20
+
+export LASTMILE_DATA_DIR := $(DATA_DIR)
+export LASTMILE_LANDING_DIR ?= $(DATA_DIR)/landing
+export LASTMILE_WAREHOUSE ?= $(DATA_DIR)/warehouse.duckdb
+export LASTMILE_SERVING_DIR ?= $(DATA_DIR)/serving
+export DAGSTER_HOME ?= $(DATA_DIR)/dagster_home
+export GX_ANALYTICS_ENABLED := False
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export DO_NOT_TRACK := 1
+
+.PHONY: install run test dashboard dagster manifest browser lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+manifest: install
+	cd dbt_project && ../$(VENV)/bin/dbt parse --quiet --profiles-dir . --project-dir .
+
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+## Build the demo world, plan the next service date end to end, print a per-depot summary.
+run: install manifest
+	$(PY) -m orchestration.cli run --scale $(SCALE) --seed $(SEED) --budget $(BUDGET)
+
+test: install manifest browser
+	$(PY) -m pytest -q
+
+dashboard: install
+	$(VENV)/bin/streamlit run dashboard/app.py
+
+dagster: install manifest
+	mkdir -p $(DAGSTER_HOME)
+	$(VENV)/bin/dagster dev -w workspace.yaml
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: install manifest
+	$(PY) benchmarks/plan_day.py
+
+clean:
+	rm -rf data/landing data/serving data/warehouse.duckdb* data/dagster_home dbt_project/target

@@ -1,0 +1,13 @@
+"""lastmile dashboard: page config and routing only; the pages live in ``app_pages/``."""
+
+import streamlit as st
+
+st.set_page_config(page_title="lastmile", page_icon=":material/local_shipping:", layout="wide")
+
+st.navigation(
+    [
+        st.Page("app_pages/plan.py", title="Plan", icon=":material/map:", default=True),
+        st.Page("app_pages/overview.py", title="Overview", icon=":material/insights:"),
+    ],
+    position="top",
+).run()

@@ -1,0 +1,146 @@
+"""Plan: the current plan of one service date on a map, its routes, driver manifests and unassigned orders."""
+
+import streamlit as st
+
+from dashboard import layers, queries
+from dashboard.snapshot import Snapshot
+from dashboard.ui import empty_state, run_page
+
+ALL_DEPOTS = "__all__"
+
+
+def render(snapshot: Snapshot) -> None:
+    dates = queries.service_dates(snapshot.key)
+    if not dates:
+        empty_state(
+            "The published snapshot holds no plans",
+            f"Snapshot `{snapshot.snapshot_id}` has no service date with a current plan. "
+            "Plan a service date and publish it:",
+        )
+        return
+    all_depots = queries.depots(snapshot.key)
+    depot_names = dict(zip(all_depots["depot_id"], all_depots["name"], strict=True))
+
+    title_col, date_col, depot_col = st.columns([3, 1.3, 1.3], vertical_alignment="bottom")
+    with title_col:
+        st.title("Delivery plan", anchor=False)
+        st.caption(
+            f"Snapshot `{snapshot.snapshot_id}` · published "
+            f"{layers.format_published(snapshot.created_at_utc)} (Europe/Vaduz)"
+        )
+    with date_col:
+        service_date = st.selectbox(
+            "Service date",
+            options=list(reversed(dates)),
+            format_func=lambda d: d.strftime("%a %d %b %Y"),
+            key="plan_service_date",
+        )
+    with depot_col:
+        depot_choice = st.selectbox(
+            "Depot",
+            options=[ALL_DEPOTS, *depot_names],
+            format_func=lambda d: "All depots" if d == ALL_DEPOTS else f"{depot_names[d]} ({d})",
+            key="plan_depot",
+        )
+    depot_id = None if depot_choice == ALL_DEPOTS else depot_choice
+
+    summary = queries.plan_summary(snapshot.key, service_date, depot_id)
+    if summary["depots"] == 0:
+        empty_state(
+            "No plan for this selection",
+            f"There is no current plan for {depot_names.get(depot_id, 'any depot')} "
+            f"on {service_date:%d %b %Y}. "
+            "Pick another date or depot, or plan this date and publish it:",
+        )
+        return
+
+    routes = queries.planned_routes(snapshot.key, service_date, depot_id)
+    stops = queries.planned_stops(snapshot.key, service_date, depot_id)
+    unassigned = queries.unassigned_orders(snapshot.key, service_date, depot_id)
+
+    tiles = st.columns(5)
+    tiles[0].metric("Routes", f"{summary['routes']:,}", border=True)
+    tiles[1].metric("Stops", f"{summary['stops']:,}", border=True)
+    tiles[2].metric("Distance", f"{summary['distance_km']:,.1f} km", border=True)
+    cost_per_delivery = summary["cost_per_delivery_eur"]
+    tiles[3].metric(
+        "Cost per delivery",
+        "–" if cost_per_delivery is None else f"€ {cost_per_delivery:,.2f}",
+        help="Planned cost (EUR) divided by planned deliveries",
+        border=True,
+    )
+    tiles[4].metric(
+        "Unassigned",
+        f"{summary['unassigned']:,}",
+        help="Orders no route could take; see the list below for the reason",
+        border=True,
+    )
+
+    with st.container(border=True):
+        st.pydeck_chart(
+            layers.build_deck(routes, stops, queries.depots(snapshot.key, depot_id), unassigned),
+            height=layers.MAP_HEIGHT_PX,
+            alt="Map of the planned routes, stops, depots and unassigned orders",
+        )
+        st.caption(
+            "One colour per route · dark dots: depots · red dots: unassigned orders · hover for details"
+        )
+
+    st.subheader("Routes", anchor=False)
+    if routes.empty:
+        st.info("This plan has no routes: every order is unassigned (see below).")
+    else:
+        st.dataframe(
+            layers.route_table(routes).style.map(
+                lambda hex_color: f"background-color: {hex_color}; color: {hex_color}", subset=["Colour"]
+            ),
+            hide_index=True,
+            column_config={
+                "Colour": st.column_config.TextColumn("", width=40),
+                "km": st.column_config.NumberColumn(format="%.1f"),
+                "Hours": st.column_config.NumberColumn(format="%.2f"),
+                "Load (kg)": st.column_config.NumberColumn(format="%.1f"),
+                "Cost (EUR)": st.column_config.NumberColumn(format="€ %.2f"),
+            },
+        )
+
+        st.subheader("Driver manifest", anchor=False)
+        picker_col, download_col = st.columns([3, 1], vertical_alignment="bottom")
+        with picker_col:
+            route_index = st.selectbox(
+                "Route",
+                options=list(range(len(routes))),
+                format_func=lambda i: (
+                    f"{routes['vehicle_id'].iat[i]} · {routes['vehicle_type'].iat[i]} · "
+                    f"{routes['n_stops'].iat[i]} stops"
+                ),
+                key="plan_manifest_route",
+            )
+        route = routes.iloc[route_index]
+        manifest = layers.driver_manifest(
+            queries.route_stops(snapshot.key, route["plan_id"], route["route_id"])
+        )
+        with download_col:
+            st.download_button(
+                "Download CSV",
+                data=layers.manifest_csv(manifest),
+                file_name=layers.manifest_file_name(service_date, route["vehicle_id"]),
+                mime="text/csv",
+                icon=":material/download:",
+                on_click="ignore",
+                width="stretch",
+            )
+        st.dataframe(
+            manifest,
+            hide_index=True,
+            column_config={"Weight (kg)": st.column_config.NumberColumn(format="%.1f")},
+        )
+
+    st.subheader(f"Unassigned orders ({len(unassigned)})", anchor=False)
+    if unassigned.empty:
+        st.success("Every order of this selection is on a route.", icon=":material/check_circle:")
+    else:
+        st.dataframe(layers.unassigned_table(unassigned), hide_index=True)
+
+
+run_page(render)

@@ -1,0 +1,508 @@
+"""Pure builders for the dashboard: the pydeck map and the display tables, from query DataFrames.
+
+Nothing here imports Streamlit or touches the snapshot, so every function can be unit-tested on small
+DataFrames. Layer data is handed to pydeck as lists of plain dicts (not DataFrames), so the deck spec is
+plain JSON whatever the pandas version.
+
+Times are seconds since local midnight of the service date (Europe/Vaduz); distances metres, weights grams.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+import pydeck as pdk
+
+# Tableau 10 without its red and grey: red is kept for unassigned orders, grey vanishes on a light basemap.
+# Two extra Tableau hues keep ten routes distinct before the palette repeats.
+PALETTE: tuple[tuple[int, int, int], ...] = (
+    (78, 121, 167),  # blue
+    (242, 142, 43),  # orange
+    (89, 161, 79),  # green
+    (176, 122, 161),  # purple
+    (118, 183, 178),  # teal
+    (237, 201, 72),  # yellow
+    (156, 117, 95),  # brown
+    (255, 157, 167),  # pink
+    (73, 152, 148),  # dark teal
+    (211, 114, 149),  # magenta
+)
+DEPOT_COLOR: tuple[int, int, int] = (33, 37, 41)
+UNASSIGNED_COLOR: tuple[int, int, int] = (214, 39, 40)
+# CARTO's Positron style: a light, token-free basemap.
+MAP_STYLE = pdk.map_styles.CARTO_LIGHT
+MAP_HEIGHT_PX = 560
+
+MANIFEST_COLUMNS = (
+    "Stop",
+    "Order",
+    "Address",
+    "Window",
+    "Planned arrival",
+    "Parcels",
+    "Weight (kg)",
+    "Notes",
+)
+ROUTE_TABLE_COLUMNS = (
+    "Colour",
+    "Vehicle",
+    "Type",
+    "Depot",
+    "Stops",
+    "Start–end",
+    "km",
+    "Hours",
+    "Load (kg)",
+    "Cost (EUR)",
+)
+UNASSIGNED_COLUMNS = ("Order", "Depot", "Address", "Reason code", "Reason")
+
+# pydeck turns bare strings into data accessors ("@@=pixels"); a String stays a literal.
+_PIXELS = pdk.types.String("pixels")
+_SECONDS_PER_DAY = 86_400
+# deck.gl (like MapLibre) draws the whole world 512 px wide at zoom 0.
+_TILE_PX = 512
+_MAX_ZOOM = 15.0
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
+
+
+def format_clock(seconds: float | None) -> str:
+    """Format seconds since local midnight as ``HH:MM`` (truncated to the minute).
+
+    Times past midnight get a day suffix (``01:15+1``); a missing value gives ``""``.
+
+    Raises
+    ------
+    ValueError
+        If ``seconds`` is negative.
+    """
+    if _missing(seconds):
+        return ""
+    total = int(seconds)
+    if total < 0:
+        raise ValueError(f"time of day must not be negative, got {seconds} s")
+    days, rest = divmod(total, _SECONDS_PER_DAY)
+    clock = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}"
+    return f"{clock}+{days}" if days else clock
+
+
+def format_window(start_s: float | None, end_s: float | None) -> str:
+    """Format a delivery window, e.g. ``09:00–12:00``; no bounds means ``any time``."""
+    start, end = format_clock(start_s), format_clock(end_s)
+    if start and end:
+        return f"{start}–{end}"
+    if start:
+        return f"from {start}"
+    if end:
+        return f"until {end}"
+    return "any time"
+
+
+def format_address(street: Any, postcode: Any, town: Any) -> str:
+    """One-line address ``street, postcode town``, skipping missing parts."""
+    locality = " ".join(str(part) for part in (postcode, town) if not _missing(part) and str(part))
+    return ", ".join(part for part in (None if _missing(street) else str(street), locality) if part)
+
+
+def route_key(plan_id: Any, route_id: Any) -> tuple[str, str]:
+    """Identity of a route across plans (``route_id`` is only unique within a plan)."""
+    return (str(plan_id), str(route_id))
+
+
+def route_colors(routes: pd.DataFrame) -> dict[tuple[str, str], tuple[int, int, int]]:
+    """Colour of each route, by its position in ``routes`` (the palette repeats after ten routes).
+
+    Parameters
+    ----------
+    routes : DataFrame
+        With ``plan_id`` and ``route_id``, in display order.
+    """
+    keys = [route_key(p, r) for p, r in zip(routes["plan_id"], routes["route_id"], strict=True)]
+    return {key: PALETTE[position % len(PALETTE)] for position, key in enumerate(dict.fromkeys(keys))}
+
+
+def _hex(color: Sequence[int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*color[:3])
+
+
+def _lon_lat(lon: Any, lat: Any) -> list[float]:
+    return [float(lon), float(lat)]
+
+
+def route_paths(routes: pd.DataFrame, stops: pd.DataFrame, depots: pd.DataFrame) -> list[dict[str, Any]]:
+    """One path record per route: its depot, its stops in sequence, back to the depot.
+
+    Returns
+    -------
+    list of dict
+        ``plan_id, route_id, vehicle_id, path`` (``[[lon, lat], ...]``), ``color`` (RGB) and ``tooltip``.
+
+    Raises
+    ------
+    ValueError
+        If a route's depot is not in ``depots``.
+    """
+    colors = route_colors(routes)
+    depot_positions = {
+        str(row.depot_id): _lon_lat(row.lon, row.lat) for row in depots.itertuples(index=False)
+    }
+    stops_by_route = {
+        route_key(*key): group.sort_values("sequence")
+        for key, group in stops.groupby(["plan_id", "route_id"], sort=False)
+    }
+    records = []
+    for route in routes.itertuples(index=False):
+        key = route_key(route.plan_id, route.route_id)
+        depot = depot_positions.get(str(route.depot_id))
+        if depot is None:
+            raise ValueError(
+                f"route {route.route_id} starts at depot {route.depot_id}, which is not in depots"
+            )
+        route_stops = stops_by_route.get(key, stops.iloc[0:0])
+        visits = [_lon_lat(lon, lat) for lon, lat in zip(route_stops["lon"], route_stops["lat"], strict=True)]
+        records.append(
+            {
+                "plan_id": str(route.plan_id),
+                "route_id": str(route.route_id),
+                "vehicle_id": str(route.vehicle_id),
+                "path": [depot, *visits, depot],
+                "color": list(colors[key]),
+                "tooltip": (
+                    f"{route.vehicle_id} ({route.vehicle_type})\n"
+                    f"{int(route.n_stops)} stops · {format_clock(route.start_s)}–{format_clock(route.end_s)}"
+                    f" · {route.distance_m / 1000:.1f} km"
+                ),
+            }
+        )
+    return records
+
+
+def stop_points(routes: pd.DataFrame, stops: pd.DataFrame) -> list[dict[str, Any]]:
+    """One point record per planned stop, coloured like its route, with its tooltip text."""
+    colors = route_colors(routes)
+    records = []
+    for stop in stops.itertuples(index=False):
+        key = route_key(stop.plan_id, stop.route_id)
+        if key not in colors:
+            continue
+        records.append(
+            {
+                "position": _lon_lat(stop.lon, stop.lat),
+                "color": list(colors[key]),
+                "order_id": str(stop.order_id),
+                "tooltip": (
+                    f"Stop {int(stop.sequence)} of {stop.vehicle_id} · order {stop.order_id}\n"
+                    f"{format_address(stop.street, stop.postcode, stop.town)}\n"
+                    f"Window {format_window(stop.tw_start_s, stop.tw_end_s)}\n"
+                    f"Planned arrival {format_clock(stop.arrival_s)}"
+                ),
+            }
+        )
+    return records
+
+
+def depot_points(depots: pd.DataFrame) -> list[dict[str, Any]]:
+    """One point record per depot."""
+    return [
+        {"position": _lon_lat(d.lon, d.lat), "depot_id": str(d.depot_id), "tooltip": f"Depot {d.name}"}
+        for d in depots.itertuples(index=False)
+    ]
+
+
+def unassigned_points(unassigned: pd.DataFrame) -> list[dict[str, Any]]:
+    """One point record per unassigned order that has coordinates."""
+    return [
+        {
+            "position": _lon_lat(u.lon, u.lat),
+            "order_id": str(u.order_id),
+            "tooltip": (
+                f"Unassigned order {u.order_id}\n"
+                f"{format_address(u.street, u.postcode, u.town)}\n"
+                f"{u.reason_code}: {u.reason}"
+            ),
+        }
+        for u in unassigned.itertuples(index=False)
+        if not (_missing(u.lat) or _missing(u.lon))
+    ]
+
+
+def _mercator_y(lat: float) -> float:
+    """Web Mercator y in world units (0 at the top, 1 at the bottom)."""
+    phi = math.radians(max(min(lat, 85.0511), -85.0511))
+    return (1 - math.log(math.tan(phi) + 1 / math.cos(phi)) / math.pi) / 2
+
+
+def _inverse_mercator_y(y: float) -> float:
+    return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y))))
+
+
+def fit_view(
+    positions: Iterable[Sequence[float]],
+    *,
+    width_px: int = 700,
+    height_px: int = MAP_HEIGHT_PX,
+    padding_px: int = 40,
+) -> pdk.ViewState:
+    """A view state whose viewport shows every ``[lon, lat]`` position with some padding.
+
+    Parameters
+    ----------
+    positions : iterable of [lon, lat]
+        Points to fit; none gives a whole-world view.
+    width_px, height_px : int
+        Viewport size the zoom is computed for (err on the small side: a wider map shows more).
+    padding_px : int
+        Free margin on every side, in pixels.
+    """
+    points = [(float(lon), float(lat)) for lon, lat in positions]
+    if not points:
+        return pdk.ViewState(latitude=0.0, longitude=0.0, zoom=1)
+    lons = [lon for lon, _ in points]
+    ys = [_mercator_y(lat) for _, lat in points]
+    span_x = (max(lons) - min(lons)) / 360
+    span_y = max(ys) - min(ys)
+    zoom = _MAX_ZOOM
+    for span, size in ((span_x, width_px), (span_y, height_px)):
+        if span > 0:
+            zoom = min(zoom, math.log2((size - 2 * padding_px) / (_TILE_PX * span)))
+    return pdk.ViewState(
+        latitude=_inverse_mercator_y((max(ys) + min(ys)) / 2),
+        longitude=(max(lons) + min(lons)) / 2,
+        zoom=max(zoom, 0.0),
+        pitch=0,
+        bearing=0,
+    )
+
+
+def build_deck(
+    routes: pd.DataFrame,
+    stops: pd.DataFrame,
+    depots: pd.DataFrame,
+    unassigned: pd.DataFrame,
+) -> pdk.Deck:
+    """The plan map: one PathLayer per plan (one path per route), stops, depots and unassigned orders.
+
+    Parameters
+    ----------
+    routes, stops, unassigned : DataFrame
+        Query results for one service date (columns as in the serving snapshot).
+    depots : DataFrame
+        The depots to draw (``depot_id, name, lat, lon``).
+
+    Returns
+    -------
+    pydeck.Deck
+        With a token-free CARTO basemap and a view that fits depots, stops and unassigned orders.
+    """
+    paths = route_paths(routes, stops, depots)
+    points = stop_points(routes, stops)
+    depot_records = depot_points(depots)
+    unassigned_records = unassigned_points(unassigned)
+
+    layers = []
+    for plan_id in dict.fromkeys(record["plan_id"] for record in paths):
+        layers.append(
+            pdk.Layer(
+                "PathLayer",
+                id=f"routes-{plan_id}",
+                data=[record for record in paths if record["plan_id"] == plan_id],
+                get_path="path",
+                get_color="color",
+                get_width=4,
+                width_units=_PIXELS,
+                width_min_pixels=3,
+                joint_rounded=True,
+                cap_rounded=True,
+                opacity=0.85,
+                pickable=True,
+                auto_highlight=True,
+            )
+        )
+    layers.append(
+        pdk.Layer(
+            "ScatterplotLayer",
+            id="stops",
+            data=points,
+            get_position="position",
+            get_fill_color="color",
+            get_line_color=[255, 255, 255],
+            get_radius=6,
+            radius_units=_PIXELS,
+            stroked=True,
+            line_width_min_pixels=1,
+            pickable=True,
+            auto_highlight=True,
+        )
+    )
+    layers.append(
+        pdk.Layer(
+            "ScatterplotLayer",
+            id="unassigned",
+            data=unassigned_records,
+            get_position="position",
+            get_fill_color=list(UNASSIGNED_COLOR),
+            get_line_color=[255, 255, 255],
+            get_radius=8,
+            radius_units=_PIXELS,
+            stroked=True,
+            line_width_min_pixels=2,
+            pickable=True,
+        )
+    )
+    layers.append(
+        pdk.Layer(
+            "ScatterplotLayer",
+            id="depots",
+            data=depot_records,
+            get_position="position",
+            get_fill_color=list(DEPOT_COLOR),
+            get_line_color=[255, 255, 255],
+            get_radius=11,
+            radius_units=_PIXELS,
+            stroked=True,
+            line_width_min_pixels=3,
+            pickable=True,
+        )
+    )
+    view = fit_view([r["position"] for r in (*points, *depot_records, *unassigned_records)])
+    return pdk.Deck(
+        layers=layers,
+        initial_view_state=view,
+        map_provider="carto",
+        map_style=MAP_STYLE,
+        tooltip={"text": "{tooltip}"},
+    )
+
+
+def driver_manifest(stops: pd.DataFrame) -> pd.DataFrame:
+    """The driver's stop list for one route, in stop order.
+
+    Parameters
+    ----------
+    stops : DataFrame
+        Planned stops of one route (serving ``planned_stops`` columns).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`MANIFEST_COLUMNS`: stop number, order id, address, window and planned arrival
+        (``HH:MM`` local), parcels, weight in kg, driver notes.
+    """
+    ordered = stops.sort_values("sequence")
+    return pd.DataFrame(
+        {
+            "Stop": ordered["sequence"].astype(int).to_list(),
+            "Order": ordered["order_id"].astype(str).to_list(),
+            "Address": [
+                format_address(s, p, t)
+                for s, p, t in zip(ordered["street"], ordered["postcode"], ordered["town"], strict=True)
+            ],
+            "Window": [
+                format_window(a, b) for a, b in zip(ordered["tw_start_s"], ordered["tw_end_s"], strict=True)
+            ],
+            "Planned arrival": [format_clock(s) for s in ordered["arrival_s"]],
+            "Parcels": ordered["parcels"].astype(int).to_list(),
+            "Weight (kg)": (ordered["weight_g"] / 1000).round(1).to_list(),
+            "Notes": ["" if _missing(n) else str(n) for n in ordered["notes"]],
+        },
+        columns=list(MANIFEST_COLUMNS),
+    )
+
+
+def route_table(routes: pd.DataFrame) -> pd.DataFrame:
+    """One display row per route, in the same order and colours as the map.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`ROUTE_TABLE_COLUMNS`; ``Colour`` holds the route's hex colour.
+    """
+    colors = route_colors(routes)
+    keys = [route_key(p, r) for p, r in zip(routes["plan_id"], routes["route_id"], strict=True)]
+    return pd.DataFrame(
+        {
+            "Colour": [_hex(colors[key]) for key in keys],
+            "Vehicle": routes["vehicle_id"].astype(str).to_list(),
+            "Type": routes["vehicle_type"].astype(str).to_list(),
+            "Depot": routes["depot_name"].fillna(routes["depot_id"]).astype(str).to_list(),
+            "Stops": routes["n_stops"].astype(int).to_list(),
+            "Start–end": [
+                f"{format_clock(a)}–{format_clock(b)}"
+                for a, b in zip(routes["start_s"], routes["end_s"], strict=True)
+            ],
+            "km": (routes["distance_m"] / 1000).round(1).to_list(),
+            "Hours": (routes["duration_s"] / 3600).round(2).to_list(),
+            "Load (kg)": (routes["weight_g"] / 1000).round(1).to_list(),
+            "Cost (EUR)": routes["cost_eur"].astype(float).round(2).to_list(),
+        },
+        columns=list(ROUTE_TABLE_COLUMNS),
+    )
+
+
+def unassigned_table(unassigned: pd.DataFrame) -> pd.DataFrame:
+    """One display row per unassigned order, with its reason code and reason."""
+    return pd.DataFrame(
+        {
+            "Order": unassigned["order_id"].astype(str).to_list(),
+            "Depot": unassigned["depot_name"].fillna(unassigned["depot_id"]).astype(str).to_list(),
+            "Address": [
+                format_address(s, p, t)
+                for s, p, t in zip(
+                    unassigned["street"], unassigned["postcode"], unassigned["town"], strict=True
+                )
+            ],
+            "Reason code": unassigned["reason_code"].astype(str).to_list(),
+            "Reason": unassigned["reason"].astype(str).to_list(),
+        },
+        columns=list(UNASSIGNED_COLUMNS),
+    )
+
+
+def manifest_file_name(service_date: Any, vehicle_id: str) -> str:
+    """Download name of a driver manifest, e.g. ``manifest_2026-11-27_V-SCH-01.csv``."""
+    safe_vehicle = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(vehicle_id))
+    return f"manifest_{pd.Timestamp(service_date).date().isoformat()}_{safe_vehicle}.csv"
+
+
+def manifest_csv(manifest: pd.DataFrame) -> bytes:
+    """A driver manifest as CSV bytes (UTF-8 with BOM, so spreadsheet programs read umlauts right)."""
+    return manifest.to_csv(index=False).encode("utf-8-sig")
+
+
+def format_published(created_at_utc: Any, timezone: str = "Europe/Vaduz") -> str:
+    """A UTC timestamp as local ``YYYY-MM-DD HH:MM`` in the operation's time zone; ``""`` if missing."""
+    if _missing(created_at_utc) or created_at_utc == "":
+        return ""
+    stamp = pd.Timestamp(created_at_utc)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+    return stamp.tz_convert(timezone).strftime("%Y-%m-%d %H:%M")
+
+
+def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
+    """Plan KPIs per service date and depot for display (from :func:`dashboard.queries.kpis_by_date`)."""
+    return pd.DataFrame(
+        {
+            "Service date": [pd.Timestamp(d).date().isoformat() for d in kpis["service_date"]],
+            "Depot": kpis["depot_name"].fillna(kpis["depot_id"]).astype(str).to_list(),
+            "Plan": [
+                f"{kind} v{int(version)}" if not _missing(version) else str(plan_id)
+                for plan_id, kind, version in zip(
+                    kpis["plan_id"], kpis["plan_kind"], kpis["plan_version"], strict=True
+                )
+            ],
+            "Planned at": [format_published(t) for t in kpis["planned_at_utc"]],
+            "Routes": kpis["routes"].astype(int).to_list(),
+            "Stops": kpis["stops"].astype(int).to_list(),
+            "km": kpis["distance_km"].astype(float).round(1).to_list(),
+            "Hours": kpis["duration_h"].astype(float).round(1).to_list(),
+            "Cost (EUR)": kpis["cost_eur"].astype(float).round(2).to_list(),
+            "Cost per delivery (EUR)": kpis["cost_per_delivery_eur"].astype(float).round(2).to_list(),
+            "Unassigned": kpis["unassigned"].astype(int).to_list(),
+        }
+    )

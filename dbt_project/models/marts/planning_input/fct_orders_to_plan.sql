@@ -1,0 +1,32 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_partition_window('service_date') }}",
+) }}
+
+-- The solver's input contract: every order to plan, per service date and depot.
+select
+    service_date,
+    depot_id,
+    order_id,
+    customer_id,
+    order_type,
+    street,
+    postcode,
+    town,
+    lat,
+    lon,
+    site_type,
+    parcels,
+    weight_g,
+    volume_cm3,
+    service_s,
+    tw_start_s,
+    tw_end_s,
+    is_all_day,
+    priority,
+    required_skills,
+    notes,
+    depot_distance_m
+from {{ ref('int_orders_assigned_to_depots') }}
+where {{ in_partition_window('service_date') }}

@@ -1,0 +1,41 @@
+{{ config(
+    tags=['plan_outputs'],
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_partition_window('service_date') }}",
+) }}
+
+with current_plans as (
+    select plan_id, service_date from {{ ref('dim_plan_versions') }}
+    where is_current and kind = 'daily' and {{ in_partition_window('service_date') }}
+),
+
+routes as (
+    select * from {{ source('plans', 'routes') }}
+),
+
+vehicles as (
+    select * from {{ ref('fct_vehicle_days') }}
+)
+
+select
+    current_plans.service_date,
+    routes.plan_id,
+    routes.depot_id,
+    routes.route_id,
+    routes.vehicle_id,
+    routes.vehicle_type,
+    routes.n_stops,
+    routes.start_s,
+    routes.end_s,
+    routes.distance_m,
+    routes.duration_s,
+    routes.weight_g,
+    routes.volume_cm3,
+    vehicles.capacity_weight_g,
+    vehicles.capacity_volume_cm3,
+    routes.cost_eur
+from routes
+inner join current_plans on routes.plan_id = current_plans.plan_id
+left join vehicles
+    on current_plans.service_date = vehicles.service_date and routes.vehicle_id = vehicles.vehicle_id

@@ -1,0 +1,17 @@
+with source as (
+    select * from {{ source('raw', 'vehicles') }}
+),
+
+renamed as (
+    select
+        service_date,
+        vehicle_id,
+        depot_id,
+        vehicle_type,
+        {{ hhmm_to_seconds('shift_start') }} as shift_start_s,
+        {{ hhmm_to_seconds('shift_end') }} as shift_end_s,
+        string_split(trim(work_days), ' ') as work_days
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,123 @@
+"""Planning: one PyVRP solve per depot for the service date, stored as a new plan version in ``plans.*``."""
+
+import time
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from orchestration.checks import validate_stored_plan
+from orchestration.partitions import service_date_partitions
+from orchestration.plan_store import read_problems, set_plan_status, write_plan
+from solver import SolveConfig, solve_many
+
+PLAN_TABLES = ("plan_runs", "solves", "routes", "stops", "unassigned")
+PLAN_KEY = dg.AssetKey(["plans", "plan_runs"])
+
+
+class PlanningConfig(dg.Config):
+    """Run configuration of a planning run."""
+
+    time_budget_s: float = 20.0
+    """Hard cap on solver wall time per depot, in seconds."""
+    seed: int = 0
+    """Seed of the solver's random stream: the same inputs and seed give the same plan."""
+    processes: int = 2
+    """Depots solved in parallel processes."""
+
+
+@dg.multi_asset(
+    name="daily_plan",
+    specs=[
+        dg.AssetSpec(
+            ["plans", table],
+            group_name="planning",
+            kinds={"pyvrp", "duckdb"},
+            deps=[dg.AssetKey(["marts", "fct_orders_to_plan"]), dg.AssetKey(["marts", "fct_vehicle_days"]), dg.AssetKey(["marts", "dim_depots"])],
+            description=f"plans.{table}: part of each plan version written by the daily solve.",
+        )
+        for table in PLAN_TABLES
+    ],
+    partitions_def=service_date_partitions,
+    check_specs=[
+        dg.AssetCheckSpec(
+            "plan_is_valid",
+            asset=PLAN_KEY,
+            blocking=True,
+            description="Every order exactly once in a route or unassigned; capacity, windows and shifts hold.",
+        )
+    ],
+    pool="warehouse",
+)
+def daily_plan(context: dg.AssetExecutionContext, config: PlanningConfig, duckdb: DuckDBResource):
+    """The service date's delivery plan, solved per depot with PyVRP: routes per vehicle with planned times,
+    and unassigned orders with a reason code. Each run adds a plan version; the newest valid version is the
+    date's current plan."""
+    service_date = context.partition_key
+    started = time.perf_counter()
+    with duckdb.get_connection() as conn:
+        problems = read_problems(conn, service_date)
+    read_s = time.perf_counter() - started
+    solve_config = SolveConfig(time_budget_s=config.time_budget_s, seed=config.seed)
+    context.log.info(
+        f"solving {len(problems)} depot(s) for {service_date}: "
+        + ", ".join(f"{p.depot.depot_id} {len(p.orders)} orders / {len(p.vehicles)} vehicles" for p in problems)
+        + f"; budget {config.time_budget_s:.0f} s per depot, seed {config.seed}"
+    )
+    solve_started = time.perf_counter()
+    plans = solve_many(problems, solve_config, processes=config.processes)
+    solve_s = time.perf_counter() - solve_started
+
+    with duckdb.get_connection() as conn:
+        plan_id = write_plan(conn, service_date, "daily", plans, solve_config, runtime_s=solve_s)
+        violations = validate_stored_plan(conn, plan_id, service_date)
+        set_plan_status(conn, plan_id, "invalid" if violations else "valid")
+
+    per_depot = {}
+    for plan in plans:
+        stops = sum(len(r.stops) for r in plan.routes)
+        cost = sum(r.cost_eur for r in plan.routes)
+        per_depot[plan.depot_id] = {
+            "routes": len(plan.routes),
+            "stops": stops,
+            "km": round(sum(r.distance_m for r in plan.routes) / 1000, 1),
+            "cost_per_delivery_eur": round(cost / stops, 2) if stops else None,
+            "unassigned": len(plan.unassigned),
+            "solve_s": round(plan.stats.runtime_s, 1),
+            "stopped_by": plan.stats.stopped_by,
+        }
+        context.log.info(f"{plan.depot_id}: {per_depot[plan.depot_id]}")
+    for violation in violations[:20]:
+        context.log.error(violation)
+
+    rows = {
+        "solves": len(plans),
+        "routes": sum(d["routes"] for d in per_depot.values()),
+        "stops": sum(d["stops"] for d in per_depot.values()),
+        "unassigned": sum(d["unassigned"] for d in per_depot.values()),
+    }
+    yield dg.MaterializeResult(
+        asset_key=PLAN_KEY,
+        metadata={
+            "plan_id": plan_id,
+            "orders": sum(len(p.orders) for p in problems),
+            **rows,
+            "per_depot": dg.MetadataValue.json(per_depot),
+            "read_s": round(read_s, 2),
+            "solve_s": round(solve_s, 2),
+            "time_budget_s": config.time_budget_s,
+            "seed": config.seed,
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="plan_is_valid",
+                asset_key=PLAN_KEY,
+                passed=not violations,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={"violations": len(violations), "first_violations": "\n".join(violations[:20])},
+            )
+        ],
+    )
+    for table, count in rows.items():
+        yield dg.MaterializeResult(
+            asset_key=["plans", table], metadata={"plan_id": plan_id, "dagster/row_count": count}
+        )

@@ -1,0 +1,39 @@
+"""Serving: publish the snapshot the dashboard reads."""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from orchestration.partitions import service_date_partitions
+from orchestration.resources import ServingStore
+from orchestration.serving import publish_snapshot
+
+
+@dg.asset(
+    group_name="serving",
+    kinds={"parquet"},
+    partitions_def=service_date_partitions,
+    deps=[
+        dg.AssetKey(["marts", "dim_depots"]),
+        dg.AssetKey(["marts", "dim_plan_versions"]),
+        dg.AssetKey(["marts", "fct_planned_routes"]),
+        dg.AssetKey(["marts", "fct_planned_stops"]),
+        dg.AssetKey(["marts", "fct_plan_unassigned"]),
+        dg.AssetKey(["marts", "fct_plan_kpis"]),
+    ],
+    pool="warehouse",
+)
+def serving_snapshot(context: dg.AssetExecutionContext, duckdb: DuckDBResource, serving: ServingStore):
+    """A complete, consistent Parquet snapshot of the plan marts (all dates), published by an atomic swap of
+    `CURRENT`. The dashboard reads only this."""
+    with duckdb.get_connection() as conn:
+        published = publish_snapshot(conn, serving.path)
+    context.log.info(f"published snapshot {published.snapshot_id}: {published.row_counts}")
+    return dg.MaterializeResult(
+        metadata={
+            "snapshot_id": published.snapshot_id,
+            "path": dg.MetadataValue.path(str(published.path)),
+            "service_dates": len(published.service_dates),
+            "latest_service_date": published.service_dates[-1] if published.service_dates else None,
+            **{f"rows_{name}": dg.MetadataValue.int(n) for name, n in published.row_counts.items()},
+        }
+    )

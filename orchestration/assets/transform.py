@@ -1,0 +1,59 @@
+"""dbt: staging, intermediate and marts, in two steps around the solve.
+
+`dbt_planning_inputs` builds everything up to the solver's input contract; `dbt_plan_outputs` (tag
+`plan_outputs`) builds the plan marts on top of the plans the solve wrote. Both take the partition's
+service-date window as `--vars`.
+"""
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from orchestration.dbt_project import lastmile_dbt_project
+from orchestration.partitions import service_date_partitions
+
+
+class LastmileDbtTranslator(DagsterDbtTranslator):
+    """Puts every dbt model in the `transform` group."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return "transform"
+
+
+def partition_vars(context: dg.AssetExecutionContext) -> str:
+    """The run's service-date window as dbt `--vars` (inclusive dates), so a backfill range is one dbt run."""
+    window = context.partition_time_window
+    last_day = window.end - dt.timedelta(days=1)
+    return json.dumps({"min_date": window.start.date().isoformat(), "max_date": last_day.date().isoformat()})
+
+
+@dbt_assets(
+    manifest=lastmile_dbt_project.manifest_path,
+    project=lastmile_dbt_project,
+    exclude="tag:plan_outputs",
+    name="dbt_planning_inputs",
+    partitions_def=service_date_partitions,
+    dagster_dbt_translator=LastmileDbtTranslator(),
+    pool="warehouse",
+)
+def dbt_planning_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Staging, intermediate and the planning-input marts (orders to plan, vehicle days, depots), tested."""
+    yield from dbt.cli(["build", "--vars", partition_vars(context)], context=context).stream()
+
+
+@dbt_assets(
+    manifest=lastmile_dbt_project.manifest_path,
+    project=lastmile_dbt_project,
+    select="tag:plan_outputs",
+    name="dbt_plan_outputs",
+    partitions_def=service_date_partitions,
+    dagster_dbt_translator=LastmileDbtTranslator(),
+    pool="warehouse",
+)
+def dbt_plan_outputs(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Plan marts: plan versions, planned routes and stops, unassigned orders and planned KPIs, tested."""
+    yield from dbt.cli(["build", "--vars", partition_vars(context)], context=context).stream()

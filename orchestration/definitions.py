@@ -1,0 +1,23 @@
+"""The one code location: every asset, check, job, schedule and resource of lastmile."""
+
+import dagster as dg
+
+from orchestration.assets import demo, ingestion, planning, serving, transform
+from orchestration.jobs import daily_planning_job, daily_planning_schedule, demo_daily_job
+from orchestration.resources import build_resources
+
+defs = dg.Definitions(
+    assets=[
+        demo.landing_master_data,
+        demo.landing_orders,
+        ingestion.raw_master_data,
+        ingestion.raw_orders,
+        transform.dbt_planning_inputs,
+        transform.dbt_plan_outputs,
+        planning.daily_plan,
+        serving.serving_snapshot,
+    ],
+    jobs=[daily_planning_job, demo_daily_job],
+    schedules=[daily_planning_schedule],
+    resources=build_resources(),
+)

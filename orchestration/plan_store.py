@@ -1,0 +1,256 @@
+"""Between the warehouse and the solver: read planning problems from the marts, store plans in ``plans.*``.
+
+The solver never opens a database; this module hands it dataclasses and stores what it returns. Plans are
+versioned: every write adds a new version for its date and kind and never touches an older one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+
+import duckdb
+import pandas as pd
+
+from solver import Depot, Order, Plan, PlannedRoute, PlannedStop, Problem, SolveConfig, Unassigned, Vehicle
+
+PLANS_DDL = (
+    "create schema if not exists plans",
+    """create table if not exists plans.plan_runs (
+        plan_id varchar primary key, service_date date not null, kind varchar not null, version integer not null,
+        created_at_utc timestamptz not null, seed integer, time_budget_s double, parameters varchar,
+        runtime_s double, objective double, n_orders integer, n_assigned integer, n_unassigned integer,
+        status varchar not null)""",
+    """create table if not exists plans.solves (
+        plan_id varchar, depot_id varchar, n_orders integer, n_vehicles integer, runtime_s double,
+        iterations bigint, objective double, feasible boolean, stopped_by varchar)""",
+    """create table if not exists plans.routes (
+        plan_id varchar, depot_id varchar, route_id varchar, vehicle_id varchar, vehicle_type varchar,
+        n_stops integer, start_s integer, end_s integer, distance_m bigint, duration_s bigint,
+        weight_g bigint, volume_cm3 bigint, cost_eur double)""",
+    """create table if not exists plans.stops (
+        plan_id varchar, route_id varchar, vehicle_id varchar, sequence integer, order_id varchar,
+        arrival_s integer, service_start_s integer, departure_s integer, wait_s integer,
+        leg_distance_m bigint, leg_duration_s bigint)""",
+    """create table if not exists plans.unassigned (
+        plan_id varchar, depot_id varchar, order_id varchar, reason_code varchar, reason varchar)""",
+)
+
+
+def ensure_plans_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create the ``plans`` schema and tables if they do not exist."""
+    for statement in PLANS_DDL:
+        conn.execute(statement)
+
+
+def _skills(text: str | None) -> frozenset[str]:
+    return frozenset((text or "").split())
+
+
+def read_problems(conn: duckdb.DuckDBPyConnection, service_date: str) -> list[Problem]:
+    """One planning problem per depot that has orders or vehicles on the service date.
+
+    Reads the solver's input contract: ``marts.dim_depots``, ``marts.fct_orders_to_plan`` and
+    ``marts.fct_vehicle_days``.
+    """
+    depots = conn.execute(
+        "select depot_id, lat, lon, opens_s, closes_s from marts.dim_depots order by depot_id"
+    ).fetchdf()
+    orders = conn.execute(
+        """select depot_id, order_id, lat, lon, weight_g, volume_cm3, service_s, tw_start_s, tw_end_s,
+                  required_skills, priority, order_type
+           from marts.fct_orders_to_plan where service_date = cast(? as date) order by depot_id, order_id""",
+        [service_date],
+    ).fetchdf()
+    vehicles = conn.execute(
+        """select depot_id, vehicle_id, vehicle_type, capacity_weight_g, capacity_volume_cm3, shift_start_s,
+                  shift_end_s, speed_kmh, cost_per_km_eur, cost_per_hour_eur, cost_per_day_eur, skills
+           from marts.fct_vehicle_days where service_date = cast(? as date) order by depot_id, vehicle_id""",
+        [service_date],
+    ).fetchdf()
+
+    problems = []
+    for depot in depots.itertuples(index=False):
+        depot_orders = orders[orders.depot_id == depot.depot_id]
+        depot_vehicles = vehicles[vehicles.depot_id == depot.depot_id]
+        if depot_orders.empty and depot_vehicles.empty:
+            continue
+        problems.append(
+            Problem(
+                depot=Depot(depot.depot_id, float(depot.lat), float(depot.lon), int(depot.opens_s), int(depot.closes_s)),
+                orders=tuple(
+                    Order(
+                        order_id=o.order_id,
+                        lat=float(o.lat),
+                        lon=float(o.lon),
+                        weight_g=int(o.weight_g),
+                        volume_cm3=int(o.volume_cm3),
+                        service_s=int(o.service_s),
+                        tw_start_s=int(o.tw_start_s),
+                        tw_end_s=int(o.tw_end_s),
+                        required_skills=_skills(o.required_skills),
+                        priority=o.priority,
+                        order_type=o.order_type,
+                    )
+                    for o in depot_orders.itertuples(index=False)
+                ),
+                vehicles=tuple(
+                    Vehicle(
+                        vehicle_id=v.vehicle_id,
+                        vehicle_type=v.vehicle_type,
+                        capacity_weight_g=int(v.capacity_weight_g),
+                        capacity_volume_cm3=int(v.capacity_volume_cm3),
+                        shift_start_s=int(v.shift_start_s),
+                        shift_end_s=int(v.shift_end_s),
+                        speed_kmh=float(v.speed_kmh),
+                        cost_per_km_eur=float(v.cost_per_km_eur),
+                        cost_per_hour_eur=float(v.cost_per_hour_eur),
+                        cost_per_day_eur=float(v.cost_per_day_eur),
+                        skills=_skills(v.skills),
+                    )
+                    for v in depot_vehicles.itertuples(index=False)
+                ),
+            )
+        )
+    return problems
+
+
+def write_plan(
+    conn: duckdb.DuckDBPyConnection,
+    service_date: str,
+    kind: str,
+    plans: Sequence[Plan],
+    config: SolveConfig,
+    runtime_s: float,
+) -> str:
+    """Store one plan version (all depots of a date) in one transaction, with status ``pending``.
+
+    Returns
+    -------
+    str
+        The new plan id, ``<date>-<kind>-v<version>``.
+    """
+    ensure_plans_schema(conn)
+    route_rows, stop_rows, unassigned_rows, solve_rows = [], [], [], []
+    for plan in plans:
+        solve_rows.append(
+            {"depot_id": plan.depot_id, "n_orders": plan.stats.n_orders, "n_vehicles": plan.stats.n_vehicles,
+             "runtime_s": plan.stats.runtime_s, "iterations": plan.stats.iterations,
+             "objective": float(plan.stats.objective), "feasible": plan.stats.feasible,
+             "stopped_by": plan.stats.stopped_by}
+        )
+        for route in plan.routes:
+            route_rows.append(
+                {"depot_id": plan.depot_id, "route_id": route.route_id, "vehicle_id": route.vehicle_id,
+                 "vehicle_type": route.vehicle_type, "n_stops": len(route.stops), "start_s": route.start_s,
+                 "end_s": route.end_s, "distance_m": route.distance_m, "duration_s": route.duration_s,
+                 "weight_g": route.weight_g, "volume_cm3": route.volume_cm3, "cost_eur": route.cost_eur}
+            )
+            for stop in route.stops:
+                stop_rows.append({"route_id": route.route_id, "vehicle_id": route.vehicle_id, **asdict(stop)})
+        for item in plan.unassigned:
+            unassigned_rows.append(
+                {"depot_id": plan.depot_id, "order_id": item.order_id, "reason_code": item.reason_code,
+                 "reason": item.reason}
+            )
+
+    n_assigned = len(stop_rows)
+    conn.execute("begin transaction")
+    try:
+        version = conn.execute(
+            "select coalesce(max(version), 0) + 1 from plans.plan_runs "
+            "where service_date = cast(? as date) and kind = ?",
+            [service_date, kind],
+        ).fetchone()[0]
+        plan_id = f"{service_date}-{kind}-v{version}"
+        conn.execute(
+            "insert into plans.plan_runs values (?, cast(? as date), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+            [plan_id, service_date, kind, version, datetime.now(UTC), config.seed, config.time_budget_s,
+             json.dumps(asdict(config), sort_keys=True, default=str), runtime_s,
+             float(sum(p.stats.objective for p in plans)), n_assigned + len(unassigned_rows), n_assigned,
+             len(unassigned_rows)],
+        )
+        _insert(conn, "plans.solves", plan_id, solve_rows,
+                ["depot_id", "n_orders", "n_vehicles", "runtime_s", "iterations", "objective", "feasible",
+                 "stopped_by"])
+        _insert(conn, "plans.routes", plan_id, route_rows,
+                ["depot_id", "route_id", "vehicle_id", "vehicle_type", "n_stops", "start_s", "end_s",
+                 "distance_m", "duration_s", "weight_g", "volume_cm3", "cost_eur"])
+        _insert(conn, "plans.stops", plan_id, stop_rows,
+                ["route_id", "vehicle_id", "sequence", "order_id", "arrival_s", "service_start_s", "departure_s",
+                 "wait_s", "leg_distance_m", "leg_duration_s"])
+        _insert(conn, "plans.unassigned", plan_id, unassigned_rows,
+                ["depot_id", "order_id", "reason_code", "reason"])
+        conn.execute("commit")
+    except Exception:
+        conn.execute("rollback")
+        raise
+    return plan_id
+
+
+def _insert(conn: duckdb.DuckDBPyConnection, table: str, plan_id: str, rows: list[dict], columns: list[str]) -> None:
+    if not rows:
+        return
+    frame = pd.DataFrame(rows, columns=columns)
+    frame.insert(0, "plan_id", plan_id)
+    conn.register("_plan_rows", frame)
+    try:
+        conn.execute(f"insert into {table} by name select * from _plan_rows")
+    finally:
+        conn.unregister("_plan_rows")
+
+
+def set_plan_status(conn: duckdb.DuckDBPyConnection, plan_id: str, status: str) -> None:
+    """Mark a stored plan ``valid`` or ``invalid``; only a valid plan can become a date's current plan."""
+    conn.execute("update plans.plan_runs set status = ? where plan_id = ?", [status, plan_id])
+
+
+def read_plan(conn: duckdb.DuckDBPyConnection, plan_id: str) -> dict[str, Plan]:
+    """Read a stored plan back into solver dataclasses, one ``Plan`` per depot (stats are not restored)."""
+    from solver import SolveStats
+
+    routes = conn.execute(
+        "select * from plans.routes where plan_id = ? order by depot_id, route_id", [plan_id]
+    ).fetchdf()
+    stops = conn.execute(
+        "select * from plans.stops where plan_id = ? order by route_id, sequence", [plan_id]
+    ).fetchdf()
+    unassigned = conn.execute(
+        "select * from plans.unassigned where plan_id = ? order by depot_id, order_id", [plan_id]
+    ).fetchdf()
+    depots = conn.execute("select depot_id from plans.solves where plan_id = ? order by depot_id", [plan_id]).fetchall()
+
+    stops_by_route: dict[str, list[PlannedStop]] = {}
+    for s in stops.itertuples(index=False):
+        stops_by_route.setdefault(s.route_id, []).append(
+            PlannedStop(
+                order_id=s.order_id, sequence=int(s.sequence), arrival_s=int(s.arrival_s),
+                service_start_s=int(s.service_start_s), departure_s=int(s.departure_s), wait_s=int(s.wait_s),
+                leg_distance_m=int(s.leg_distance_m), leg_duration_s=int(s.leg_duration_s),
+            )
+        )
+    plans = {}
+    for (depot_id,) in depots:
+        depot_routes = routes[routes.depot_id == depot_id]
+        depot_unassigned = unassigned[unassigned.depot_id == depot_id]
+        plans[depot_id] = Plan(
+            depot_id=depot_id,
+            routes=tuple(
+                PlannedRoute(
+                    route_id=r.route_id, vehicle_id=r.vehicle_id, vehicle_type=r.vehicle_type,
+                    stops=tuple(stops_by_route.get(r.route_id, [])), start_s=int(r.start_s), end_s=int(r.end_s),
+                    distance_m=int(r.distance_m), duration_s=int(r.duration_s), weight_g=int(r.weight_g),
+                    volume_cm3=int(r.volume_cm3), cost_eur=float(r.cost_eur),
+                )
+                for r in depot_routes.itertuples(index=False)
+            ),
+            unassigned=tuple(
+                Unassigned(order_id=u.order_id, reason_code=u.reason_code, reason=u.reason)
+                for u in depot_unassigned.itertuples(index=False)
+            ),
+            stats=SolveStats(runtime_s=0.0, iterations=0, objective=0, feasible=True, n_orders=0, n_vehicles=0,
+                             stopped_by="stored"),
+        )
+    return plans

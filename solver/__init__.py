@@ -1,0 +1,59 @@
+"""lastmile solver: plans one depot's routes for one service date with PyVRP.
+
+The planning asset hands in dataclasses built from the ``marts`` tables and stores the returned plans; the
+solver never opens a database or a file. Every ``import pyvrp`` of the project lives in this package.
+"""
+
+from solver.costs import (
+    CostRates,
+    route_cost_eur,
+    route_cost_micro,
+    unserved_penalty_eur,
+    unserved_penalty_micro,
+    vehicle_rates,
+)
+from solver.diagnostics import REASON_CODES
+from solver.model import (
+    Depot,
+    Order,
+    Plan,
+    PlannedRoute,
+    PlannedStop,
+    Problem,
+    SolveConfig,
+    SolveStats,
+    Unassigned,
+    Vehicle,
+)
+from solver.solve import default_max_iters, default_no_improvement_iters, solve, solve_many
+from solver.travel import GreatCircleTravelModel, TravelMatrices, TravelModel, haversine_m
+from solver.validate import validate
+
+__all__ = [
+    "REASON_CODES",
+    "CostRates",
+    "Depot",
+    "GreatCircleTravelModel",
+    "Order",
+    "Plan",
+    "PlannedRoute",
+    "PlannedStop",
+    "Problem",
+    "SolveConfig",
+    "SolveStats",
+    "TravelMatrices",
+    "TravelModel",
+    "Unassigned",
+    "Vehicle",
+    "default_max_iters",
+    "default_no_improvement_iters",
+    "haversine_m",
+    "route_cost_eur",
+    "route_cost_micro",
+    "solve",
+    "solve_many",
+    "unserved_penalty_eur",
+    "unserved_penalty_micro",
+    "validate",
+    "vehicle_rates",
+]

@@ -1,0 +1,417 @@
+"""Frozen dataclasses passed into and out of the solver.
+
+The solver never opens a database: the planning asset builds a :class:`Problem` per depot and service date
+from the ``marts`` tables and stores the returned :class:`Plan` in the ``plans`` tables. All times are integer
+seconds since local midnight of the service date, distances metres, weights grams, volumes cubic centimetres.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass, field
+
+ORDER_TYPES = ("delivery", "pickup")
+PRIORITIES = ("normal", "high")
+
+
+def _check_coordinates(what: str, lat: float, lon: float) -> None:
+    if not (isinstance(lat, numbers.Real) and isinstance(lon, numbers.Real)):
+        raise ValueError(f"{what} has non-numeric coordinates ({lat!r}, {lon!r})")
+    if math.isnan(lat) or math.isnan(lon):
+        raise ValueError(f"{what} has a missing (NaN) coordinate")
+    if not (-90.0 <= lat <= 90.0) or not (-180.0 <= lon <= 180.0):
+        raise ValueError(f"{what} has coordinates out of range (lat {lat}, lon {lon})")
+
+
+def _check_int(what: str, name: str, value: int, minimum: int | None = 0) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} of {what} must be an integer, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} of {what} must be at least {minimum}, got {value}")
+
+
+def _check_positive_finite(what: str, name: str, value: float, allow_zero: bool = True) -> None:
+    if not isinstance(value, numbers.Real) or math.isnan(value) or math.isinf(value):
+        raise ValueError(f"{name} of {what} must be a finite number, got {value!r}")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(
+            f"{name} of {what} must be {'non-negative' if allow_zero else 'positive'}, got {value}"
+        )
+
+
+@dataclass(frozen=True)
+class Depot:
+    """A depot: start and end of every route of its vehicles.
+
+    Parameters
+    ----------
+    depot_id
+        Unique depot id, e.g. ``"D-SCHAAN"``.
+    lat, lon
+        Location in decimal degrees (WGS84).
+    opens_s, closes_s
+        Gate opening hours in seconds since local midnight; vehicles leave and return within them.
+    """
+
+    depot_id: str
+    lat: float
+    lon: float
+    opens_s: int
+    closes_s: int
+
+    def __post_init__(self) -> None:
+        what = f"depot {self.depot_id}"
+        if not self.depot_id:
+            raise ValueError("depot_id must not be empty")
+        _check_coordinates(what, self.lat, self.lon)
+        _check_int(what, "opens_s", self.opens_s)
+        _check_int(what, "closes_s", self.closes_s)
+        if self.closes_s < self.opens_s:
+            raise ValueError(f"{what} closes ({self.closes_s} s) before it opens ({self.opens_s} s)")
+
+
+@dataclass(frozen=True)
+class Order:
+    """One order to deliver to (or pick up from) a customer on the service date.
+
+    Parameters
+    ----------
+    order_id
+        Unique order id.
+    lat, lon
+        Customer location in decimal degrees (WGS84).
+    weight_g, volume_cm3
+        Size of the order in grams and cubic centimetres.
+    service_s
+        Planned time at the stop in seconds.
+    tw_start_s, tw_end_s
+        Window for the START of service, seconds since local midnight. Any window is accepted here: one
+        with ``tw_end_s < tw_start_s`` is reported unassigned as ``INVALID_WINDOW``, one that no shift reaches
+        (e.g. negative, on the previous day) as ``WINDOW_UNREACHABLE``.
+    required_skills
+        Skills the vehicle must have, e.g. ``frozenset({"tail_lift"})``. Default none.
+    priority
+        ``"normal"`` or ``"high"``; high-priority orders carry a larger unserved penalty.
+    order_type
+        ``"delivery"`` (load leaves the depot) or ``"pickup"`` (load returns to the depot).
+    """
+
+    order_id: str
+    lat: float
+    lon: float
+    weight_g: int
+    volume_cm3: int
+    service_s: int
+    tw_start_s: int
+    tw_end_s: int
+    required_skills: frozenset[str] = field(default_factory=frozenset)
+    priority: str = "normal"
+    order_type: str = "delivery"
+
+    def __post_init__(self) -> None:
+        what = f"order {self.order_id}"
+        if not self.order_id:
+            raise ValueError("order_id must not be empty")
+        _check_coordinates(what, self.lat, self.lon)
+        _check_int(what, "weight_g", self.weight_g)
+        _check_int(what, "volume_cm3", self.volume_cm3)
+        _check_int(what, "service_s", self.service_s)
+        # Any window is accepted: one that cannot be served becomes unassigned, never an exception.
+        _check_int(what, "tw_start_s", self.tw_start_s, minimum=None)
+        _check_int(what, "tw_end_s", self.tw_end_s, minimum=None)
+        if not isinstance(self.required_skills, frozenset):
+            raise ValueError(f"required_skills of {what} must be a frozenset, got {self.required_skills!r}")
+        if self.priority not in PRIORITIES:
+            raise ValueError(f"priority of {what} must be one of {PRIORITIES}, got {self.priority!r}")
+        if self.order_type not in ORDER_TYPES:
+            raise ValueError(f"order_type of {what} must be one of {ORDER_TYPES}, got {self.order_type!r}")
+
+
+@dataclass(frozen=True)
+class Vehicle:
+    """One vehicle available at the depot on the service date.
+
+    Parameters
+    ----------
+    vehicle_id
+        Unique vehicle id, e.g. ``"V-SCH-01"``.
+    vehicle_type
+        Vehicle type id, e.g. ``"van"``.
+    capacity_weight_g, capacity_volume_cm3
+        Payload in grams and load volume in cubic centimetres.
+    shift_start_s, shift_end_s
+        The route leaves the depot at or after ``shift_start_s`` and is back by ``shift_end_s`` (seconds since
+        local midnight).
+    speed_kmh
+        Planning speed on the road in km/h.
+    cost_per_km_eur, cost_per_hour_eur, cost_per_day_eur
+        Cost per km driven, per hour on route, and fixed per day the vehicle is used, in EUR.
+    skills
+        Skills of the vehicle, e.g. ``frozenset({"tail_lift"})``. Default none.
+    """
+
+    vehicle_id: str
+    vehicle_type: str
+    capacity_weight_g: int
+    capacity_volume_cm3: int
+    shift_start_s: int
+    shift_end_s: int
+    speed_kmh: float
+    cost_per_km_eur: float
+    cost_per_hour_eur: float
+    cost_per_day_eur: float
+    skills: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        what = f"vehicle {self.vehicle_id}"
+        if not self.vehicle_id:
+            raise ValueError("vehicle_id must not be empty")
+        _check_int(what, "capacity_weight_g", self.capacity_weight_g)
+        _check_int(what, "capacity_volume_cm3", self.capacity_volume_cm3)
+        _check_int(what, "shift_start_s", self.shift_start_s)
+        _check_int(what, "shift_end_s", self.shift_end_s)
+        if self.shift_end_s < self.shift_start_s:
+            raise ValueError(
+                f"{what} ends its shift ({self.shift_end_s} s) before it starts ({self.shift_start_s} s)"
+            )
+        _check_positive_finite(what, "speed_kmh", self.speed_kmh, allow_zero=False)
+        _check_positive_finite(what, "cost_per_km_eur", self.cost_per_km_eur)
+        _check_positive_finite(what, "cost_per_hour_eur", self.cost_per_hour_eur)
+        _check_positive_finite(what, "cost_per_day_eur", self.cost_per_day_eur)
+        if not isinstance(self.skills, frozenset):
+            raise ValueError(f"skills of {what} must be a frozenset, got {self.skills!r}")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One depot's routing problem for one service date.
+
+    Parameters
+    ----------
+    depot
+        The depot every route starts and ends at.
+    orders
+        Orders to plan; ids must be unique.
+    vehicles
+        Vehicles available at the depot; ids must be unique. May be empty (every order is then unassigned).
+
+    Raises
+    ------
+    ValueError
+        On duplicate order or vehicle ids, or (from the member dataclasses) negative sizes, NaN coordinates
+        and similar bad input. An order with an impossible window does not raise.
+    """
+
+    depot: Depot
+    orders: tuple[Order, ...]
+    vehicles: tuple[Vehicle, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.orders, tuple) or not isinstance(self.vehicles, tuple):
+            raise ValueError(f"orders and vehicles of depot {self.depot.depot_id} must be tuples")
+        seen: set[str] = set()
+        for order in self.orders:
+            if order.order_id in seen:
+                raise ValueError(f"duplicate order id {order.order_id} at depot {self.depot.depot_id}")
+            seen.add(order.order_id)
+        seen = set()
+        for vehicle in self.vehicles:
+            if vehicle.vehicle_id in seen:
+                raise ValueError(f"duplicate vehicle id {vehicle.vehicle_id} at depot {self.depot.depot_id}")
+            seen.add(vehicle.vehicle_id)
+
+
+@dataclass(frozen=True)
+class SolveConfig:
+    """How to solve: time budget, seed, travel and cost parameters, stopping rule.
+
+    The search stops at the first of: ``no_improvement_iters`` iterations without a better solution,
+    ``max_iters`` iterations in total, or ``time_budget_s`` seconds. The first two are deterministic (same
+    problem + seed gives the same plan); the time budget is a hard cap that only ends the search on a slow
+    machine or a very large instance, and :attr:`SolveStats.stopped_by` says which rule ended it.
+
+    Parameters
+    ----------
+    time_budget_s
+        Hard cap on the search time per depot, seconds. Default 10. PyVRP's construction of the first
+        solution comes on top (about 0.3 s at 500 orders, 4 s at 1,700 on the 2-core demo machine).
+    seed
+        Seed of the solver's random number stream. Default 0.
+    circuity
+        Road distance over great-circle distance. Default 1.3.
+    unserved_penalty_eur
+        Cost of leaving a normal-priority order unserved, EUR. Default 1000: an order is only dropped when it
+        cannot be served.
+    high_priority_penalty_eur
+        Cost of leaving a high-priority order unserved, EUR. Default 10000.
+    no_improvement_iters
+        Stop after this many iterations without improvement; ``None`` (default) scales with the instance:
+        ``max(200, n_orders)``.
+    max_iters
+        Stop after this many iterations in total; ``None`` (default) scales with the instance:
+        ``max(1000, 2 * n_orders)``.
+    penalty_update_iters
+        Iterations between updates of PyVRP's penalties for load and time-window violations. Default 500
+        (PyVRP's default; it planned 500-order depots ~1 % cheaper than 100). Lower values reach a feasible
+        solution sooner in short searches on overloaded depots.
+    """
+
+    time_budget_s: float = 10.0
+    seed: int = 0
+    circuity: float = 1.3
+    unserved_penalty_eur: float = 1000.0
+    high_priority_penalty_eur: float = 10000.0
+    no_improvement_iters: int | None = None
+    max_iters: int | None = None
+    penalty_update_iters: int = 500
+
+    def __post_init__(self) -> None:
+        what = "the solve config"
+        _check_positive_finite(what, "time_budget_s", self.time_budget_s)
+        _check_int(what, "seed", self.seed)
+        _check_positive_finite(what, "circuity", self.circuity, allow_zero=False)
+        _check_positive_finite(what, "unserved_penalty_eur", self.unserved_penalty_eur)
+        _check_positive_finite(what, "high_priority_penalty_eur", self.high_priority_penalty_eur)
+        if self.no_improvement_iters is not None:
+            _check_int(what, "no_improvement_iters", self.no_improvement_iters, minimum=1)
+        if self.max_iters is not None:
+            _check_int(what, "max_iters", self.max_iters, minimum=1)
+        _check_int(what, "penalty_update_iters", self.penalty_update_iters, minimum=1)
+
+
+@dataclass(frozen=True)
+class PlannedStop:
+    """One stop of a planned route (a row of ``plans.stops``).
+
+    Parameters
+    ----------
+    order_id
+        The order served at this stop.
+    sequence
+        Position on the route, 1-based.
+    arrival_s, service_start_s, departure_s
+        Arrival at the stop, start and end of service, seconds since local midnight.
+    wait_s
+        Waiting before service starts (``service_start_s - arrival_s``), seconds.
+    leg_distance_m, leg_duration_s
+        The leg from the previous stop (or the depot) to this stop.
+    """
+
+    order_id: str
+    sequence: int
+    arrival_s: int
+    service_start_s: int
+    departure_s: int
+    wait_s: int
+    leg_distance_m: int
+    leg_duration_s: int
+
+
+@dataclass(frozen=True)
+class PlannedRoute:
+    """One vehicle's route (a row of ``plans.routes``).
+
+    Parameters
+    ----------
+    route_id
+        Deterministic id ``f"{depot_id}-{vehicle_id}"``.
+    vehicle_id, vehicle_type
+        The vehicle driving the route.
+    stops
+        Stops in visiting order.
+    start_s, end_s
+        Depot departure and return, seconds since local midnight.
+    distance_m
+        Total distance including the return leg to the depot, metres.
+    duration_s
+        ``end_s - start_s``, seconds.
+    weight_g, volume_cm3
+        Total weight and volume of the orders on the route (deliveries plus pickups).
+    cost_eur
+        Route cost from :mod:`solver.costs`, EUR.
+    """
+
+    route_id: str
+    vehicle_id: str
+    vehicle_type: str
+    stops: tuple[PlannedStop, ...]
+    start_s: int
+    end_s: int
+    distance_m: int
+    duration_s: int
+    weight_g: int
+    volume_cm3: int
+    cost_eur: float
+
+
+@dataclass(frozen=True)
+class Unassigned:
+    """An order left out of the plan (a row of ``plans.unassigned``).
+
+    Parameters
+    ----------
+    order_id
+        The order.
+    reason_code
+        One of :data:`solver.diagnostics.REASON_CODES`.
+    reason
+        A sentence a dispatcher understands, e.g. "weighs 850 kg; the largest vehicle carries 700 kg".
+    """
+
+    order_id: str
+    reason_code: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SolveStats:
+    """Statistics of one depot's solve (a row of ``plans.solves``).
+
+    Parameters
+    ----------
+    runtime_s
+        Wall time of the whole solve including diagnostics, seconds.
+    iterations
+        Iterations of PyVRP's search.
+    objective
+        Route costs plus unserved penalties of all unassigned orders, EUR.
+    feasible
+        Whether PyVRP's best solution was feasible as found. When False, offending stops were removed and
+        reported unassigned, so the plan itself is still valid.
+    n_orders, n_vehicles
+        Size of the problem.
+    stopped_by
+        Rule that ended the search: ``"no_improvement"``, ``"max_iters"``, ``"time_budget"``, or
+        ``"nothing_to_solve"`` when no order reached the search.
+    """
+
+    runtime_s: float
+    iterations: int
+    objective: float
+    feasible: bool
+    n_orders: int
+    n_vehicles: int
+    stopped_by: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The plan of one depot for one service date.
+
+    Parameters
+    ----------
+    depot_id
+        The depot.
+    routes
+        Non-empty routes, ordered by vehicle id.
+    unassigned
+        Orders left out, ordered by order id.
+    stats
+        Solve statistics.
+    """
+
+    depot_id: str
+    routes: tuple[PlannedRoute, ...]
+    unassigned: tuple[Unassigned, ...]
+    stats: SolveStats

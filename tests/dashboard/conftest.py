@@ -1,0 +1,518 @@
+"""Fixtures for the dashboard tests: a serving snapshot on disk, a Streamlit server and a Chromium page.
+
+``write_snapshot`` writes any set of serving tables in the layout of the data contract (section 3), so other
+suites can build a snapshot without the pipeline. ``streamlit_server`` and ``chromium_page`` are reusable for
+browser tests against any serving directory, including one the real pipeline published.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+APP_PATH = REPO_ROOT / "dashboard" / "app.py"
+CHROMIUM_PATH = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+]
+
+_UTC_TS = pa.timestamp("us", tz="UTC")
+# Column names and Arrow types of every serving table, in the contract's order.
+SERVING_SCHEMAS: dict[str, pa.Schema] = {
+    "depots": pa.schema(
+        [("depot_id", pa.string()), ("name", pa.string()), ("lat", pa.float64()), ("lon", pa.float64())]
+    ),
+    "plan_runs": pa.schema(
+        [
+            ("plan_id", pa.string()),
+            ("service_date", pa.date32()),
+            ("kind", pa.string()),
+            ("version", pa.int64()),
+            ("created_at_utc", _UTC_TS),
+            ("seed", pa.int64()),
+            ("time_budget_s", pa.float64()),
+            ("runtime_s", pa.float64()),
+            ("objective", pa.float64()),
+            ("is_current", pa.bool_()),
+        ]
+    ),
+    "planned_routes": pa.schema(
+        [
+            ("plan_id", pa.string()),
+            ("service_date", pa.date32()),
+            ("depot_id", pa.string()),
+            ("route_id", pa.string()),
+            ("vehicle_id", pa.string()),
+            ("vehicle_type", pa.string()),
+            ("n_stops", pa.int64()),
+            ("start_s", pa.int64()),
+            ("end_s", pa.int64()),
+            ("distance_m", pa.int64()),
+            ("duration_s", pa.int64()),
+            ("weight_g", pa.int64()),
+            ("volume_cm3", pa.int64()),
+            ("cost_eur", pa.float64()),
+        ]
+    ),
+    "planned_stops": pa.schema(
+        [
+            ("plan_id", pa.string()),
+            ("service_date", pa.date32()),
+            ("depot_id", pa.string()),
+            ("route_id", pa.string()),
+            ("vehicle_id", pa.string()),
+            ("sequence", pa.int64()),
+            ("order_id", pa.string()),
+            ("customer_id", pa.string()),
+            ("street", pa.string()),
+            ("postcode", pa.string()),
+            ("town", pa.string()),
+            ("lat", pa.float64()),
+            ("lon", pa.float64()),
+            ("tw_start_s", pa.int64()),
+            ("tw_end_s", pa.int64()),
+            ("arrival_s", pa.int64()),
+            ("service_start_s", pa.int64()),
+            ("departure_s", pa.int64()),
+            ("wait_s", pa.int64()),
+            ("parcels", pa.int64()),
+            ("weight_g", pa.int64()),
+            ("volume_cm3", pa.int64()),
+            ("notes", pa.string()),
+        ]
+    ),
+    "unassigned": pa.schema(
+        [
+            ("plan_id", pa.string()),
+            ("service_date", pa.date32()),
+            ("depot_id", pa.string()),
+            ("order_id", pa.string()),
+            ("street", pa.string()),
+            ("postcode", pa.string()),
+            ("town", pa.string()),
+            ("lat", pa.float64()),
+            ("lon", pa.float64()),
+            ("reason_code", pa.string()),
+            ("reason", pa.string()),
+        ]
+    ),
+    "plan_kpis": pa.schema(
+        [
+            ("service_date", pa.date32()),
+            ("depot_id", pa.string()),
+            ("plan_id", pa.string()),
+            ("routes", pa.int64()),
+            ("stops", pa.int64()),
+            ("distance_km", pa.float64()),
+            ("duration_h", pa.float64()),
+            ("cost_eur", pa.float64()),
+            ("cost_per_delivery_eur", pa.float64()),
+            ("unassigned", pa.int64()),
+        ]
+    ),
+}
+
+
+def write_snapshot(
+    serving_dir: Path,
+    tables: dict[str, pd.DataFrame],
+    *,
+    snapshot_id: str | None = None,
+    created_at_utc: dt.datetime | None = None,
+) -> Path:
+    """Write a serving snapshot in the contract's layout and point ``CURRENT`` at it.
+
+    Parameters
+    ----------
+    serving_dir : Path
+        The serving directory (what ``$LASTMILE_SERVING_DIR`` names); created if missing.
+    tables : dict of DataFrame
+        One DataFrame per serving table (all of :data:`SERVING_SCHEMAS`), with exactly the contract's columns.
+    snapshot_id : str, optional
+        Directory name; default derived from ``created_at_utc``.
+    created_at_utc : datetime, optional
+        Publication time written to the manifest; default now.
+
+    Returns
+    -------
+    Path
+        The snapshot directory.
+
+    Raises
+    ------
+    ValueError
+        If a table is missing or its columns differ from the contract.
+    """
+    missing = sorted(set(SERVING_SCHEMAS) - set(tables))
+    if missing:
+        raise ValueError(f"serving tables missing: {', '.join(missing)}")
+    created = created_at_utc or dt.datetime.now(dt.UTC)
+    snapshot_id = snapshot_id or created.strftime("%Y%m%dT%H%M%S%fZ")
+    snapshot_dir = serving_dir / "snapshots" / snapshot_id
+    snapshot_dir.mkdir(parents=True, exist_ok=False)
+    row_counts = {}
+    for name, schema in SERVING_SCHEMAS.items():
+        frame = tables[name]
+        if list(frame.columns) != schema.names:
+            raise ValueError(
+                f"{name}: columns {list(frame.columns)} differ from the contract's {schema.names}"
+            )
+        table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+        pq.write_table(table, snapshot_dir / f"{name}.parquet")
+        row_counts[name] = table.num_rows
+    dates = sorted({pd.Timestamp(d).date().isoformat() for d in tables["plan_kpis"]["service_date"]})
+    manifest = {
+        "snapshot_id": snapshot_id,
+        "created_at_utc": created.isoformat().replace("+00:00", "Z"),
+        "tables": row_counts,
+        "service_dates": dates,
+    }
+    (snapshot_dir / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    # The pointer is swapped by rename, as the publisher does, so a reader never sees a half-written file.
+    pointer_tmp = serving_dir / "CURRENT.tmp"
+    pointer_tmp.write_text(snapshot_id + "\n", encoding="utf-8")
+    pointer_tmp.replace(serving_dir / "CURRENT")
+    return snapshot_dir
+
+
+# --- the demo snapshot ------------------------------------------------------------------------------------
+
+DAY_1 = dt.date(2026, 11, 26)
+DAY_2 = dt.date(2026, 11, 27)
+PLAN_DAY_1 = "plan-2026-11-26-daily-v1"
+PLAN_DAY_2 = "plan-2026-11-27-daily-v2"
+
+# fmt: off
+_DEPOTS = [
+    ("D-SCHAAN", "Schaan", 47.1650, 9.5090),
+    ("D-TRIESEN", "Triesen", 47.1080, 9.5260),
+]
+# (plan, date, depot, route, vehicle, type, cost per km, cost per hour, cost per day, stops)
+# stops: (order, street, postcode, town, lat, lon, window start h, window end h, parcels, weight kg, notes)
+_ROUTES = [
+    (PLAN_DAY_1, DAY_1, "D-SCHAAN", "R1", "V-SCH-01", "van", [
+        ("O-1001", "Landstrasse 12", "9494", "Schaan", 47.1710, 9.5120, 8, 12, 2, 7.5, ""),
+        ("O-1002", "Feldkircher Strasse 40", "9494", "Schaan", 47.1802, 9.5060, 9, 13, 1, 2.0, "Ring twice"),
+    ]),
+    (PLAN_DAY_1, DAY_1, "D-TRIESEN", "R2", "V-TRI-01", "van", [
+        ("O-1003", "Landstrasse 300", "9495", "Triesen", 47.0950, 9.5300, 8, 11, 3, 12.0, ""),
+        ("O-1004", "Poskahalde 5", "9497", "Triesenberg", 47.1180, 9.5440, None, None, 1, 1.2, "Steep drive"),
+    ]),
+    (PLAN_DAY_2, DAY_2, "D-SCHAAN", "R1", "V-SCH-01", "van", [
+        ("O-2001", "Zollstrasse 2", "9494", "Schaan", 47.1690, 9.5150, 8, 10, 2, 6.0, ""),
+        ("O-2002", "Essanestrasse 91", "9492", "Eschen", 47.2100, 9.5220, 9, 12, 4, 18.4, "Dock at rear"),
+        ("O-2003", "Haldenstrasse 7", "9487", "Gamprin-Bendern", 47.2200, 9.5080, 10, 14, 1, 3.3, ""),
+    ]),
+    (PLAN_DAY_2, DAY_2, "D-SCHAAN", "R2", "V-SCH-02", "cargo_bike", [
+        ("O-2004", "Städtle 15", "9490", "Vaduz", 47.1400, 9.5210, 9, 11, 1, 1.5, "Pedestrian zone"),
+        ("O-2005", "Aeulestrasse 30", "9490", "Vaduz", 47.1380, 9.5190, 10, 12, 2, 4.0, ""),
+    ]),
+    (PLAN_DAY_2, DAY_2, "D-TRIESEN", "R3", "V-TRI-01", "van", [
+        ("O-2006", "Dorfstrasse 24", "9495", "Triesen", 47.1010, 9.5280, 8, 12, 1, 2.5, ""),
+        ("O-2007", "Balzner Strasse 8", "9496", "Balzers", 47.0660, 9.5020, 9, 12, 3, 9.9, ""),
+        ("O-2008", "Fürst-Johannes-Strasse 3", "9496", "Balzers", 47.0640, 9.4980, 11, 15, 2, 5.0, ""),
+    ]),
+]
+_UNASSIGNED = [
+    (PLAN_DAY_2, DAY_2, "D-TRIESEN", "O-2009", "Malbun 40", "9497", "Triesenberg", 47.1030, 9.6090,
+     "TW_INFEASIBLE", "Window 07:00-07:30 closes before any vehicle can arrive"),
+]
+# fmt: on
+_SHIFT_START_S = 7 * 3600 + 30 * 60
+_SERVICE_S = 300
+_LEG_S = 900
+_LEG_M = 4_500
+
+
+@dataclass(frozen=True)
+class DemoSnapshot:
+    """The demo snapshot on disk and the numbers the dashboard should show for it."""
+
+    serving_dir: Path
+    snapshot_dir: Path
+    tables: dict[str, pd.DataFrame]
+
+    def kpis(self, service_date: dt.date, depot_id: str | None = None) -> pd.DataFrame:
+        """The published plan_kpis rows of one date (and depot)."""
+        kpis = self.tables["plan_kpis"]
+        mask = kpis["service_date"] == service_date
+        if depot_id is not None:
+            mask &= kpis["depot_id"] == depot_id
+        return kpis[mask]
+
+
+def demo_tables() -> dict[str, pd.DataFrame]:
+    """A small, consistent snapshot: 2 dates, 2 depots (Schaan, Triesen), 5 routes, 1 unassigned order.
+
+    Legs are 4.5 km and 15 min each, service 5 min per stop, shifts start 07:30; costs are a van-like
+    0.40 EUR/km + 30 EUR/h + 20 EUR/day. Day 1 (2026-11-26) has one route per depot; day 2 (2026-11-27)
+    has two Schaan routes, one Triesen route and one unassigned Triesen order.
+    """
+    depot_rows = pd.DataFrame(_DEPOTS, columns=["depot_id", "name", "lat", "lon"])
+    route_rows, stop_rows = [], []
+    for plan_id, service_date, depot_id, route_id, vehicle_id, vehicle_type, stops in _ROUTES:
+        clock = _SHIFT_START_S
+        for sequence, (
+            order_id,
+            street,
+            postcode,
+            town,
+            lat,
+            lon,
+            tw_a,
+            tw_b,
+            parcels,
+            kg,
+            notes,
+        ) in enumerate(stops, start=1):
+            clock += _LEG_S
+            tw_start = None if tw_a is None else tw_a * 3600
+            wait = max(0, (tw_start or 0) - clock)
+            stop_rows.append(
+                {
+                    "plan_id": plan_id,
+                    "service_date": service_date,
+                    "depot_id": depot_id,
+                    "route_id": route_id,
+                    "vehicle_id": vehicle_id,
+                    "sequence": sequence,
+                    "order_id": order_id,
+                    "customer_id": "C-" + order_id[2:],
+                    "street": street,
+                    "postcode": postcode,
+                    "town": town,
+                    "lat": lat,
+                    "lon": lon,
+                    "tw_start_s": tw_start,
+                    "tw_end_s": None if tw_b is None else tw_b * 3600,
+                    "arrival_s": clock,
+                    "service_start_s": clock + wait,
+                    "departure_s": clock + wait + _SERVICE_S,
+                    "wait_s": wait,
+                    "parcels": parcels,
+                    "weight_g": int(round(kg * 1000)),
+                    "volume_cm3": parcels * 20_000,
+                    "notes": notes or None,
+                }
+            )
+            clock += wait + _SERVICE_S
+        end = clock + _LEG_S
+        distance_m = _LEG_M * (len(stops) + 1)
+        duration_s = end - _SHIFT_START_S
+        route_rows.append(
+            {
+                "plan_id": plan_id,
+                "service_date": service_date,
+                "depot_id": depot_id,
+                "route_id": route_id,
+                "vehicle_id": vehicle_id,
+                "vehicle_type": vehicle_type,
+                "n_stops": len(stops),
+                "start_s": _SHIFT_START_S,
+                "end_s": end,
+                "distance_m": distance_m,
+                "duration_s": duration_s,
+                "weight_g": sum(int(round(s[9] * 1000)) for s in stops),
+                "volume_cm3": sum(s[8] * 20_000 for s in stops),
+                "cost_eur": round(0.40 * distance_m / 1000 + 30 * duration_s / 3600 + 20, 2),
+            }
+        )
+    routes = pd.DataFrame(route_rows, columns=SERVING_SCHEMAS["planned_routes"].names)
+    stops_frame = pd.DataFrame(stop_rows, columns=SERVING_SCHEMAS["planned_stops"].names)
+    unassigned = pd.DataFrame(_UNASSIGNED, columns=SERVING_SCHEMAS["unassigned"].names)
+
+    kpi_rows = []
+    for (service_date, depot_id, plan_id), group in routes.groupby(["service_date", "depot_id", "plan_id"]):
+        n_unassigned = int(
+            ((unassigned["service_date"] == service_date) & (unassigned["depot_id"] == depot_id)).sum()
+        )
+        stops_count = int(group["n_stops"].sum())
+        cost = float(group["cost_eur"].sum())
+        kpi_rows.append(
+            {
+                "service_date": service_date,
+                "depot_id": depot_id,
+                "plan_id": plan_id,
+                "routes": len(group),
+                "stops": stops_count,
+                "distance_km": group["distance_m"].sum() / 1000,
+                "duration_h": group["duration_s"].sum() / 3600,
+                "cost_eur": cost,
+                "cost_per_delivery_eur": cost / stops_count,
+                "unassigned": n_unassigned,
+            }
+        )
+    kpis = pd.DataFrame(kpi_rows, columns=SERVING_SCHEMAS["plan_kpis"].names)
+
+    created = dt.datetime(2026, 11, 26, 4, 30, tzinfo=dt.UTC)
+    plan_runs = pd.DataFrame(
+        [
+            (PLAN_DAY_1, DAY_1, "daily", 1, created - dt.timedelta(days=1), 7, 20.0, 18.2, 512.3, True),
+            ("plan-2026-11-27-daily-v1", DAY_2, "daily", 1, created, 7, 20.0, 19.1, 640.0, False),
+            (PLAN_DAY_2, DAY_2, "daily", 2, created + dt.timedelta(hours=1), 7, 20.0, 19.7, 601.5, True),
+        ],
+        columns=SERVING_SCHEMAS["plan_runs"].names,
+    )
+    return {
+        "depots": depot_rows,
+        "plan_runs": plan_runs,
+        "planned_routes": routes,
+        "planned_stops": stops_frame,
+        "unassigned": unassigned,
+        "plan_kpis": kpis,
+    }
+
+
+@pytest.fixture
+def serving_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DemoSnapshot:
+    """The demo snapshot (see :func:`demo_tables`) published under tmp_path, with LASTMILE_SERVING_DIR set."""
+    serving_dir = tmp_path / "serving"
+    tables = demo_tables()
+    snapshot_dir = write_snapshot(
+        serving_dir,
+        tables,
+        snapshot_id="20261127T053000Z",
+        created_at_utc=dt.datetime(2026, 11, 27, 5, 30, tzinfo=dt.UTC),
+    )
+    monkeypatch.setenv("LASTMILE_SERVING_DIR", str(serving_dir))
+    return DemoSnapshot(serving_dir=serving_dir, snapshot_dir=snapshot_dir, tables=tables)
+
+
+@pytest.fixture
+def empty_serving_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A serving directory where nothing has been published yet, with LASTMILE_SERVING_DIR set."""
+    serving_dir = tmp_path / "serving"
+    serving_dir.mkdir()
+    monkeypatch.setenv("LASTMILE_SERVING_DIR", str(serving_dir))
+    return serving_dir
+
+
+# --- browser test helpers ---------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, log_path: Path, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"streamlit not healthy after {timeout_s} s:\n{log_path.read_text()}")
+
+
+@pytest.fixture
+def streamlit_server(tmp_path: Path) -> Iterator[Callable[[Path], str]]:
+    """Factory: ``start(serving_dir) -> base URL`` of ``streamlit run dashboard/app.py`` on a free port.
+
+    The server reads the given serving directory; every server started is stopped at teardown and its log is
+    kept under tmp_path.
+    """
+    processes: list[subprocess.Popen] = []
+
+    def start(serving_dir: Path, timeout_s: float = 60.0) -> str:
+        port = _free_port()
+        log_path = tmp_path / f"streamlit_{port}.log"
+        env = os.environ | {
+            "LASTMILE_SERVING_DIR": str(serving_dir),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(APP_PATH),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.fileWatcherType",
+            "none",
+            "--browser.gatherUsageStats",
+            "false",
+        ]
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        processes.append(process)
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(url, process, log_path, timeout_s)
+        return url
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def chromium_executable() -> Path:
+    """/usr/bin/chromium; skips when it is missing, but fails under CI (env CI set)."""
+    if CHROMIUM_PATH.is_file():
+        return CHROMIUM_PATH
+    message = f"{CHROMIUM_PATH} not found: install it with `make browser` (apt-get install chromium)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def chromium_page(chromium_executable: Path):
+    """A fresh Playwright page in headless Chromium (1440x1000), closed at teardown."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium_executable), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            yield page
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where browser tests save screenshots: $LASTMILE_TEST_OUTPUT, else <pytest basetemp>/screenshots."""
+    configured = os.environ.get("LASTMILE_TEST_OUTPUT")
+    directory = Path(configured) if configured else tmp_path_factory.getbasetemp() / "screenshots"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory

@@ -1,0 +1,70 @@
+"""The dashboard in a real browser: streamlit run + headless Chromium through Playwright."""
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+EXCEPTION_BOX = '[data-testid="stException"]'
+MAP_CANVAS = '[data-testid="stDeckGlJsonChart"] canvas'
+LOAD_TIMEOUT_MS = 60_000
+
+
+def _choose(page, key: str, option: str) -> None:
+    """Pick ``option`` in the selectbox with widget key ``key``."""
+    page.locator(f".st-key-{key} [role='combobox']").click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def _wait_for_metric(page, label: str, value: str) -> None:
+    metric = page.locator('[data-testid="stMetric"]', has_text=label)
+    metric.locator('[data-testid="stMetricValue"]', has_text=value).wait_for(timeout=LOAD_TIMEOUT_MS)
+
+
+def _screenshot(page, path) -> None:
+    """Picture of the whole page: Streamlit scrolls inside its own container, so grow the viewport instead."""
+    page.locator("h1").first.click()  # move focus off the last widget
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": 1440, "height": max(1000, min(int(height) + 40, 4000))})
+    # deck.gl redraws after the resize; give it a moment before the picture is taken.
+    page.wait_for_timeout(1_500)
+    page.screenshot(path=path)
+    page.set_viewport_size({"width": 1440, "height": 1000})
+
+
+def _wait_until_idle(page) -> None:
+    # Streamlit shows its status widget while a script run is in progress.
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=LOAD_TIMEOUT_MS
+    )
+
+
+def test_plan_page_in_chromium(serving_snapshot, streamlit_server, chromium_page, screenshot_dir):
+    """Pick a date and a depot; the map renders, the tiles follow, no exception box; screenshots are kept."""
+    url = streamlit_server(serving_snapshot.serving_dir)
+    page = chromium_page
+    page.goto(url, wait_until="domcontentloaded")
+    page.locator(MAP_CANVAS).first.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
+    _wait_for_metric(page, "Routes", "3")
+
+    _choose(page, "plan_service_date", "Thu 26 Nov 2026")
+    _wait_for_metric(page, "Stops", "4")
+    _choose(page, "plan_depot", "Triesen (D-TRIESEN)")
+    _wait_for_metric(page, "Stops", "2")
+    _wait_until_idle(page)
+    page.locator(MAP_CANVAS).first.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
+    assert page.locator(EXCEPTION_BOX).count() == 0
+    _screenshot(page, screenshot_dir / "plan_2026-11-26_triesen.png")
+
+    _choose(page, "plan_service_date", "Fri 27 Nov 2026")
+    _choose(page, "plan_depot", "All depots")
+    _wait_for_metric(page, "Stops", "8")
+    _wait_until_idle(page)
+    page.locator(MAP_CANVAS).first.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
+    assert page.locator(EXCEPTION_BOX).count() == 0
+    _screenshot(page, screenshot_dir / "plan_2026-11-27_all_depots.png")
+
+    page.get_by_role("link", name="Overview").click()
+    page.get_by_role("heading", name="Overview").wait_for(timeout=LOAD_TIMEOUT_MS)
+    _wait_until_idle(page)
+    assert page.locator(EXCEPTION_BOX).count() == 0
+    _screenshot(page, screenshot_dir / "overview.png")

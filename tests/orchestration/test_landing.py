@@ -1,0 +1,96 @@
+"""Loading landing files into raw: contract columns, partition replacement, atomicity, clear errors."""
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.landing import LANDING_COLUMNS, LandingFileError, load_partition
+
+DATE = "2026-03-03"
+
+
+def _orders_csv(path: Path, order_ids: list[str], service_date: str = DATE) -> Path:
+    """A minimal contract-shaped orders file with the given order ids."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = ",".join(LANDING_COLUMNS["orders"])
+    lines = [header]
+    for order_id in order_ids:
+        values = {c: "" for c in LANDING_COLUMNS["orders"]}
+        values.update(order_id=order_id, customer_id="C1", service_date=service_date, order_type="delivery",
+                      lat="47.14", lon="9.52", site_type="house", parcels="1", weight_kg="2.5", volume_l="10")
+        lines.append(",".join(values[c] for c in LANDING_COLUMNS["orders"]))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def conn():
+    """An in-memory warehouse."""
+    with duckdb.connect() as connection:
+        yield connection
+
+
+def test_load_keeps_every_row_as_text_with_source_file_and_line(conn, tmp_path):
+    """Each data line becomes one raw row, tagged with its file (relative) and 1-based data line."""
+    path = _orders_csv(tmp_path / "orders" / f"orders_{DATE}.csv", ["A", "B", "C"])
+    (result,) = load_partition(conn, {"orders": path}, DATE, tmp_path)
+    assert result.rows == 3 and result.replaced_rows == 0
+    rows = conn.execute("select order_id, _source_file, _source_row, weight_kg from raw.orders order by 3").fetchall()
+    assert rows == [(o, f"orders/orders_{DATE}.csv", i + 1, "2.5") for i, o in enumerate("ABC")]
+
+
+def test_reloading_a_date_replaces_it_and_leaves_other_dates(conn, tmp_path):
+    """A re-run replaces exactly its own date: no duplicates, other dates untouched."""
+    other = "2026-03-04"
+    load_partition(conn, {"orders": _orders_csv(tmp_path / "o1.csv", ["X"], other)}, other, tmp_path)
+    path = _orders_csv(tmp_path / "o2.csv", ["A", "B"])
+    load_partition(conn, {"orders": path}, DATE, tmp_path)
+    _orders_csv(path, ["A"])
+    (result,) = load_partition(conn, {"orders": path}, DATE, tmp_path)
+    assert result.replaced_rows == 2 and result.rows == 1
+    assert conn.execute("select service_date::varchar, order_id from raw.orders order by 1").fetchall() == [
+        (DATE, "A"), (other, "X")
+    ]
+    assert conn.execute("select count(*) from raw.ingest_log").fetchone()[0] == 3
+
+
+def test_missing_column_names_file_and_column_and_writes_nothing(conn, tmp_path):
+    """A file without a contract column is rejected with its name and the column; the old partition stays."""
+    good = _orders_csv(tmp_path / "good.csv", ["A"])
+    load_partition(conn, {"orders": good}, DATE, tmp_path)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(good.read_text().replace("weight_kg", "weight"), encoding="utf-8")
+    with pytest.raises(LandingFileError, match=r"bad\.csv: missing column\(s\) weight_kg"):
+        load_partition(conn, {"orders": bad}, DATE, tmp_path)
+    assert conn.execute("select order_id from raw.orders").fetchall() == [("A",)]
+
+
+def test_rows_for_another_date_are_refused_with_their_line(conn, tmp_path):
+    """An orders file holding another date's rows names the file, the field and the line."""
+    path = _orders_csv(tmp_path / "orders.csv", ["A"], service_date="2026-03-09")
+    with pytest.raises(LandingFileError, match=r"orders\.csv: field service_date must be 2026-03-03: line 2"):
+        load_partition(conn, {"orders": path}, DATE, tmp_path)
+
+
+def test_missing_file_is_a_clear_error(conn, tmp_path):
+    """A missing landing file is reported by path, and no table is touched."""
+    with pytest.raises(LandingFileError, match="file not found"):
+        load_partition(conn, {"orders": tmp_path / "orders" / "nope.csv"}, DATE, tmp_path)
+
+
+def test_several_files_load_all_or_nothing(conn, tmp_path):
+    """Master data: when one of several files is bad, none of the tables changes."""
+    master = tmp_path / "master"
+    master.mkdir()
+    for table in ("depots", "vehicle_types"):
+        (master / f"{table}.csv").write_text(",".join(LANDING_COLUMNS[table]) + "\n" + ",".join(
+            "1" for _ in LANDING_COLUMNS[table]) + "\n", encoding="utf-8")
+    files = {"depots": master / "depots.csv", "vehicle_types": master / "vehicle_types.csv"}
+    load_partition(conn, files, DATE, tmp_path)
+    (master / "vehicle_types.csv").write_text("vehicle_type\nvan\n", encoding="utf-8")
+    (master / "depots.csv").write_text(",".join(LANDING_COLUMNS["depots"]) + "\n", encoding="utf-8")
+    with pytest.raises(LandingFileError, match="vehicle_types.csv"):
+        load_partition(conn, files, DATE, tmp_path)
+    assert conn.execute("select count(*) from raw.depots").fetchone()[0] == 1
+    assert conn.execute("select count(*) from raw.vehicle_types").fetchone()[0] == 1
