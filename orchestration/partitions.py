@@ -10,3 +10,6 @@ service_date_partitions = dg.DailyPartitionsDefinition(
     timezone=OPERATION_TIMEZONE,
     end_offset=2,
 )
+
+# One run per service date in backfills: each date's plan is its own solve, and dbt gets that date's window.
+one_run_per_date = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)

@@ -126,6 +126,15 @@ def _build_instance(
             dur[locs, locs] = 0
         distance_matrices.append(dist)
         duration_matrices.append(dur)
+    # PyVRP builds its granular neighbourhood from the first profile. With forbidden edges there, an order
+    # needing a skill has no real neighbours and the search rarely inserts it, so put an unblocked profile
+    # first, used by no vehicle, to keep neighbourhoods geographic.
+    profile_offset = 0
+    if any(not o.required_skills <= skills for o in orders for _, skills in profile_keys):
+        base = matrices.profile(max(speed for speed, _ in profile_keys))
+        distance_matrices.insert(0, np.ascontiguousarray(matrices.distance_m[base][sub], dtype=np.int64))
+        duration_matrices.insert(0, np.ascontiguousarray(matrices.duration_s[base][sub], dtype=np.int64))
+        profile_offset = 1
 
     groups_by_key: dict[tuple, list[Vehicle]] = {}
     for v in sorted(usable, key=lambda v: v.vehicle_id):
@@ -143,7 +152,9 @@ def _build_instance(
         )
         groups_by_key.setdefault(key, []).append(v)
     groups = tuple(
-        _VehicleGroup(tuple(vs), profile_keys.index((float(vs[0].speed_kmh), vs[0].skills & needed)))
+        _VehicleGroup(
+            tuple(vs), profile_offset + profile_keys.index((float(vs[0].speed_kmh), vs[0].skills & needed))
+        )
         for vs in groups_by_key.values()
     )
 
@@ -292,6 +303,37 @@ def _planned_route(
     )
 
 
+def _skilled_orders_first(inst: _Instance, problem: Problem) -> pyvrp.Solution | None:
+    """A warm start that puts every order needing a skill on a vehicle that has it, in window order.
+
+    Skilled vehicles are scarce; left to itself the search may fill them with ordinary parcels early on and
+    rarely finds the compound move that frees room for a pallet. Starting with the skilled orders on board,
+    the search only drops one when serving it really costs more than its penalty. Capacity is respected per
+    vehicle; time feasibility is left to the search (PyVRP accepts an infeasible start).
+    """
+    skilled = [
+        (c, problem.orders[i]) for c, i in enumerate(inst.client_orders) if problem.orders[i].required_skills
+    ]
+    if not skilled:
+        return None
+    skilled.sort(key=lambda item: (item[1].tw_end_s, item[1].tw_start_s, item[1].order_id))
+    # One slot per concrete vehicle: (vehicle type index, skills, remaining weight, remaining volume, visits).
+    slots = [
+        [vt, vehicle.skills, vehicle.capacity_weight_g, vehicle.capacity_volume_cm3, []]
+        for vt, group in enumerate(inst.groups)
+        for vehicle in group.vehicles
+    ]
+    for client, order in skilled:
+        for slot in slots:
+            if order.required_skills <= slot[1] and order.weight_g <= slot[2] and order.volume_cm3 <= slot[3]:
+                slot[2] -= order.weight_g
+                slot[3] -= order.volume_cm3
+                slot[4].append(client)
+                break
+    routes = [pyvrp.Route(inst.data, slot[4], slot[0]) for slot in slots if slot[4]]
+    return pyvrp.Solution(inst.data, routes) if routes else None
+
+
 def _stops_and_budget(config: SolveConfig, n_clients: int) -> _RecordingStop:
     no_improvement = config.no_improvement_iters or default_no_improvement_iters(n_clients)
     max_iters = config.max_iters or default_max_iters(n_clients)
@@ -353,7 +395,13 @@ def solve(
             penalty=pyvrp.PenaltyParams(solutions_between_updates=config.penalty_update_iters)
         )
         result = pyvrp.solve(
-            inst.data, stop, seed=config.seed, collect_stats=False, display=False, params=params
+            inst.data,
+            stop,
+            seed=config.seed,
+            collect_stats=False,
+            display=False,
+            params=params,
+            initial_solution=_skilled_orders_first(inst, problem),
         )
         iterations, stopped_by = result.num_iterations, stop.stopped_by
         feasible = result.best.is_feasible()
@@ -375,9 +423,12 @@ def solve(
         planned = {s.order_id for r in routes for s in r.stops}
         left_out = [i for i in servable if orders[i].order_id not in planned]
         for u in diagnose_left_out(problem, left_out, routes, matrices):
-            if u.reason_code == "NOT_WORTH_SERVING" and (u.order_id in repaired_out or not feasible):
-                # The search ended on an infeasible solution (or this order's stop made it so): the search ran
-                # out, not the fleet.
+            search_cut_short = stopped_by in ("max_iters", "time_budget")
+            if u.reason_code == "NOT_WORTH_SERVING" and (
+                u.order_id in repaired_out or not feasible or search_cut_short
+            ):
+                # The search ended on an infeasible solution (or this order's stop made it so), or hit its
+                # iteration or time cap before converging: the search ran out, not the fleet.
                 u = Unassigned(
                     u.order_id,
                     "SEARCH_LIMIT",

@@ -8,7 +8,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pytest
+
+from orchestration.cli import run_day
+from orchestration.serving import current_snapshot_id
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -61,3 +65,46 @@ def pipeline_env(tmp_path_factory, dbt_manifest) -> DataDirs:
         patch.setenv("GX_ANALYTICS_ENABLED", "False")
         patch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
         yield dirs
+
+
+INPUT_TABLES = (
+    "raw.orders", "raw.depots", "raw.vehicle_types", "raw.vehicles",
+    "marts.fct_orders_to_plan", "marts.fct_vehicle_days", "marts.dim_depots",
+)
+# Plan marts show the date's current plan: after a re-run the same routes under the new version's plan_id.
+PLAN_MARTS = ("marts.fct_planned_routes", "marts.fct_planned_stops", "marts.fct_plan_unassigned", "marts.fct_plan_kpis")
+RAW_AND_MART_TABLES = INPUT_TABLES + PLAN_MARTS
+E2E_BUDGET_S = 5.0
+E2E_SOLVER_SEED = 0
+
+
+def table_rows(warehouse: Path, table: str) -> list[tuple]:
+    """All rows of a warehouse table, sorted; plan marts without their plan_id."""
+    columns = "* exclude (plan_id)" if table in PLAN_MARTS else "*"
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        return sorted(conn.execute(f"select {columns} from {table}").fetchall(), key=repr)
+
+
+@dataclass(frozen=True)
+class DemoPipeline:
+    """Two runs of the real demo job for the same date and seed, with the tables captured after each."""
+
+    dirs: DataDirs
+    first: object
+    second: object
+    after_first: dict[str, list[tuple]]
+    after_second: dict[str, list[tuple]]
+    snapshot_after_first: str | None
+
+
+@pytest.fixture(scope="session")
+def demo_pipeline(pipeline_env: DataDirs) -> DemoPipeline:
+    """The `demo_daily` job materialised in-process on the small world, twice (the second is a re-run)."""
+    first = run_day(E2E_SERVICE_DATE, E2E_BUDGET_S, E2E_SOLVER_SEED)
+    assert first.success, "first run failed"
+    after_first = {t: table_rows(pipeline_env.warehouse, t) for t in RAW_AND_MART_TABLES}
+    snapshot_after_first = current_snapshot_id(pipeline_env.serving)
+    second = run_day(E2E_SERVICE_DATE, E2E_BUDGET_S, E2E_SOLVER_SEED)
+    assert second.success, "second run failed"
+    after_second = {t: table_rows(pipeline_env.warehouse, t) for t in RAW_AND_MART_TABLES}
+    return DemoPipeline(pipeline_env, first, second, after_first, after_second, snapshot_after_first)

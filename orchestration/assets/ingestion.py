@@ -6,7 +6,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from orchestration.landing import LandingFileError, LoadResult, load_partition
-from orchestration.partitions import service_date_partitions
+from orchestration.partitions import one_run_per_date, service_date_partitions
 from orchestration.resources import LandingZone
 
 MASTER_TABLES = ("depots", "vehicle_types", "vehicles")
@@ -49,6 +49,7 @@ def _metadata(result: LoadResult) -> dict:
         for table in MASTER_TABLES
     ],
     partitions_def=service_date_partitions,
+    backfill_policy=one_run_per_date,
     pool="warehouse",
 )
 def raw_master_data(context: dg.AssetExecutionContext, duckdb: DuckDBResource, landing: LandingZone):
@@ -64,6 +65,7 @@ def raw_master_data(context: dg.AssetExecutionContext, duckdb: DuckDBResource, l
     kinds={"duckdb"},
     deps=["landing_orders"],
     partitions_def=service_date_partitions,
+    backfill_policy=one_run_per_date,
     pool="warehouse",
 )
 def raw_orders(context: dg.AssetExecutionContext, duckdb: DuckDBResource, landing: LandingZone):

@@ -6,7 +6,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from orchestration.checks import validate_stored_plan
-from orchestration.partitions import service_date_partitions
+from orchestration.partitions import one_run_per_date, service_date_partitions
 from orchestration.plan_store import read_problems, set_plan_status, write_plan
 from solver import SolveConfig, solve_many
 
@@ -38,6 +38,7 @@ class PlanningConfig(dg.Config):
         for table in PLAN_TABLES
     ],
     partitions_def=service_date_partitions,
+    backfill_policy=one_run_per_date,
     check_specs=[
         dg.AssetCheckSpec(
             "plan_is_valid",

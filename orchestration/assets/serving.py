@@ -3,7 +3,7 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from orchestration.partitions import service_date_partitions
+from orchestration.partitions import one_run_per_date, service_date_partitions
 from orchestration.resources import ServingStore
 from orchestration.serving import publish_snapshot
 
@@ -12,6 +12,7 @@ from orchestration.serving import publish_snapshot
     group_name="serving",
     kinds={"parquet"},
     partitions_def=service_date_partitions,
+    backfill_policy=one_run_per_date,
     deps=[
         dg.AssetKey(["marts", "dim_depots"]),
         dg.AssetKey(["marts", "dim_plan_versions"]),

@@ -14,7 +14,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.dbt_project import lastmile_dbt_project
-from orchestration.partitions import service_date_partitions
+from orchestration.partitions import one_run_per_date, service_date_partitions
 
 
 class LastmileDbtTranslator(DagsterDbtTranslator):
@@ -37,6 +37,7 @@ def partition_vars(context: dg.AssetExecutionContext) -> str:
     exclude="tag:plan_outputs",
     name="dbt_planning_inputs",
     partitions_def=service_date_partitions,
+    backfill_policy=one_run_per_date,
     dagster_dbt_translator=LastmileDbtTranslator(),
     pool="warehouse",
 )
@@ -51,6 +52,7 @@ def dbt_planning_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     select="tag:plan_outputs",
     name="dbt_plan_outputs",
     partitions_def=service_date_partitions,
+    backfill_policy=one_run_per_date,
     dagster_dbt_translator=LastmileDbtTranslator(),
     pool="warehouse",
 )

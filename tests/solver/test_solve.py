@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 
 import pytest
 
@@ -138,10 +139,41 @@ def test_infeasible_search_result_is_repaired_into_a_valid_plan():
 
     Stops that broke the routes are taken out and reported; those a route could still take are SEARCH_LIMIT.
     """
-    problem = random_problem(100, 2, seed=8)
+    problem = random_problem(100, 2, seed=22)
+    # Without skilled orders there is no warm start, so the single iteration starts from PyVRP's own construction.
+    problem = replace(problem, orders=tuple(replace(o, required_skills=frozenset()) for o in problem.orders))
     plan = solve(problem, SolveConfig(seed=0, max_iters=1))
     assert not plan.stats.feasible
     assert validate(problem, plan) == []
     codes = {u.reason_code for u in plan.unassigned}
     assert "SEARCH_LIMIT" in codes
     assert "NOT_WORTH_SERVING" not in codes
+
+
+def test_pallets_are_planned_on_the_only_truck_with_a_tail_lift():
+    """Three 200 kg pallets needing a tail lift all ride on the one truck, although the truck is the cheapest
+    vehicle and would otherwise fill up with ordinary parcels that the vans can take.
+
+    Regression: the search filled the scarce truck with parcels and left two pallets unassigned
+    (FLEET_CAPACITY) on this instance; the demo's Schaan depot lost two pallets the same way.
+    """
+    base = random_problem(120, 4, seed=1)
+    truck = replace(
+        base.vehicles[1],
+        vehicle_id="V-TRUCK",
+        skills=frozenset({"tail_lift"}),
+        cost_per_km_eur=0.01,
+        cost_per_hour_eur=1.0,
+        cost_per_day_eur=0.0,
+    )
+    vans = tuple(replace(v, skills=frozenset()) for i, v in enumerate(base.vehicles) if i != 1)
+    orders = tuple(
+        replace(o, required_skills=frozenset({"tail_lift"}), weight_g=200_000) if k < 3
+        else replace(o, required_skills=frozenset())
+        for k, o in enumerate(base.orders)
+    )
+    problem = replace(base, orders=orders, vehicles=(truck, *vans))
+    plan = solve(problem, SolveConfig(seed=0, max_iters=300))
+    on_truck = {s.order_id for r in plan.routes if r.vehicle_id == "V-TRUCK" for s in r.stops}
+    assert {o.order_id for o in orders[:3]} <= on_truck
+    assert validate(problem, plan) == []
