@@ -37,6 +37,7 @@ run: install manifest
 	$(PY) -m orchestration.cli run --scale $(SCALE) --seed $(SEED) --budget $(BUDGET)
 
 test: install manifest browser
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
 dashboard: install

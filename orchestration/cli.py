@@ -40,7 +40,9 @@ def prepare_dagster_home() -> None:
         shutil.copyfile(Path(__file__).with_name("dagster.yaml"), target)
 
 
-def run_day(service_date: str, time_budget_s: float, seed: int, job_name: str = "demo_daily") -> dg.ExecuteInProcessResult:
+def run_day(
+    service_date: str, time_budget_s: float, seed: int, job_name: str = "demo_daily"
+) -> dg.ExecuteInProcessResult:
     """Materialise every asset of ``job_name`` for one service date, in-process, on the configured instance."""
     from orchestration.definitions import defs
 
@@ -69,13 +71,24 @@ def plan_summary(warehouse: str, service_date: str) -> list[dict]:
                where k.service_date = cast(? as date) order by k.depot_id""",
             [service_date],
         ).fetchall()
-    columns = ["depot", "routes", "stops", "km", "cost_per_delivery_eur", "unassigned", "solve_s", "stopped_by",
-               "plan_id"]
+    columns = [
+        "depot",
+        "routes",
+        "stops",
+        "km",
+        "cost_per_delivery_eur",
+        "unassigned",
+        "solve_s",
+        "stopped_by",
+        "plan_id",
+    ]
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
 def format_summary(service_date: str, summary: list[dict]) -> str:
-    header = f"{'depot':<12} {'routes':>6} {'stops':>6} {'km':>8} {'EUR/delivery':>12} {'unassigned':>10} {'solve s':>8}"
+    header = (
+        f"{'depot':<12} {'routes':>6} {'stops':>6} {'km':>8} {'EUR/delivery':>12} {'unassigned':>10} {'solve s':>8}"
+    )
     lines = [f"Plan for {service_date} ({summary[0]['plan_id'] if summary else 'no plan'})", header]
     for row in summary:
         cpd = f"{row['cost_per_delivery_eur']:.2f}" if row["cost_per_delivery_eur"] is not None else "-"
@@ -92,10 +105,17 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="build the demo world and plan one service date end to end")
     run.add_argument("--date", help="service date YYYY-MM-DD (default: tomorrow, operation time zone)")
-    run.add_argument("--scale", default=os.environ.get("LASTMILE_DEMO_SCALE", "default"),
-                     choices=["small", "default", "large"])
-    run.add_argument("--seed", type=int, default=int(os.environ.get("LASTMILE_DEMO_SEED", "7")),
-                     help="seed of the demo world and of the solver")
+    run.add_argument(
+        "--scale",
+        default=os.environ.get("LASTMILE_DEMO_SCALE", "default"),
+        choices=["small", "default", "large"],
+    )
+    run.add_argument(
+        "--seed",
+        type=int,
+        default=int(os.environ.get("LASTMILE_DEMO_SEED", "7")),
+        help="seed of the demo world and of the solver",
+    )
     run.add_argument("--budget", type=float, default=20.0, help="solver time budget per depot, seconds")
     args = parser.parse_args(argv)
 
@@ -116,7 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print()
     print(format_summary(service_date, plan_summary(os.environ["LASTMILE_WAREHOUSE"], service_date)))
-    print(f"total wall time {time.perf_counter() - started:.1f} s; dashboard: make dashboard; UI: make dagster")
+    print(
+        f"total wall time {time.perf_counter() - started:.1f} s; dashboard: make dashboard; UI: make dagster"
+    )
     return 0
 
 

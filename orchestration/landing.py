@@ -16,14 +16,37 @@ import duckdb
 LANDING_COLUMNS: dict[str, tuple[str, ...]] = {
     "depots": ("depot_id", "name", "street", "postcode", "town", "lat", "lon", "opens", "closes", "timezone"),
     "vehicle_types": (
-        "vehicle_type", "description", "capacity_kg", "capacity_l", "avg_speed_kmh",
-        "cost_per_km_eur", "cost_per_hour_eur", "cost_per_day_eur", "skills",
+        "vehicle_type",
+        "description",
+        "capacity_kg",
+        "capacity_l",
+        "avg_speed_kmh",
+        "cost_per_km_eur",
+        "cost_per_hour_eur",
+        "cost_per_day_eur",
+        "skills",
     ),
     "vehicles": ("vehicle_id", "depot_id", "vehicle_type", "shift_start", "shift_end", "work_days"),
     "orders": (
-        "order_id", "customer_id", "service_date", "order_type", "street", "postcode", "town", "lat", "lon",
-        "site_type", "parcels", "weight_kg", "volume_l", "window_start", "window_end", "priority",
-        "required_skills", "notes", "created_at_utc",
+        "order_id",
+        "customer_id",
+        "service_date",
+        "order_type",
+        "street",
+        "postcode",
+        "town",
+        "lat",
+        "lon",
+        "site_type",
+        "parcels",
+        "weight_kg",
+        "volume_l",
+        "window_start",
+        "window_end",
+        "priority",
+        "required_skills",
+        "notes",
+        "created_at_utc",
     ),
 }
 
@@ -71,10 +94,14 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _stage_file(conn: duckdb.DuckDBPyConnection, table: str, path: Path, service_date: str, source_file: str) -> str:
+def _stage_file(
+    conn: duckdb.DuckDBPyConnection, table: str, path: Path, service_date: str, source_file: str
+) -> str:
     """Read one CSV into a temp table and check it against the contract; returns the temp table's name."""
     if not path.is_file():
-        raise LandingFileError(f"{source_file}: file not found (expected for table {table}, service date {service_date})")
+        raise LandingFileError(
+            f"{source_file}: file not found (expected for table {table}, service date {service_date})"
+        )
     staged = f"_landing_{table}"
     conn.execute(
         f"create or replace temp table {staged} as "
@@ -84,7 +111,9 @@ def _stage_file(conn: duckdb.DuckDBPyConnection, table: str, path: Path, service
     present = [row[0] for row in conn.execute(f"select column_name from (describe {staged})").fetchall()]
     missing = [c for c in LANDING_COLUMNS[table] if c not in present]
     if missing:
-        raise LandingFileError(f"{source_file}: missing column(s) {', '.join(missing)} (found: {', '.join(present)})")
+        raise LandingFileError(
+            f"{source_file}: missing column(s) {', '.join(missing)} (found: {', '.join(present)})"
+        )
     if "service_date" in LANDING_COLUMNS[table]:
         wrong = conn.execute(
             f"select rowid + 2 as line, service_date from {staged} "
@@ -134,8 +163,14 @@ def load_partition(
     staged: dict[str, tuple[str, str, str]] = {}
     try:
         for table, path in files.items():
-            source_file = path.relative_to(landing_dir).as_posix() if path.is_relative_to(landing_dir) else str(path)
-            staged[table] = (_stage_file(conn, table, path, service_date, source_file), source_file, file_sha256(path))
+            source_file = (
+                path.relative_to(landing_dir).as_posix() if path.is_relative_to(landing_dir) else str(path)
+            )
+            staged[table] = (
+                _stage_file(conn, table, path, service_date, source_file),
+                source_file,
+                file_sha256(path),
+            )
 
         results = []
         loaded_at = datetime.now(UTC)

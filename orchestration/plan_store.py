@@ -79,7 +79,13 @@ def read_problems(conn: duckdb.DuckDBPyConnection, service_date: str) -> list[Pr
             continue
         problems.append(
             Problem(
-                depot=Depot(depot.depot_id, float(depot.lat), float(depot.lon), int(depot.opens_s), int(depot.closes_s)),
+                depot=Depot(
+                    depot.depot_id,
+                    float(depot.lat),
+                    float(depot.lon),
+                    int(depot.opens_s),
+                    int(depot.closes_s),
+                ),
                 orders=tuple(
                     Order(
                         order_id=o.order_id,
@@ -136,24 +142,44 @@ def write_plan(
     route_rows, stop_rows, unassigned_rows, solve_rows = [], [], [], []
     for plan in plans:
         solve_rows.append(
-            {"depot_id": plan.depot_id, "n_orders": plan.stats.n_orders, "n_vehicles": plan.stats.n_vehicles,
-             "runtime_s": plan.stats.runtime_s, "iterations": plan.stats.iterations,
-             "objective": float(plan.stats.objective), "feasible": plan.stats.feasible,
-             "stopped_by": plan.stats.stopped_by}
+            {
+                "depot_id": plan.depot_id,
+                "n_orders": plan.stats.n_orders,
+                "n_vehicles": plan.stats.n_vehicles,
+                "runtime_s": plan.stats.runtime_s,
+                "iterations": plan.stats.iterations,
+                "objective": float(plan.stats.objective),
+                "feasible": plan.stats.feasible,
+                "stopped_by": plan.stats.stopped_by,
+            }
         )
         for route in plan.routes:
             route_rows.append(
-                {"depot_id": plan.depot_id, "route_id": route.route_id, "vehicle_id": route.vehicle_id,
-                 "vehicle_type": route.vehicle_type, "n_stops": len(route.stops), "start_s": route.start_s,
-                 "end_s": route.end_s, "distance_m": route.distance_m, "duration_s": route.duration_s,
-                 "weight_g": route.weight_g, "volume_cm3": route.volume_cm3, "cost_eur": route.cost_eur}
+                {
+                    "depot_id": plan.depot_id,
+                    "route_id": route.route_id,
+                    "vehicle_id": route.vehicle_id,
+                    "vehicle_type": route.vehicle_type,
+                    "n_stops": len(route.stops),
+                    "start_s": route.start_s,
+                    "end_s": route.end_s,
+                    "distance_m": route.distance_m,
+                    "duration_s": route.duration_s,
+                    "weight_g": route.weight_g,
+                    "volume_cm3": route.volume_cm3,
+                    "cost_eur": route.cost_eur,
+                }
             )
             for stop in route.stops:
                 stop_rows.append({"route_id": route.route_id, "vehicle_id": route.vehicle_id, **asdict(stop)})
         for item in plan.unassigned:
             unassigned_rows.append(
-                {"depot_id": plan.depot_id, "order_id": item.order_id, "reason_code": item.reason_code,
-                 "reason": item.reason}
+                {
+                    "depot_id": plan.depot_id,
+                    "order_id": item.order_id,
+                    "reason_code": item.reason_code,
+                    "reason": item.reason,
+                }
             )
 
     n_assigned = len(stop_rows)
@@ -167,22 +193,83 @@ def write_plan(
         plan_id = f"{service_date}-{kind}-v{version}"
         conn.execute(
             "insert into plans.plan_runs values (?, cast(? as date), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
-            [plan_id, service_date, kind, version, datetime.now(UTC), config.seed, config.time_budget_s,
-             json.dumps(asdict(config), sort_keys=True, default=str), runtime_s,
-             float(sum(p.stats.objective for p in plans)), n_assigned + len(unassigned_rows), n_assigned,
-             len(unassigned_rows)],
+            [
+                plan_id,
+                service_date,
+                kind,
+                version,
+                datetime.now(UTC),
+                config.seed,
+                config.time_budget_s,
+                json.dumps(asdict(config), sort_keys=True, default=str),
+                runtime_s,
+                float(sum(p.stats.objective for p in plans)),
+                n_assigned + len(unassigned_rows),
+                n_assigned,
+                len(unassigned_rows),
+            ],
         )
-        _insert(conn, "plans.solves", plan_id, solve_rows,
-                ["depot_id", "n_orders", "n_vehicles", "runtime_s", "iterations", "objective", "feasible",
-                 "stopped_by"])
-        _insert(conn, "plans.routes", plan_id, route_rows,
-                ["depot_id", "route_id", "vehicle_id", "vehicle_type", "n_stops", "start_s", "end_s",
-                 "distance_m", "duration_s", "weight_g", "volume_cm3", "cost_eur"])
-        _insert(conn, "plans.stops", plan_id, stop_rows,
-                ["route_id", "vehicle_id", "sequence", "order_id", "arrival_s", "service_start_s", "departure_s",
-                 "wait_s", "leg_distance_m", "leg_duration_s"])
-        _insert(conn, "plans.unassigned", plan_id, unassigned_rows,
-                ["depot_id", "order_id", "reason_code", "reason"])
+        _insert(
+            conn,
+            "plans.solves",
+            plan_id,
+            solve_rows,
+            [
+                "depot_id",
+                "n_orders",
+                "n_vehicles",
+                "runtime_s",
+                "iterations",
+                "objective",
+                "feasible",
+                "stopped_by",
+            ],
+        )
+        _insert(
+            conn,
+            "plans.routes",
+            plan_id,
+            route_rows,
+            [
+                "depot_id",
+                "route_id",
+                "vehicle_id",
+                "vehicle_type",
+                "n_stops",
+                "start_s",
+                "end_s",
+                "distance_m",
+                "duration_s",
+                "weight_g",
+                "volume_cm3",
+                "cost_eur",
+            ],
+        )
+        _insert(
+            conn,
+            "plans.stops",
+            plan_id,
+            stop_rows,
+            [
+                "route_id",
+                "vehicle_id",
+                "sequence",
+                "order_id",
+                "arrival_s",
+                "service_start_s",
+                "departure_s",
+                "wait_s",
+                "leg_distance_m",
+                "leg_duration_s",
+            ],
+        )
+        _insert(
+            conn,
+            "plans.unassigned",
+            plan_id,
+            unassigned_rows,
+            ["depot_id", "order_id", "reason_code", "reason"],
+        )
         conn.execute("commit")
     except Exception:
         conn.execute("rollback")
@@ -190,7 +277,9 @@ def write_plan(
     return plan_id
 
 
-def _insert(conn: duckdb.DuckDBPyConnection, table: str, plan_id: str, rows: list[dict], columns: list[str]) -> None:
+def _insert(
+    conn: duckdb.DuckDBPyConnection, table: str, plan_id: str, rows: list[dict], columns: list[str]
+) -> None:
     if not rows:
         return
     frame = pd.DataFrame(rows, columns=columns)
@@ -220,15 +309,22 @@ def read_plan(conn: duckdb.DuckDBPyConnection, plan_id: str) -> dict[str, Plan]:
     unassigned = conn.execute(
         "select * from plans.unassigned where plan_id = ? order by depot_id, order_id", [plan_id]
     ).fetchdf()
-    depots = conn.execute("select depot_id from plans.solves where plan_id = ? order by depot_id", [plan_id]).fetchall()
+    depots = conn.execute(
+        "select depot_id from plans.solves where plan_id = ? order by depot_id", [plan_id]
+    ).fetchall()
 
     stops_by_route: dict[str, list[PlannedStop]] = {}
     for s in stops.itertuples(index=False):
         stops_by_route.setdefault(s.route_id, []).append(
             PlannedStop(
-                order_id=s.order_id, sequence=int(s.sequence), arrival_s=int(s.arrival_s),
-                service_start_s=int(s.service_start_s), departure_s=int(s.departure_s), wait_s=int(s.wait_s),
-                leg_distance_m=int(s.leg_distance_m), leg_duration_s=int(s.leg_duration_s),
+                order_id=s.order_id,
+                sequence=int(s.sequence),
+                arrival_s=int(s.arrival_s),
+                service_start_s=int(s.service_start_s),
+                departure_s=int(s.departure_s),
+                wait_s=int(s.wait_s),
+                leg_distance_m=int(s.leg_distance_m),
+                leg_duration_s=int(s.leg_duration_s),
             )
         )
     plans = {}
@@ -239,10 +335,17 @@ def read_plan(conn: duckdb.DuckDBPyConnection, plan_id: str) -> dict[str, Plan]:
             depot_id=depot_id,
             routes=tuple(
                 PlannedRoute(
-                    route_id=r.route_id, vehicle_id=r.vehicle_id, vehicle_type=r.vehicle_type,
-                    stops=tuple(stops_by_route.get(r.route_id, [])), start_s=int(r.start_s), end_s=int(r.end_s),
-                    distance_m=int(r.distance_m), duration_s=int(r.duration_s), weight_g=int(r.weight_g),
-                    volume_cm3=int(r.volume_cm3), cost_eur=float(r.cost_eur),
+                    route_id=r.route_id,
+                    vehicle_id=r.vehicle_id,
+                    vehicle_type=r.vehicle_type,
+                    stops=tuple(stops_by_route.get(r.route_id, [])),
+                    start_s=int(r.start_s),
+                    end_s=int(r.end_s),
+                    distance_m=int(r.distance_m),
+                    duration_s=int(r.duration_s),
+                    weight_g=int(r.weight_g),
+                    volume_cm3=int(r.volume_cm3),
+                    cost_eur=float(r.cost_eur),
                 )
                 for r in depot_routes.itertuples(index=False)
             ),
@@ -250,7 +353,14 @@ def read_plan(conn: duckdb.DuckDBPyConnection, plan_id: str) -> dict[str, Plan]:
                 Unassigned(order_id=u.order_id, reason_code=u.reason_code, reason=u.reason)
                 for u in depot_unassigned.itertuples(index=False)
             ),
-            stats=SolveStats(runtime_s=0.0, iterations=0, objective=0, feasible=True, n_orders=0, n_vehicles=0,
-                             stopped_by="stored"),
+            stats=SolveStats(
+                runtime_s=0.0,
+                iterations=0,
+                objective=0,
+                feasible=True,
+                n_orders=0,
+                n_vehicles=0,
+                stopped_by="stored",
+            ),
         )
     return plans

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 from dagster_dbt import DbtCliResource
+from dagster_duckdb import DuckDBResource
 
 from orchestration.dbt_project import lastmile_dbt_project
 

@@ -75,7 +75,8 @@ def publish_snapshot(conn: duckdb.DuckDBPyConnection, serving_dir: Path) -> Publ
         pq.write_table(table, building / f"{name}.parquet")
         row_counts[name] = table.num_rows
     service_dates = [
-        str(row[0]) for row in conn.execute("select distinct service_date from marts.fct_plan_kpis order by 1").fetchall()
+        str(row[0])
+        for row in conn.execute("select distinct service_date from marts.fct_plan_kpis order by 1").fetchall()
     ]
     manifest = {
         "snapshot_id": snapshot_id,
@@ -108,7 +109,7 @@ def current_snapshot_id(serving_dir: Path) -> str | None:
 
 
 def prune_snapshots(serving_dir: Path, keep: int) -> list[str]:
-    """Delete all but the newest ``keep`` complete snapshots and leftovers of killed publishes; never the current one."""
+    """Delete all but the newest ``keep`` snapshots and leftovers of killed publishes; never the current one."""
     snapshots = serving_dir / "snapshots"
     current = current_snapshot_id(serving_dir)
     complete = sorted(p for p in snapshots.iterdir() if p.is_dir() and not p.name.startswith("."))

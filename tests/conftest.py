@@ -33,7 +33,9 @@ class DataDirs:
 
 
 def _data_dirs(root: Path) -> DataDirs:
-    return DataDirs(root, root / "landing", root / "warehouse.duckdb", root / "serving", root / "dagster_home")
+    return DataDirs(
+        root, root / "landing", root / "warehouse.duckdb", root / "serving", root / "dagster_home"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +43,15 @@ def dbt_manifest() -> Path:
     """The dbt manifest, built by `dbt parse` as in `make manifest` (dagster-dbt loads it at import)."""
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
     subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "parse", "--quiet", "--profiles-dir", ".", "--project-dir", "."],
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "parse",
+            "--quiet",
+            "--profiles-dir",
+            ".",
+            "--project-dir",
+            ".",
+        ],
         cwd=DBT_PROJECT_DIR,
         env=env,
         check=True,
@@ -68,11 +78,21 @@ def pipeline_env(tmp_path_factory, dbt_manifest) -> DataDirs:
 
 
 INPUT_TABLES = (
-    "raw.orders", "raw.depots", "raw.vehicle_types", "raw.vehicles",
-    "marts.fct_orders_to_plan", "marts.fct_vehicle_days", "marts.dim_depots",
+    "raw.orders",
+    "raw.depots",
+    "raw.vehicle_types",
+    "raw.vehicles",
+    "marts.fct_orders_to_plan",
+    "marts.fct_vehicle_days",
+    "marts.dim_depots",
 )
 # Plan marts show the date's current plan: after a re-run the same routes under the new version's plan_id.
-PLAN_MARTS = ("marts.fct_planned_routes", "marts.fct_planned_stops", "marts.fct_plan_unassigned", "marts.fct_plan_kpis")
+PLAN_MARTS = (
+    "marts.fct_planned_routes",
+    "marts.fct_planned_stops",
+    "marts.fct_plan_unassigned",
+    "marts.fct_plan_kpis",
+)
 RAW_AND_MART_TABLES = INPUT_TABLES + PLAN_MARTS
 E2E_BUDGET_S = 5.0
 E2E_SOLVER_SEED = 0

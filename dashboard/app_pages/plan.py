@@ -107,16 +107,15 @@ def render(snapshot: Snapshot) -> None:
         st.subheader("Driver manifest", anchor=False)
         picker_col, download_col = st.columns([3, 1], vertical_alignment="bottom")
         with picker_col:
-            route_index = st.selectbox(
-                "Route",
-                options=list(range(len(routes))),
-                format_func=lambda i: (
-                    f"{routes['vehicle_id'].iat[i]} · {routes['vehicle_type'].iat[i]} · "
-                    f"{routes['n_stops'].iat[i]} stops"
-                ),
-                key="plan_manifest_route",
+            # One picker per date and depot: a keyed picker that outlives a change of its options keeps showing
+            # the old label in the browser while the server has moved on to another route.
+            labels = [
+                f"{r.vehicle_id} · {r.vehicle_type} · {r.n_stops} stops" for r in routes.itertuples(index=False)
+            ]
+            route_label = st.selectbox(
+                "Route", options=labels, key=f"plan_manifest_route_{service_date}_{depot_choice}"
             )
-        route = routes.iloc[route_index]
+        route = routes.iloc[labels.index(route_label)]
         manifest = layers.driver_manifest(
             queries.route_stops(snapshot.key, route["plan_id"], route["route_id"])
         )

@@ -13,7 +13,12 @@ from orchestration.resources import DemoWorld, LandingZone
 from simulator import build_world, write_master_data, write_orders
 
 
-@dg.asset(group_name="demo", kinds={"python", "csv"}, partitions_def=service_date_partitions, backfill_policy=one_run_per_date)
+@dg.asset(
+    group_name="demo",
+    kinds={"python", "csv"},
+    partitions_def=service_date_partitions,
+    backfill_policy=one_run_per_date,
+)
 def landing_master_data(context: dg.AssetExecutionContext, demo_world: DemoWorld, landing: LandingZone):
     """Demo fleet master data (depots, vehicle types, vehicles) written to landing/master/."""
     world = build_world(demo_world.scale, demo_world.seed)
@@ -30,7 +35,12 @@ def landing_master_data(context: dg.AssetExecutionContext, demo_world: DemoWorld
     )
 
 
-@dg.asset(group_name="demo", kinds={"python", "csv"}, partitions_def=service_date_partitions, backfill_policy=one_run_per_date)
+@dg.asset(
+    group_name="demo",
+    kinds={"python", "csv"},
+    partitions_def=service_date_partitions,
+    backfill_policy=one_run_per_date,
+)
 def landing_orders(context: dg.AssetExecutionContext, demo_world: DemoWorld, landing: LandingZone):
     """Demo order export for the service date, written to landing/orders/orders_YYYY-MM-DD.csv."""
     world = build_world(demo_world.scale, demo_world.seed)

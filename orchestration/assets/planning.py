@@ -32,7 +32,11 @@ class PlanningConfig(dg.Config):
             ["plans", table],
             group_name="planning",
             kinds={"pyvrp", "duckdb"},
-            deps=[dg.AssetKey(["marts", "fct_orders_to_plan"]), dg.AssetKey(["marts", "fct_vehicle_days"]), dg.AssetKey(["marts", "dim_depots"])],
+            deps=[
+                dg.AssetKey(["marts", "fct_orders_to_plan"]),
+                dg.AssetKey(["marts", "fct_vehicle_days"]),
+                dg.AssetKey(["marts", "dim_depots"]),
+            ],
             description=f"plans.{table}: part of each plan version written by the daily solve.",
         )
         for table in PLAN_TABLES
@@ -61,7 +65,9 @@ def daily_plan(context: dg.AssetExecutionContext, config: PlanningConfig, duckdb
     solve_config = SolveConfig(time_budget_s=config.time_budget_s, seed=config.seed)
     context.log.info(
         f"solving {len(problems)} depot(s) for {service_date}: "
-        + ", ".join(f"{p.depot.depot_id} {len(p.orders)} orders / {len(p.vehicles)} vehicles" for p in problems)
+        + ", ".join(
+            f"{p.depot.depot_id} {len(p.orders)} orders / {len(p.vehicles)} vehicles" for p in problems
+        )
         + f"; budget {config.time_budget_s:.0f} s per depot, seed {config.seed}"
     )
     solve_started = time.perf_counter()

@@ -14,6 +14,11 @@ def _run_app() -> AppTest:
     return AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S).run()
 
 
+def _route_picker(app: AppTest):
+    (picker,) = [box for box in app.selectbox if box.label == "Route"]
+    return picker
+
+
 def _metrics(app: AppTest) -> dict[str, str]:
     return {metric.label: metric.value for metric in app.metric}
 
@@ -72,7 +77,7 @@ def test_plan_page_follows_date_and_depot(serving_snapshot, service_date, depot_
 def test_plan_page_manifest_and_unassigned(serving_snapshot):
     """The chosen route's manifest is listed and downloadable; unassigned orders show their reason."""
     app = _run_app()
-    app.selectbox(key="plan_manifest_route").set_value(2).run()
+    _route_picker(app).set_value("V-TRI-01 · van · 3 stops").run()
     assert not app.exception
     frames = [frame.value for frame in app.dataframe]
     manifest = next(frame for frame in frames if "Planned arrival" in frame.columns)
@@ -118,7 +123,7 @@ def test_unreadable_snapshot_shows_empty_state(serving_snapshot):
 def test_route_choice_survives_fewer_routes(serving_snapshot):
     """Picking the third route and then a depot with one route shows that route, not an error."""
     app = _run_app()
-    app.selectbox(key="plan_manifest_route").set_value(2).run()
+    _route_picker(app).set_value("V-TRI-01 · van · 3 stops").run()
     app.selectbox(key="plan_service_date").set_value(DAY_1)
     app.selectbox(key="plan_depot").set_value("D-SCHAAN").run()
     assert not app.exception

@@ -17,8 +17,18 @@ def _orders_csv(path: Path, order_ids: list[str], service_date: str = DATE) -> P
     lines = [header]
     for order_id in order_ids:
         values = {c: "" for c in LANDING_COLUMNS["orders"]}
-        values.update(order_id=order_id, customer_id="C1", service_date=service_date, order_type="delivery",
-                      lat="47.14", lon="9.52", site_type="house", parcels="1", weight_kg="2.5", volume_l="10")
+        values.update(
+            order_id=order_id,
+            customer_id="C1",
+            service_date=service_date,
+            order_type="delivery",
+            lat="47.14",
+            lon="9.52",
+            site_type="house",
+            parcels="1",
+            weight_kg="2.5",
+            volume_l="10",
+        )
         lines.append(",".join(values[c] for c in LANDING_COLUMNS["orders"]))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -36,7 +46,9 @@ def test_load_keeps_every_row_as_text_with_source_file_and_line(conn, tmp_path):
     path = _orders_csv(tmp_path / "orders" / f"orders_{DATE}.csv", ["A", "B", "C"])
     (result,) = load_partition(conn, {"orders": path}, DATE, tmp_path)
     assert result.rows == 3 and result.replaced_rows == 0
-    rows = conn.execute("select order_id, _source_file, _source_row, weight_kg from raw.orders order by 3").fetchall()
+    rows = conn.execute(
+        "select order_id, _source_file, _source_row, weight_kg from raw.orders order by 3"
+    ).fetchall()
     assert rows == [(o, f"orders/orders_{DATE}.csv", i + 1, "2.5") for i, o in enumerate("ABC")]
 
 
@@ -50,7 +62,8 @@ def test_reloading_a_date_replaces_it_and_leaves_other_dates(conn, tmp_path):
     (result,) = load_partition(conn, {"orders": path}, DATE, tmp_path)
     assert result.replaced_rows == 2 and result.rows == 1
     assert conn.execute("select service_date::varchar, order_id from raw.orders order by 1").fetchall() == [
-        (DATE, "A"), (other, "X")
+        (DATE, "A"),
+        (other, "X"),
     ]
     assert conn.execute("select count(*) from raw.ingest_log").fetchone()[0] == 3
 
@@ -84,8 +97,10 @@ def test_several_files_load_all_or_nothing(conn, tmp_path):
     master = tmp_path / "master"
     master.mkdir()
     for table in ("depots", "vehicle_types"):
-        (master / f"{table}.csv").write_text(",".join(LANDING_COLUMNS[table]) + "\n" + ",".join(
-            "1" for _ in LANDING_COLUMNS[table]) + "\n", encoding="utf-8")
+        (master / f"{table}.csv").write_text(
+            ",".join(LANDING_COLUMNS[table]) + "\n" + ",".join("1" for _ in LANDING_COLUMNS[table]) + "\n",
+            encoding="utf-8",
+        )
     files = {"depots": master / "depots.csv", "vehicle_types": master / "vehicle_types.csv"}
     load_partition(conn, files, DATE, tmp_path)
     (master / "vehicle_types.csv").write_text("vehicle_type\nvan\n", encoding="utf-8")
