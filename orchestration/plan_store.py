@@ -25,7 +25,8 @@ PLANS_DDL = (
         status varchar not null)""",
     """create table if not exists plans.solves (
         plan_id varchar, depot_id varchar, n_orders integer, n_vehicles integer, runtime_s double,
-        iterations bigint, objective double, feasible boolean, stopped_by varchar)""",
+        iterations bigint, objective double, feasible boolean, stopped_by varchar, build_s double,
+        search_s double)""",
     """create table if not exists plans.routes (
         plan_id varchar, depot_id varchar, route_id varchar, vehicle_id varchar, vehicle_type varchar,
         n_stops integer, start_s integer, end_s integer, distance_m bigint, duration_s bigint,
@@ -151,6 +152,8 @@ def write_plan(
                 "objective": float(plan.stats.objective),
                 "feasible": plan.stats.feasible,
                 "stopped_by": plan.stats.stopped_by,
+                "build_s": plan.stats.build_s,
+                "search_s": plan.stats.search_s,
             }
         )
         for route in plan.routes:
@@ -223,6 +226,8 @@ def write_plan(
                 "objective",
                 "feasible",
                 "stopped_by",
+                "build_s",
+                "search_s",
             ],
         )
         _insert(

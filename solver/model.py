@@ -384,6 +384,10 @@ class SolveStats:
     stopped_by
         Rule that ended the search: ``"no_improvement"``, ``"max_iters"``, ``"time_budget"``, or
         ``"nothing_to_solve"`` when no order reached the search.
+    search_s
+        Wall time of PyVRP's search alone (the part the time budget caps), seconds.
+    build_s
+        Wall time before the search: travel matrices, diagnostics and PyVRP's ``ProblemData``, seconds.
     """
 
     runtime_s: float
@@ -393,6 +397,8 @@ class SolveStats:
     n_orders: int
     n_vehicles: int
     stopped_by: str
+    search_s: float = 0.0
+    build_s: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -385,6 +385,7 @@ def solve(
     servable, unassigned = presolve(problem, matrices)
 
     routes: list[PlannedRoute] = []
+    build_s = search_s = 0.0
     iterations = 0
     feasible = True
     stopped_by = "nothing_to_solve"
@@ -394,6 +395,8 @@ def solve(
         params = pyvrp.SolveParams(
             penalty=pyvrp.PenaltyParams(solutions_between_updates=config.penalty_update_iters)
         )
+        build_s = time.perf_counter() - started
+        search_started = time.perf_counter()
         result = pyvrp.solve(
             inst.data,
             stop,
@@ -403,6 +406,7 @@ def solve(
             params=params,
             initial_solution=_skilled_orders_first(inst, problem),
         )
+        search_s = time.perf_counter() - search_started
         iterations, stopped_by = result.num_iterations, stop.stopped_by
         feasible = result.best.is_feasible()
 
@@ -449,6 +453,8 @@ def solve(
         n_orders=len(orders),
         n_vehicles=len(vehicles),
         stopped_by=stopped_by,
+        search_s=search_s,
+        build_s=build_s,
     )
     return Plan(
         depot_id=problem.depot.depot_id, routes=tuple(routes), unassigned=tuple(unassigned), stats=stats

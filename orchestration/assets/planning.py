@@ -74,10 +74,12 @@ def daily_plan(context: dg.AssetExecutionContext, config: PlanningConfig, duckdb
     plans = solve_many(problems, solve_config, processes=config.processes)
     solve_s = time.perf_counter() - solve_started
 
+    write_started = time.perf_counter()
     with duckdb.get_connection() as conn:
         plan_id = write_plan(conn, service_date, "daily", plans, solve_config, runtime_s=solve_s)
         violations = validate_stored_plan(conn, plan_id, service_date)
         set_plan_status(conn, plan_id, "invalid" if violations else "valid")
+    write_s = time.perf_counter() - write_started
 
     per_depot = {}
     for plan in plans:
@@ -111,6 +113,7 @@ def daily_plan(context: dg.AssetExecutionContext, config: PlanningConfig, duckdb
             "per_depot": dg.MetadataValue.json(per_depot),
             "read_s": round(read_s, 2),
             "solve_s": round(solve_s, 2),
+            "write_and_validate_s": round(write_s, 2),
             "time_budget_s": config.time_budget_s,
             "seed": config.seed,
         },
