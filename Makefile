@@ -12,6 +12,8 @@ export LASTMILE_LANDING_DIR ?= $(DATA_DIR)/landing
 export LASTMILE_WAREHOUSE ?= $(DATA_DIR)/warehouse.duckdb
 export LASTMILE_SERVING_DIR ?= $(DATA_DIR)/serving
 export DAGSTER_HOME ?= $(DATA_DIR)/dagster_home
+export LASTMILE_DEMO_SCALE ?= $(SCALE)
+export LASTMILE_DEMO_SEED ?= $(SEED)
 export GX_ANALYTICS_ENABLED := False
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
@@ -45,6 +47,7 @@ dashboard: install
 
 dagster: install manifest
 	mkdir -p $(DAGSTER_HOME)
+	test -f $(DAGSTER_HOME)/dagster.yaml || cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/dagster dev -w workspace.yaml
 
 lint: install

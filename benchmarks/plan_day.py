@@ -28,7 +28,7 @@ STAGES = {
     "landing_master_data": "generate",
     "landing_orders": "generate",
     "raw_master_data": "ingest",
-    "raw_orders": "ingest",
+    "raw__orders": "ingest",
     "dbt_planning_inputs": "dbt",
     "dbt_plan_outputs": "dbt",
     "daily_plan": "plan",
@@ -88,9 +88,12 @@ def run_scale(scale: str, service_date: str, seed: int, processes: int) -> dict:
                 "from marts.fct_plan_kpis"
             ).fetchone()
 
+    unknown = set(steps) - set(STAGES)
+    if unknown:
+        raise SystemExit(f"[{scale}] steps without a stage: {sorted(unknown)}")
     stage = defaultdict(float)
     for step, seconds in steps.items():
-        stage[STAGES.get(step, "other")] += seconds
+        stage[STAGES[step]] += seconds
     parallel = max(1, min(processes, len(solves)))
     matrix_s = sum(s[2] for s in solves) / parallel
     solve_wall = float(plan_meta["solve_s"])

@@ -147,10 +147,7 @@ def presolve(problem: Problem, matrices: TravelMatrices | None) -> tuple[list[in
                 Unassigned(
                     oid,
                     "INVALID_WINDOW",
-                    (
-                        f"its time window ends at {clock(order.tw_end_s)}, "
-                        f"before it starts at {clock(order.tw_start_s)}"
-                    ),
+                    (f"its time window ends at {clock(order.tw_end_s)}, before it starts at {clock(order.tw_start_s)}"),
                 )
             )
             continue
@@ -173,10 +170,7 @@ def presolve(problem: Problem, matrices: TravelMatrices | None) -> tuple[list[in
                 Unassigned(
                     oid,
                     "TOO_HEAVY",
-                    (
-                        f"weighs {_kg(order.weight_g)}; "
-                        f"the largest vehicle{with_skills} carries {_kg(largest)}"
-                    ),
+                    (f"weighs {_kg(order.weight_g)}; the largest vehicle{with_skills} carries {_kg(largest)}"),
                 )
             )
             continue
@@ -199,9 +193,7 @@ def presolve(problem: Problem, matrices: TravelMatrices | None) -> tuple[list[in
             best = int(earliest[fits, i].min())
             known = best if best != np.iinfo(np.int64).max else None
             back_by = int(latest_return[fits].max())
-            unassigned.append(
-                Unassigned(oid, "WINDOW_UNREACHABLE", _unreachable_reason(order, known, back_by))
-            )
+            unassigned.append(Unassigned(oid, "WINDOW_UNREACHABLE", _unreachable_reason(order, known, back_by)))
             continue
         servable.append(i)
     return servable, unassigned
@@ -311,10 +303,7 @@ def diagnose_left_out(
                 Unassigned(
                     order.order_id,
                     "FLEET_TIME",
-                    (
-                        "vehicles with room left cannot fit the stop into their routes "
-                        f"within its window {window}"
-                    ),
+                    (f"vehicles with room left cannot fit the stop into their routes within its window {window}"),
                 )
             )
     return result

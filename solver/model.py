@@ -35,9 +35,7 @@ def _check_positive_finite(what: str, name: str, value: float, allow_zero: bool 
     if not isinstance(value, numbers.Real) or math.isnan(value) or math.isinf(value):
         raise ValueError(f"{name} of {what} must be a finite number, got {value!r}")
     if value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(
-            f"{name} of {what} must be {'non-negative' if allow_zero else 'positive'}, got {value}"
-        )
+        raise ValueError(f"{name} of {what} must be {'non-negative' if allow_zero else 'positive'}, got {value}")
 
 
 @dataclass(frozen=True)
@@ -172,9 +170,7 @@ class Vehicle:
         _check_int(what, "shift_start_s", self.shift_start_s)
         _check_int(what, "shift_end_s", self.shift_end_s)
         if self.shift_end_s < self.shift_start_s:
-            raise ValueError(
-                f"{what} ends its shift ({self.shift_end_s} s) before it starts ({self.shift_start_s} s)"
-            )
+            raise ValueError(f"{what} ends its shift ({self.shift_end_s} s) before it starts ({self.shift_start_s} s)")
         _check_positive_finite(what, "speed_kmh", self.speed_kmh, allow_zero=False)
         _check_positive_finite(what, "cost_per_km_eur", self.cost_per_km_eur)
         _check_positive_finite(what, "cost_per_hour_eur", self.cost_per_hour_eur)
@@ -327,7 +323,8 @@ class PlannedRoute:
     duration_s
         ``end_s - start_s``, seconds.
     weight_g, volume_cm3
-        Total weight and volume of the orders on the route (deliveries plus pickups).
+        Load at depot departure: total weight and volume of the route's deliveries (pickups come on board
+        later and never exceed capacity together with what is still on board; the validator checks that).
     cost_eur
         Route cost from :mod:`solver.costs`, EUR.
     """

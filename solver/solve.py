@@ -152,15 +152,14 @@ def _build_instance(
         )
         groups_by_key.setdefault(key, []).append(v)
     groups = tuple(
-        _VehicleGroup(
-            tuple(vs), profile_offset + profile_keys.index((float(vs[0].speed_kmh), vs[0].skills & needed))
-        )
+        _VehicleGroup(tuple(vs), profile_offset + profile_keys.index((float(vs[0].speed_kmh), vs[0].skills & needed)))
         for vs in groups_by_key.values()
     )
 
     locations = [pyvrp.Location(x=depot.lon, y=depot.lat, name=depot.depot_id)]
     locations += [pyvrp.Location(x=o.lon, y=o.lat, name=o.order_id) for o in orders]
     clients = []
+    must_plan = _skilled_orders_to_require(orders, usable)
     for k, o in enumerate(orders):
         load = [o.weight_g, o.volume_cm3]
         clients.append(
@@ -172,7 +171,7 @@ def _build_instance(
                 tw_early=max(o.tw_start_s, 0),  # presolve guarantees tw_end_s is reachable, so >= 0
                 tw_late=o.tw_end_s,
                 prize=unserved_penalty_micro(o, config),
-                required=False,
+                required=k in must_plan,
                 name=o.order_id,
             )
         )
@@ -208,6 +207,28 @@ def _build_instance(
     return _Instance(data=data, client_orders=tuple(servable), groups=groups)
 
 
+def _skilled_orders_to_require(orders: Sequence[Order], vehicles: Sequence[Vehicle]) -> set[int]:
+    """Positions of the orders needing a skill, when the vehicles with that skill can carry all of them.
+
+    Skilled vehicles are scarce. With every order optional, the search fills them with ordinary parcels early
+    and rarely finds the compound move that frees room for a pallet (the demo's Schaan depot lost two pallets
+    that way; a 2,125-order depot lost most of its orders to a warm start instead). Making the skilled orders
+    required lets PyVRP's penalties steer the search to place them. Only when their total load fits the
+    skilled vehicles' total capacity, per skill: otherwise they stay optional, so an overloaded skilled fleet
+    cannot make the whole search infeasible.
+    """
+    required: set[int] = set()
+    for skill in sorted(frozenset().union(*(o.required_skills for o in orders))):
+        needing = [k for k, o in enumerate(orders) if skill in o.required_skills]
+        capable = [v for v in vehicles if skill in v.skills]
+        fits = sum(orders[k].weight_g for k in needing) <= sum(v.capacity_weight_g for v in capable) and sum(
+            orders[k].volume_cm3 for k in needing
+        ) <= sum(v.capacity_volume_cm3 for v in capable)
+        if fits:
+            required.update(needing)
+    return required
+
+
 def _client_visits(route: pyvrp.Route) -> list[int]:
     return [a.idx for a in route.schedule() if a.type == pyvrp.ActivityType.CLIENT]
 
@@ -227,9 +248,7 @@ def _repair(inst: _Instance, problem: Problem, route: pyvrp.Route) -> tuple[pyvr
     vt = route.vehicle_type()
     vehicle = inst.groups[vt].vehicles[0]
     # Stops the vehicle lacks the skills for sit on forbidden edges: take them out first.
-    clients = [
-        c for c in _client_visits(route) if can_carry_skills(vehicle, problem.orders[inst.client_orders[c]])
-    ]
+    clients = [c for c in _client_visits(route) if can_carry_skills(vehicle, problem.orders[inst.client_orders[c]])]
     if route.is_feasible() and len(clients) == route.num_clients():
         return route, []
     removed = [c for c in _client_visits(route) if c not in clients]
@@ -247,9 +266,7 @@ def _repair(inst: _Instance, problem: Problem, route: pyvrp.Route) -> tuple[pyvr
                 shares.append(float(np.max(load[exceeded] / np.maximum(capacity[exceeded], 1.0))))
             c = clients[int(np.argmax(shares))]
         else:
-            late = [
-                a.idx for a in route.schedule() if a.type == pyvrp.ActivityType.CLIENT and a.time_warp > 0
-            ]
+            late = [a.idx for a in route.schedule() if a.type == pyvrp.ActivityType.CLIENT and a.time_warp > 0]
             # Late at a stop: take that stop out; late only back at the depot: take the last stop out.
             c = late[0] if late else clients[-1]
         clients.remove(c)
@@ -283,8 +300,9 @@ def _planned_route(
                 leg_duration_s=int(matrices.duration_s[p, prev, loc]),
             )
         )
-        weight += order.weight_g
-        volume += order.volume_cm3
+        if order.order_type == "delivery":
+            weight += order.weight_g
+            volume += order.volume_cm3
         prev = loc
     distance_m = int(route.distance())
     duration_s = int(route.duration())
@@ -303,37 +321,6 @@ def _planned_route(
     )
 
 
-def _skilled_orders_first(inst: _Instance, problem: Problem) -> pyvrp.Solution | None:
-    """A warm start that puts every order needing a skill on a vehicle that has it, in window order.
-
-    Skilled vehicles are scarce; left to itself the search may fill them with ordinary parcels early on and
-    rarely finds the compound move that frees room for a pallet. Starting with the skilled orders on board,
-    the search only drops one when serving it really costs more than its penalty. Capacity is respected per
-    vehicle; time feasibility is left to the search (PyVRP accepts an infeasible start).
-    """
-    skilled = [
-        (c, problem.orders[i]) for c, i in enumerate(inst.client_orders) if problem.orders[i].required_skills
-    ]
-    if not skilled:
-        return None
-    skilled.sort(key=lambda item: (item[1].tw_end_s, item[1].tw_start_s, item[1].order_id))
-    # One slot per concrete vehicle: (vehicle type index, skills, remaining weight, remaining volume, visits).
-    slots = [
-        [vt, vehicle.skills, vehicle.capacity_weight_g, vehicle.capacity_volume_cm3, []]
-        for vt, group in enumerate(inst.groups)
-        for vehicle in group.vehicles
-    ]
-    for client, order in skilled:
-        for slot in slots:
-            if order.required_skills <= slot[1] and order.weight_g <= slot[2] and order.volume_cm3 <= slot[3]:
-                slot[2] -= order.weight_g
-                slot[3] -= order.volume_cm3
-                slot[4].append(client)
-                break
-    routes = [pyvrp.Route(inst.data, slot[4], slot[0]) for slot in slots if slot[4]]
-    return pyvrp.Solution(inst.data, routes) if routes else None
-
-
 def _stops_and_budget(config: SolveConfig, n_clients: int) -> _RecordingStop:
     no_improvement = config.no_improvement_iters or default_no_improvement_iters(n_clients)
     max_iters = config.max_iters or default_max_iters(n_clients)
@@ -349,9 +336,7 @@ def _objective_micro(
     return cost + sum(unserved_penalty_micro(by_order[u.order_id], config) for u in unassigned)
 
 
-def solve(
-    problem: Problem, config: SolveConfig | None = None, travel_model: TravelModel | None = None
-) -> Plan:
+def solve(problem: Problem, config: SolveConfig | None = None, travel_model: TravelModel | None = None) -> Plan:
     """Plan one depot's routes for one service date.
 
     Parameters
@@ -391,12 +376,10 @@ def solve(
     stopped_by = "nothing_to_solve"
     if servable:
         inst = _build_instance(problem, servable, matrices, config)
-        stop = _stops_and_budget(config, len(servable))
-        params = pyvrp.SolveParams(
-            penalty=pyvrp.PenaltyParams(solutions_between_updates=config.penalty_update_iters)
-        )
+        params = pyvrp.SolveParams(penalty=pyvrp.PenaltyParams(solutions_between_updates=config.penalty_update_iters))
         build_s = time.perf_counter() - started
         search_started = time.perf_counter()
+        stop = _stops_and_budget(config, len(servable))
         result = pyvrp.solve(
             inst.data,
             stop,
@@ -404,7 +387,6 @@ def solve(
             collect_stats=False,
             display=False,
             params=params,
-            initial_solution=_skilled_orders_first(inst, problem),
         )
         search_s = time.perf_counter() - search_started
         iterations, stopped_by = result.num_iterations, stop.stopped_by
@@ -456,9 +438,7 @@ def solve(
         search_s=search_s,
         build_s=build_s,
     )
-    return Plan(
-        depot_id=problem.depot.depot_id, routes=tuple(routes), unassigned=tuple(unassigned), stats=stats
-    )
+    return Plan(depot_id=problem.depot.depot_id, routes=tuple(routes), unassigned=tuple(unassigned), stats=stats)
 
 
 def _solve_one(problem: Problem, config: SolveConfig | None, travel_model: TravelModel | None) -> Plan:

@@ -73,9 +73,7 @@ def validate(problem: Problem, plan: Plan, travel_model: TravelModel | None = No
     for route in plan.routes:
         vehicle = vehicles.get(route.vehicle_id)
         if vehicle is None:
-            errors.append(
-                f"route {route.route_id} uses vehicle {route.vehicle_id}, which is not at the depot"
-            )
+            errors.append(f"route {route.route_id} uses vehicle {route.vehicle_id}, which is not at the depot")
             continue
         errors += _check_route(problem, route, vehicle, orders, travel_model)
     return errors
@@ -93,24 +91,20 @@ def _check_route(
     depot = problem.depot
     if route.vehicle_type != vehicle.vehicle_type:
         errors.append(
-            f"{rid} says vehicle type {route.vehicle_type} but {vehicle.vehicle_id} is a "
-            f"{vehicle.vehicle_type}"
+            f"{rid} says vehicle type {route.vehicle_type} but {vehicle.vehicle_id} is a {vehicle.vehicle_type}"
         )
     stops = [s for s in route.stops if s.order_id in orders]
     if len(stops) != len(route.stops):
         return errors  # unknown orders are reported by the caller; timing cannot be checked without them
     if [s.sequence for s in stops] != list(range(1, len(stops) + 1)):
-        errors.append(
-            f"{rid} has stop sequence numbers {[s.sequence for s in stops]}, expected 1..{len(stops)}"
-        )
+        errors.append(f"{rid} has stop sequence numbers {[s.sequence for s in stops]}, expected 1..{len(stops)}")
     stop_orders = [orders[s.order_id] for s in stops]
 
     for o in stop_orders:
         missing = o.required_skills - vehicle.skills
         if missing:
             errors.append(
-                f"order {o.order_id} needs {' and '.join(sorted(missing))}, which vehicle "
-                f"{vehicle.vehicle_id} lacks"
+                f"order {o.order_id} needs {' and '.join(sorted(missing))}, which vehicle {vehicle.vehicle_id} lacks"
             )
 
     # Load along the route: everything to deliver is on board at the start, pickups come on board.
@@ -125,10 +119,12 @@ def _check_route(
             peak = max(peak, load)
         if peak > cap:
             errors.append(f"{rid} carries up to {peak} ({size}) but vehicle {vehicle.vehicle_id} takes {cap}")
-        total = sum(getattr(o, size) for o in stop_orders)
+        departure_load = sum(getattr(o, size) for o in stop_orders if o.order_type == "delivery")
         reported = getattr(route, size)
-        if reported != total:
-            errors.append(f"{rid} reports {name} {reported} ({size}) but its orders total {total}")
+        if reported != departure_load:
+            errors.append(
+                f"{rid} reports {name} {reported} ({size}) at departure but its deliveries total {departure_load}"
+            )
 
     lat = np.array([depot.lat] + [o.lat for o in stop_orders], dtype=np.float64)
     lon = np.array([depot.lon] + [o.lon for o in stop_orders], dtype=np.float64)
@@ -149,9 +145,7 @@ def _check_route(
             f"{clock(vehicle.shift_end_s)}, depot closes {clock(depot.closes_s)})"
         )
     if route.duration_s != route.end_s - route.start_s:
-        errors.append(
-            f"{rid} has duration {route.duration_s} s but runs from {route.start_s} s to {route.end_s} s"
-        )
+        errors.append(f"{rid} has duration {route.duration_s} s but runs from {route.start_s} s to {route.end_s} s")
 
     previous_departure = route.start_s
     for k, (s, o) in enumerate(zip(stops, stop_orders, strict=True)):
@@ -168,9 +162,7 @@ def _check_route(
         if s.service_start_s < s.arrival_s:
             errors.append(f"{at} starts service at {s.service_start_s} s, before arriving at {s.arrival_s} s")
         if s.wait_s != s.service_start_s - s.arrival_s:
-            errors.append(
-                f"{at} waits {s.wait_s} s but arrives at {s.arrival_s} s and starts at {s.service_start_s} s"
-            )
+            errors.append(f"{at} waits {s.wait_s} s but arrives at {s.arrival_s} s and starts at {s.service_start_s} s")
         if not o.tw_start_s <= s.service_start_s <= o.tw_end_s:
             errors.append(
                 f"{at} starts service at {clock(s.service_start_s)}, outside its window "
@@ -178,8 +170,7 @@ def _check_route(
             )
         if abs(s.departure_s - (s.service_start_s + o.service_s)) > TOLERANCE_S:
             errors.append(
-                f"{at} departs at {s.departure_s} s but service of {o.service_s} s starts at "
-                f"{s.service_start_s} s"
+                f"{at} departs at {s.departure_s} s but service of {o.service_s} s starts at {s.service_start_s} s"
             )
         previous_departure = s.departure_s
     if route.end_s < previous_departure + leg_s[-1] - TOLERANCE_S:

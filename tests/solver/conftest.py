@@ -29,9 +29,7 @@ def line_problem() -> Problem:
 def two_sides_problem() -> Problem:
     """Two 5 kg orders north and two south (1 and 2 km), two 10 kg vans: one route per side, 218 EUR."""
     orders = tuple(
-        order_north(f"{side}{km}", sign * km, weight_g=5000)
-        for side, sign in (("N", 1), ("S", -1))
-        for km in (1, 2)
+        order_north(f"{side}{km}", sign * km, weight_g=5000) for side, sign in (("N", 1), ("S", -1)) for km in (1, 2)
     )
     vehicles = (van("V-01", capacity_weight_g=10_000), van("V-02", capacity_weight_g=10_000))
     return Problem(depot=depot(), orders=orders, vehicles=vehicles)

@@ -40,9 +40,7 @@ def van(vehicle_id: str = "V-01", **kwargs) -> Vehicle:
     return Vehicle(vehicle_id=vehicle_id, **fields)
 
 
-def random_problem(
-    n_orders: int, n_vans: int, seed: int, n_bikes: int = 0, depot_id: str = "D-RANDOM"
-) -> Problem:
+def random_problem(n_orders: int, n_vans: int, seed: int, n_bikes: int = 0, depot_id: str = "D-RANDOM") -> Problem:
     """A demo-like depot: orders scattered within ~12 km, 40 % with a 2 h window, a few needing a tail lift.
 
     Vans carry 700 kg / 10 m3, bikes 120 kg / 1 m3 at half the speed; half the vans have a tail lift.

@@ -72,12 +72,8 @@ def test_too_bulky(fast_config):
 @pytest.mark.parametrize(
     "order",
     [
-        pytest.param(
-            order_north("A", 100, tw_start_s=8 * HOUR, tw_end_s=8 * HOUR + 1800), id="too-far-for-window"
-        ),
-        pytest.param(
-            order_north("A", 1, tw_start_s=17 * HOUR + 3590, tw_end_s=18 * HOUR), id="no-time-to-return"
-        ),
+        pytest.param(order_north("A", 100, tw_start_s=8 * HOUR, tw_end_s=8 * HOUR + 1800), id="too-far-for-window"),
+        pytest.param(order_north("A", 1, tw_start_s=17 * HOUR + 3590, tw_end_s=18 * HOUR), id="no-time-to-return"),
         pytest.param(order_north("A", 1, tw_start_s=5 * HOUR, tw_end_s=7 * HOUR), id="window-before-shift"),
     ],
 )

@@ -55,9 +55,7 @@ def vehicles(draw, vehicle_id: str) -> Vehicle:
 def problems(draw) -> Problem:
     """Zero to twelve orders and zero to three vehicles around one depot."""
     opens = draw(st.integers(0, 8 * HOUR))
-    depot = Depot(
-        depot_id="D-H", lat=47.1, lon=9.5, opens_s=opens, closes_s=opens + draw(st.integers(0, 16 * HOUR))
-    )
+    depot = Depot(depot_id="D-H", lat=47.1, lon=9.5, opens_s=opens, closes_s=opens + draw(st.integers(0, 16 * HOUR)))
     n_orders = draw(st.integers(0, 12))
     n_vehicles = draw(st.integers(0, 3))
     return Problem(

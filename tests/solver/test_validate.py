@@ -74,9 +74,7 @@ def test_unknown_vehicle(line_problem, line_plan):
     assert any("not at the depot" in e for e in validate(line_problem, broken))
 
 
-@pytest.mark.parametrize(
-    ("field", "size"), [("capacity_weight_g", "weight_g"), ("capacity_volume_cm3", "volume_cm3")]
-)
+@pytest.mark.parametrize(("field", "size"), [("capacity_weight_g", "weight_g"), ("capacity_volume_cm3", "volume_cm3")])
 def test_over_capacity(line_problem, line_plan, field, size):
     """The same route checked against a vehicle that holds only 2 kg / 2 L is over capacity."""
     smaller = _problem_with(line_problem, vehicle_changes={field: 2000})
