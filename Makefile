@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 DATA_DIR ?= $(CURDIR)/data
 SCALE ?= default
 SEED ?= 7
-BUDGET ?= 20
+BUDGET ?= 60
+DAYS ?= 14
 
 export LASTMILE_DATA_DIR := $(DATA_DIR)
 export LASTMILE_LANDING_DIR ?= $(DATA_DIR)/landing
@@ -18,7 +19,7 @@ export GX_ANALYTICS_ENABLED := False
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
 
-.PHONY: install run test dashboard dagster manifest browser lint bench clean
+.PHONY: install run history test dashboard dagster manifest browser lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -34,9 +35,14 @@ manifest: install
 browser:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-## Build the demo world, plan the next service date end to end, print a per-depot summary.
+## Build the demo world with DAYS days of history, plan the next service date end to end, print a summary.
 run: install manifest
+	$(PY) -m orchestration.cli history --days $(DAYS) --scale $(SCALE) --seed $(SEED)
 	$(PY) -m orchestration.cli run --scale $(SCALE) --seed $(SEED) --budget $(BUDGET)
+
+## DAYS days of demo history up to today: orders -> plan -> execution -> ingestion -> KPIs, per day.
+history: install manifest
+	$(PY) -m orchestration.cli history --days $(DAYS) --scale $(SCALE) --seed $(SEED)
 
 test: install manifest browser
 	$(VENV)/bin/ruff check .

@@ -127,7 +127,8 @@ def route_colors(routes: pd.DataFrame) -> dict[tuple[str, str], tuple[int, int, 
     return {key: PALETTE[position % len(PALETTE)] for position, key in enumerate(dict.fromkeys(keys))}
 
 
-def _hex(color: Sequence[int]) -> str:
+def hex_color(color: Sequence[int]) -> str:
+    """An RGB colour as ``#rrggbb``."""
     return "#{:02x}{:02x}{:02x}".format(*color[:3])
 
 
@@ -135,8 +136,21 @@ def _lon_lat(lon: Any, lat: Any) -> list[float]:
     return [float(lon), float(lat)]
 
 
-def route_paths(routes: pd.DataFrame, stops: pd.DataFrame, depots: pd.DataFrame) -> list[dict[str, Any]]:
+def route_paths(
+    routes: pd.DataFrame,
+    stops: pd.DataFrame,
+    depots: pd.DataFrame,
+    colors: dict[tuple[str, str], tuple[int, int, int]] | None = None,
+) -> list[dict[str, Any]]:
     """One path record per route: its depot, its stops in sequence, back to the depot.
+
+    Parameters
+    ----------
+    routes, stops, depots : DataFrame
+        Query results (serving columns).
+    colors : dict, optional
+        Route colours by :func:`route_key`; default :func:`route_colors` of ``routes``. Pass the colours of the
+        unfiltered routes to keep them when drawing a subset.
 
     Returns
     -------
@@ -148,7 +162,7 @@ def route_paths(routes: pd.DataFrame, stops: pd.DataFrame, depots: pd.DataFrame)
     ValueError
         If a route's depot is not in ``depots``.
     """
-    colors = route_colors(routes)
+    colors = route_colors(routes) if colors is None else colors
     depot_positions = {
         str(row.depot_id): _lon_lat(row.lon, row.lat) for row in depots.itertuples(index=False)
     }
@@ -213,6 +227,23 @@ def depot_points(depots: pd.DataFrame) -> list[dict[str, Any]]:
         {"position": _lon_lat(d.lon, d.lat), "depot_id": str(d.depot_id), "tooltip": f"Depot {d.name}"}
         for d in depots.itertuples(index=False)
     ]
+
+
+def depot_layer(depot_records: list[dict[str, Any]]) -> pdk.Layer:
+    """The depots as large dark dots (from :func:`depot_points`), drawn above routes and stops."""
+    return pdk.Layer(
+        "ScatterplotLayer",
+        id="depots",
+        data=depot_records,
+        get_position="position",
+        get_fill_color=list(DEPOT_COLOR),
+        get_line_color=[255, 255, 255],
+        get_radius=11,
+        radius_units=_PIXELS,
+        stroked=True,
+        line_width_min_pixels=3,
+        pickable=True,
+    )
 
 
 def unassigned_points(unassigned: pd.DataFrame) -> list[dict[str, Any]]:
@@ -355,21 +386,7 @@ def build_deck(
             pickable=True,
         )
     )
-    layers.append(
-        pdk.Layer(
-            "ScatterplotLayer",
-            id="depots",
-            data=depot_records,
-            get_position="position",
-            get_fill_color=list(DEPOT_COLOR),
-            get_line_color=[255, 255, 255],
-            get_radius=11,
-            radius_units=_PIXELS,
-            stroked=True,
-            line_width_min_pixels=3,
-            pickable=True,
-        )
-    )
+    layers.append(depot_layer(depot_records))
     view = fit_view([r["position"] for r in (*points, *depot_records, *unassigned_records)])
     return pdk.Deck(
         layers=layers,
@@ -427,7 +444,7 @@ def route_table(routes: pd.DataFrame) -> pd.DataFrame:
     keys = [route_key(p, r) for p, r in zip(routes["plan_id"], routes["route_id"], strict=True)]
     return pd.DataFrame(
         {
-            "Colour": [_hex(colors[key]) for key in keys],
+            "Colour": [hex_color(colors[key]) for key in keys],
             "Vehicle": routes["vehicle_id"].astype(str).to_list(),
             "Type": routes["vehicle_type"].astype(str).to_list(),
             "Depot": routes["depot_name"].fillna(routes["depot_id"]).astype(str).to_list(),
@@ -505,4 +522,369 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
             "Cost per delivery (EUR)": kpis["cost_per_delivery_eur"].astype(float).round(2).to_list(),
             "Unassigned": kpis["unassigned"].astype(int).to_list(),
         }
+    )
+
+
+# --- plan versus actual --------------------------------------------------------------------------------------
+
+# A traffic-light reading of each stop: green kept the promise, orange kept it late, red broke it, grey
+# never got the chance.
+STATUS_COLORS: dict[str, tuple[int, int, int]] = {
+    "on_time": (44, 160, 44),
+    "late": (255, 127, 14),
+    "failed": (214, 39, 40),
+    "not_attempted": (127, 127, 127),
+}
+STATUS_LABELS = {"on_time": "On time", "late": "Late", "failed": "Failed", "not_attempted": "Not attempted"}
+LATE_CAUSE_LABELS = {
+    "late_departure": "Late departure",
+    "weather": "Weather",
+    "long_service": "Long service",
+    "traffic": "Traffic",
+}
+FAILURE_REASON_LABELS = {
+    "not_home": "Not at home",
+    "refused": "Refused",
+    "address_not_found": "Address not found",
+    "no_access": "No access",
+    "unknown": "Unknown",
+    "not_attempted": "Not attempted",
+}
+LATE_STOP_COLUMNS = ("Order", "Vehicle", "Window", "Planned arrival", "Actual arrival", "Minutes late", "Cause")
+ROUTE_COMPARISON_COLUMNS = (
+    "Colour",
+    "Vehicle",
+    "Driver",
+    "Depot",
+    "Stops",
+    "Delivered",
+    "Failed",
+    "Planned km",
+    "Driven km",
+    "Planned start",
+    "Actual start",
+    "Planned end",
+    "Actual end",
+    "Planned cost (EUR)",
+    "Actual cost (EUR)",
+)
+DRIVER_TABLE_COLUMNS = (
+    "Driver",
+    "Route days",
+    "Deliveries",
+    "On time (%)",
+    "First-attempt success (%)",
+    "Stops per hour",
+    "km per stop",
+    "Rating (1-5)",
+    "Ratings",
+)
+# Driven tracks are drawn in the route's hue at this share of its brightness.
+DRIVEN_SHADE = 0.6
+
+
+def stop_status(outcome: Any, is_on_time: Any) -> str | None:
+    """``on_time``, ``late``, ``failed`` or ``not_attempted``; None for an order no vehicle carried."""
+    if outcome == "delivered":
+        return "on_time" if not _missing(is_on_time) and bool(is_on_time) else "late"
+    if outcome in ("failed", "not_attempted"):
+        return str(outcome)
+    return None
+
+
+def darker(color: Sequence[int], factor: float = DRIVEN_SHADE) -> tuple[int, int, int]:
+    """The same hue with each channel scaled by ``factor`` (0-1)."""
+    red, green, blue = (int(round(channel * factor)) for channel in color[:3])
+    return (red, green, blue)
+
+
+def vehicle_colors(routes: pd.DataFrame) -> dict[str, tuple[int, int, int]]:
+    """Route colour by vehicle id, as on the Plan page (:func:`route_colors`)."""
+    colors = route_colors(routes)
+    return {
+        str(vehicle): colors[route_key(plan, route)]
+        for plan, route, vehicle in zip(routes["plan_id"], routes["route_id"], routes["vehicle_id"], strict=True)
+    }
+
+
+def _fallback_color(position: int) -> tuple[int, int, int]:
+    return PALETTE[position % len(PALETTE)]
+
+
+def driven_paths(tracks: pd.DataFrame, colors: dict[str, tuple[int, int, int]]) -> list[dict[str, Any]]:
+    """One path record per vehicle from its telematics track, in a darker shade of the route colour.
+
+    Parameters
+    ----------
+    tracks : DataFrame
+        ``vehicle_id, seq, lat, lon`` (from :func:`dashboard.queries.day_driven_paths`).
+    colors : dict
+        Route colour by vehicle id; a vehicle without a planned route takes a palette colour.
+
+    Returns
+    -------
+    list of dict
+        ``vehicle_id, path`` (``[[lon, lat], ...]`` in ``seq`` order), ``color`` and ``tooltip``; vehicles with
+        fewer than two fixes are left out.
+    """
+    records = []
+    for position, (vehicle_id, track) in enumerate(tracks.groupby("vehicle_id", sort=True)):
+        ordered = track.sort_values("seq")
+        if len(ordered) < 2:
+            continue
+        color = colors.get(str(vehicle_id), _fallback_color(position))
+        records.append(
+            {
+                "vehicle_id": str(vehicle_id),
+                "path": [_lon_lat(lon, lat) for lon, lat in zip(ordered["lon"], ordered["lat"], strict=True)],
+                "color": list(darker(color)),
+                "tooltip": f"{vehicle_id}: driven track ({len(ordered)} fixes)",
+            }
+        )
+    return records
+
+
+def _minutes(value: Any) -> str:
+    return "" if _missing(value) else f"{float(value):.0f} min"
+
+
+def outcome_points(deliveries: pd.DataFrame) -> list[dict[str, Any]]:
+    """One point record per order a vehicle carried, coloured by :func:`stop_status` (see :data:`STATUS_COLORS`)."""
+    records = []
+    for order in deliveries.itertuples(index=False):
+        status = stop_status(order.outcome, order.is_on_time)
+        if status is None or _missing(order.lat) or _missing(order.lon):
+            continue
+        detail = STATUS_LABELS[status]
+        if status == "late":
+            cause = LATE_CAUSE_LABELS.get(order.late_cause, "")
+            detail += f" by {_minutes(order.minutes_late)}" + (f" ({cause.lower()})" if cause else "")
+        elif status == "failed" and not _missing(order.failure_reason):
+            detail += f": {FAILURE_REASON_LABELS.get(order.failure_reason, order.failure_reason)}"
+        actual = format_clock(order.actual_arrival_s) or "–"
+        records.append(
+            {
+                "position": _lon_lat(order.lon, order.lat),
+                "color": list(STATUS_COLORS[status]),
+                "status": status,
+                "order_id": str(order.order_id),
+                "vehicle_id": str(order.vehicle_id),
+                "tooltip": (
+                    f"Order {order.order_id} · {order.vehicle_id} · {detail}\n"
+                    f"Window {format_window(order.tw_start_s, order.tw_end_s)}\n"
+                    f"Planned {format_clock(order.planned_arrival_s)} · actual {actual}"
+                ),
+            }
+        )
+    return records
+
+
+def build_plan_vs_actual_deck(
+    routes: pd.DataFrame,
+    stops: pd.DataFrame,
+    tracks: pd.DataFrame,
+    deliveries: pd.DataFrame,
+    depots: pd.DataFrame,
+    vehicles: Iterable[str] | None = None,
+) -> pdk.Deck:
+    """The plan-versus-actual map of one day: planned paths, driven tracks, stops by outcome, depots.
+
+    Parameters
+    ----------
+    routes, stops : DataFrame
+        The day's planned routes and stops (all vehicles, so colours match the Plan page).
+    tracks : DataFrame
+        Driven paths (``vehicle_id, seq, lat, lon``).
+    deliveries : DataFrame
+        The day's orders with outcome (:func:`dashboard.queries.day_deliveries`).
+    depots : DataFrame
+        The depots to draw.
+    vehicles : iterable of str, optional
+        Vehicles to draw; default all.
+
+    Returns
+    -------
+    pydeck.Deck
+        Layers, bottom to top: ``driven`` (thick, darker PathLayer), ``planned`` (thin PathLayer in the route
+        colour), ``deliveries`` and ``depots``; the view fits stops, tracks and depots.
+    """
+    colors = route_colors(routes)
+    by_vehicle = vehicle_colors(routes)
+    if vehicles is not None:
+        chosen = {str(v) for v in vehicles}
+        routes = routes[routes["vehicle_id"].astype(str).isin(chosen)]
+        stops = stops[stops["vehicle_id"].astype(str).isin(chosen)]
+        tracks = tracks[tracks["vehicle_id"].astype(str).isin(chosen)]
+        deliveries = deliveries[deliveries["vehicle_id"].astype(str).isin(chosen)]
+    planned = route_paths(routes, stops, depots, colors)
+    driven = driven_paths(tracks, by_vehicle)
+    points = outcome_points(deliveries)
+    depot_records = depot_points(depots)
+    layers = [
+        pdk.Layer(
+            "PathLayer",
+            id="driven",
+            data=driven,
+            get_path="path",
+            get_color="color",
+            get_width=7,
+            width_units=_PIXELS,
+            width_min_pixels=5,
+            joint_rounded=True,
+            cap_rounded=True,
+            opacity=0.75,
+            pickable=True,
+        ),
+        pdk.Layer(
+            "PathLayer",
+            id="planned",
+            data=planned,
+            get_path="path",
+            get_color="color",
+            get_width=2.5,
+            width_units=_PIXELS,
+            width_min_pixels=2,
+            joint_rounded=True,
+            cap_rounded=True,
+            opacity=0.95,
+            pickable=True,
+        ),
+        pdk.Layer(
+            "ScatterplotLayer",
+            id="deliveries",
+            data=points,
+            get_position="position",
+            get_fill_color="color",
+            get_line_color=[255, 255, 255],
+            get_radius=7,
+            radius_units=_PIXELS,
+            stroked=True,
+            line_width_min_pixels=2,
+            pickable=True,
+            auto_highlight=True,
+        ),
+        depot_layer(depot_records),
+    ]
+    positions = [r["position"] for r in (*points, *depot_records)]
+    positions += [point for record in (*driven, *planned) for point in record["path"]]
+    return pdk.Deck(
+        layers=layers,
+        initial_view_state=fit_view(positions),
+        map_provider="carto",
+        map_style=MAP_STYLE,
+        tooltip={"text": "{tooltip}"},
+    )
+
+
+def _late_mask(deliveries: pd.DataFrame) -> list[bool]:
+    """Attempted stops (delivered or failed) reached after their window closed."""
+    return [
+        outcome in ("delivered", "failed") and not _missing(on_time) and not bool(on_time)
+        for outcome, on_time in zip(deliveries["outcome"], deliveries["is_on_time"], strict=True)
+    ]
+
+
+def plan_vs_actual_summary(route_days: pd.DataFrame, deliveries: pd.DataFrame) -> dict[str, Any]:
+    """Tile numbers of one day: planned and driven km, attempted, on time, late, failed, not attempted.
+
+    On time and late count attempted stops (delivered or failed), as the on-time rate of
+    ``marts.fct_delivery_kpis`` does.
+
+    Returns
+    -------
+    dict
+        ``planned_km``, ``actual_km`` (float), ``attempted``, ``on_time``, ``late``, ``failed``,
+        ``not_attempted`` (int) and ``on_time_rate`` (0-1, None without attempted stops).
+    """
+    outcomes = deliveries["outcome"].to_list()
+    attempted = sum(outcome in ("delivered", "failed") for outcome in outcomes)
+    late = sum(_late_mask(deliveries))
+    on_time = attempted - late
+    return {
+        "planned_km": float(pd.to_numeric(route_days["planned_km"]).sum()),
+        "actual_km": float(pd.to_numeric(route_days["actual_km"]).sum()),
+        "attempted": attempted,
+        "on_time": on_time,
+        "late": late,
+        "failed": outcomes.count("failed"),
+        "not_attempted": outcomes.count("not_attempted"),
+        "on_time_rate": on_time / attempted if attempted else None,
+    }
+
+
+def late_stops_table(deliveries: pd.DataFrame) -> pd.DataFrame:
+    """Attempted stops reached after their window closed, latest first: :data:`LATE_STOP_COLUMNS`, ``HH:MM``."""
+    late = deliveries[_late_mask(deliveries)]
+    late = late.assign(_late=pd.to_numeric(late["minutes_late"])).sort_values(
+        ["_late", "order_id"], ascending=[False, True]
+    )
+    return pd.DataFrame(
+        {
+            "Order": late["order_id"].astype(str).to_list(),
+            "Vehicle": late["vehicle_id"].astype(str).to_list(),
+            "Window": [format_window(a, b) for a, b in zip(late["tw_start_s"], late["tw_end_s"], strict=True)],
+            "Planned arrival": [format_clock(s) for s in late["planned_arrival_s"]],
+            "Actual arrival": [format_clock(s) for s in late["actual_arrival_s"]],
+            "Minutes late": late["_late"].round(0).astype(int).to_list(),
+            "Cause": ["" if _missing(c) else LATE_CAUSE_LABELS.get(c, str(c)) for c in late["late_cause"]],
+        },
+        columns=list(LATE_STOP_COLUMNS),
+    )
+
+
+def route_comparison_table(route_days: pd.DataFrame, colors: dict[str, tuple[int, int, int]]) -> pd.DataFrame:
+    """Planned versus actual per vehicle: columns :data:`ROUTE_COMPARISON_COLUMNS`.
+
+    ``Colour`` is the route's hex colour from ``colors`` (by vehicle id); ``Stops`` reads attempted/planned.
+    """
+    return pd.DataFrame(
+        {
+            "Colour": [
+                hex_color(colors.get(str(v), _fallback_color(i))) for i, v in enumerate(route_days["vehicle_id"])
+            ],
+            "Vehicle": route_days["vehicle_id"].astype(str).to_list(),
+            "Driver": route_days["driver_id"].fillna("").astype(str).to_list(),
+            "Depot": route_days["depot_name"].fillna(route_days["depot_id"]).astype(str).to_list(),
+            "Stops": [
+                f"{int(a)}/{int(p)}"
+                for a, p in zip(route_days["stops_attempted"], route_days["stops_planned"], strict=True)
+            ],
+            "Delivered": route_days["delivered"].astype(int).to_list(),
+            "Failed": route_days["failed"].astype(int).to_list(),
+            "Planned km": pd.to_numeric(route_days["planned_km"]).round(1).to_list(),
+            "Driven km": pd.to_numeric(route_days["actual_km"]).round(1).to_list(),
+            "Planned start": [format_clock(s) for s in route_days["planned_start_s"]],
+            "Actual start": [format_clock(s) for s in route_days["actual_start_s"]],
+            "Planned end": [format_clock(s) for s in route_days["planned_end_s"]],
+            "Actual end": [format_clock(s) for s in route_days["actual_end_s"]],
+            "Planned cost (EUR)": pd.to_numeric(route_days["planned_cost_eur"]).round(2).to_list(),
+            "Actual cost (EUR)": pd.to_numeric(route_days["actual_cost_eur"]).round(2).to_list(),
+        },
+        columns=list(ROUTE_COMPARISON_COLUMNS),
+    )
+
+
+def _percent(rate: Any) -> float | None:
+    return None if _missing(rate) else round(float(rate) * 100, 1)
+
+
+def _rounded(value: Any, digits: int) -> float | None:
+    return None if _missing(value) else round(float(value), digits)
+
+
+def driver_table(drivers: pd.DataFrame) -> pd.DataFrame:
+    """One display row per driver (from :func:`dashboard.queries.driver_performance`): rates in percent."""
+    return pd.DataFrame(
+        {
+            "Driver": drivers["driver_id"].astype(str).to_list(),
+            "Route days": drivers["route_days"].astype(int).to_list(),
+            "Deliveries": drivers["deliveries"].astype(int).to_list(),
+            "On time (%)": [_percent(r) for r in drivers["on_time_rate"]],
+            "First-attempt success (%)": [_percent(r) for r in drivers["first_attempt_success_rate"]],
+            "Stops per hour": [_rounded(v, 2) for v in drivers["stops_per_hour"]],
+            "km per stop": [_rounded(v, 1) for v in drivers["km_per_stop"]],
+            "Rating (1-5)": [_rounded(v, 2) for v in drivers["avg_rating"]],
+            "Ratings": drivers["ratings"].astype(int).to_list(),
+        },
+        columns=list(DRIVER_TABLE_COLUMNS),
     )

@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from dashboard.snapshot import table_path
+from dashboard.snapshot import has_table, table_path
 
 # A snapshot directory never changes after publication; the TTL only bounds how long old results stay in
 # memory after a new publish.
@@ -260,4 +260,501 @@ def route_stops(snapshot_key: str, plan_id: str, route_id: str) -> pd.DataFrame:
     """Stops of one route in sequence order: the input of the driver manifest."""
     return _frame(
         _ROUTE_STOPS_SQL, snapshot_key, ("planned_stops",), plan_id=str(plan_id), route_id=str(route_id)
+    )
+
+
+# --- execution data (contract, section 4): optional tables -------------------------------------------------
+#
+# Range metrics are ratios of sums over the facts, so they are exact for any date range and depot choice, and
+# they follow the definitions of marts.fct_delivery_kpis: on-time rate = attempted stops reached before the
+# window closed / attempted (delivered or failed); first-attempt success = delivered at the first attempt /
+# attempted; cost per delivery = actual route cost (EUR) / delivered; stops per hour = attempted stops / route
+# hours (actual depot departure to return); km per stop = driven km / attempted stops; average rating over
+# rated orders.
+# A missing optional file gives the empty result of the same columns (the ``*_COLUMNS`` tuples below).
+
+_EXECUTION_DATES_SQL = """
+select distinct cast(service_date as date) as service_date
+from read_parquet($deliveries)
+order by service_date
+"""
+
+PERFORMANCE_SUMMARY_COLUMNS = (
+    "orders",
+    "attempted",
+    "deliveries",
+    "failed",
+    "not_attempted",
+    "on_time",
+    "on_time_rate",
+    "first_attempt_success_rate",
+    "cost_eur",
+    "cost_per_delivery_eur",
+    "avg_rating",
+    "ratings",
+)
+_PERFORMANCE_SUMMARY_SQL = """
+with orders as (
+    select outcome, is_on_time, is_first_attempt_success, rating
+    from read_parquet($deliveries)
+    where cast(service_date as date) between $start_date and $end_date
+        and ($depot_id::varchar is null or depot_id = $depot_id)
+),
+
+costs as (
+    select sum(actual_cost_eur) as cost_eur
+    from read_parquet($route_days)
+    where cast(service_date as date) between $start_date and $end_date
+        and ($depot_id::varchar is null or depot_id = $depot_id)
+),
+
+totals as (
+    select
+        count(*) as orders,
+        count(*) filter (where outcome in ('delivered', 'failed')) as attempted,
+        count(*) filter (where outcome = 'delivered') as deliveries,
+        count(*) filter (where outcome = 'failed') as failed,
+        count(*) filter (where outcome = 'not_attempted') as not_attempted,
+        count(*) filter (where outcome in ('delivered', 'failed') and is_on_time) as on_time,
+        count(*) filter (
+            where outcome in ('delivered', 'failed') and is_first_attempt_success
+        ) as first_attempt_successes,
+        avg(rating) as avg_rating,
+        count(rating) as ratings
+    from orders
+)
+
+select
+    t.orders,
+    t.attempted,
+    t.deliveries,
+    t.failed,
+    t.not_attempted,
+    t.on_time,
+    t.on_time / nullif(t.attempted, 0) as on_time_rate,
+    t.first_attempt_successes / nullif(t.attempted, 0) as first_attempt_success_rate,
+    c.cost_eur,
+    c.cost_eur / nullif(t.deliveries, 0) as cost_per_delivery_eur,
+    t.avg_rating,
+    t.ratings
+from totals as t
+cross join costs as c
+"""
+
+DAILY_KPI_COLUMNS = (
+    "service_date",
+    "depot_id",
+    "depot_name",
+    "orders",
+    "attempted",
+    "delivered",
+    "on_time_rate",
+    "cost_per_delivery_eur",
+    "first_attempt_success_rate",
+    "avg_rating",
+    "ratings",
+)
+_DAILY_KPIS_SQL = """
+select
+    cast(k.service_date as date) as service_date,
+    k.depot_id,
+    coalesce(d.name, k.depot_id) as depot_name,
+    k.orders,
+    k.attempted,
+    k.delivered,
+    k.on_time_rate,
+    k.cost_per_delivery_eur,
+    k.first_attempt_success_rate,
+    k.avg_rating,
+    k.ratings
+from read_parquet($delivery_kpis) as k
+left join read_parquet($depots) as d on d.depot_id = k.depot_id
+where k.dimension = 'depot'
+    and cast(k.service_date as date) between $start_date and $end_date
+    and ($depot_id::varchar is null or k.depot_id = $depot_id)
+order by service_date, k.depot_id
+"""
+
+DRIVER_PERFORMANCE_COLUMNS = (
+    "driver_id",
+    "route_days",
+    "deliveries",
+    "on_time_rate",
+    "first_attempt_success_rate",
+    "stops_per_hour",
+    "km_per_stop",
+    "avg_rating",
+    "ratings",
+)
+_DRIVER_PERFORMANCE_SQL = """
+with orders as (
+    select
+        driver_id,
+        count(*) filter (where outcome = 'delivered') as deliveries,
+        count(*) filter (where outcome in ('delivered', 'failed') and is_on_time) as on_time,
+        count(*) filter (where outcome in ('delivered', 'failed')) as attempted,
+        count(*) filter (
+            where outcome in ('delivered', 'failed') and is_first_attempt_success
+        ) as first_attempt_successes,
+        avg(rating) as avg_rating,
+        count(rating) as ratings
+    from read_parquet($deliveries)
+    where driver_id is not null
+        and cast(service_date as date) between $start_date and $end_date
+        and ($depot_id::varchar is null or depot_id = $depot_id)
+    group by driver_id
+),
+
+shifts as (
+    select
+        driver_id,
+        count(*) as route_days,
+        sum(stops_attempted) as stops_attempted,
+        sum(actual_end_s - actual_start_s) / 3600 as route_h,
+        sum(actual_km) as actual_km
+    from read_parquet($route_days)
+    where driver_id is not null
+        and cast(service_date as date) between $start_date and $end_date
+        and ($depot_id::varchar is null or depot_id = $depot_id)
+    group by driver_id
+)
+
+select
+    coalesce(o.driver_id, s.driver_id) as driver_id,
+    coalesce(s.route_days, 0) as route_days,
+    coalesce(o.deliveries, 0) as deliveries,
+    o.on_time / nullif(o.attempted, 0) as on_time_rate,
+    o.first_attempt_successes / nullif(o.attempted, 0) as first_attempt_success_rate,
+    s.stops_attempted / nullif(s.route_h, 0) as stops_per_hour,
+    s.actual_km / nullif(s.stops_attempted, 0) as km_per_stop,
+    o.avg_rating,
+    coalesce(o.ratings, 0) as ratings
+from orders as o
+full join shifts as s on s.driver_id = o.driver_id
+order by deliveries desc, driver_id
+"""
+
+ON_TIME_BY_HOUR_COLUMNS = ("hour", "attempted", "on_time", "on_time_rate")
+# The hour of the actual arrival, local time: when the customer saw the van.
+_ON_TIME_BY_HOUR_SQL = """
+with attempted as (
+    select cast(floor(actual_arrival_s / 3600) as integer) % 24 as hour, is_on_time
+    from read_parquet($deliveries)
+    where outcome in ('delivered', 'failed')
+        and actual_arrival_s is not null
+        and cast(service_date as date) between $start_date and $end_date
+        and ($depot_id::varchar is null or depot_id = $depot_id)
+)
+
+select
+    hour,
+    count(*) as attempted,
+    count(*) filter (where is_on_time) as on_time,
+    count(*) filter (where is_on_time) / count(*) as on_time_rate
+from attempted
+group by hour
+order by hour
+"""
+
+FAILURE_REASON_COLUMNS = ("outcome", "reason", "orders")
+_FAILURE_REASONS_SQL = """
+with missed as (
+    select
+        outcome,
+        case when outcome = 'failed' then coalesce(failure_reason, 'unknown') else 'not_attempted' end as reason
+    from read_parquet($deliveries)
+    where outcome in ('failed', 'not_attempted')
+        and cast(service_date as date) between $start_date and $end_date
+        and ($depot_id::varchar is null or depot_id = $depot_id)
+)
+
+select outcome, reason, count(*) as orders
+from missed
+group by outcome, reason
+order by orders desc, reason
+"""
+
+DAY_DELIVERY_COLUMNS = (
+    "service_date",
+    "order_id",
+    "depot_id",
+    "vehicle_id",
+    "driver_id",
+    "route_id",
+    "postcode",
+    "town",
+    "lat",
+    "lon",
+    "tw_start_s",
+    "tw_end_s",
+    "is_all_day",
+    "planned_arrival_s",
+    "actual_arrival_s",
+    "actual_departure_s",
+    "is_on_time",
+    "minutes_late",
+    "outcome",
+    "failure_reason",
+    "attempt",
+    "rating",
+    "late_cause",
+)
+_DAY_DELIVERIES_SQL = """
+select
+    cast(service_date as date) as service_date,
+    order_id,
+    depot_id,
+    vehicle_id,
+    driver_id,
+    route_id,
+    postcode,
+    town,
+    lat,
+    lon,
+    tw_start_s,
+    tw_end_s,
+    is_all_day,
+    planned_arrival_s,
+    actual_arrival_s,
+    actual_departure_s,
+    is_on_time,
+    minutes_late,
+    outcome,
+    failure_reason,
+    attempt,
+    rating,
+    late_cause
+from read_parquet($deliveries)
+where cast(service_date as date) = $service_date
+    and ($depot_id::varchar is null or depot_id = $depot_id)
+order by depot_id, vehicle_id nulls last, planned_arrival_s, order_id
+"""
+
+DAY_ROUTE_COLUMNS = (
+    "service_date",
+    "depot_id",
+    "depot_name",
+    "vehicle_id",
+    "vehicle_type",
+    "driver_id",
+    "route_id",
+    "planned_km",
+    "actual_km",
+    "planned_start_s",
+    "planned_end_s",
+    "actual_start_s",
+    "actual_end_s",
+    "departure_delay_min",
+    "shift_h",
+    "stops_planned",
+    "stops_attempted",
+    "delivered",
+    "failed",
+    "planned_cost_eur",
+    "actual_cost_eur",
+)
+_DAY_ROUTES_SQL = """
+select
+    cast(r.service_date as date) as service_date,
+    r.depot_id,
+    coalesce(d.name, r.depot_id) as depot_name,
+    r.vehicle_id,
+    r.vehicle_type,
+    r.driver_id,
+    r.route_id,
+    r.planned_km,
+    r.actual_km,
+    r.planned_start_s,
+    r.planned_end_s,
+    r.actual_start_s,
+    r.actual_end_s,
+    r.departure_delay_min,
+    r.shift_h,
+    r.stops_planned,
+    r.stops_attempted,
+    r.delivered,
+    r.failed,
+    r.planned_cost_eur,
+    r.actual_cost_eur
+from read_parquet($route_days) as r
+left join read_parquet($depots) as d on d.depot_id = r.depot_id
+where cast(r.service_date as date) = $service_date
+    and ($depot_id::varchar is null or r.depot_id = $depot_id)
+order by r.depot_id, r.vehicle_id
+"""
+
+DRIVEN_PATH_COLUMNS = ("vehicle_id", "seq", "lat", "lon")
+_DRIVEN_PATHS_SQL = """
+select vehicle_id, seq, lat, lon
+from read_parquet($driven_paths)
+where cast(service_date as date) = $service_date
+    and ($depot_id::varchar is null or depot_id = $depot_id)
+order by vehicle_id, seq
+"""
+
+
+def _has_tables(snapshot_key: str, tables: tuple[str, ...]) -> bool:
+    return all(has_table(snapshot_key, name) for name in tables)
+
+
+def _optional_frame(
+    sql: str, snapshot_key: str, tables: tuple[str, ...], columns: tuple[str, ...], **params: Any
+) -> pd.DataFrame:
+    """Like :func:`_frame`, but an empty frame with ``columns`` when one of ``tables`` is not in the snapshot."""
+    if not _has_tables(snapshot_key, tables):
+        return pd.DataFrame(columns=list(columns))
+    return _frame(sql, snapshot_key, tables, **params)
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def execution_dates(snapshot_key: str) -> list[dt.date]:
+    """Service dates with execution data (rows in ``deliveries``), oldest first; none without the table."""
+    if not has_table(snapshot_key, "deliveries"):
+        return []
+    return [record["service_date"] for record in _records(_EXECUTION_DATES_SQL, snapshot_key, ("deliveries",))]
+
+
+def previous_period(start_date: dt.date, end_date: dt.date) -> tuple[dt.date, dt.date]:
+    """The period of equal length that ends the day before ``start_date`` (both bounds inclusive).
+
+    Raises
+    ------
+    ValueError
+        If ``end_date`` is before ``start_date``.
+    """
+    if end_date < start_date:
+        raise ValueError(f"end date {end_date} is before start date {start_date}")
+    days = (end_date - start_date).days + 1
+    return start_date - dt.timedelta(days=days), start_date - dt.timedelta(days=1)
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def performance_summary(
+    snapshot_key: str, start_date: dt.date, end_date: dt.date, depot_id: str | None = None
+) -> dict[str, Any]:
+    """Execution KPIs over the dates ``start_date``..``end_date`` (inclusive), one depot or all.
+
+    Returns
+    -------
+    dict
+        :data:`PERFORMANCE_SUMMARY_COLUMNS`: order counts (``orders``, ``attempted``, ``deliveries`` =
+        delivered, ``failed``, ``not_attempted``, ``on_time`` = attempted in time), rates 0-1 (``on_time_rate``,
+        ``first_attempt_success_rate``), ``cost_eur`` and ``cost_per_delivery_eur`` (actual, EUR),
+        ``avg_rating`` (1-5) and ``ratings``. Counts are 0 and the rest None when there is no data.
+    """
+    tables = ("deliveries", "route_days")
+    if not _has_tables(snapshot_key, tables):
+        counts = ("orders", "attempted", "deliveries", "failed", "not_attempted", "on_time", "ratings")
+        return dict.fromkeys(PERFORMANCE_SUMMARY_COLUMNS) | dict.fromkeys(counts, 0)
+    (record,) = _records(
+        _PERFORMANCE_SUMMARY_SQL,
+        snapshot_key,
+        tables,
+        start_date=start_date,
+        end_date=end_date,
+        depot_id=depot_id,
+    )
+    return record
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def daily_kpis(
+    snapshot_key: str, start_date: dt.date, end_date: dt.date, depot_id: str | None = None
+) -> pd.DataFrame:
+    """The published per-depot KPIs (``delivery_kpis``, dimension ``depot``), one row per date and depot."""
+    return _optional_frame(
+        _DAILY_KPIS_SQL,
+        snapshot_key,
+        ("delivery_kpis", "depots"),
+        DAILY_KPI_COLUMNS,
+        start_date=start_date,
+        end_date=end_date,
+        depot_id=depot_id,
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def driver_performance(
+    snapshot_key: str, start_date: dt.date, end_date: dt.date, depot_id: str | None = None
+) -> pd.DataFrame:
+    """One row per driver over the range: :data:`DRIVER_PERFORMANCE_COLUMNS`, most deliveries first."""
+    return _optional_frame(
+        _DRIVER_PERFORMANCE_SQL,
+        snapshot_key,
+        ("deliveries", "route_days"),
+        DRIVER_PERFORMANCE_COLUMNS,
+        start_date=start_date,
+        end_date=end_date,
+        depot_id=depot_id,
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def on_time_by_hour(
+    snapshot_key: str, start_date: dt.date, end_date: dt.date, depot_id: str | None = None
+) -> pd.DataFrame:
+    """Attempted stops and on-time rate by local hour of the actual arrival (0-23)."""
+    return _optional_frame(
+        _ON_TIME_BY_HOUR_SQL,
+        snapshot_key,
+        ("deliveries",),
+        ON_TIME_BY_HOUR_COLUMNS,
+        start_date=start_date,
+        end_date=end_date,
+        depot_id=depot_id,
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def failure_reasons(
+    snapshot_key: str, start_date: dt.date, end_date: dt.date, depot_id: str | None = None
+) -> pd.DataFrame:
+    """Failed orders per failure reason, plus not-attempted orders (reason ``not_attempted``), most first."""
+    return _optional_frame(
+        _FAILURE_REASONS_SQL,
+        snapshot_key,
+        ("deliveries",),
+        FAILURE_REASON_COLUMNS,
+        start_date=start_date,
+        end_date=end_date,
+        depot_id=depot_id,
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def day_deliveries(snapshot_key: str, service_date: dt.date, depot_id: str | None = None) -> pd.DataFrame:
+    """Every order of one service date with its outcome (:data:`DAY_DELIVERY_COLUMNS`), by vehicle and plan."""
+    return _optional_frame(
+        _DAY_DELIVERIES_SQL,
+        snapshot_key,
+        ("deliveries",),
+        DAY_DELIVERY_COLUMNS,
+        service_date=service_date,
+        depot_id=depot_id,
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def day_route_days(snapshot_key: str, service_date: dt.date, depot_id: str | None = None) -> pd.DataFrame:
+    """Planned versus actual per vehicle of one service date (:data:`DAY_ROUTE_COLUMNS`), by depot and vehicle."""
+    return _optional_frame(
+        _DAY_ROUTES_SQL,
+        snapshot_key,
+        ("route_days", "depots"),
+        DAY_ROUTE_COLUMNS,
+        service_date=service_date,
+        depot_id=depot_id,
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def day_driven_paths(snapshot_key: str, service_date: dt.date, depot_id: str | None = None) -> pd.DataFrame:
+    """The cleaned, downsampled telematics track of each vehicle of one service date, in time order."""
+    return _optional_frame(
+        _DRIVEN_PATHS_SQL,
+        snapshot_key,
+        ("driven_paths",),
+        DRIVEN_PATH_COLUMNS,
+        service_date=service_date,
+        depot_id=depot_id,
     )

@@ -14,6 +14,9 @@ from pathlib import Path
 SERVING_DIR_ENV = "LASTMILE_SERVING_DIR"
 DEFAULT_SERVING_DIR = Path(__file__).resolve().parents[1] / "data" / "serving"
 TABLES = ("depots", "plan_runs", "planned_routes", "planned_stops", "unassigned", "plan_kpis")
+# Execution data (contract, section 4): a snapshot published before any day was played out, or by an older
+# publisher, lacks these files, and readers treat a missing one as an empty table.
+OPTIONAL_TABLES = ("deliveries", "route_days", "delivery_kpis", "driven_paths")
 
 
 class SnapshotUnavailableError(LookupError):
@@ -122,8 +125,14 @@ def table_path(snapshot_key: str, table: str) -> str:
     Raises
     ------
     ValueError
-        If ``table`` is not one of the contract's serving tables.
+        If ``table`` is neither one of the contract's serving tables nor one of its optional execution tables.
     """
-    if table not in TABLES:
-        raise ValueError(f"unknown serving table {table!r}; expected one of {', '.join(TABLES)}")
+    if table not in TABLES and table not in OPTIONAL_TABLES:
+        known = ", ".join((*TABLES, *OPTIONAL_TABLES))
+        raise ValueError(f"unknown serving table {table!r}; expected one of {known}")
     return str(Path(snapshot_key) / f"{table}.parquet")
+
+
+def has_table(snapshot_key: str, table: str) -> bool:
+    """Whether the snapshot holds ``table`` (always true for the required tables of a resolved snapshot)."""
+    return Path(table_path(snapshot_key, table)).is_file()

@@ -23,9 +23,7 @@ def validate_stored_plan(conn: duckdb.DuckDBPyConnection, plan_id: str, service_
     problems = {problem.depot.depot_id: problem for problem in read_problems(conn, service_date)}
     stored = read_plan(conn, plan_id)
     violations = [f"{depot_id}: no plan stored" for depot_id in problems if depot_id not in stored]
-    violations += [
-        f"{depot_id}: plan for a depot without a problem" for depot_id in stored if depot_id not in problems
-    ]
+    violations += [f"{depot_id}: plan for a depot without a problem" for depot_id in stored if depot_id not in problems]
     for depot_id, problem in problems.items():
         if depot_id in stored:
             violations += [f"{depot_id}: {v}" for v in validate(problem, stored[depot_id])]

@@ -41,7 +41,12 @@ def prepare_dagster_home() -> None:
 
 
 def run_day(
-    service_date: str, time_budget_s: float, seed: int, job_name: str = "demo_daily"
+    service_date: str,
+    time_budget_s: float,
+    seed: int,
+    job_name: str = "demo_daily",
+    max_iters: int | None = None,
+    log_level: str = "INFO",
 ) -> dg.ExecuteInProcessResult:
     """Materialise every asset of ``job_name`` for one service date, in-process, on the configured instance."""
     from orchestration.definitions import defs
@@ -53,8 +58,8 @@ def run_day(
         partition_key=service_date,
         instance=instance,
         run_config={
-            "ops": {PLAN_OP: {"config": {"time_budget_s": time_budget_s, "seed": seed}}},
-            "loggers": {"console": {"config": {"log_level": "INFO"}}},
+            "ops": {PLAN_OP: {"config": {"time_budget_s": time_budget_s, "seed": seed, "max_iters": max_iters}}},
+            "loggers": {"console": {"config": {"log_level": log_level}}},
         },
         raise_on_error=False,
     )
@@ -100,23 +105,86 @@ def format_summary(service_date: str, summary: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m orchestration.cli", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="build the demo world and plan one service date end to end")
-    run.add_argument("--date", help="service date YYYY-MM-DD (default: tomorrow, operation time zone)")
-    run.add_argument(
-        "--scale",
-        default=os.environ.get("LASTMILE_DEMO_SCALE", "default"),
-        choices=["small", "default", "large"],
+def history_day_summary(warehouse: str, service_date: str) -> dict:
+    """What happened on one demo day, over all depots: orders, deliveries, on-time, cost, first attempt, rating."""
+    with duckdb.connect(warehouse, read_only=True) as conn:
+        row = conn.execute(
+            """select count(*), count(*) filter (outcome = 'delivered'), avg(is_on_time::int),
+                      avg(is_first_attempt_success::int) filter (outcome in ('delivered', 'failed')), avg(rating)
+               from marts.fct_deliveries where service_date = cast(? as date)""",
+            [service_date],
+        ).fetchone()
+        cost = conn.execute(
+            "select sum(actual_cost_eur) / nullif(sum(delivered), 0) from marts.fct_route_days "
+            "where service_date = cast(? as date)",
+            [service_date],
+        ).fetchone()[0]
+    orders, delivered, on_time, first_attempt, rating = row
+    return {
+        "date": service_date,
+        "orders": orders,
+        "delivered": delivered,
+        "on_time": on_time,
+        "first_attempt": first_attempt,
+        "cost_per_delivery_eur": cost,
+        "rating": rating,
+    }
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def run_history(days: int, end: dt.date, time_budget_s: float, seed: int, max_iters: int) -> int:
+    """Build ``days`` days of demo history ending at ``end``: per day orders -> plan -> execution -> ingestion ->
+    actuals -> publish (the `demo_history_day` job), with a progress bar and a per-day summary line."""
+    from tqdm import tqdm
+
+    dates = [(end - dt.timedelta(days=offset)).isoformat() for offset in range(days - 1, -1, -1)]
+    warehouse = os.environ["LASTMILE_WAREHOUSE"]
+    print(f"{'date':<11} {'orders':>6} {'delivered':>9} {'on-time':>8} {'1st att.':>8} {'EUR/del.':>8} {'rating':>6}")
+    with tqdm(dates, unit="day", desc="history") as progress:
+        for service_date in progress:
+            result = run_day(service_date, time_budget_s, seed, "demo_history_day", max_iters, "WARNING")
+            if not result.success:
+                progress.write(f"{service_date}: run failed (see `make dagster` for the run's logs)")
+                return 1
+            day = history_day_summary(warehouse, service_date)
+            cost = "-" if day["cost_per_delivery_eur"] is None else f"{day['cost_per_delivery_eur']:.2f}"
+            rating = "-" if day["rating"] is None else f"{day['rating']:.2f}"
+            progress.write(
+                f"{service_date:<11} {day['orders']:>6} {day['delivered']:>9} {_pct(day['on_time']):>8} "
+                f"{_pct(day['first_attempt']):>8} {cost:>8} {rating:>6}"
+            )
+    return 0
+
+
+def _common_arguments(command: argparse.ArgumentParser, budget: float) -> None:
+    command.add_argument(
+        "--scale", default=os.environ.get("LASTMILE_DEMO_SCALE", "default"), choices=["small", "default", "large"]
     )
-    run.add_argument(
+    command.add_argument(
         "--seed",
         type=int,
         default=int(os.environ.get("LASTMILE_DEMO_SEED", "7")),
         help="seed of the demo world and of the solver",
     )
-    run.add_argument("--budget", type=float, default=20.0, help="solver time budget per depot, seconds")
+    command.add_argument("--budget", type=float, default=budget, help="solver time budget per depot, seconds (a cap)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m orchestration.cli", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="build the demo world and plan one service date end to end")
+    run.add_argument("--date", help="service date YYYY-MM-DD (default: tomorrow, operation time zone)")
+    _common_arguments(run, budget=60.0)
+    history = sub.add_parser("history", help="build N past days of demo history: plan, execute, ingest, KPIs")
+    history.add_argument("--days", type=int, default=14)
+    history.add_argument("--end", help="last service date YYYY-MM-DD (default: today, operation time zone)")
+    history.add_argument(
+        "--max-iters", type=int, default=300, help="search iterations per depot: fast and reproducible backfills"
+    )
+    _common_arguments(history, budget=30.0)
     args = parser.parse_args(argv)
 
     for name in ("LASTMILE_WAREHOUSE", "LASTMILE_LANDING_DIR", "LASTMILE_SERVING_DIR"):
@@ -124,8 +192,12 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"{name} is not set (the Makefile sets it; see README)")
     os.environ["LASTMILE_DEMO_SCALE"] = args.scale
     os.environ["LASTMILE_DEMO_SEED"] = str(args.seed)
-    service_date = args.date or next_service_date().isoformat()
 
+    if args.command == "history":
+        end = dt.date.fromisoformat(args.end) if args.end else next_service_date() - dt.timedelta(days=1)
+        return run_history(args.days, end, args.budget, args.seed, args.max_iters)
+
+    service_date = args.date or next_service_date().isoformat()
     started = time.perf_counter()
     result = run_day(service_date, args.budget, args.seed)
     if not result.success:
@@ -136,9 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print()
     print(format_summary(service_date, plan_summary(os.environ["LASTMILE_WAREHOUSE"], service_date)))
-    print(
-        f"total wall time {time.perf_counter() - started:.1f} s; dashboard: make dashboard; UI: make dagster"
-    )
+    print(f"total wall time {time.perf_counter() - started:.1f} s; dashboard: make dashboard; UI: make dagster")
     return 0
 
 

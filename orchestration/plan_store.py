@@ -282,9 +282,7 @@ def write_plan(
     return plan_id
 
 
-def _insert(
-    conn: duckdb.DuckDBPyConnection, table: str, plan_id: str, rows: list[dict], columns: list[str]
-) -> None:
+def _insert(conn: duckdb.DuckDBPyConnection, table: str, plan_id: str, rows: list[dict], columns: list[str]) -> None:
     if not rows:
         return
     frame = pd.DataFrame(rows, columns=columns)
@@ -308,15 +306,11 @@ def read_plan(conn: duckdb.DuckDBPyConnection, plan_id: str) -> dict[str, Plan]:
     routes = conn.execute(
         "select * from plans.routes where plan_id = ? order by depot_id, route_id", [plan_id]
     ).fetchdf()
-    stops = conn.execute(
-        "select * from plans.stops where plan_id = ? order by route_id, sequence", [plan_id]
-    ).fetchdf()
+    stops = conn.execute("select * from plans.stops where plan_id = ? order by route_id, sequence", [plan_id]).fetchdf()
     unassigned = conn.execute(
         "select * from plans.unassigned where plan_id = ? order by depot_id, order_id", [plan_id]
     ).fetchdf()
-    depots = conn.execute(
-        "select depot_id from plans.solves where plan_id = ? order by depot_id", [plan_id]
-    ).fetchall()
+    depots = conn.execute("select depot_id from plans.solves where plan_id = ? order by depot_id", [plan_id]).fetchall()
 
     stops_by_route: dict[str, list[PlannedStop]] = {}
     for s in stops.itertuples(index=False):

@@ -29,6 +29,18 @@ class LandingZone(dg.ConfigurableResource):
     def master_file(self, name: str) -> Path:
         return self.path / "master" / f"{name}.csv"
 
+    def pings_file(self, service_date: str) -> Path:
+        return self.path / "telematics" / f"pings_{service_date}.parquet"
+
+    def execution_files(self, service_date: str) -> dict[str, Path]:
+        """The driver-app, ratings and weather files of one service date, by raw table."""
+        return {
+            "stop_events": self.path / "events" / f"stop_events_{service_date}.csv",
+            "ratings": self.path / "ratings" / f"ratings_{service_date}.csv",
+            "weather_observations": self.path / "weather" / f"weather_{service_date}.csv",
+            "weather_forecasts": self.path / "weather" / f"forecast_{service_date}.csv",
+        }
+
 
 class ServingStore(dg.ConfigurableResource):
     """The folder holding published serving snapshots, read by the dashboard."""

@@ -28,6 +28,19 @@ SNAPSHOT_QUERIES: dict[str, str] = {
     "unassigned": "select * from marts.fct_plan_unassigned order by service_date, depot_id, order_id",
     "plan_kpis": "select * from marts.fct_plan_kpis order by service_date, depot_id",
 }
+# What happened on past days: published when the marts exist (a warehouse without execution data has none).
+OPTIONAL_SNAPSHOT_QUERIES: dict[str, tuple[str, str]] = {
+    "deliveries": ("fct_deliveries", "select * from marts.fct_deliveries order by service_date, depot_id, order_id"),
+    "route_days": ("fct_route_days", "select * from marts.fct_route_days order by service_date, depot_id, vehicle_id"),
+    "delivery_kpis": (
+        "fct_delivery_kpis",
+        "select * from marts.fct_delivery_kpis order by service_date, depot_id, dimension, dimension_value",
+    ),
+    "driven_paths": (
+        "fct_driven_paths",
+        "select * from marts.fct_driven_paths order by service_date, vehicle_id, seq",
+    ),
+}
 KEEP_SNAPSHOTS = 5
 
 
@@ -69,8 +82,16 @@ def publish_snapshot(conn: duckdb.DuckDBPyConnection, serving_dir: Path) -> Publ
     snapshot_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
     building = snapshots / f".{snapshot_id}.building"
     building.mkdir()
+    marts = {
+        row[0]
+        for row in conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+    }
+    queries = dict(SNAPSHOT_QUERIES)
+    queries.update({name: query for name, (mart, query) in OPTIONAL_SNAPSHOT_QUERIES.items() if mart in marts})
     row_counts = {}
-    for name, query in SNAPSHOT_QUERIES.items():
+    for name, query in queries.items():
         table = conn.execute(query).fetch_arrow_table()
         pq.write_table(table, building / f"{name}.parquet")
         row_counts[name] = table.num_rows

@@ -7,10 +7,12 @@ landing folder yourself; see docs/data_contract.md.
 import datetime as dt
 
 import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
 
 from orchestration.partitions import one_run_per_date, service_date_partitions
 from orchestration.resources import DemoWorld, LandingZone
-from simulator import build_world, write_master_data, write_orders
+from simulator import build_world, execute_plan, simulate_weather, write_execution, write_master_data, write_orders
 
 
 @dg.asset(
@@ -49,6 +51,53 @@ def landing_orders(context: dg.AssetExecutionContext, demo_world: DemoWorld, lan
     with path.open(encoding="utf-8") as handle:
         n_orders = sum(1 for _ in handle) - 1
     context.log.info(f"wrote {n_orders} orders to {path.name}")
+    return dg.MaterializeResult(metadata={"dagster/row_count": n_orders, "file": str(path.relative_to(landing.path))})
+
+
+@dg.asset(
+    group_name="demo",
+    kinds={"python", "parquet", "csv"},
+    partitions_def=service_date_partitions,
+    backfill_policy=one_run_per_date,
+    deps=[
+        "landing_orders",
+        dg.AssetKey(["marts", "fct_planned_routes"]),
+        dg.AssetKey(["marts", "fct_planned_stops"]),
+    ],
+)
+def landing_execution(
+    context: dg.AssetExecutionContext, demo_world: DemoWorld, landing: LandingZone, duckdb: DuckDBResource
+):
+    """Demo execution of the date's current plan under the world's hidden truth (traffic peaks, weather, drivers,
+    customers not at home): writes telematics pings, stop events, ratings, weather and the next day's forecast,
+    as a fleet's systems would."""
+    world = build_world(demo_world.scale, demo_world.seed)
+    service_date = dt.date.fromisoformat(context.partition_key)
+    with duckdb.get_connection() as conn:
+        routes = conn.execute(
+            "select route_id, vehicle_id, depot_id, start_s, end_s from marts.fct_planned_routes "
+            "where service_date = cast(? as date) order by route_id",
+            [context.partition_key],
+        ).fetchdf()
+        stops = conn.execute(
+            "select route_id, vehicle_id, sequence, order_id, lat, lon, arrival_s, service_start_s, departure_s, "
+            "tw_start_s, tw_end_s from marts.fct_planned_stops where service_date = cast(? as date) "
+            "order by route_id, sequence",
+            [context.partition_key],
+        ).fetchdf()
+    orders = pd.read_csv(landing.orders_file(context.partition_key), dtype=str, keep_default_na=False)
+    weather = simulate_weather(world, service_date, demo_world.seed)
+    execution = execute_plan(world, service_date, orders, routes, stops, demo_world.seed, weather=weather)
+    paths = write_execution(landing.path, service_date, execution, weather)
+    outcomes = execution.stop_events["event_type"].value_counts().to_dict()
+    context.log.info(f"executed {len(routes)} routes: {len(execution.pings)} pings, events {outcomes}")
     return dg.MaterializeResult(
-        metadata={"dagster/row_count": n_orders, "file": str(path.relative_to(landing.path))}
+        metadata={
+            "routes": len(routes),
+            "pings": len(execution.pings),
+            "delivered": int(outcomes.get("delivered", 0)),
+            "failed": int(outcomes.get("failed", 0)),
+            "ratings": len(execution.ratings),
+            "files": [str(p.relative_to(landing.path)) for p in paths],
+        }
     )

@@ -23,6 +23,9 @@ class PlanningConfig(dg.Config):
     """Seed of the solver's random stream: the same inputs and seed give the same plan."""
     processes: int = 2
     """Depots solved in parallel processes."""
+    max_iters: int | None = None
+    """Cap on search iterations per depot (default: scaled with the depot's size). A low cap makes backfills
+    fast and, unlike the time budget, keeps them reproducible."""
 
 
 @dg.multi_asset(
@@ -62,12 +65,10 @@ def daily_plan(context: dg.AssetExecutionContext, config: PlanningConfig, duckdb
     with duckdb.get_connection() as conn:
         problems = read_problems(conn, service_date)
     read_s = time.perf_counter() - started
-    solve_config = SolveConfig(time_budget_s=config.time_budget_s, seed=config.seed)
+    solve_config = SolveConfig(time_budget_s=config.time_budget_s, seed=config.seed, max_iters=config.max_iters)
     context.log.info(
         f"solving {len(problems)} depot(s) for {service_date}: "
-        + ", ".join(
-            f"{p.depot.depot_id} {len(p.orders)} orders / {len(p.vehicles)} vehicles" for p in problems
-        )
+        + ", ".join(f"{p.depot.depot_id} {len(p.orders)} orders / {len(p.vehicles)} vehicles" for p in problems)
         + f"; budget {config.time_budget_s:.0f} s per depot, seed {config.seed}"
     )
     solve_started = time.perf_counter()

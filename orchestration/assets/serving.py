@@ -20,12 +20,17 @@ from orchestration.serving import publish_snapshot
         dg.AssetKey(["marts", "fct_planned_stops"]),
         dg.AssetKey(["marts", "fct_plan_unassigned"]),
         dg.AssetKey(["marts", "fct_plan_kpis"]),
+        dg.AssetKey(["marts", "fct_deliveries"]),
+        dg.AssetKey(["marts", "fct_route_days"]),
+        dg.AssetKey(["marts", "fct_delivery_kpis"]),
+        dg.AssetKey(["marts", "fct_driven_paths"]),
     ],
     pool="warehouse",
 )
 def serving_snapshot(context: dg.AssetExecutionContext, duckdb: DuckDBResource, serving: ServingStore):
-    """A complete, consistent Parquet snapshot of the plan marts (all dates), published by an atomic swap of
-    `CURRENT`. The dashboard reads only this."""
+    """A complete, consistent Parquet snapshot of the plan marts and, where execution data exists, the actuals
+    (deliveries, route days, KPIs, driven paths), all dates, published by an atomic swap of `CURRENT`. The
+    dashboard reads only this."""
     with duckdb.get_connection() as conn:
         published = publish_snapshot(conn, serving.path)
     context.log.info(f"published snapshot {published.snapshot_id}: {published.row_counts}")

@@ -1,8 +1,9 @@
-"""dbt: staging, intermediate and marts, in two steps around the solve.
+"""dbt: staging, intermediate and marts, in three steps around the solve and the day's execution.
 
 `dbt_planning_inputs` builds everything up to the solver's input contract; `dbt_plan_outputs` (tag
-`plan_outputs`) builds the plan marts on top of the plans the solve wrote. Both take the partition's
-service-date window as `--vars`.
+`plan_outputs`) builds the plan marts on top of the plans the solve wrote; `dbt_actuals` (tag `actuals`)
+builds what happened (deliveries, route days, KPIs) once the day's execution data is in. Each takes the
+partition's service-date window as `--vars`.
 """
 
 import datetime as dt
@@ -34,7 +35,7 @@ def partition_vars(context: dg.AssetExecutionContext) -> str:
 @dbt_assets(
     manifest=lastmile_dbt_project.manifest_path,
     project=lastmile_dbt_project,
-    exclude="tag:plan_outputs",
+    exclude="tag:plan_outputs tag:actuals",
     name="dbt_planning_inputs",
     partitions_def=service_date_partitions,
     backfill_policy=one_run_per_date,
@@ -58,4 +59,20 @@ def dbt_planning_inputs(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 )
 def dbt_plan_outputs(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Plan marts: plan versions, planned routes and stops, unassigned orders and planned KPIs, tested."""
+    yield from dbt.cli(["build", "--vars", partition_vars(context)], context=context).stream()
+
+
+@dbt_assets(
+    manifest=lastmile_dbt_project.manifest_path,
+    project=lastmile_dbt_project,
+    select="tag:actuals",
+    name="dbt_actuals",
+    partitions_def=service_date_partitions,
+    backfill_policy=one_run_per_date,
+    dagster_dbt_translator=LastmileDbtTranslator(),
+    pool="warehouse",
+)
+def dbt_actuals(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """What happened: cleaned telematics, deliveries against their windows, route days with actual km and cost,
+    and the KPI mart (on-time, cost per delivery, first-attempt success, rating), tested."""
     yield from dbt.cli(["build", "--vars", partition_vars(context)], context=context).stream()

@@ -132,6 +132,99 @@ SERVING_SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
+# The optional execution tables (contract, section 4): written only when a test passes them.
+EXECUTION_SCHEMAS: dict[str, pa.Schema] = {
+    "deliveries": pa.schema(
+        [
+            ("service_date", pa.date32()),
+            ("order_id", pa.string()),
+            ("customer_id", pa.string()),
+            ("depot_id", pa.string()),
+            ("vehicle_id", pa.string()),
+            ("driver_id", pa.string()),
+            ("route_id", pa.string()),
+            ("postcode", pa.string()),
+            ("town", pa.string()),
+            ("lat", pa.float64()),
+            ("lon", pa.float64()),
+            ("tw_start_s", pa.int64()),
+            ("tw_end_s", pa.int64()),
+            ("is_all_day", pa.bool_()),
+            ("planned_arrival_s", pa.int64()),
+            ("actual_arrival_s", pa.int64()),
+            ("actual_departure_s", pa.int64()),
+            ("eta_error_s", pa.int64()),
+            ("is_on_time", pa.bool_()),
+            ("minutes_late", pa.float64()),
+            ("outcome", pa.string()),
+            ("failure_reason", pa.string()),
+            ("attempt", pa.int64()),
+            ("is_first_attempt_success", pa.bool_()),
+            ("rating", pa.int64()),
+            ("late_cause", pa.string()),
+        ]
+    ),
+    "route_days": pa.schema(
+        [
+            ("service_date", pa.date32()),
+            ("depot_id", pa.string()),
+            ("vehicle_id", pa.string()),
+            ("vehicle_type", pa.string()),
+            ("driver_id", pa.string()),
+            ("route_id", pa.string()),
+            ("planned_km", pa.float64()),
+            ("actual_km", pa.float64()),
+            ("planned_start_s", pa.int64()),
+            ("planned_end_s", pa.int64()),
+            ("actual_start_s", pa.int64()),
+            ("actual_end_s", pa.int64()),
+            ("departure_delay_min", pa.float64()),
+            ("driving_h", pa.float64()),
+            ("service_h", pa.float64()),
+            ("idle_h", pa.float64()),
+            ("shift_h", pa.float64()),
+            ("stops_planned", pa.int64()),
+            ("stops_attempted", pa.int64()),
+            ("delivered", pa.int64()),
+            ("failed", pa.int64()),
+            ("planned_cost_eur", pa.float64()),
+            ("actual_cost_eur", pa.float64()),
+        ]
+    ),
+    "delivery_kpis": pa.schema(
+        [
+            ("service_date", pa.date32()),
+            ("depot_id", pa.string()),
+            ("dimension", pa.string()),
+            ("dimension_value", pa.string()),
+            ("orders", pa.int64()),
+            ("attempted", pa.int64()),
+            ("delivered", pa.int64()),
+            ("failed", pa.int64()),
+            ("on_time_rate", pa.float64()),
+            ("cost_per_delivery_eur", pa.float64()),
+            ("first_attempt_success_rate", pa.float64()),
+            ("stops_per_hour", pa.float64()),
+            ("km_per_stop", pa.float64()),
+            ("vehicle_utilisation", pa.float64()),
+            ("avg_rating", pa.float64()),
+            ("ratings", pa.int64()),
+        ]
+    ),
+    "driven_paths": pa.schema(
+        [
+            ("service_date", pa.date32()),
+            ("depot_id", pa.string()),
+            ("vehicle_id", pa.string()),
+            ("seq", pa.int64()),
+            ("ts_utc", _UTC_TS),
+            ("lat", pa.float64()),
+            ("lon", pa.float64()),
+        ]
+    ),
+}
+
+
 def write_snapshot(
     serving_dir: Path,
     tables: dict[str, pd.DataFrame],
@@ -146,7 +239,8 @@ def write_snapshot(
     serving_dir : Path
         The serving directory (what ``$LASTMILE_SERVING_DIR`` names); created if missing.
     tables : dict of DataFrame
-        One DataFrame per serving table (all of :data:`SERVING_SCHEMAS`), with exactly the contract's columns.
+        One DataFrame per serving table (all of :data:`SERVING_SCHEMAS`), with exactly the contract's columns,
+        and optionally any of the execution tables (:data:`EXECUTION_SCHEMAS`); those left out are not written.
     snapshot_id : str, optional
         Directory name; default derived from ``created_at_utc``.
     created_at_utc : datetime, optional
@@ -165,17 +259,20 @@ def write_snapshot(
     missing = sorted(set(SERVING_SCHEMAS) - set(tables))
     if missing:
         raise ValueError(f"serving tables missing: {', '.join(missing)}")
+    unknown = sorted(set(tables) - set(SERVING_SCHEMAS) - set(EXECUTION_SCHEMAS))
+    if unknown:
+        raise ValueError(f"not serving tables: {', '.join(unknown)}")
     created = created_at_utc or dt.datetime.now(dt.UTC)
     snapshot_id = snapshot_id or created.strftime("%Y%m%dT%H%M%S%fZ")
     snapshot_dir = serving_dir / "snapshots" / snapshot_id
     snapshot_dir.mkdir(parents=True, exist_ok=False)
     row_counts = {}
-    for name, schema in SERVING_SCHEMAS.items():
+    for name, schema in (SERVING_SCHEMAS | EXECUTION_SCHEMAS).items():
+        if name not in tables:
+            continue
         frame = tables[name]
         if list(frame.columns) != schema.names:
-            raise ValueError(
-                f"{name}: columns {list(frame.columns)} differ from the contract's {schema.names}"
-            )
+            raise ValueError(f"{name}: columns {list(frame.columns)} differ from the contract's {schema.names}")
         table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
         pq.write_table(table, snapshot_dir / f"{name}.parquet")
         row_counts[name] = table.num_rows
@@ -260,12 +357,14 @@ class DemoSnapshot:
         return kpis[mask]
 
 
-def demo_tables() -> dict[str, pd.DataFrame]:
+def demo_tables(*, execution: bool = True) -> dict[str, pd.DataFrame]:
     """A small, consistent snapshot: 2 dates, 2 depots (Schaan, Triesen), 5 routes, 1 unassigned order.
 
     Legs are 4.5 km and 15 min each, service 5 min per stop, shifts start 07:30; costs are a van-like
     0.40 EUR/km + 30 EUR/h + 20 EUR/day. Day 1 (2026-11-26) has one route per depot; day 2 (2026-11-27)
     has two Schaan routes, one Triesen route and one unassigned Triesen order.
+
+    With ``execution`` (the default) both days were also played out: see :func:`execution_tables`.
     """
     depot_rows = pd.DataFrame(_DEPOTS, columns=["depot_id", "name", "lat", "lon"])
     route_rows, stop_rows = [], []
@@ -342,9 +441,7 @@ def demo_tables() -> dict[str, pd.DataFrame]:
 
     kpi_rows = []
     for (service_date, depot_id, plan_id), group in routes.groupby(["service_date", "depot_id", "plan_id"]):
-        n_unassigned = int(
-            ((unassigned["service_date"] == service_date) & (unassigned["depot_id"] == depot_id)).sum()
-        )
+        n_unassigned = int(((unassigned["service_date"] == service_date) & (unassigned["depot_id"] == depot_id)).sum())
         stops_count = int(group["n_stops"].sum())
         cost = float(group["cost_eur"].sum())
         kpi_rows.append(
@@ -372,7 +469,7 @@ def demo_tables() -> dict[str, pd.DataFrame]:
         ],
         columns=SERVING_SCHEMAS["plan_runs"].names,
     )
-    return {
+    tables = {
         "depots": depot_rows,
         "plan_runs": plan_runs,
         "planned_routes": routes,
@@ -380,6 +477,231 @@ def demo_tables() -> dict[str, pd.DataFrame]:
         "unassigned": unassigned,
         "plan_kpis": kpis,
     }
+    return tables | execution_tables(tables) if execution else tables
+
+
+# --- the demo snapshot's execution data ---------------------------------------------------------------------
+
+# (date, vehicle) -> (driver, driven km, departure delay in minutes, actual cost EUR)
+_ROUTE_DAYS = {
+    (DAY_1, "V-SCH-01"): ("DR-ANNA", 15.2, 0, 84.00),
+    (DAY_1, "V-TRI-01"): ("DR-BEN", 14.1, 5, 63.00),
+    (DAY_2, "V-SCH-01"): ("DR-ANNA", 19.8, 20, 118.00),
+    (DAY_2, "V-SCH-02"): ("DR-CARL", 12.9, 0, 108.00),
+    (DAY_2, "V-TRI-01"): ("DR-BEN", 17.0, 0, 138.00),
+}
+# order -> (outcome, actual arrival HH:MM, failure reason, attempt, rating, late cause)
+_OUTCOMES = {
+    "O-1001": ("delivered", "08:10", None, 1, 5, None),
+    "O-1002": ("delivered", "13:18", None, 1, 3, "traffic"),
+    "O-1003": ("delivered", "11:04", None, 1, 4, "weather"),
+    "O-1004": ("failed", "11:30", "not_home", 1, None, None),
+    "O-2001": ("delivered", "10:25", None, 1, 2, "late_departure"),
+    "O-2002": ("delivered", "10:50", None, 1, 5, None),
+    "O-2003": ("delivered", "11:30", None, 2, None, None),
+    "O-2004": ("delivered", "09:10", None, 1, 5, None),
+    "O-2005": ("not_attempted", None, None, None, None, None),
+    "O-2006": ("delivered", "08:15", None, 1, 4, None),
+    "O-2007": ("delivered", "12:07", None, 1, 3, "long_service"),
+    "O-2008": ("failed", "12:40", "refused", 1, None, None),
+}
+# Every driver's scheduled shift; route hours (depot departure to return) are what stops per hour divide by.
+_SHIFT_H = 8.0
+# Driven tracks run a little east of the planned stops, so both lines stay visible on the map.
+_TRACK_OFFSET_DEG = 0.0012
+
+
+def _clock_s(hh_mm: str | None) -> int | None:
+    if hh_mm is None:
+        return None
+    hours, minutes = hh_mm.split(":")
+    return int(hours) * 3600 + int(minutes) * 60
+
+
+def execution_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Execution data of both demo days, played out from the plan in ``tables`` (see :func:`demo_tables`).
+
+    Day 1: 4 orders, 4 attempted (2 on time: O-1002 is 18 min late, O-1003 4 min), 3 delivered, 1 failed
+    (not_home, reached in time); actual cost 147 EUR. Day 2: 9 orders, 7 attempted (5 on time: O-2001 is 25 min
+    late, O-2007 7 min), 6 delivered (O-2003 at its second attempt), 1 failed (refused, in time), 1 not attempted
+    (O-2005), 1 unassigned (O-2009); actual cost 364 EUR. Ratings 5, 3, 4 on day 1 and 2, 5, 5, 4, 3 on day 2.
+    Drivers: DR-ANNA (V-SCH-01), DR-BEN (V-TRI-01), DR-CARL (V-SCH-02, day 2 only); shifts are 8 h.
+    """
+    depots = tables["depots"].set_index("depot_id")
+    routes = tables["planned_routes"]
+    delivery_rows = []
+    for stop in tables["planned_stops"].itertuples(index=False):
+        outcome, arrival_hh_mm, failure_reason, attempt, rating, late_cause = _OUTCOMES[stop.order_id]
+        arrival = _clock_s(arrival_hh_mm)
+        delivered = outcome == "delivered"
+        attempted = arrival is not None
+        tw_end = None if pd.isna(stop.tw_end_s) else int(stop.tw_end_s)
+        minutes_late = max(0, arrival - tw_end) / 60 if attempted and tw_end is not None else 0.0
+        driver = _ROUTE_DAYS[(stop.service_date, stop.vehicle_id)][0]
+        delivery_rows.append(
+            {
+                "service_date": stop.service_date,
+                "order_id": stop.order_id,
+                "customer_id": stop.customer_id,
+                "depot_id": stop.depot_id,
+                "vehicle_id": stop.vehicle_id,
+                "driver_id": driver,
+                "route_id": stop.route_id,
+                "postcode": stop.postcode,
+                "town": stop.town,
+                "lat": stop.lat,
+                "lon": stop.lon,
+                "tw_start_s": stop.tw_start_s,
+                "tw_end_s": stop.tw_end_s,
+                "is_all_day": pd.isna(stop.tw_start_s),
+                "planned_arrival_s": stop.arrival_s,
+                "actual_arrival_s": arrival,
+                "actual_departure_s": None if arrival is None else arrival + _SERVICE_S,
+                "eta_error_s": None if arrival is None else arrival - int(stop.arrival_s),
+                "is_on_time": (minutes_late == 0) if attempted else None,
+                "minutes_late": minutes_late if attempted else None,
+                "outcome": outcome,
+                "failure_reason": failure_reason,
+                "attempt": attempt,
+                "is_first_attempt_success": (delivered and attempt == 1) if attempted else None,
+                "rating": rating,
+                "late_cause": late_cause,
+            }
+        )
+    for order in tables["unassigned"].itertuples(index=False):
+        delivery_rows.append(
+            {
+                "service_date": order.service_date,
+                "order_id": order.order_id,
+                "customer_id": "C-" + order.order_id[2:],
+                "depot_id": order.depot_id,
+                "postcode": order.postcode,
+                "town": order.town,
+                "lat": order.lat,
+                "lon": order.lon,
+                "is_all_day": False,
+                "outcome": "unassigned",
+            }
+        )
+    deliveries = pd.DataFrame(delivery_rows, columns=EXECUTION_SCHEMAS["deliveries"].names)
+
+    route_rows, track_rows = [], []
+    for route in routes.itertuples(index=False):
+        driver, actual_km, delay_min, actual_cost = _ROUTE_DAYS[(route.service_date, route.vehicle_id)]
+        visits = deliveries[
+            (deliveries["service_date"] == route.service_date)
+            & (deliveries["vehicle_id"] == route.vehicle_id)
+            & deliveries["outcome"].isin(["delivered", "failed"])
+        ].sort_values("actual_arrival_s")
+        actual_start = int(route.start_s) + delay_min * 60
+        actual_end = int(visits["actual_departure_s"].max()) + _LEG_S
+        route_h = (actual_end - actual_start) / 3600
+        driving_h = actual_km / 30
+        service_h = len(visits) * _SERVICE_S / 3600
+        route_rows.append(
+            {
+                "service_date": route.service_date,
+                "depot_id": route.depot_id,
+                "vehicle_id": route.vehicle_id,
+                "vehicle_type": route.vehicle_type,
+                "driver_id": driver,
+                "route_id": route.route_id,
+                "planned_km": route.distance_m / 1000,
+                "actual_km": actual_km,
+                "planned_start_s": route.start_s,
+                "planned_end_s": route.end_s,
+                "actual_start_s": actual_start,
+                "actual_end_s": actual_end,
+                "departure_delay_min": float(delay_min),
+                "driving_h": driving_h,
+                "service_h": service_h,
+                "idle_h": max(0.0, route_h - driving_h - service_h),
+                "shift_h": _SHIFT_H,
+                "stops_planned": route.n_stops,
+                "stops_attempted": len(visits),
+                "delivered": int((visits["outcome"] == "delivered").sum()),
+                "failed": int((visits["outcome"] == "failed").sum()),
+                "planned_cost_eur": route.cost_eur,
+                "actual_cost_eur": actual_cost,
+            }
+        )
+        depot = depots.loc[route.depot_id]
+        points = [
+            (actual_start, depot.lat, depot.lon),
+            *((int(v.actual_arrival_s), v.lat, v.lon + _TRACK_OFFSET_DEG) for v in visits.itertuples(index=False)),
+            (actual_end, depot.lat, depot.lon),
+        ]
+        local_midnight = pd.Timestamp(route.service_date).tz_localize("Europe/Vaduz")
+        for seq, (clock_s, lat, lon) in enumerate(points):
+            track_rows.append(
+                {
+                    "service_date": route.service_date,
+                    "depot_id": route.depot_id,
+                    "vehicle_id": route.vehicle_id,
+                    "seq": seq,
+                    "ts_utc": (local_midnight + pd.Timedelta(seconds=clock_s)).tz_convert("UTC"),
+                    "lat": lat,
+                    "lon": lon,
+                }
+            )
+    route_days = pd.DataFrame(route_rows, columns=EXECUTION_SCHEMAS["route_days"].names)
+    driven_paths = pd.DataFrame(track_rows, columns=EXECUTION_SCHEMAS["driven_paths"].names)
+    return {
+        "deliveries": deliveries,
+        "route_days": route_days,
+        "delivery_kpis": _delivery_kpis(deliveries, route_days),
+        "driven_paths": driven_paths,
+    }
+
+
+def _delivery_kpis(deliveries: pd.DataFrame, route_days: pd.DataFrame) -> pd.DataFrame:
+    """fct_delivery_kpis of the demo days, by the dashboard's definitions (see ``dashboard.queries``)."""
+    hour = (deliveries["actual_arrival_s"] // 3600).map(lambda h: None if pd.isna(h) else f"{int(h):02d}")
+    keyed = deliveries.assign(
+        depot=deliveries["depot_id"], driver=deliveries["driver_id"], zone=deliveries["town"], hour=hour
+    )
+    shifts = route_days.assign(depot=route_days["depot_id"], driver=route_days["driver_id"])
+    rows = []
+    for dimension in ("depot", "driver", "zone", "hour"):
+        for (service_date, depot_id, value), group in keyed.dropna(subset=[dimension]).groupby(
+            ["service_date", "depot_id", dimension]
+        ):
+            delivered = group[group["outcome"] == "delivered"]
+            attempted = group[group["outcome"].isin(["delivered", "failed"])]
+            routes = (
+                shifts[(shifts["service_date"] == service_date) & (shifts[dimension] == value)]
+                if dimension in ("depot", "driver")
+                else None
+            )
+            has_routes = routes is not None and len(routes) > 0
+            route_h = (routes["actual_end_s"] - routes["actual_start_s"]) / 3600 if has_routes else None
+            rows.append(
+                {
+                    "service_date": service_date,
+                    "depot_id": depot_id,
+                    "dimension": dimension,
+                    "dimension_value": value,
+                    "orders": len(group),
+                    "attempted": len(attempted),
+                    "delivered": len(delivered),
+                    "failed": int((group["outcome"] == "failed").sum()),
+                    "on_time_rate": attempted["is_on_time"].astype(bool).mean() if len(attempted) else None,
+                    "cost_per_delivery_eur": (
+                        routes["actual_cost_eur"].sum() / len(delivered) if has_routes and len(delivered) else None
+                    ),
+                    "first_attempt_success_rate": (
+                        attempted["is_first_attempt_success"].astype(bool).mean() if len(attempted) else None
+                    ),
+                    "stops_per_hour": routes["stops_attempted"].sum() / route_h.sum() if has_routes else None,
+                    "km_per_stop": (
+                        routes["actual_km"].sum() / routes["stops_attempted"].sum() if has_routes else None
+                    ),
+                    "vehicle_utilisation": (route_h.sum() / routes["shift_h"].sum() if has_routes else None),
+                    "avg_rating": group["rating"].mean() if group["rating"].notna().any() else None,
+                    "ratings": int(group["rating"].notna().sum()),
+                }
+            )
+    return pd.DataFrame(rows, columns=EXECUTION_SCHEMAS["delivery_kpis"].names)
 
 
 @pytest.fixture
@@ -393,6 +715,16 @@ def serving_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DemoSna
         snapshot_id="20261127T053000Z",
         created_at_utc=dt.datetime(2026, 11, 27, 5, 30, tzinfo=dt.UTC),
     )
+    monkeypatch.setenv("LASTMILE_SERVING_DIR", str(serving_dir))
+    return DemoSnapshot(serving_dir=serving_dir, snapshot_dir=snapshot_dir, tables=tables)
+
+
+@pytest.fixture
+def plan_only_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DemoSnapshot:
+    """The demo snapshot without any execution table (as an older publisher wrote it), LASTMILE_SERVING_DIR set."""
+    serving_dir = tmp_path / "serving"
+    tables = demo_tables(execution=False)
+    snapshot_dir = write_snapshot(serving_dir, tables, snapshot_id="plan-only")
     monkeypatch.setenv("LASTMILE_SERVING_DIR", str(serving_dir))
     return DemoSnapshot(serving_dir=serving_dir, snapshot_dir=snapshot_dir, tables=tables)
 

@@ -1,9 +1,12 @@
-"""The Streamlit app in-process (AppTest): the Plan page on the demo snapshot, the Overview, empty states."""
+"""The Streamlit app in-process (AppTest): the Plan page on the demo snapshot, the Overview, Performance and
+Plan vs actual pages, and the empty states."""
 
 import json
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from dashboard import charts
 
 from .conftest import APP_PATH, DAY_1, DAY_2
 
@@ -100,7 +103,9 @@ def test_overview_lists_every_date_and_depot(serving_snapshot):
     assert table["Depot"].to_list() == ["Schaan", "Triesen", "Schaan", "Triesen"]
 
 
-@pytest.mark.parametrize("page", [None, "app_pages/overview.py"])
+@pytest.mark.parametrize(
+    "page", [None, "app_pages/overview.py", "app_pages/performance.py", "app_pages/plan_vs_actual.py"]
+)
 def test_empty_state_without_snapshot(empty_serving_dir, page):
     """With nothing published, every page explains the situation and says to run `make run`."""
     app = _run_app()
@@ -129,3 +134,172 @@ def test_route_choice_survives_fewer_routes(serving_snapshot):
     assert not app.exception
     manifest = next(frame.value for frame in app.dataframe if "Planned arrival" in frame.value.columns)
     assert manifest["Order"].to_list() == ["O-1001", "O-1002"]
+
+
+# --- Performance and Plan vs actual ---------------------------------------------------------------------------
+
+PERFORMANCE = "app_pages/performance.py"
+PLAN_VS_ACTUAL = "app_pages/plan_vs_actual.py"
+
+
+def _open(page: str) -> AppTest:
+    app = _run_app()
+    app.switch_page(page).run()
+    return app
+
+
+def _deltas(app: AppTest) -> dict[str, str]:
+    return {metric.label: metric.proto.delta for metric in app.metric}
+
+
+def _vega_specs(app: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in app.get("vega_lite_chart")]
+
+
+def _layer_vehicles(spec: dict, layer_id: str) -> list[str]:
+    (layer,) = [layer for layer in spec["layers"] if layer["id"] == layer_id]
+    assert layer["@@type"] == "PathLayer"
+    return [path["vehicle_id"] for path in layer["data"]]
+
+
+def test_navigation_keeps_plan_first(serving_snapshot):
+    """The app opens on the Plan page; the new pages come after Plan and Overview."""
+    app = _run_app()
+    assert app.title[0].value == "Delivery plan"
+    assert _open(PERFORMANCE).title[0].value == "Performance"
+    assert _open(PLAN_VS_ACTUAL).title[0].value == "Plan vs actual"
+
+
+def test_performance_defaults_to_every_day_with_data(serving_snapshot):
+    """By default the range ends on the latest day with data (both demo days); the days before have no data,
+    so the tiles show no change."""
+    app = _open(PERFORMANCE)
+    assert not app.exception
+    assert app.date_input(key="performance_dates").value == (DAY_1, DAY_2)
+    assert _metrics(app) == {
+        "On-time rate": "63.6 %",
+        "Cost per delivery": "€ 56.78",
+        "First-attempt success": "72.7 %",
+        "Average rating": "3.88 / 5",
+        "Deliveries": "9",
+    }
+    assert set(_deltas(app).values()) == {""}
+    specs = _vega_specs(app)
+    assert [spec["encoding"]["y"]["field"] for spec in specs[:4]] == [m.column for m in charts.TREND_METRICS]
+    chart_titles = [el.value for el in app.markdown]
+    assert all(f"**{m.title}**" in chart_titles for m in charts.TREND_METRICS)
+    assert [layer["mark"]["type"] for layer in specs[4]["layer"]] == ["bar", "text"]
+    assert specs[5]["mark"]["type"] == "bar"
+    (drivers,) = [frame.value for frame in app.dataframe]
+    assert drivers["Driver"].to_list() == ["DR-ANNA", "DR-BEN", "DR-CARL"]
+    assert drivers["Deliveries"].to_list() == [5, 3, 1]
+    assert drivers["On time (%)"].to_list() == [60.0, 60.0, 100.0]
+
+
+def test_performance_compares_with_the_previous_period(serving_snapshot):
+    """Day 2 alone is compared with day 1: changes in percentage points, EUR, rating and deliveries."""
+    app = _open(PERFORMANCE)
+    app.date_input(key="performance_dates").set_value((DAY_2, DAY_2)).run()
+    assert not app.exception
+    assert _metrics(app) == {
+        "On-time rate": "71.4 %",
+        "Cost per delivery": "€ 60.67",
+        "First-attempt success": "71.4 %",
+        "Average rating": "3.80 / 5",
+        "Deliveries": "6",
+    }
+    assert _deltas(app) == {
+        "On-time rate": "+21.4 pp",
+        "Cost per delivery": "+€ 11.67",
+        "First-attempt success": "-3.6 pp",
+        "Average rating": "-0.20",
+        "Deliveries": "+3",
+    }
+
+
+def test_performance_follows_the_depot(serving_snapshot):
+    """One depot: its numbers only, and one trend line without a legend."""
+    app = _open(PERFORMANCE)
+    app.selectbox(key="performance_depot").set_value("D-TRIESEN").run()
+    assert not app.exception
+    shown = _metrics(app)
+    assert (shown["Deliveries"], shown["On-time rate"]) == ("3", "60.0 %")
+    (drivers,) = [frame.value for frame in app.dataframe]
+    assert drivers["Driver"].to_list() == ["DR-BEN"]
+    assert _vega_specs(app)[0]["encoding"]["color"].get("legend") is None
+
+
+def test_plan_vs_actual_day_two(serving_snapshot):
+    """The latest day for all depots: km, on-time, late and failed tiles; planned and driven paths for every
+    vehicle; late stops latest first; one route row per vehicle."""
+    app = _open(PLAN_VS_ACTUAL)
+    assert not app.exception
+    assert app.selectbox(key="actual_service_date").value == DAY_2
+    assert _metrics(app) == {
+        "Planned distance": "49.5 km",
+        "Driven distance": "49.7 km",
+        "On-time rate": "71.4 %",
+        "Late stops": "2",
+        "Failed": "1",
+    }
+    spec = _deck_spec(app)
+    vehicles = ["V-SCH-01", "V-SCH-02", "V-TRI-01"]
+    assert _layer_vehicles(spec, "planned") == _layer_vehicles(spec, "driven") == vehicles
+    late, routes = [frame.value for frame in app.dataframe]
+    assert late["Order"].to_list() == ["O-2001", "O-2007"]
+    assert late["Actual arrival"].to_list() == ["10:25", "12:07"]
+    assert routes["Vehicle"].to_list() == vehicles
+
+
+def test_plan_vs_actual_vehicle_choice(serving_snapshot):
+    """Choosing vehicles keeps only their planned and driven paths and their numbers."""
+    app = _open(PLAN_VS_ACTUAL)
+    (picker,) = app.multiselect
+    picker.set_value(["V-SCH-02", "V-TRI-01"]).run()
+    assert not app.exception
+    spec = _deck_spec(app)
+    assert _layer_vehicles(spec, "planned") == _layer_vehicles(spec, "driven") == ["V-SCH-02", "V-TRI-01"]
+    shown = _metrics(app)
+    assert (shown["Planned distance"], shown["Late stops"], shown["Failed"]) == ("31.5 km", "1", "1")
+
+
+def test_plan_vs_actual_other_day_and_depot(serving_snapshot):
+    """Day 1 in Schaan: one vehicle, 13.5 km planned, 15.2 km driven, 1 of 2 on time."""
+    app = _open(PLAN_VS_ACTUAL)
+    app.selectbox(key="actual_service_date").set_value(DAY_1)
+    app.selectbox(key="actual_depot").set_value("D-SCHAAN").run()
+    assert not app.exception
+    assert _metrics(app) == {
+        "Planned distance": "13.5 km",
+        "Driven distance": "15.2 km",
+        "On-time rate": "50.0 %",
+        "Late stops": "1",
+        "Failed": "0",
+    }
+    spec = _deck_spec(app)
+    assert _layer_vehicles(spec, "planned") == _layer_vehicles(spec, "driven") == ["V-SCH-01"]
+
+
+def test_no_vehicle_chosen_explains(serving_snapshot):
+    """Clearing the vehicle choice asks for one instead of drawing an empty map."""
+    app = _open(PLAN_VS_ACTUAL)
+    app.multiselect[0].set_value([]).run()
+    assert not app.exception
+    assert not app.get("deck_gl_json_chart")
+    assert "Pick at least one vehicle" in app.info[0].value
+
+
+@pytest.mark.parametrize("page", [PERFORMANCE, PLAN_VS_ACTUAL])
+def test_pages_without_execution_data_say_make_history(plan_only_snapshot, page):
+    """A snapshot without execution tables gives an explanation and the command to run, no traceback."""
+    app = _open(page)
+    assert not app.exception
+    assert [el.value for el in app.subheader] == ["No execution data yet"]
+    assert [code.value for code in app.code] == ["make history DAYS=14"]
+
+
+def test_plan_page_unaffected_without_execution_data(plan_only_snapshot):
+    """The Plan page does not need the execution tables."""
+    app = _run_app()
+    assert not app.exception
+    assert _metrics(app)["Routes"] == "3"

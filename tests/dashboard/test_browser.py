@@ -68,3 +68,48 @@ def test_plan_page_in_chromium(serving_snapshot, streamlit_server, chromium_page
     _wait_until_idle(page)
     assert page.locator(EXCEPTION_BOX).count() == 0
     _screenshot(page, screenshot_dir / "overview.png")
+
+
+def _type_date_segment(page, key: str, segment: str, value: str) -> None:
+    """Type ``value`` into one segment (e.g. ``day, Dates start date``) of the date input with key ``key``."""
+    field = page.locator(f".st-key-{key}").get_by_role("spinbutton", name=segment, exact=True)
+    field.click()
+    page.keyboard.type(value)
+    page.locator("h1").first.click()  # the date input sends its value when it loses focus
+
+
+def test_performance_and_plan_vs_actual_in_chromium(serving_snapshot, streamlit_server, chromium_page, screenshot_dir):
+    """Performance: pick one day and a depot, the tiles compare it with the day before; Plan vs actual: pick a
+    day and depot, the map renders; no exception box on either; screenshots are kept."""
+    url = streamlit_server(serving_snapshot.serving_dir)
+    page = chromium_page
+    page.goto(f"{url}/performance", wait_until="domcontentloaded")
+    _wait_for_metric(page, "On-time rate", "63.6 %")
+    _wait_until_idle(page)
+    assert page.locator(EXCEPTION_BOX).count() == 0
+    _screenshot(page, screenshot_dir / "performance_all_days_all_depots.png")
+
+    _type_date_segment(page, "performance_dates", "day, Dates start date", "27")
+    _wait_for_metric(page, "On-time rate", "71.4 %")
+    _choose(page, "performance_depot", "Schaan (D-SCHAAN)")
+    _wait_for_metric(page, "On-time rate", "75.0 %")
+    _wait_until_idle(page)
+    page.locator('[data-testid="stMetricDelta"]').first.wait_for(timeout=LOAD_TIMEOUT_MS)
+    assert page.locator(EXCEPTION_BOX).count() == 0
+    _screenshot(page, screenshot_dir / "performance_2026-11-27_schaan.png")
+
+    page.get_by_role("link", name="Plan vs actual").click()
+    page.get_by_role("heading", name="Plan vs actual").wait_for(timeout=LOAD_TIMEOUT_MS)
+    page.locator(MAP_CANVAS).first.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
+    _wait_for_metric(page, "Late stops", "2")
+    _wait_until_idle(page)
+    assert page.locator(EXCEPTION_BOX).count() == 0
+    _screenshot(page, screenshot_dir / "plan_vs_actual_2026-11-27_all_depots.png")
+
+    _choose(page, "actual_service_date", "Thu 26 Nov 2026")
+    _choose(page, "actual_depot", "Triesen (D-TRIESEN)")
+    _wait_for_metric(page, "Driven distance", "14.1 km")
+    _wait_until_idle(page)
+    page.locator(MAP_CANVAS).first.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
+    assert page.locator(EXCEPTION_BOX).count() == 0
+    _screenshot(page, screenshot_dir / "plan_vs_actual_2026-11-26_triesen.png")

@@ -223,3 +223,192 @@ def test_only_accessors_are_expressions(day_two):
                 assert prop.startswith("get"), f"{layer['id']}.{prop} = {value}"
         for prop in ("radiusUnits", "widthUnits"):
             assert layer.get(prop, "pixels") == "pixels"
+
+
+# --- plan versus actual --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def day_two_actual(day_two) -> dict[str, pd.DataFrame]:
+    """Day 2's execution as query results: 9 orders (2 late, 1 failed, 1 not attempted, 1 unassigned),
+    3 route days, 3 driven tracks; plus day 2's planned routes and stops."""
+    tables = demo_tables()
+    route_days = (
+        tables["route_days"]
+        .query("service_date == @DAY_2")
+        .merge(tables["depots"][["depot_id", "name"]].rename(columns={"name": "depot_name"}), on="depot_id")
+    )
+    return day_two | {
+        "deliveries": tables["deliveries"].query("service_date == @DAY_2").reset_index(drop=True),
+        "route_days": route_days.reset_index(drop=True),
+        "tracks": tables["driven_paths"].query("service_date == @DAY_2").reset_index(drop=True),
+    }
+
+
+def _actual_deck(data: dict[str, pd.DataFrame], vehicles=None) -> dict:
+    return _spec(
+        layers.build_plan_vs_actual_deck(
+            data["routes"], data["stops"], data["tracks"], data["deliveries"], data["depots"], vehicles=vehicles
+        )
+    )
+
+
+def _layer(spec: dict, layer_id: str) -> dict:
+    (layer,) = [layer for layer in spec["layers"] if layer["id"] == layer_id]
+    return layer
+
+
+@pytest.mark.parametrize(
+    ("outcome", "is_on_time", "status"),
+    [
+        ("delivered", True, "on_time"),
+        ("delivered", False, "late"),
+        ("delivered", None, "late"),
+        ("failed", None, "failed"),
+        ("not_attempted", None, "not_attempted"),
+        ("unassigned", None, None),
+    ],
+)
+def test_stop_status(outcome, is_on_time, status):
+    """A delivered order is on time only when the mart says so; an unassigned order has no stop."""
+    assert layers.stop_status(outcome, is_on_time) == status
+
+
+def test_plan_vs_actual_deck_draws_planned_and_driven_per_vehicle(day_two_actual):
+    """Planned and driven PathLayers hold one path per vehicle; the driven one is thicker and a darker shade
+    of the same route colour; stops are coloured by outcome and unassigned orders are left out."""
+    spec = _actual_deck(day_two_actual)
+    assert [layer["id"] for layer in spec["layers"]] == ["driven", "planned", "deliveries", "depots"]
+    planned, driven = _layer(spec, "planned"), _layer(spec, "driven")
+    assert planned["@@type"] == driven["@@type"] == "PathLayer"
+    assert [p["vehicle_id"] for p in planned["data"]] == ["V-SCH-01", "V-SCH-02", "V-TRI-01"]
+    assert [p["vehicle_id"] for p in driven["data"]] == ["V-SCH-01", "V-SCH-02", "V-TRI-01"]
+    assert driven["getWidth"] > planned["getWidth"]
+    for plan, track in zip(planned["data"], driven["data"], strict=True):
+        assert track["color"] == list(layers.darker(plan["color"]))
+    statuses = {p["order_id"]: p["status"] for p in _layer(spec, "deliveries")["data"]}
+    assert statuses == {
+        "O-2001": "late",
+        "O-2002": "on_time",
+        "O-2003": "on_time",
+        "O-2004": "on_time",
+        "O-2005": "not_attempted",
+        "O-2006": "on_time",
+        "O-2007": "late",
+        "O-2008": "failed",
+    }
+
+
+def test_plan_vs_actual_deck_keeps_colours_when_filtering_vehicles(day_two_actual):
+    """Choosing vehicles keeps only theirs, in the colours they have with every vehicle shown."""
+    every = {p["vehicle_id"]: p["color"] for p in _layer(_actual_deck(day_two_actual), "planned")["data"]}
+    spec = _actual_deck(day_two_actual, vehicles=["V-TRI-01"])
+    (planned,) = _layer(spec, "planned")["data"]
+    (driven,) = _layer(spec, "driven")["data"]
+    assert planned["vehicle_id"] == driven["vehicle_id"] == "V-TRI-01"
+    assert planned["color"] == every["V-TRI-01"]
+    assert {p["vehicle_id"] for p in _layer(spec, "deliveries")["data"]} == {"V-TRI-01"}
+
+
+def test_driven_paths_follow_seq_and_skip_single_fixes():
+    """A track is drawn in fix order; a vehicle with one fix has no line to draw."""
+    tracks = pd.DataFrame(
+        {
+            "vehicle_id": ["A", "A", "A", "B"],
+            "seq": [2, 0, 1, 0],
+            "lat": [47.2, 47.0, 47.1, 47.3],
+            "lon": [9.2, 9.0, 9.1, 9.3],
+        }
+    )
+    (record,) = layers.driven_paths(tracks, {"A": (100, 50, 200)})
+    assert record["path"] == [[9.0, 47.0], [9.1, 47.1], [9.2, 47.2]]
+    assert record["color"] == [60, 30, 120]
+
+
+def test_plan_vs_actual_summary(day_two_actual):
+    """Day 2: 49.5 km planned, 49.7 km driven, 5 of 7 attempted stops on time (the failed one was reached in
+    time), 2 late, 1 failed, 1 not attempted."""
+    summary = layers.plan_vs_actual_summary(day_two_actual["route_days"], day_two_actual["deliveries"])
+    assert summary["planned_km"] == pytest.approx(49.5)
+    assert summary["actual_km"] == pytest.approx(49.7)
+    assert (summary["attempted"], summary["on_time"], summary["late"]) == (7, 5, 2)
+    assert (summary["failed"], summary["not_attempted"]) == (1, 1)
+    assert summary["on_time_rate"] == pytest.approx(5 / 7)
+    empty = layers.plan_vs_actual_summary(day_two_actual["route_days"].iloc[0:0], day_two_actual["deliveries"][0:0])
+    assert empty["on_time_rate"] is None and empty["late"] == 0
+
+
+def test_late_stops_table_latest_first(day_two_actual):
+    """Late stops are listed most minutes late first, with window and arrivals as local HH:MM."""
+    table = layers.late_stops_table(day_two_actual["deliveries"])
+    assert table.to_dict("records") == [
+        {
+            "Order": "O-2001",
+            "Vehicle": "V-SCH-01",
+            "Window": "08:00–10:00",
+            "Planned arrival": "07:45",
+            "Actual arrival": "10:25",
+            "Minutes late": 25,
+            "Cause": "Late departure",
+        },
+        {
+            "Order": "O-2007",
+            "Vehicle": "V-TRI-01",
+            "Window": "09:00–12:00",
+            "Planned arrival": "08:20",
+            "Actual arrival": "12:07",
+            "Minutes late": 7,
+            "Cause": "Long service",
+        },
+    ]
+
+
+def test_route_comparison_table(day_two_actual):
+    """One row per vehicle: planned against actual km, start, end and cost, in the route's colour."""
+    colors = layers.vehicle_colors(day_two_actual["routes"])
+    table = layers.route_comparison_table(day_two_actual["route_days"], colors)
+    assert list(table.columns) == list(layers.ROUTE_COMPARISON_COLUMNS)
+    first = table.iloc[0].to_dict()
+    assert first["Colour"] == layers.hex_color(layers.PALETTE[0])
+    assert (first["Vehicle"], first["Driver"], first["Depot"], first["Stops"]) == (
+        "V-SCH-01",
+        "DR-ANNA",
+        "Schaan",
+        "3/3",
+    )
+    assert (first["Planned km"], first["Driven km"]) == (18.0, 19.8)
+    assert (first["Planned start"], first["Actual start"]) == ("07:30", "07:50")
+    assert first["Actual end"] == "11:50"
+    assert first["Actual cost (EUR)"] == 118.0
+    assert table["Stops"].to_list() == ["3/3", "1/2", "3/3"]
+
+
+def test_driver_table_shows_percent_and_keeps_missing():
+    """Rates become percent with one decimal; a driver without ratings keeps an empty rating."""
+    drivers = pd.DataFrame(
+        {
+            "driver_id": ["DR-A", "DR-B"],
+            "route_days": [2, 1],
+            "deliveries": [5, 0],
+            "on_time_rate": [0.6, None],
+            "first_attempt_success_rate": [0.8, None],
+            "stops_per_hour": [0.4934, 0.5],
+            "km_per_stop": [7.0, None],
+            "avg_rating": [3.75, None],
+            "ratings": [4, 0],
+        }
+    )
+    table = layers.driver_table(drivers)
+    assert list(table.columns) == list(layers.DRIVER_TABLE_COLUMNS)
+    assert table.iloc[0].to_dict() == {
+        "Driver": "DR-A",
+        "Route days": 2,
+        "Deliveries": 5,
+        "On time (%)": 60.0,
+        "First-attempt success (%)": 80.0,
+        "Stops per hour": 0.49,
+        "km per stop": 7.0,
+        "Rating (1-5)": 3.75,
+        "Ratings": 4,
+    }
+    assert pd.isna(table.iloc[1]["Rating (1-5)"]) and pd.isna(table.iloc[1]["On time (%)"])

@@ -2,7 +2,14 @@
 
 import pytest
 
-from dashboard.snapshot import SnapshotUnavailableError, current_snapshot, serving_dir, table_path
+from dashboard.snapshot import (
+    OPTIONAL_TABLES,
+    SnapshotUnavailableError,
+    current_snapshot,
+    has_table,
+    serving_dir,
+    table_path,
+)
 
 
 def test_resolves_current_snapshot(serving_snapshot):
@@ -49,3 +56,16 @@ def test_table_path_only_for_contract_tables(tmp_path):
     assert table_path(str(tmp_path), "depots").endswith("depots.parquet")
     with pytest.raises(ValueError, match="unknown serving table"):
         table_path(str(tmp_path), "warehouse")
+
+
+def test_execution_tables_are_optional(plan_only_snapshot):
+    """A snapshot without execution files still resolves; has_table tells which optional tables it holds."""
+    snapshot = current_snapshot()
+    assert has_table(snapshot.key, "planned_routes")
+    assert not any(has_table(snapshot.key, name) for name in OPTIONAL_TABLES)
+    assert table_path(snapshot.key, "deliveries").endswith("deliveries.parquet")
+
+
+def test_demo_snapshot_holds_every_execution_table(serving_snapshot):
+    """The default demo snapshot carries all four execution tables."""
+    assert all(has_table(current_snapshot().key, name) for name in OPTIONAL_TABLES)

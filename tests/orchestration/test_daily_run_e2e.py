@@ -24,23 +24,17 @@ def test_every_asset_of_the_graph_is_materialised(demo_pipeline):
     }
     expected = set(defs.resolve_job_def("demo_daily").asset_layer.executable_asset_keys)
     assert expected <= materialised, f"not materialised: {expected - materialised}"
-    assert {("raw", "orders"), ("plans", "plan_runs"), ("serving_snapshot",)} <= {
-        tuple(k.path) for k in materialised
-    }
+    assert {("raw", "orders"), ("plans", "plan_runs"), ("serving_snapshot",)} <= {tuple(k.path) for k in materialised}
 
 
 def test_plan_check_passes_and_the_stored_plan_validates(demo_pipeline):
     """The blocking plan check passed, and an independent re-validation of the stored plan finds nothing."""
     checks = [
-        e.event_specific_data
-        for e in demo_pipeline.first.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        e.event_specific_data for e in demo_pipeline.first.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
     assert checks and all(c.passed for c in checks if c.check_name == "plan_is_valid")
     with duckdb.connect(str(demo_pipeline.dirs.warehouse), read_only=True) as conn:
-        plan_ids = [
-            r[0] for r in conn.execute("select plan_id from plans.plan_runs order by version").fetchall()
-        ]
+        plan_ids = [r[0] for r in conn.execute("select plan_id from plans.plan_runs order by version").fetchall()]
         for plan_id in plan_ids:
             assert validate_stored_plan(conn, plan_id, E2E_SERVICE_DATE) == []
 
@@ -48,9 +42,7 @@ def test_plan_check_passes_and_the_stored_plan_validates(demo_pipeline):
 def test_every_order_is_routed_or_unassigned_exactly_once(demo_pipeline):
     """Orders in the landing file = orders to plan = planned stops + unassigned, with no order twice."""
     with duckdb.connect(str(demo_pipeline.dirs.warehouse), read_only=True) as conn:
-        raw = conn.execute(
-            "select count(*) from raw.orders where service_date = ?", [E2E_SERVICE_DATE]
-        ).fetchone()[0]
+        raw = conn.execute("select count(*) from raw.orders where service_date = ?", [E2E_SERVICE_DATE]).fetchone()[0]
         to_plan = conn.execute(
             "select order_id from marts.fct_orders_to_plan where service_date = ?", [E2E_SERVICE_DATE]
         ).fetchall()

@@ -5,7 +5,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.landing import LANDING_COLUMNS, LandingFileError, load_partition
+from orchestration.landing import LANDING_COLUMNS, LandingFileError, load_partition, load_pings
 
 DATE = "2026-03-03"
 
@@ -46,9 +46,7 @@ def test_load_keeps_every_row_as_text_with_source_file_and_line(conn, tmp_path):
     path = _orders_csv(tmp_path / "orders" / f"orders_{DATE}.csv", ["A", "B", "C"])
     (result,) = load_partition(conn, {"orders": path}, DATE, tmp_path)
     assert result.rows == 3 and result.replaced_rows == 0
-    rows = conn.execute(
-        "select order_id, _source_file, _source_row, weight_kg from raw.orders order by 3"
-    ).fetchall()
+    rows = conn.execute("select order_id, _source_file, _source_row, weight_kg from raw.orders order by 3").fetchall()
     assert rows == [(o, f"orders/orders_{DATE}.csv", i + 1, "2.5") for i, o in enumerate("ABC")]
 
 
@@ -109,3 +107,82 @@ def test_several_files_load_all_or_nothing(conn, tmp_path):
         load_partition(conn, files, DATE, tmp_path)
     assert conn.execute("select count(*) from raw.depots").fetchone()[0] == 1
     assert conn.execute("select count(*) from raw.vehicle_types").fetchone()[0] == 1
+
+
+def _pings_parquet(path: Path, n: int) -> Path:
+    """A telematics export with ``n`` fixes of one vehicle."""
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    start = dt.datetime(2026, 3, 3, 7, tzinfo=dt.UTC)
+    table = pa.table(
+        {
+            "vehicle_id": ["V1"] * n,
+            "ts_utc": pa.array([start + dt.timedelta(seconds=15 * i) for i in range(n)], pa.timestamp("us", tz="UTC")),
+            "lat": [47.1 + i * 1e-4 for i in range(n)],
+            "lon": [9.5] * n,
+            "speed_kmh": [30.0] * n,
+            "heading_deg": [0.0] * n,
+        }
+    )
+    pq.write_table(table, path)
+    return path
+
+
+def test_pings_load_typed_and_replace_their_date(conn, tmp_path):
+    """Telematics Parquet lands typed in raw.pings; re-loading the date replaces it (no duplicates)."""
+    path = _pings_parquet(tmp_path / "telematics" / f"pings_{DATE}.parquet", 5)
+    assert [r.rows for r in load_pings(conn, {DATE: path}, tmp_path)] == [5]
+    _pings_parquet(path, 3)
+    (result,) = load_pings(conn, {DATE: path}, tmp_path)
+    assert (result.rows, result.replaced_rows) == (3, 5)
+    assert conn.execute("select count(*), typeof(any_value(ts_utc)) from raw.pings").fetchone() == (
+        3,
+        "TIMESTAMP WITH TIME ZONE",
+    )
+
+
+def test_truncated_pings_file_is_a_clear_error_and_keeps_the_old_partition(conn, tmp_path):
+    """A Parquet file cut short in transfer is refused by name; the date's earlier load stays intact."""
+    path = _pings_parquet(tmp_path / "telematics" / f"pings_{DATE}.parquet", 4)
+    load_pings(conn, {DATE: path}, tmp_path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(LandingFileError, match=r"pings_2026-03-03\.parquet: not a readable Parquet file"):
+        load_pings(conn, {DATE: path}, tmp_path)
+    assert conn.execute("select count(*) from raw.pings").fetchone()[0] == 4
+
+
+def test_pings_file_without_a_contract_column_names_it(conn, tmp_path):
+    """A telematics export that lacks `speed_kmh` is refused with the file and the column; nothing is loaded."""
+    import pyarrow.parquet as pq
+
+    path = _pings_parquet(tmp_path / "telematics" / f"pings_{DATE}.parquet", 3)
+    pq.write_table(pq.read_table(path).drop(["speed_kmh"]), path)
+    with pytest.raises(LandingFileError, match=r"pings_2026-03-03\.parquet: missing column\(s\) speed_kmh"):
+        load_pings(conn, {DATE: path}, tmp_path)
+    assert conn.execute("select count(*) from raw.pings").fetchone()[0] == 0
+
+
+def test_a_range_of_pings_files_loads_in_one_go_and_replaces_only_its_dates(conn, tmp_path):
+    """A backfill over three dates loads each file under its own date; re-loading two of them leaves the third."""
+    days = ["2026-03-02", "2026-03-03", "2026-03-04"]
+    files = {
+        d: _pings_parquet(tmp_path / "telematics" / f"pings_{d}.parquet", n)
+        for d, n in zip(days, (2, 3, 4), strict=True)
+    }
+    assert [(r.service_date, r.rows) for r in load_pings(conn, files, tmp_path)] == list(
+        zip(days, (2, 3, 4), strict=True)
+    )
+    _pings_parquet(files[days[0]], 6)
+    results = load_pings(conn, {d: files[d] for d in days[:2]}, tmp_path)
+    assert [(r.rows, r.replaced_rows) for r in results] == [(6, 2), (3, 3)]
+    assert conn.execute(
+        "select service_date::varchar, count(*) from raw.pings group by 1 order by 1"
+    ).fetchall() == list(zip(days, (6, 3, 4), strict=True))
+    assert conn.execute(
+        "select source_file from raw.ingest_log where service_date = '2026-03-04' and table_name = 'pings'"
+    ).fetchall() == [("telematics/pings_2026-03-04.parquet",)]

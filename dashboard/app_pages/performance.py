@@ -1,0 +1,152 @@
+"""Performance: how deliveries went over a date range, against the period before, by day, driver and hour."""
+
+import datetime as dt
+
+import streamlit as st
+
+from dashboard import charts, layers, queries
+from dashboard.snapshot import Snapshot
+from dashboard.ui import empty_state, run_page
+
+ALL_DEPOTS = "__all__"
+DEFAULT_RANGE_DAYS = 14
+HISTORY_COMMAND = "make history DAYS=14"
+
+
+def _date_range(dates: list[dt.date]) -> tuple[dt.date, dt.date]:
+    """The date range widget; a half-picked range (the browser's first click) counts as one day."""
+    first, last = dates[0], dates[-1]
+    default_start = max(first, last - dt.timedelta(days=DEFAULT_RANGE_DAYS - 1))
+    picked = st.date_input(
+        "Dates",
+        value=(default_start, last),
+        min_value=first,
+        max_value=last,
+        format="DD.MM.YYYY",
+        key="performance_dates",
+        help=f"Defaults to the last {DEFAULT_RANGE_DAYS} days up to the latest day with execution data",
+    )
+    if not picked:
+        return default_start, last
+    start = picked[0]
+    end = picked[1] if len(picked) > 1 else start
+    return start, end
+
+
+def _period(start: dt.date, end: dt.date) -> str:
+    return f"{start:%d %b}" if start == end else f"{start:%d %b} – {end:%d %b %Y}"
+
+
+def render(snapshot: Snapshot) -> None:
+    dates = queries.execution_dates(snapshot.key)
+    title_col, dates_col, depot_col = st.columns([3, 1.3, 1.3], vertical_alignment="bottom")
+    with title_col:
+        st.title("Performance", anchor=False)
+        st.caption(
+            f"Snapshot `{snapshot.snapshot_id}` · published "
+            f"{layers.format_published(snapshot.created_at_utc)} (Europe/Vaduz)"
+        )
+    if not dates:
+        empty_state(
+            "No execution data yet",
+            f"Snapshot `{snapshot.snapshot_id}` holds no delivered days: performance needs the drivers' "
+            "events, telematics and ratings of past service dates. Play out the last two weeks and publish them:",
+            command=HISTORY_COMMAND,
+        )
+        return
+    all_depots = queries.depots(snapshot.key)
+    depot_names = dict(zip(all_depots["depot_id"], all_depots["name"], strict=True))
+    with dates_col:
+        start, end = _date_range(dates)
+    with depot_col:
+        depot_choice = st.selectbox(
+            "Depot",
+            options=[ALL_DEPOTS, *depot_names],
+            format_func=lambda d: "All depots" if d == ALL_DEPOTS else f"{depot_names[d]} ({d})",
+            key="performance_depot",
+        )
+    depot_id = None if depot_choice == ALL_DEPOTS else depot_choice
+
+    current = queries.performance_summary(snapshot.key, start, end, depot_id)
+    if current["orders"] == 0:
+        empty_state(
+            "No deliveries in this selection",
+            f"There is no execution data for {depot_names.get(depot_id, 'any depot')} "
+            f"in {_period(start, end)}. Pick other dates or another depot, or play out more days:",
+            command=HISTORY_COMMAND,
+        )
+        return
+    previous_start, previous_end = queries.previous_period(start, end)
+    previous = queries.performance_summary(snapshot.key, previous_start, previous_end, depot_id)
+
+    comparison = (
+        f"vs {_period(previous_start, previous_end)}" if previous["deliveries"] else "no data in the period before"
+    )
+    for column, tile in zip(st.columns(5), charts.performance_tiles(current, previous), strict=True):
+        column.metric(
+            tile.label,
+            tile.value,
+            delta=tile.delta,
+            delta_color=tile.delta_color,
+            delta_description=comparison if tile.delta else None,
+            help=tile.help,
+            border=True,
+        )
+    days = (end - start).days + 1
+    before = f"the {days}-day period before ({_period(previous_start, previous_end)})"
+    st.caption(
+        f"{_period(start, end)} · {current['orders']:,} orders · "
+        + (f"change versus {before}" if previous["deliveries"] else f"no deliveries in {before} to compare with")
+    )
+
+    st.subheader("By day", anchor=False)
+    daily = queries.daily_kpis(snapshot.key, start, end, depot_id)
+    if daily.empty:
+        st.info("The snapshot has no daily KPIs for this selection.", icon=":material/info:")
+    else:
+        for row in (charts.TREND_METRICS[:2], charts.TREND_METRICS[2:]):
+            for column, metric in zip(st.columns(2), row, strict=True):
+                with column.container(border=True):
+                    st.markdown(f"**{metric.title}**")
+                    st.altair_chart(charts.trend_chart(daily, metric), width="stretch")
+
+    hour_col, failure_col = st.columns(2)
+    with hour_col.container(border=True):
+        st.markdown("**On-time rate by hour of arrival**")
+        by_hour = queries.on_time_by_hour(snapshot.key, start, end, depot_id)
+        if by_hour.empty:
+            st.info("No delivered orders in this selection.", icon=":material/info:")
+        else:
+            st.altair_chart(charts.on_time_by_hour_chart(by_hour), width="stretch")
+    with failure_col.container(border=True):
+        st.markdown("**Failed and not attempted orders**")
+        reasons = queries.failure_reasons(snapshot.key, start, end, depot_id)
+        if reasons.empty:
+            st.success("Every attempted order was delivered.", icon=":material/check_circle:")
+        else:
+            st.altair_chart(charts.failure_reasons_chart(reasons), width="stretch")
+
+    st.subheader("Drivers", anchor=False)
+    drivers = queries.driver_performance(snapshot.key, start, end, depot_id)
+    if drivers.empty:
+        st.info("No driver worked a route in this selection.", icon=":material/info:")
+    else:
+        st.dataframe(
+            layers.driver_table(drivers),
+            hide_index=True,
+            column_config={
+                "On time (%)": st.column_config.NumberColumn(format="%.1f %%"),
+                "First-attempt success (%)": st.column_config.NumberColumn(format="%.1f %%"),
+                "Stops per hour": st.column_config.NumberColumn(format="%.2f"),
+                "km per stop": st.column_config.NumberColumn(format="%.1f km"),
+                "Rating (1-5)": st.column_config.NumberColumn(format="%.2f"),
+            },
+        )
+        st.caption(
+            "Click a column header to sort · on time: attempted stops reached within the window · stops per hour: "
+            "attempted stops per route hour (depot departure to return) · "
+            "km per stop: driven km per attempted stop"
+        )
+
+
+run_page(render)
