@@ -278,12 +278,12 @@ def load_pings(conn: duckdb.DuckDBPyConnection, files: dict[str, Path], landing_
         )
         # The insert itself checks the files (schema, integrity): no second read on the happy path.
         try:
-            one_file = (
-                "select cast(? as date), vehicle_id, ts_utc, lat, lon, speed_kmh, heading_deg from read_parquet(?)"
-            )
+            # One scan over all files; each row takes its date from its file (joined on the file name).
             conn.execute(
-                "insert into raw.pings " + " union all ".join([one_file] * len(sources)),
-                [value for path, (day, _, _) in sources.items() for value in (day, path)],
+                "insert into raw.pings select cast(f.service_date as date), p.vehicle_id, p.ts_utc, p.lat, p.lon, "
+                "p.speed_kmh, p.heading_deg from read_parquet(?, filename = true) p "
+                "join _pings_files f on p.filename = f.path",
+                [list(sources)],
             )
         except duckdb.BinderException as error:
             raise LandingFileError(_missing_pings_message(conn, sources)) from error
