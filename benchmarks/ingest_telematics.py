@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import statistics
 import sys
 import tempfile
 import time
@@ -30,6 +31,8 @@ from report import write_section  # noqa: E402
 from orchestration.landing import load_pings  # noqa: E402
 from simulator import build_world, execute_plan, generate_orders, simulate_weather, write_execution  # noqa: E402
 from simulator.sweep_plan import nearest_neighbour_plan  # noqa: E402
+
+REPEATS = 5  # each method runs this many times into a fresh database file; the median is reported
 
 
 def generate_days(landing: Path, start: dt.date, days: int, seed: int) -> list[tuple[str, Path]]:
@@ -62,22 +65,24 @@ def main() -> int:
         files = generate_days(root / "landing", dt.date.fromisoformat(args.start), args.days, args.seed)
 
         landing = root / "landing"
-        with duckdb.connect(str(root / "ingest.duckdb")) as conn:
-            started = time.perf_counter()
-            rows = sum(r.rows for r in load_pings(conn, dict(files), landing))
-            ingest_s = time.perf_counter() - started
-
-        with duckdb.connect(str(root / "bare.duckdb")) as conn:
-            started = time.perf_counter()
-            conn.execute("create table bare as select * from read_parquet(?)", [[str(p) for _, p in files]])
-            bare_s = time.perf_counter() - started
-            bare_rows = conn.execute("select count(*) from bare").fetchone()[0]
-
-        with duckdb.connect(str(root / "per_day.duckdb")) as conn:
-            started = time.perf_counter()
-            for day, path in tqdm(files, desc="ingesting day by day", unit="day"):
-                load_pings(conn, {day: path}, landing)
-            per_day_s = time.perf_counter() - started
+        paths = [str(p) for _, p in files]
+        ingest_times, bare_times, per_day_times = [], [], []
+        for attempt in tqdm(range(REPEATS), desc="timing", unit="round"):
+            with duckdb.connect(str(root / f"ingest_{attempt}.duckdb")) as conn:
+                started = time.perf_counter()
+                rows = sum(r.rows for r in load_pings(conn, dict(files), landing))
+                ingest_times.append(time.perf_counter() - started)
+            with duckdb.connect(str(root / f"bare_{attempt}.duckdb")) as conn:
+                started = time.perf_counter()
+                conn.execute("create table bare as select * from read_parquet(?)", [paths])
+                bare_times.append(time.perf_counter() - started)
+                bare_rows = conn.execute("select count(*) from bare").fetchone()[0]
+            with duckdb.connect(str(root / f"per_day_{attempt}.duckdb")) as conn:
+                started = time.perf_counter()
+                for day, path in files:
+                    load_pings(conn, {day: path}, landing)
+                per_day_times.append(time.perf_counter() - started)
+        ingest_s, bare_s, per_day_s = (statistics.median(t) for t in (ingest_times, bare_times, per_day_times))
 
     if bare_rows != rows:
         raise SystemExit(f"row counts differ: ingested {rows}, bare copy {bare_rows}")
@@ -87,7 +92,8 @@ def main() -> int:
         [
             "Command: `.venv/bin/python benchmarks/ingest_telematics.py`",
             "",
-            f"{len(files)} service days of the `default` world ({rows:,} pings, plans from the sweep baseline).",
+            f"{len(files)} service days of the `default` world ({rows:,} pings, plans from the sweep baseline); "
+            f"median of {REPEATS} runs of each method, each into a fresh DuckDB file.",
             "",
             "| method | seconds | rows/s | vs bare copy |",
             "| --- | ---: | ---: | ---: |",

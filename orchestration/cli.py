@@ -145,7 +145,7 @@ def run_history(days: int, end: dt.date, time_budget_s: float, seed: int, max_it
     print(f"{'date':<11} {'orders':>6} {'delivered':>9} {'on-time':>8} {'1st att.':>8} {'EUR/del.':>8} {'rating':>6}")
     with tqdm(dates, unit="day", desc="history") as progress:
         for service_date in progress:
-            result = run_day(service_date, time_budget_s, seed, "demo_history_day", max_iters, "WARNING")
+            result = run_day(service_date, time_budget_s, seed, "demo_history_day", max_iters, "ERROR")
             if not result.success:
                 progress.write(f"{service_date}: run failed (see `make dagster` for the run's logs)")
                 return 1
