@@ -163,9 +163,7 @@ def route_paths(
         If a route's depot is not in ``depots``.
     """
     colors = route_colors(routes) if colors is None else colors
-    depot_positions = {
-        str(row.depot_id): _lon_lat(row.lon, row.lat) for row in depots.itertuples(index=False)
-    }
+    depot_positions = {str(row.depot_id): _lon_lat(row.lon, row.lat) for row in depots.itertuples(index=False)}
     stops_by_route = {
         route_key(*key): group.sort_values("sequence")
         for key, group in stops.groupby(["plan_id", "route_id"], sort=False)
@@ -175,9 +173,7 @@ def route_paths(
         key = route_key(route.plan_id, route.route_id)
         depot = depot_positions.get(str(route.depot_id))
         if depot is None:
-            raise ValueError(
-                f"route {route.route_id} starts at depot {route.depot_id}, which is not in depots"
-            )
+            raise ValueError(f"route {route.route_id} starts at depot {route.depot_id}, which is not in depots")
         route_stops = stops_by_route.get(key, stops.iloc[0:0])
         visits = [_lon_lat(lon, lat) for lon, lat in zip(route_stops["lon"], route_stops["lat"], strict=True)]
         records.append(
@@ -420,9 +416,7 @@ def driver_manifest(stops: pd.DataFrame) -> pd.DataFrame:
                 format_address(s, p, t)
                 for s, p, t in zip(ordered["street"], ordered["postcode"], ordered["town"], strict=True)
             ],
-            "Window": [
-                format_window(a, b) for a, b in zip(ordered["tw_start_s"], ordered["tw_end_s"], strict=True)
-            ],
+            "Window": [format_window(a, b) for a, b in zip(ordered["tw_start_s"], ordered["tw_end_s"], strict=True)],
             "Planned arrival": [format_clock(s) for s in ordered["arrival_s"]],
             "Parcels": ordered["parcels"].astype(int).to_list(),
             "Weight (kg)": (ordered["weight_g"] / 1000).round(1).to_list(),
@@ -450,8 +444,7 @@ def route_table(routes: pd.DataFrame) -> pd.DataFrame:
             "Depot": routes["depot_name"].fillna(routes["depot_id"]).astype(str).to_list(),
             "Stops": routes["n_stops"].astype(int).to_list(),
             "Start–end": [
-                f"{format_clock(a)}–{format_clock(b)}"
-                for a, b in zip(routes["start_s"], routes["end_s"], strict=True)
+                f"{format_clock(a)}–{format_clock(b)}" for a, b in zip(routes["start_s"], routes["end_s"], strict=True)
             ],
             "km": (routes["distance_m"] / 1000).round(1).to_list(),
             "Hours": (routes["duration_s"] / 3600).round(2).to_list(),
@@ -470,9 +463,7 @@ def unassigned_table(unassigned: pd.DataFrame) -> pd.DataFrame:
             "Depot": unassigned["depot_name"].fillna(unassigned["depot_id"]).astype(str).to_list(),
             "Address": [
                 format_address(s, p, t)
-                for s, p, t in zip(
-                    unassigned["street"], unassigned["postcode"], unassigned["town"], strict=True
-                )
+                for s, p, t in zip(unassigned["street"], unassigned["postcode"], unassigned["town"], strict=True)
             ],
             "Reason code": unassigned["reason_code"].astype(str).to_list(),
             "Reason": unassigned["reason"].astype(str).to_list(),
@@ -509,9 +500,7 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
             "Depot": kpis["depot_name"].fillna(kpis["depot_id"]).astype(str).to_list(),
             "Plan": [
                 f"{kind} v{int(version)}" if not _missing(version) else str(plan_id)
-                for plan_id, kind, version in zip(
-                    kpis["plan_id"], kpis["plan_kind"], kpis["plan_version"], strict=True
-                )
+                for plan_id, kind, version in zip(kpis["plan_id"], kpis["plan_kind"], kpis["plan_version"], strict=True)
             ],
             "Planned at": [format_published(t) for t in kpis["planned_at_utc"]],
             "Routes": kpis["routes"].astype(int).to_list(),

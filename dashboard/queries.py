@@ -213,9 +213,7 @@ def plan_summary(snapshot_key: str, service_date: dt.date, depot_id: str | None 
         ``depots`` (number of depot plans found; 0 = no plan), ``routes``, ``stops``, ``distance_km``,
         ``duration_h``, ``cost_eur``, ``cost_per_delivery_eur`` (EUR, None without stops), ``unassigned``.
     """
-    (record,) = _records(
-        _SUMMARY_SQL, snapshot_key, ("plan_kpis",), service_date=service_date, depot_id=depot_id
-    )
+    (record,) = _records(_SUMMARY_SQL, snapshot_key, ("plan_kpis",), service_date=service_date, depot_id=depot_id)
     return record
 
 
@@ -258,9 +256,7 @@ def unassigned_orders(snapshot_key: str, service_date: dt.date, depot_id: str | 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def route_stops(snapshot_key: str, plan_id: str, route_id: str) -> pd.DataFrame:
     """Stops of one route in sequence order: the input of the driver manifest."""
-    return _frame(
-        _ROUTE_STOPS_SQL, snapshot_key, ("planned_stops",), plan_id=str(plan_id), route_id=str(route_id)
-    )
+    return _frame(_ROUTE_STOPS_SQL, snapshot_key, ("planned_stops",), plan_id=str(plan_id), route_id=str(route_id))
 
 
 # --- execution data (contract, section 4): optional tables -------------------------------------------------
@@ -658,9 +654,7 @@ def performance_summary(
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
-def daily_kpis(
-    snapshot_key: str, start_date: dt.date, end_date: dt.date, depot_id: str | None = None
-) -> pd.DataFrame:
+def daily_kpis(snapshot_key: str, start_date: dt.date, end_date: dt.date, depot_id: str | None = None) -> pd.DataFrame:
     """The published per-depot KPIs (``delivery_kpis``, dimension ``depot``), one row per date and depot."""
     return _optional_frame(
         _DAILY_KPIS_SQL,

@@ -1,13 +1,58 @@
-"""Streamlit helpers shared by the pages: resolving the snapshot and the empty states."""
+"""Streamlit helpers shared by the pages: resolving the snapshot, the page header and pickers, empty states."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import duckdb
 import streamlit as st
 
+from dashboard import layers, queries
 from dashboard.snapshot import Snapshot, SnapshotUnavailableError, current_snapshot
+
+ALL_DEPOTS = "__all__"
+
+
+def page_header(title: str, snapshot: Snapshot, note: str = "") -> tuple:
+    """Title with the snapshot's id and publish time on the left; returns the two picker columns on the right."""
+    title_col, first_col, second_col = st.columns([3, 1.3, 1.3], vertical_alignment="bottom")
+    with title_col:
+        st.title(title, anchor=False)
+        st.caption(
+            f"Snapshot `{snapshot.snapshot_id}` · published "
+            f"{layers.format_published(snapshot.created_at_utc)} (Europe/Vaduz){note}"
+        )
+    return first_col, second_col
+
+
+def service_date_picker(dates: list[dt.date], key: str) -> dt.date:
+    """A service date among ``dates``, newest first and preselected."""
+    return st.selectbox(
+        "Service date", options=list(reversed(dates)), format_func=lambda d: d.strftime("%a %d %b %Y"), key=key
+    )
+
+
+def _depot_names(snapshot: Snapshot) -> dict[str, str]:
+    all_depots = queries.depots(snapshot.key)
+    return dict(zip(all_depots["depot_id"], all_depots["name"], strict=True))
+
+
+def depot_name(snapshot: Snapshot, depot_id: str | None) -> str:
+    """A depot's display name, or "any depot" for all depots (None)."""
+    return _depot_names(snapshot).get(depot_id, "any depot")
+
+
+def depot_picker(snapshot: Snapshot, key: str) -> str | None:
+    """All depots (None) or one depot id, labelled by name."""
+    depot_names = _depot_names(snapshot)
+    choice = st.selectbox(
+        "Depot",
+        options=[ALL_DEPOTS, *depot_names],
+        format_func=lambda d: "All depots" if d == ALL_DEPOTS else f"{depot_names[d]} ({d})",
+        key=key,
+    )
+    return None if choice == ALL_DEPOTS else choice
 
 
 def empty_state(title: str, message: str, command: str | None = "make run") -> None:

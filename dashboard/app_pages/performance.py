@@ -6,9 +6,8 @@ import streamlit as st
 
 from dashboard import charts, layers, queries
 from dashboard.snapshot import Snapshot
-from dashboard.ui import empty_state, run_page
+from dashboard.ui import depot_name, depot_picker, empty_state, page_header, run_page
 
-ALL_DEPOTS = "__all__"
 DEFAULT_RANGE_DAYS = 14
 HISTORY_COMMAND = "make history DAYS=14"
 
@@ -39,13 +38,7 @@ def _period(start: dt.date, end: dt.date) -> str:
 
 def render(snapshot: Snapshot) -> None:
     dates = queries.execution_dates(snapshot.key)
-    title_col, dates_col, depot_col = st.columns([3, 1.3, 1.3], vertical_alignment="bottom")
-    with title_col:
-        st.title("Performance", anchor=False)
-        st.caption(
-            f"Snapshot `{snapshot.snapshot_id}` · published "
-            f"{layers.format_published(snapshot.created_at_utc)} (Europe/Vaduz)"
-        )
+    dates_col, depot_col = page_header("Performance", snapshot)
     if not dates:
         empty_state(
             "No execution data yet",
@@ -54,24 +47,16 @@ def render(snapshot: Snapshot) -> None:
             command=HISTORY_COMMAND,
         )
         return
-    all_depots = queries.depots(snapshot.key)
-    depot_names = dict(zip(all_depots["depot_id"], all_depots["name"], strict=True))
     with dates_col:
         start, end = _date_range(dates)
     with depot_col:
-        depot_choice = st.selectbox(
-            "Depot",
-            options=[ALL_DEPOTS, *depot_names],
-            format_func=lambda d: "All depots" if d == ALL_DEPOTS else f"{depot_names[d]} ({d})",
-            key="performance_depot",
-        )
-    depot_id = None if depot_choice == ALL_DEPOTS else depot_choice
+        depot_id = depot_picker(snapshot, key="performance_depot")
 
     current = queries.performance_summary(snapshot.key, start, end, depot_id)
     if current["orders"] == 0:
         empty_state(
             "No deliveries in this selection",
-            f"There is no execution data for {depot_names.get(depot_id, 'any depot')} "
+            f"There is no execution data for {depot_name(snapshot, depot_id)} "
             f"in {_period(start, end)}. Pick other dates or another depot, or play out more days:",
             command=HISTORY_COMMAND,
         )

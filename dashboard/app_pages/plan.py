@@ -4,9 +4,7 @@ import streamlit as st
 
 from dashboard import layers, queries
 from dashboard.snapshot import Snapshot
-from dashboard.ui import empty_state, run_page
-
-ALL_DEPOTS = "__all__"
+from dashboard.ui import depot_name, depot_picker, empty_state, page_header, run_page, service_date_picker
 
 
 def render(snapshot: Snapshot) -> None:
@@ -18,37 +16,17 @@ def render(snapshot: Snapshot) -> None:
             "Plan a service date and publish it:",
         )
         return
-    all_depots = queries.depots(snapshot.key)
-    depot_names = dict(zip(all_depots["depot_id"], all_depots["name"], strict=True))
-
-    title_col, date_col, depot_col = st.columns([3, 1.3, 1.3], vertical_alignment="bottom")
-    with title_col:
-        st.title("Delivery plan", anchor=False)
-        st.caption(
-            f"Snapshot `{snapshot.snapshot_id}` · published "
-            f"{layers.format_published(snapshot.created_at_utc)} (Europe/Vaduz)"
-        )
+    date_col, depot_col = page_header("Delivery plan", snapshot)
     with date_col:
-        service_date = st.selectbox(
-            "Service date",
-            options=list(reversed(dates)),
-            format_func=lambda d: d.strftime("%a %d %b %Y"),
-            key="plan_service_date",
-        )
+        service_date = service_date_picker(dates, key="plan_service_date")
     with depot_col:
-        depot_choice = st.selectbox(
-            "Depot",
-            options=[ALL_DEPOTS, *depot_names],
-            format_func=lambda d: "All depots" if d == ALL_DEPOTS else f"{depot_names[d]} ({d})",
-            key="plan_depot",
-        )
-    depot_id = None if depot_choice == ALL_DEPOTS else depot_choice
+        depot_id = depot_picker(snapshot, key="plan_depot")
 
     summary = queries.plan_summary(snapshot.key, service_date, depot_id)
     if summary["depots"] == 0:
         empty_state(
             "No plan for this selection",
-            f"There is no current plan for {depot_names.get(depot_id, 'any depot')} "
+            f"There is no current plan for {depot_name(snapshot, depot_id)} "
             f"on {service_date:%d %b %Y}. "
             "Pick another date or depot, or plan this date and publish it:",
         )
@@ -82,9 +60,7 @@ def render(snapshot: Snapshot) -> None:
             height=layers.MAP_HEIGHT_PX,
             alt="Map of the planned routes, stops, depots and unassigned orders",
         )
-        st.caption(
-            "One colour per route · dark dots: depots · red dots: unassigned orders · hover for details"
-        )
+        st.caption("One colour per route · dark dots: depots · red dots: unassigned orders · hover for details")
 
     st.subheader("Routes", anchor=False)
     if routes.empty:
@@ -109,16 +85,10 @@ def render(snapshot: Snapshot) -> None:
         with picker_col:
             # One picker per date and depot: a keyed picker that outlives a change of its options keeps showing
             # the old label in the browser while the server has moved on to another route.
-            labels = [
-                f"{r.vehicle_id} · {r.vehicle_type} · {r.n_stops} stops" for r in routes.itertuples(index=False)
-            ]
-            route_label = st.selectbox(
-                "Route", options=labels, key=f"plan_manifest_route_{service_date}_{depot_choice}"
-            )
+            labels = [f"{r.vehicle_id} · {r.vehicle_type} · {r.n_stops} stops" for r in routes.itertuples(index=False)]
+            route_label = st.selectbox("Route", options=labels, key=f"plan_manifest_route_{service_date}_{depot_id}")
         route = routes.iloc[labels.index(route_label)]
-        manifest = layers.driver_manifest(
-            queries.route_stops(snapshot.key, route["plan_id"], route["route_id"])
-        )
+        manifest = layers.driver_manifest(queries.route_stops(snapshot.key, route["plan_id"], route["route_id"]))
         with download_col:
             st.download_button(
                 "Download CSV",

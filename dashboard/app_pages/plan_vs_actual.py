@@ -4,9 +4,8 @@ import streamlit as st
 
 from dashboard import charts, layers, queries
 from dashboard.snapshot import Snapshot
-from dashboard.ui import empty_state, run_page
+from dashboard.ui import depot_name, depot_picker, empty_state, page_header, run_page, service_date_picker
 
-ALL_DEPOTS = "__all__"
 HISTORY_COMMAND = "make history DAYS=14"
 LEGEND = " · ".join(
     f"<span style='color:{layers.hex_color(layers.STATUS_COLORS[status])}'>●</span> {label}"
@@ -16,13 +15,7 @@ LEGEND = " · ".join(
 
 def render(snapshot: Snapshot) -> None:
     dates = queries.execution_dates(snapshot.key)
-    title_col, date_col, depot_col = st.columns([3, 1.3, 1.3], vertical_alignment="bottom")
-    with title_col:
-        st.title("Plan vs actual", anchor=False)
-        st.caption(
-            f"Snapshot `{snapshot.snapshot_id}` · published "
-            f"{layers.format_published(snapshot.created_at_utc)} (Europe/Vaduz) · times local"
-        )
+    date_col, depot_col = page_header("Plan vs actual", snapshot, note=" · times local")
     if not dates:
         empty_state(
             "No execution data yet",
@@ -31,30 +24,17 @@ def render(snapshot: Snapshot) -> None:
             command=HISTORY_COMMAND,
         )
         return
-    all_depots = queries.depots(snapshot.key)
-    depot_names = dict(zip(all_depots["depot_id"], all_depots["name"], strict=True))
     with date_col:
-        service_date = st.selectbox(
-            "Service date",
-            options=list(reversed(dates)),
-            format_func=lambda d: d.strftime("%a %d %b %Y"),
-            key="actual_service_date",
-        )
+        service_date = service_date_picker(dates, key="actual_service_date")
     with depot_col:
-        depot_choice = st.selectbox(
-            "Depot",
-            options=[ALL_DEPOTS, *depot_names],
-            format_func=lambda d: "All depots" if d == ALL_DEPOTS else f"{depot_names[d]} ({d})",
-            key="actual_depot",
-        )
-    depot_id = None if depot_choice == ALL_DEPOTS else depot_choice
+        depot_id = depot_picker(snapshot, key="actual_depot")
 
     route_days = queries.day_route_days(snapshot.key, service_date, depot_id)
     deliveries = queries.day_deliveries(snapshot.key, service_date, depot_id)
     if route_days.empty and deliveries.empty:
         empty_state(
             "Nothing was delivered in this selection",
-            f"There is no execution data for {depot_names.get(depot_id, 'any depot')} on "
+            f"There is no execution data for {depot_name(snapshot, depot_id)} on "
             f"{service_date:%d %b %Y}. Pick another date or depot.",
             command=None,
         )
@@ -68,7 +48,7 @@ def render(snapshot: Snapshot) -> None:
         "Vehicles",
         options=vehicles,
         default=vehicles,
-        key=f"actual_vehicles_{service_date}_{depot_choice}",
+        key=f"actual_vehicles_{service_date}_{depot_id}",
         placeholder="Pick vehicles to show",
     )
     if not chosen:
