@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 
 import duckdb
+import pandas as pd
 import streamlit as st
 
 from dashboard import layers, queries
@@ -80,3 +81,12 @@ def run_page(render: Callable[[Snapshot], None]) -> None:
             f"Snapshot `{snapshot.snapshot_id}` failed to load: {exc}. "
             "Reload the page; if this persists, publish a fresh snapshot.",
         )
+
+
+def table_with_route_colours(table: pd.DataFrame, column_config: dict) -> None:
+    """A route table whose ``Colour`` column (hex colours) shows as a swatch matching the map's route colour."""
+    st.dataframe(
+        table.style.map(lambda hex_color: f"background-color: {hex_color}; color: {hex_color}", subset=["Colour"]),
+        hide_index=True,
+        column_config={"Colour": st.column_config.TextColumn("", width=40), **column_config},
+    )

@@ -4,7 +4,15 @@ import streamlit as st
 
 from dashboard import layers, queries
 from dashboard.snapshot import Snapshot
-from dashboard.ui import depot_name, depot_picker, empty_state, page_header, run_page, service_date_picker
+from dashboard.ui import (
+    depot_name,
+    depot_picker,
+    empty_state,
+    page_header,
+    run_page,
+    service_date_picker,
+    table_with_route_colours,
+)
 
 
 def render(snapshot: Snapshot) -> None:
@@ -66,13 +74,9 @@ def render(snapshot: Snapshot) -> None:
     if routes.empty:
         st.info("This plan has no routes: every order is unassigned (see below).")
     else:
-        st.dataframe(
-            layers.route_table(routes).style.map(
-                lambda hex_color: f"background-color: {hex_color}; color: {hex_color}", subset=["Colour"]
-            ),
-            hide_index=True,
-            column_config={
-                "Colour": st.column_config.TextColumn("", width=40),
+        table_with_route_colours(
+            layers.route_table(routes),
+            {
                 "km": st.column_config.NumberColumn(format="%.1f"),
                 "Hours": st.column_config.NumberColumn(format="%.2f"),
                 "Load (kg)": st.column_config.NumberColumn(format="%.1f"),

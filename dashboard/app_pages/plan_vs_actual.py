@@ -4,7 +4,15 @@ import streamlit as st
 
 from dashboard import charts, layers, queries
 from dashboard.snapshot import Snapshot
-from dashboard.ui import depot_name, depot_picker, empty_state, page_header, run_page, service_date_picker
+from dashboard.ui import (
+    depot_name,
+    depot_picker,
+    empty_state,
+    page_header,
+    run_page,
+    service_date_picker,
+    table_with_route_colours,
+)
 
 HISTORY_COMMAND = "make history DAYS=14"
 LEGEND = " · ".join(
@@ -117,13 +125,9 @@ def render(snapshot: Snapshot) -> None:
     if day_routes.empty:
         st.info("No route of the chosen vehicles was driven on this day.", icon=":material/info:")
     else:
-        st.dataframe(
-            layers.route_comparison_table(day_routes, colors).style.map(
-                lambda hex_color: f"background-color: {hex_color}; color: {hex_color}", subset=["Colour"]
-            ),
-            hide_index=True,
-            column_config={
-                "Colour": st.column_config.TextColumn("", width=40),
+        table_with_route_colours(
+            layers.route_comparison_table(day_routes, colors),
+            {
                 "Planned km": st.column_config.NumberColumn(format="%.1f"),
                 "Driven km": st.column_config.NumberColumn(format="%.1f"),
                 "Planned cost (EUR)": st.column_config.NumberColumn(format="€ %.2f"),
