@@ -1,18 +1,29 @@
-"""Loading landing files into ``raw.*``: one service-date partition at a time, in one transaction.
+"""Loading landing files into ``raw.*`` and ``quarantine.*``: one service-date partition at a time, atomically.
 
-The column lists are the landing-zone contract (docs/data_contract.md). Every column is loaded as text, so a
-malformed value never stops a load; staging models cast and test them.
+The column lists are the landing-zone contract (docs/data_contract.md). A file-level fault (missing, empty,
+unreadable, wrong delimiter or encoding, missing columns, another date's file, the same file delivered twice,
+too large) raises :class:`LandingFileError` naming the file and what is wrong, and nothing is written. A row
+that breaks a row rule (:mod:`orchestration.quality.rules`) goes to ``quarantine.<table>`` with a reason code,
+its file and line; every other row goes to ``raw.<table>`` as text. So for every file and date
+``loaded = accepted + quarantined``, recorded in ``raw.ingest_log``.
 """
 
 from __future__ import annotations
 
+import csv
+import difflib
 import hashlib
-from dataclasses import dataclass
+import io
+import os
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+
+from orchestration.quality.rules import PINGS_RULES, ROW_RULES, RowRule, classify_sql
 
 LANDING_COLUMNS: dict[str, tuple[str, ...]] = {
     "depots": ("depot_id", "name", "street", "postcode", "town", "lat", "lon", "opens", "closes", "timezone"),
@@ -63,10 +74,16 @@ LANDING_COLUMNS: dict[str, tuple[str, ...]] = {
 
 # Telematics arrive as Parquet with real types; raw keeps them typed (high volume, no text round trip). One
 # file per date, so the date names the file (raw.ingest_log has it): no per-row source column to write.
-PINGS_DDL = (
-    "create table if not exists raw.pings (service_date date not null, vehicle_id varchar, ts_utc timestamptz, "
-    "lat double, lon double, speed_kmh double, heading_deg double)"
-)
+PINGS_COLUMNS = ("vehicle_id", "ts_utc", "lat", "lon", "speed_kmh", "heading_deg")
+_PINGS_TYPED = "vehicle_id varchar, ts_utc timestamptz, lat double, lon double, speed_kmh double, heading_deg double"
+PINGS_DDL = f"create table if not exists raw.pings (service_date date not null, {_PINGS_TYPED})"
+_QUARANTINE_TAIL = "reason_code varchar not null, field varchar, reason varchar not null, _source_file varchar not null"
+
+# Sources whose files differ every day: the same bytes under two dates is a delivery mistake. Master data is
+# the same file every day by design.
+DATED_SOURCES = frozenset({"orders", "stop_events", "ratings", "weather_observations", "weather_forecasts", "pings"})
+DEFAULT_MAX_FILE_MB = {"pings": 4096}
+CSV_MAX_FILE_MB = 256
 
 
 class LandingFileError(ValueError):
@@ -75,7 +92,7 @@ class LandingFileError(ValueError):
 
 @dataclass(frozen=True)
 class LoadResult:
-    """What one file load did."""
+    """What one file load did: ``loaded_rows == rows + quarantined_rows``."""
 
     table: str
     service_date: str
@@ -83,6 +100,16 @@ class LoadResult:
     sha256: str
     rows: int
     replaced_rows: int
+    loaded_rows: int = 0
+    quarantined_rows: int = 0
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    ignored_columns: tuple[str, ...] = ()
+
+
+def max_file_mb(table: str) -> float:
+    """Largest landing file accepted for ``table``, in MB (``LASTMILE_MAX_FILE_MB`` overrides every source)."""
+    configured = os.environ.get("LASTMILE_MAX_FILE_MB")
+    return float(configured) if configured else DEFAULT_MAX_FILE_MB.get(table, CSV_MAX_FILE_MB)
 
 
 def _raw_columns(table: str) -> list[str]:
@@ -90,25 +117,38 @@ def _raw_columns(table: str) -> list[str]:
 
 
 def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create the ``raw`` schema, its tables and the ingest log if they do not exist."""
-    expected = len(LANDING_COLUMNS) + 2  # + pings + ingest_log
+    """Create the ``raw`` and ``quarantine`` schemas, their tables and the ingest log if they do not exist."""
+    expected = 2 * (len(LANDING_COLUMNS) + 1) + 1  # raw + quarantine tables incl. pings, + ingest_log
     present = conn.execute(
-        "select count(*) from duckdb_tables() where schema_name = 'raw' and database_name = current_database()"
+        "select count(*) from duckdb_tables() where schema_name in ('raw', 'quarantine') "
+        "and database_name = current_database()"
     ).fetchone()[0]
     if present >= expected:  # every load calls this: keep the common case to one catalog query
         return
     conn.execute("create schema if not exists raw")
+    conn.execute("create schema if not exists quarantine")
     for table in LANDING_COLUMNS:
         cols = ", ".join(f'"{c}" varchar' for c in _raw_columns(table))
         conn.execute(
             f"create table if not exists raw.{table} (service_date date not null, {cols}, "
             "_source_file varchar not null, _source_row integer not null)"
         )
+        conn.execute(
+            f"create table if not exists quarantine.{table} (service_date date not null, {cols}, "
+            f"_raw_line varchar, {_QUARANTINE_TAIL}, _source_row integer not null)"
+        )
     conn.execute(PINGS_DDL)
+    conn.execute(
+        f"create table if not exists quarantine.pings (service_date date not null, {_PINGS_TYPED}, "
+        f"{_QUARANTINE_TAIL}, _source_row bigint not null)"
+    )
     conn.execute(
         "create table if not exists raw.ingest_log (table_name varchar, service_date date, source_file varchar, "
         "sha256 varchar, rows integer, replaced_rows integer, loaded_at_utc timestamptz)"
     )
+    # Warehouses from before the quarantine: the log gains its reconciliation columns.
+    conn.execute("alter table raw.ingest_log add column if not exists loaded_rows integer")
+    conn.execute("alter table raw.ingest_log add column if not exists quarantined_rows integer")
 
 
 def file_sha256(path: Path) -> str:
@@ -119,32 +159,181 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _stage_file(conn: duckdb.DuckDBPyConnection, table: str, path: Path, service_date: str, source_file: str) -> str:
-    """Read one CSV into a temp table and check it against the contract; returns the temp table's name."""
+def _check_file(path: Path, table: str, source_file: str, service_date: str) -> None:
     if not path.is_file():
         raise LandingFileError(
             f"{source_file}: file not found (expected for table {table}, service date {service_date})"
         )
-    staged = f"_landing_{table}"
-    conn.execute(
-        f"create or replace temp table {staged} as "
-        "select * from read_csv(?, all_varchar = true, header = true, auto_detect = true)",
-        [str(path)],
-    )
-    present = [row[0] for row in conn.execute(f"select column_name from (describe {staged})").fetchall()]
-    missing = [c for c in LANDING_COLUMNS[table] if c not in present]
+    size_mb = path.stat().st_size / 1e6
+    if path.stat().st_size == 0:
+        raise LandingFileError(f"{source_file}: the file is empty (0 bytes); expected at least the header line")
+    if size_mb > max_file_mb(table):
+        raise LandingFileError(
+            f"{source_file}: the file is {size_mb:,.1f} MB, over the {max_file_mb(table):,.0f} MB limit for "
+            f"{table} files (set LASTMILE_MAX_FILE_MB to raise it)"
+        )
+
+
+def _decode(path: Path, source_file: str) -> str:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise LandingFileError(
+            f"{source_file}: not UTF-8 text: byte 0x{data[error.start]:02x} on line {line} (export the file as UTF-8)"
+        ) from None
+    return text.removeprefix("\ufeff")  # a byte-order mark is not part of the first column's name
+
+
+def _check_header(header: list[str], table: str, source_file: str) -> list[str]:
+    """The header's column names; raises when the delimiter is wrong, a name repeats or a column is missing."""
+    names = [name.strip() for name in header]
+    expected = LANDING_COLUMNS[table]
+    if len(names) == 1 and len(expected) > 1:
+        for delimiter, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
+            if delimiter in names[0]:
+                raise LandingFileError(
+                    f"{source_file}: the header is separated by {label}, not commas: "
+                    "the contract is comma-separated with '.' as decimal mark"
+                )
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise LandingFileError(f"{source_file}: column(s) {', '.join(repeated)} appear more than once in the header")
+    missing = [c for c in expected if c not in names]
     if missing:
-        raise LandingFileError(f"{source_file}: missing column(s) {', '.join(missing)} (found: {', '.join(present)})")
-    if "service_date" in LANDING_COLUMNS[table]:
-        wrong = conn.execute(
-            f"select rowid + 2 as line, service_date from {staged} "
-            "where service_date is distinct from ? order by rowid limit 5",
-            [service_date],
-        ).fetchall()
-        if wrong:
-            lines = ", ".join(f"line {line} has {value!r}" for line, value in wrong)
-            raise LandingFileError(f"{source_file}: field service_date must be {service_date}: {lines}")
+        hints = []
+        for column in missing:
+            close = difflib.get_close_matches(column, [n for n in names if n not in expected], n=1, cutoff=0.6)
+            if close:
+                hints.append(f"'{close[0]}' looks like {column}")
+        hint = f"; {'; '.join(hints)} (renamed?)" if hints else ""
+        raise LandingFileError(
+            f"{source_file}: missing column(s) {', '.join(missing)} (found: {', '.join(names)}){hint}"
+        )
+    return names
+
+
+@dataclass(frozen=True)
+class _StagedCsv:
+    table: str
+    source_file: str
+    sha256: str
+    temp_table: str
+    loaded_rows: int
+    ignored_columns: tuple[str, ...]
+
+
+def _read_csv(path: Path, table: str, source_file: str) -> tuple[pa.Table, list[str]]:
+    """Every data line of a landing CSV as text columns (+ ``_source_row``, ``_raw_line``, ``_malformed``)."""
+    text = _decode(path, source_file)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise LandingFileError(f"{source_file}: the file has no header line") from None
+    except csv.Error as error:
+        raise LandingFileError(f"{source_file}: the header line cannot be read as CSV ({error})") from None
+    names = _check_header(header, table, source_file)
+    wanted = [(names.index(c), c) for c in LANDING_COLUMNS[table]]
+    columns: dict[str, list] = {c: [] for c in LANDING_COLUMNS[table]}
+    rows, raw_lines, malformed = [], [], []
+    try:
+        for values in reader:
+            if not values or values == [""]:
+                continue  # a blank line is not a record
+            line = reader.line_num  # the physical line the record ends on
+            ok = len(values) == len(names)
+            for index, column in wanted:
+                value = values[index].strip() if ok and index < len(values) else ""
+                columns[column].append(value or None)  # empty field = missing (contract)
+            rows.append(line - 1)
+            raw_lines.append(None if ok else ",".join(values))
+            malformed.append(None if ok else f"line has {len(values)} fields, the header has {len(names)}")
+    except csv.Error as error:
+        raise LandingFileError(f"{source_file}: line {reader.line_num} cannot be read as CSV ({error})") from None
+    arrays = {c: pa.array(v, pa.string()) for c, v in columns.items()}
+    arrays["_source_row"] = pa.array(rows, pa.int32())
+    arrays["_raw_line"] = pa.array(raw_lines, pa.string())
+    arrays["_malformed"] = pa.array(malformed, pa.string())
+    ignored = [n for n in names if n not in LANDING_COLUMNS[table]]
+    return pa.table(arrays), ignored
+
+
+def _with_date(sql: str) -> str:
+    return sql.replace("{date}", "$service_date::date")
+
+
+def _classify(conn: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, service_date: str) -> str:
+    """Stage one file's rows with the first broken rule's (code, field, reason) per row; returns the temp table."""
+    rules = (
+        RowRule("MALFORMED_LINE", None, "_malformed is not null", "_malformed"),
+        *ROW_RULES[table],
+    )
+    code, field_, reason = classify_sql(rules)
+    for other in LANDING_COLUMNS:
+        accepted = f"(select * from _landing_{other} where _reason_code is null)"
+        code, field_, reason = (s.replace(f"{{staged:{other}}}", accepted) for s in (code, field_, reason))
+    temp = f"_landing_{table}"
+    conn.register("_landing_rows", rows)
+    sql = _with_date(
+        f"create or replace temp table {temp} as select *, {code} as _reason_code, {field_} as _field, "
+        f"{reason} as _reason from _landing_rows"
+    )
+    try:
+        conn.execute(sql, {"service_date": service_date} if "$service_date" in sql else None)
+    finally:
+        conn.unregister("_landing_rows")
+    return temp
+
+
+def _refuse_whole_file_faults(conn: duckdb.DuckDBPyConnection, staged: _StagedCsv, service_date: str) -> None:
+    """A file whose every row is for another date, or whose bytes were already loaded for another date."""
+    if "service_date" in LANDING_COLUMNS[staged.table] and staged.loaded_rows:
+        wrong, total = conn.execute(
+            f"select count(*) filter (where _reason_code = 'WRONG_DATE'), count(*) from {staged.temp_table}"
+        ).fetchone()
+        if wrong == total:
+            examples = conn.execute(
+                f"select _source_row + 1, service_date from {staged.temp_table} order by _source_row limit 3"
+            ).fetchall()
+            lines = ", ".join(f"line {line} has {value!r}" for line, value in examples)
+            raise LandingFileError(
+                f"{staged.source_file}: field service_date must be {service_date}: {lines} (the file of another date?)"
+            )
+    _refuse_redelivery(conn, staged.table, staged.source_file, staged.sha256, service_date, staged.loaded_rows)
+
+
+def _refuse_redelivery(
+    conn: duckdb.DuckDBPyConnection, table: str, source_file: str, sha: str, service_date: str, loaded_rows: int
+) -> None:
+    if table not in DATED_SOURCES or not loaded_rows:
+        return
+    earlier = conn.execute(
+        "select source_file, service_date::varchar from raw.ingest_log where table_name = ? and sha256 = ? "
+        "and service_date <> cast(? as date) order by loaded_at_utc desc limit 1",
+        [table, sha, service_date],
+    ).fetchone()
+    if earlier:
+        raise LandingFileError(
+            f"{source_file}: identical to {earlier[0]}, already loaded for {earlier[1]}: the same file "
+            f"delivered twice? Not loaded for {service_date}"
+        )
+
+
+def _stage_csv(
+    conn: duckdb.DuckDBPyConnection, table: str, path: Path, service_date: str, source_file: str
+) -> _StagedCsv:
+    _check_file(path, table, source_file, service_date)
+    rows, ignored = _read_csv(path, table, source_file)
+    temp = _classify(conn, table, rows, service_date)
+    staged = _StagedCsv(table, source_file, file_sha256(path), temp, rows.num_rows, tuple(ignored))
+    _refuse_whole_file_faults(conn, staged, service_date)
     return staged
+
+
+def _reasons(conn: duckdb.DuckDBPyConnection, query: str, params: list) -> dict[str, int]:
+    return dict(conn.execute(query, params).fetchall())
 
 
 def load_partition(
@@ -153,17 +342,18 @@ def load_partition(
     service_date: str,
     landing_dir: Path,
 ) -> list[LoadResult]:
-    """Replace the ``raw.<table>`` rows of one service date with the contents of landing files, atomically.
+    """Replace the ``raw.<table>`` and ``quarantine.<table>`` rows of one service date with landing files.
 
-    All files are read and checked first; then every table's partition is replaced in one transaction, so a
-    failed or killed load leaves each partition fully old or fully new.
+    All files are read, checked and their rows classified first; then every table's partition is replaced in
+    one transaction, so a failed or killed load leaves each partition fully old or fully new.
 
     Parameters
     ----------
     conn
         Open connection to the warehouse (the caller owns it).
     files
-        Table name (a key of ``LANDING_COLUMNS``) -> landing file.
+        Table name (a key of ``LANDING_COLUMNS``) -> landing file. Tables that others refer to come first
+        (depots and vehicle types before vehicles).
     service_date
         Partition key, ``YYYY-MM-DD``.
     landing_dir
@@ -177,42 +367,21 @@ def load_partition(
     Raises
     ------
     LandingFileError
-        When a file is missing, lacks contract columns, or (orders) holds rows of another service date.
-        Nothing is written then.
+        On a file-level fault (see the module docstring). Nothing is written then.
     """
     ensure_raw_schema(conn)
-    staged: dict[str, tuple[str, str, str]] = {}
+    staged: list[_StagedCsv] = []
     try:
         for table, path in files.items():
             source_file = path.relative_to(landing_dir).as_posix() if path.is_relative_to(landing_dir) else str(path)
-            staged[table] = (
-                _stage_file(conn, table, path, service_date, source_file),
-                source_file,
-                file_sha256(path),
-            )
+            staged.append(_stage_csv(conn, table, path, service_date, source_file))
 
         results = []
         loaded_at = datetime.now(UTC)
         conn.execute("begin transaction")
         try:
-            for table, (temp_table, source_file, sha) in staged.items():
-                select_cols = ", ".join(f'"{c}"' for c in _raw_columns(table))
-                replaced = conn.execute(
-                    f"delete from raw.{table} where service_date = cast(? as date)", [service_date]
-                ).fetchone()[0]
-                conn.execute(
-                    f"insert into raw.{table} select cast(? as date), {select_cols}, ?, cast(rowid + 1 as integer) "
-                    f"from {temp_table} order by rowid",
-                    [service_date, source_file],
-                )
-                rows = conn.execute(
-                    f"select count(*) from raw.{table} where service_date = cast(? as date)", [service_date]
-                ).fetchone()[0]
-                conn.execute(
-                    "insert into raw.ingest_log values (?, cast(? as date), ?, ?, ?, ?, ?)",
-                    [table, service_date, source_file, sha, rows, replaced, loaded_at],
-                )
-                results.append(LoadResult(table, service_date, source_file, sha, rows, replaced))
+            for item in staged:
+                results.append(_replace_partition(conn, item, service_date, loaded_at))
             conn.execute("commit")
         except Exception:
             conn.execute("rollback")
@@ -223,14 +392,50 @@ def load_partition(
     return results
 
 
-PINGS_COLUMNS = ("vehicle_id", "ts_utc", "lat", "lon", "speed_kmh", "heading_deg")
+def _replace_partition(
+    conn: duckdb.DuckDBPyConnection, item: _StagedCsv, service_date: str, loaded_at: datetime
+) -> LoadResult:
+    table, temp = item.table, item.temp_table
+    cols = ", ".join(f'"{c}"' for c in _raw_columns(table))
+    replaced = conn.execute(f"delete from raw.{table} where service_date = cast(? as date)", [service_date]).fetchone()[
+        0
+    ]
+    conn.execute(f"delete from quarantine.{table} where service_date = cast(? as date)", [service_date])
+    conn.execute(
+        f"insert into raw.{table} select cast(? as date), {cols}, ?, _source_row "
+        f"from {temp} where _reason_code is null order by _source_row",
+        [service_date, item.source_file],
+    )
+    conn.execute(
+        f"insert into quarantine.{table} select cast(? as date), {cols}, _raw_line, _reason_code, _field, "
+        f"_reason, ?, _source_row from {temp} where _reason_code is not null order by _source_row",
+        [service_date, item.source_file],
+    )
+    reasons = _reasons(
+        conn, f"select _reason_code, count(*) from {temp} where _reason_code is not null group by all order by 1", []
+    )
+    quarantined = sum(reasons.values())
+    accepted = item.loaded_rows - quarantined
+    conn.execute(
+        "insert into raw.ingest_log (table_name, service_date, source_file, sha256, rows, replaced_rows, "
+        "loaded_at_utc, loaded_rows, quarantined_rows) values (?, cast(? as date), ?, ?, ?, ?, ?, ?, ?)",
+        [table, service_date, item.source_file, item.sha256, accepted, replaced, loaded_at, item.loaded_rows,
+         quarantined],
+    )  # fmt: skip
+    return LoadResult(
+        table, service_date, item.source_file, item.sha256, accepted, replaced, item.loaded_rows, quarantined,
+        reasons, item.ignored_columns,
+    )  # fmt: skip
 
 
 def load_pings(conn: duckdb.DuckDBPyConnection, files: dict[str, Path], landing_dir: Path) -> list[LoadResult]:
-    """Replace the ``raw.pings`` rows of one or more service dates with their telematics Parquet files, atomically.
+    """Replace the ``raw.pings`` and ``quarantine.pings`` rows of one or more service dates, atomically.
 
     One statement reads every file through DuckDB's own Parquet reader (no Python row loop; the columns keep
     their Parquet types), so a backfill over a range of dates costs about what a bare copy of the files does.
+    Fixes that break a rule of :data:`~orchestration.quality.rules.PINGS_RULES` (no position, another day, a
+    vehicle not in the fleet of the date) go to ``quarantine.pings`` with their file and row; GPS noise (jitter,
+    jumps, duplicates) is kept: cleaning it is the job of ``int_pings_cleaned``.
 
     Parameters
     ----------
@@ -249,71 +454,116 @@ def load_pings(conn: duckdb.DuckDBPyConnection, files: dict[str, Path], landing_
     Raises
     ------
     LandingFileError
-        When a file is missing, is not readable Parquet, or lacks contract columns. Nothing is written then.
+        When a file is missing, empty, too large, not readable Parquet, lacks contract columns, holds no fix
+        of its date, or is byte-identical to a file loaded for another date. Nothing is written then.
     """
     ensure_raw_schema(conn)
-    dates = sorted(files)
     sources = {}
-    for service_date in dates:
+    for service_date in sorted(files):
         path = files[service_date]
         source = path.relative_to(landing_dir).as_posix() if path.is_relative_to(landing_dir) else str(path)
-        if not path.is_file():
-            raise LandingFileError(f"{source}: file not found (expected for table pings, service date {service_date})")
+        _check_file(path, "pings", source, service_date)
         sources[str(path)] = (service_date, source, file_sha256(path))
     by_file = pd.DataFrame(
         [(path, service_date, source) for path, (service_date, source, _) in sources.items()],
         columns=["path", "service_date", "source_file"],
     )
     conn.register("_pings_files", by_file)
-    conn.execute("begin transaction")
     try:
-        replaced = dict(
-            conn.execute(
-                "select service_date::varchar, count(*) from raw.pings "
-                "where service_date in (select cast(service_date as date) from _pings_files) group by all"
-            ).fetchall()
-        )
-        conn.execute(
-            "delete from raw.pings where service_date in (select cast(service_date as date) from _pings_files)"
-        )
-        # The insert itself checks the files (schema, integrity): no second read on the happy path.
+        _stage_pings(conn, sources)
+        conn.execute("begin transaction")
         try:
-            # One scan over all files; each row takes its date from its file (joined on the file name).
-            conn.execute(
-                "insert into raw.pings select cast(f.service_date as date), p.vehicle_id, p.ts_utc, p.lat, p.lon, "
-                "p.speed_kmh, p.heading_deg from read_parquet(?, filename = true) p "
-                "join _pings_files f on p.filename = f.path",
-                [list(sources)],
-            )
-        except duckdb.BinderException as error:
-            raise LandingFileError(_missing_pings_message(conn, sources)) from error
-        except duckdb.Error as error:
-            names = ", ".join(source for _, source, _ in sources.values())
-            raise LandingFileError(f"{names}: not a readable Parquet file ({error})") from error
-        rows = dict(
-            conn.execute(
-                "select service_date::varchar, count(*) from raw.pings "
-                "where service_date in (select cast(service_date as date) from _pings_files) group by all"
-            ).fetchall()
-        )
-        loaded_at = datetime.now(UTC)
-        results = []
-        for service_date, source, sha in sources.values():
-            result = LoadResult(
-                "pings", service_date, source, sha, rows.get(service_date, 0), replaced.get(service_date, 0)
-            )
-            conn.execute(
-                "insert into raw.ingest_log values ('pings', cast(? as date), ?, ?, ?, ?, ?)",
-                [service_date, source, sha, result.rows, result.replaced_rows, loaded_at],
-            )
-            results.append(result)
-        conn.execute("commit")
-    except Exception:
-        conn.execute("rollback")
-        raise
+            results = _replace_pings(conn, sources)
+            conn.execute("commit")
+        except Exception:
+            conn.execute("rollback")
+            raise
     finally:
         conn.unregister("_pings_files")
+        conn.execute("drop table if exists _landing_pings")
     return sorted(results, key=lambda r: r.service_date)
+
+
+def _stage_pings(conn: duckdb.DuckDBPyConnection, sources: dict[str, tuple[str, str, str]]) -> None:
+    code = " ".join(f"when {r.bad} then '{r.code}'" for r in PINGS_RULES)
+    try:
+        # One scan over all files; each row takes its date from its file (joined on the file name).
+        conn.execute(
+            "create or replace temp table _landing_pings as "
+            f"select *, case {code} end as _reason_code from ("
+            "select cast(f.service_date as date) as service_date, p.vehicle_id, p.ts_utc, p.lat, p.lon, "
+            "p.speed_kmh, p.heading_deg, f.source_file, p.file_row_number + 1 as _source_row "
+            "from read_parquet(?, filename = true, file_row_number = true) p "
+            "join _pings_files f on p.filename = f.path) p",
+            [list(sources)],
+        )
+    except duckdb.BinderException as error:
+        raise LandingFileError(_missing_pings_message(conn, sources)) from error
+    except duckdb.Error as error:
+        names = ", ".join(source for _, source, _ in sources.values())
+        raise LandingFileError(f"{names}: not a readable Parquet file ({error})") from error
+    counts = {
+        d: (total, out_of_day, first)
+        for d, total, out_of_day, first in conn.execute(
+            "select service_date::varchar, count(*), count(*) filter (where _reason_code = 'OUT_OF_DAY'), "
+            "min(ts_utc)::varchar from _landing_pings group by all"
+        ).fetchall()
+    }
+    for _, (service_date, source, sha) in sources.items():
+        total, out_of_day, first = counts.get(service_date, (0, 0, None))
+        if total and out_of_day == total:
+            raise LandingFileError(
+                f"{source}: holds no fix of {service_date} (the first is at {first} UTC): the file of another date?"
+            )
+        _refuse_redelivery(conn, "pings", source, sha, service_date, total)
+
+
+def _replace_pings(conn: duckdb.DuckDBPyConnection, sources: dict[str, tuple[str, str, str]]) -> list[LoadResult]:
+    in_run = "service_date in (select cast(service_date as date) from _pings_files)"
+    replaced = dict(
+        conn.execute(f"select service_date::varchar, count(*) from raw.pings where {in_run} group by all").fetchall()
+    )
+    conn.execute(f"delete from raw.pings where {in_run}")
+    conn.execute(f"delete from quarantine.pings where {in_run}")
+    conn.execute(
+        "insert into raw.pings select service_date, vehicle_id, ts_utc, lat, lon, speed_kmh, heading_deg "
+        "from _landing_pings where _reason_code is null"
+    )
+    field_ = " ".join(f"when _reason_code = '{r.code}' and ({r.bad}) then '{r.field}'" for r in PINGS_RULES)
+    reason = " ".join(f"when _reason_code = '{r.code}' and ({r.bad}) then {r.reason}" for r in PINGS_RULES)
+    conn.execute(
+        "insert into quarantine.pings select service_date, vehicle_id, ts_utc, lat, lon, speed_kmh, heading_deg, "
+        f"_reason_code, case {field_} end, case {reason} end, source_file, _source_row "
+        "from _landing_pings p where _reason_code is not null order by service_date, _source_row"
+    )
+    stats = {
+        d: (loaded, quarantined)
+        for d, loaded, quarantined in conn.execute(
+            "select service_date::varchar, count(*), count(*) filter (where _reason_code is not null) "
+            "from _landing_pings group by all"
+        ).fetchall()
+    }
+    reasons: dict[str, dict[str, int]] = {}
+    for d, code, n in conn.execute(
+        "select service_date::varchar, _reason_code, count(*) from _landing_pings "
+        "where _reason_code is not null group by all order by 1, 2"
+    ).fetchall():
+        reasons.setdefault(d, {})[code] = n
+    loaded_at = datetime.now(UTC)
+    results = []
+    for service_date, source, sha in sources.values():
+        loaded, quarantined = stats.get(service_date, (0, 0))
+        result = LoadResult(
+            "pings", service_date, source, sha, loaded - quarantined, replaced.get(service_date, 0), loaded,
+            quarantined, reasons.get(service_date, {}),
+        )  # fmt: skip
+        conn.execute(
+            "insert into raw.ingest_log (table_name, service_date, source_file, sha256, rows, replaced_rows, "
+            "loaded_at_utc, loaded_rows, quarantined_rows) values ('pings', cast(? as date), ?, ?, ?, ?, ?, ?, ?)",
+            [service_date, source, sha, result.rows, result.replaced_rows, loaded_at, loaded, quarantined],
+        )
+        results.append(result)
+    return results
 
 
 def _missing_pings_message(conn: duckdb.DuckDBPyConnection, sources: dict[str, tuple[str, str, str]]) -> str:

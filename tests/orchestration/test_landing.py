@@ -5,7 +5,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.landing import LANDING_COLUMNS, LandingFileError, load_partition, load_pings
+from orchestration.landing import LANDING_COLUMNS, LandingFileError, ensure_raw_schema, load_partition, load_pings
 
 DATE = "2026-03-03"
 
@@ -94,11 +94,12 @@ def test_several_files_load_all_or_nothing(conn, tmp_path):
     """Master data: when one of several files is bad, none of the tables changes."""
     master = tmp_path / "master"
     master.mkdir()
-    for table in ("depots", "vehicle_types"):
-        (master / f"{table}.csv").write_text(
-            ",".join(LANDING_COLUMNS[table]) + "\n" + ",".join("1" for _ in LANDING_COLUMNS[table]) + "\n",
-            encoding="utf-8",
-        )
+    rows = {
+        "depots": "D1,Depot,Street 1,9494,Schaan,47.16,9.5,06:00,21:30,Europe/Vaduz",
+        "vehicle_types": "van,Van,800,10000,32,0.3,42,45,",
+    }
+    for table, row in rows.items():
+        (master / f"{table}.csv").write_text(",".join(LANDING_COLUMNS[table]) + "\n" + row + "\n", encoding="utf-8")
     files = {"depots": master / "depots.csv", "vehicle_types": master / "vehicle_types.csv"}
     load_partition(conn, files, DATE, tmp_path)
     (master / "vehicle_types.csv").write_text("vehicle_type\nvan\n", encoding="utf-8")
@@ -109,15 +110,15 @@ def test_several_files_load_all_or_nothing(conn, tmp_path):
     assert conn.execute("select count(*) from raw.vehicle_types").fetchone()[0] == 1
 
 
-def _pings_parquet(path: Path, n: int) -> Path:
-    """A telematics export with ``n`` fixes of one vehicle."""
+def _pings_parquet(path: Path, n: int, service_date: str = DATE) -> Path:
+    """A telematics export with ``n`` fixes of vehicle V1 from 07:00 UTC of the service date."""
     import datetime as dt
 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    start = dt.datetime(2026, 3, 3, 7, tzinfo=dt.UTC)
+    start = dt.datetime.combine(dt.date.fromisoformat(service_date), dt.time(7), tzinfo=dt.UTC)
     table = pa.table(
         {
             "vehicle_id": ["V1"] * n,
@@ -132,8 +133,19 @@ def _pings_parquet(path: Path, n: int) -> Path:
     return path
 
 
+def _fleet(conn, *dates: str) -> None:
+    """Vehicle V1 in the fleet master data of the dates (pings of unknown vehicles are quarantined)."""
+    ensure_raw_schema(conn)
+    for day in dates:
+        conn.execute(
+            "insert into raw.vehicles (service_date, vehicle_id, _source_file, _source_row) values (?, 'V1', 'm', 1)",
+            [day],
+        )
+
+
 def test_pings_load_typed_and_replace_their_date(conn, tmp_path):
     """Telematics Parquet lands typed in raw.pings; re-loading the date replaces it (no duplicates)."""
+    _fleet(conn, DATE)
     path = _pings_parquet(tmp_path / "telematics" / f"pings_{DATE}.parquet", 5)
     assert [r.rows for r in load_pings(conn, {DATE: path}, tmp_path)] == [5]
     _pings_parquet(path, 3)
@@ -147,6 +159,7 @@ def test_pings_load_typed_and_replace_their_date(conn, tmp_path):
 
 def test_truncated_pings_file_is_a_clear_error_and_keeps_the_old_partition(conn, tmp_path):
     """A Parquet file cut short in transfer is refused by name; the date's earlier load stays intact."""
+    _fleet(conn, DATE)
     path = _pings_parquet(tmp_path / "telematics" / f"pings_{DATE}.parquet", 4)
     load_pings(conn, {DATE: path}, tmp_path)
     data = path.read_bytes()
@@ -170,14 +183,15 @@ def test_pings_file_without_a_contract_column_names_it(conn, tmp_path):
 def test_a_range_of_pings_files_loads_in_one_go_and_replaces_only_its_dates(conn, tmp_path):
     """A backfill over three dates loads each file under its own date; re-loading two of them leaves the third."""
     days = ["2026-03-02", "2026-03-03", "2026-03-04"]
+    _fleet(conn, *days)
     files = {
-        d: _pings_parquet(tmp_path / "telematics" / f"pings_{d}.parquet", n)
+        d: _pings_parquet(tmp_path / "telematics" / f"pings_{d}.parquet", n, d)
         for d, n in zip(days, (2, 3, 4), strict=True)
     }
     assert [(r.service_date, r.rows) for r in load_pings(conn, files, tmp_path)] == list(
         zip(days, (2, 3, 4), strict=True)
     )
-    _pings_parquet(files[days[0]], 6)
+    _pings_parquet(files[days[0]], 6, days[0])
     results = load_pings(conn, {d: files[d] for d in days[:2]}, tmp_path)
     assert [(r.rows, r.replaced_rows) for r in results] == [(6, 2), (3, 3)]
     assert conn.execute(
