@@ -1,4 +1,5 @@
-"""Pure builders for the Performance page: KPI tile texts and Altair (Vega-Lite) charts, from query results.
+"""Pure builders for the Performance and Data health pages: KPI tile texts and Altair (Vega-Lite) charts, from
+query results.
 
 Nothing here imports Streamlit or touches the snapshot. Rates arrive as shares (0-1) and are shown as percent;
 money is EUR; ratings are 1-5.
@@ -12,6 +13,7 @@ from typing import Any, Literal
 import altair as alt
 import pandas as pd
 
+from dashboard.health import source_label
 from dashboard.layers import FAILURE_REASON_LABELS, STATUS_COLORS, hex_color
 
 # Streamlit fits the whole chart (axes and legend included) into this height.
@@ -223,6 +225,32 @@ def failure_reasons_chart(reasons: pd.DataFrame) -> alt.Chart:
             tooltip=[
                 alt.Tooltip("reason_label:N", title="Reason"),
                 alt.Tooltip("orders:Q", title="Orders"),
+            ],
+        )
+    )
+
+
+def quarantine_chart(loads: pd.DataFrame) -> alt.Chart:
+    """Stacked bars of quarantined rows per service date, one colour per source (from
+    :func:`dashboard.queries.loads` over all dates); the tooltip shows the file's loaded and accepted rows too."""
+    data = _dates(loads[loads["quarantined_rows"].fillna(0) > 0]).sort_values("service_date")
+    data = data.assign(
+        day=data["service_date"].dt.strftime("%a %d %b"), source_label=[source_label(s) for s in data["source"]]
+    )
+    return (
+        alt.Chart(data, height=CHART_HEIGHT_PX)
+        .mark_bar()
+        .encode(
+            x=alt.X("day:O", title=None, sort=list(data["day"].unique()), axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("quarantined_rows:Q", title="Quarantined rows", axis=alt.Axis(tickMinStep=1, format="d")),
+            color=alt.Color("source_label:N", title=None, legend=alt.Legend(orient="top")),
+            tooltip=[
+                alt.Tooltip("service_date:T", title="Date", format="%a %d %b %Y"),
+                alt.Tooltip("source_label:N", title="Source"),
+                alt.Tooltip("source_file:N", title="File"),
+                alt.Tooltip("quarantined_rows:Q", title="Quarantined"),
+                alt.Tooltip("accepted_rows:Q", title="Accepted"),
+                alt.Tooltip("loaded_rows:Q", title="Loaded"),
             ],
         )
     )

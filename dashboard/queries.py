@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from dashboard.snapshot import has_table, table_path
+from dashboard.snapshot import DATA_HEALTH_TABLES, has_table, table_path
 
 # A snapshot directory never changes after publication; the TTL only bounds how long old results stay in
 # memory after a new publish.
@@ -752,3 +752,230 @@ def day_driven_paths(snapshot_key: str, service_date: dt.date, depot_id: str | N
         service_date=service_date,
         depot_id=depot_id,
     )
+
+
+# --- data health (contract, section 3): optional tables -----------------------------------------------------
+#
+# What the plan was built on: the latest load of every source file per service date (``ingest_log``), the
+# source rows that were rejected into quarantine (``quarantined_rows``) and the data checks that ran on what
+# was accepted (``data_checks``). Loaded rows = accepted + quarantined. ``source`` is a raw table name
+# (``orders``, ``stop_events``, ...); ``source=None`` means all sources.
+
+_HEALTH_DATES_SQL = """
+select distinct cast(service_date as date)
+from read_parquet($table)
+where service_date is not null
+"""
+# Each data-health table names the source in its own column.
+_HEALTH_SOURCES_SQL = {
+    "ingest_log": "select distinct table_name from read_parquet($table) where table_name is not null",
+    "quarantined_rows": "select distinct source from read_parquet($table) where source is not null",
+    "data_checks": "select distinct table_name from read_parquet($table) where table_name is not null",
+}
+
+LOAD_COLUMNS = (
+    "source",
+    "service_date",
+    "source_file",
+    "loaded_rows",
+    "accepted_rows",
+    "quarantined_rows",
+    "loaded_at_utc",
+)
+_LOADS_SQL = """
+select
+    table_name as source,
+    cast(service_date as date) as service_date,
+    source_file,
+    loaded_rows,
+    accepted_rows,
+    quarantined_rows,
+    loaded_at_utc
+from read_parquet($ingest_log)
+where ($service_date::date is null or cast(service_date as date) = $service_date)
+    and ($source::varchar is null or table_name = $source)
+order by service_date, source
+"""
+
+FRESHNESS_COLUMNS = ("source", "last_loaded_at_utc", "last_service_date", "last_source_file", "dates_loaded")
+_FRESHNESS_SQL = """
+select
+    table_name as source,
+    max(loaded_at_utc) as last_loaded_at_utc,
+    max(cast(service_date as date)) as last_service_date,
+    arg_max(source_file, cast(service_date as date)) as last_source_file,
+    count(distinct service_date) as dates_loaded
+from read_parquet($ingest_log)
+group by table_name
+order by last_loaded_at_utc, source
+"""
+
+QUARANTINED_ROW_COLUMNS = (
+    "source",
+    "service_date",
+    "source_file",
+    "source_row",
+    "line",
+    "field",
+    "reason_code",
+    "reason_description",
+    "reason",
+)
+# The file line of a data row: row 1 is the line after the header.
+_QUARANTINED_ROWS_SQL = """
+select
+    source,
+    cast(service_date as date) as service_date,
+    source_file,
+    source_row,
+    source_row + 1 as line,
+    field,
+    reason_code,
+    reason_description,
+    reason
+from read_parquet($quarantined_rows)
+where cast(service_date as date) = $service_date
+    and ($source::varchar is null or source = $source)
+order by source, source_file, source_row, reason_code
+"""
+
+QUARANTINE_REASON_COLUMNS = ("reason_code", "reason_description", "rows", "sources")
+_QUARANTINE_REASONS_SQL = """
+select
+    reason_code,
+    any_value(reason_description) as reason_description,
+    count(*) as rows,
+    list(distinct source order by source) as sources
+from read_parquet($quarantined_rows)
+where cast(service_date as date) = $service_date
+    and ($source::varchar is null or source = $source)
+group by reason_code
+order by rows desc, reason_code
+"""
+
+DATA_CHECK_COLUMNS = (
+    "check_name",
+    "table_name",
+    "service_date",
+    "severity",
+    "passed",
+    "failed_expectations",
+    "evaluated_expectations",
+    "message",
+    "data_docs_path",
+    "checked_at_utc",
+)
+# Failing checks first, critical before warning.
+_DATA_CHECKS_SQL = """
+select
+    check_name,
+    table_name,
+    cast(service_date as date) as service_date,
+    severity,
+    passed,
+    failed_expectations,
+    evaluated_expectations,
+    message,
+    data_docs_path,
+    checked_at_utc
+from read_parquet($data_checks)
+where cast(service_date as date) = $service_date
+    and ($source::varchar is null or table_name = $source)
+order by passed, severity = 'critical' desc, table_name, check_name
+"""
+
+_PLAN_RUNS_SQL = """
+select *
+from read_parquet($plan_runs)
+order by created_at_utc desc, plan_id
+limit $limit
+"""
+
+
+def _distinct_over_health_tables(snapshot_key: str, sql_by_table: dict[str, str]) -> list[Any]:
+    """The sorted distinct values of the one-column ``sql`` run on each data-health table the snapshot has."""
+    values = set()
+    with duckdb.connect(":memory:") as connection:
+        for table, sql in sql_by_table.items():
+            if has_table(snapshot_key, table):
+                rows = connection.execute(sql, {"table": table_path(snapshot_key, table)}).fetchall()
+                values.update(row[0] for row in rows)
+    return sorted(values)
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def health_dates(snapshot_key: str) -> list[dt.date]:
+    """Service dates with a load, a quarantined row or a data check in the snapshot, oldest first."""
+    return _distinct_over_health_tables(snapshot_key, dict.fromkeys(DATA_HEALTH_TABLES, _HEALTH_DATES_SQL))
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def health_sources(snapshot_key: str) -> list[str]:
+    """Sources (raw table names) with a load, a quarantined row or a data check in the snapshot, by name."""
+    return _distinct_over_health_tables(snapshot_key, _HEALTH_SOURCES_SQL)
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def loads(snapshot_key: str, service_date: dt.date | None = None, source: str | None = None) -> pd.DataFrame:
+    """The latest load per source and service date (:data:`LOAD_COLUMNS`); all dates when ``service_date`` is
+    None. Loaded rows (data rows in the file) = accepted + quarantined."""
+    return _optional_frame(
+        _LOADS_SQL, snapshot_key, ("ingest_log",), LOAD_COLUMNS, service_date=service_date, source=source
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def freshness(snapshot_key: str) -> pd.DataFrame:
+    """One row per source (:data:`FRESHNESS_COLUMNS`): when it was last loaded, the newest service date
+    loaded and its file, and how many dates it has; the stalest source first."""
+    return _optional_frame(_FRESHNESS_SQL, snapshot_key, ("ingest_log",), FRESHNESS_COLUMNS)
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def quarantined_rows(snapshot_key: str, service_date: dt.date, source: str | None = None) -> pd.DataFrame:
+    """Rejected source rows of one service date (:data:`QUARANTINED_ROW_COLUMNS`), by source, file and row.
+
+    ``source_row`` is the 1-based data row, ``line`` the file line (the header is line 1); ``field`` is None
+    for whole-line faults.
+    """
+    return _optional_frame(
+        _QUARANTINED_ROWS_SQL,
+        snapshot_key,
+        ("quarantined_rows",),
+        QUARANTINED_ROW_COLUMNS,
+        service_date=service_date,
+        source=source,
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def quarantine_reasons(snapshot_key: str, service_date: dt.date, source: str | None = None) -> pd.DataFrame:
+    """Quarantined rows of one service date per reason code (:data:`QUARANTINE_REASON_COLUMNS`), most first."""
+    return _optional_frame(
+        _QUARANTINE_REASONS_SQL,
+        snapshot_key,
+        ("quarantined_rows",),
+        QUARANTINE_REASON_COLUMNS,
+        service_date=service_date,
+        source=source,
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def data_checks(snapshot_key: str, service_date: dt.date, source: str | None = None) -> pd.DataFrame:
+    """Data checks of one service date (:data:`DATA_CHECK_COLUMNS`): failing first, critical before warning."""
+    return _optional_frame(
+        _DATA_CHECKS_SQL,
+        snapshot_key,
+        ("data_checks",),
+        DATA_CHECK_COLUMNS,
+        service_date=service_date,
+        source=source,
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def latest_plan_runs(snapshot_key: str, limit: int = 10) -> pd.DataFrame:
+    """The newest ``limit`` plan runs of every service date, newest first, with all published columns
+    (the contract's, plus e.g. ``status`` and order counts when the publisher wrote them)."""
+    return _frame(_PLAN_RUNS_SQL, snapshot_key, ("plan_runs",), limit=limit)

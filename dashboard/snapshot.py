@@ -17,6 +17,9 @@ TABLES = ("depots", "plan_runs", "planned_routes", "planned_stops", "unassigned"
 # Execution data (contract, section 4): a snapshot published before any day was played out, or by an older
 # publisher, lacks these files, and readers treat a missing one as an empty table.
 OPTIONAL_TABLES = ("deliveries", "route_days", "delivery_kpis", "driven_paths")
+# Data health (contract, section 3): present once the warehouse has an ingest log, quarantine tables or data
+# checks; readers treat a missing one as an empty table too.
+DATA_HEALTH_TABLES = ("ingest_log", "quarantined_rows", "data_checks")
 
 
 class SnapshotUnavailableError(LookupError):
@@ -125,10 +128,11 @@ def table_path(snapshot_key: str, table: str) -> str:
     Raises
     ------
     ValueError
-        If ``table`` is neither one of the contract's serving tables nor one of its optional execution tables.
+        If ``table`` is not one of the contract's serving tables, optional execution tables or data-health tables.
     """
-    if table not in TABLES and table not in OPTIONAL_TABLES:
-        known = ", ".join((*TABLES, *OPTIONAL_TABLES))
+    known_tables = (*TABLES, *OPTIONAL_TABLES, *DATA_HEALTH_TABLES)
+    if table not in known_tables:
+        known = ", ".join(known_tables)
         raise ValueError(f"unknown serving table {table!r}; expected one of {known}")
     return str(Path(snapshot_key) / f"{table}.parquet")
 

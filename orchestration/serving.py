@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 SNAPSHOT_QUERIES: dict[str, str] = {
@@ -41,6 +43,17 @@ OPTIONAL_SNAPSHOT_QUERIES: dict[str, tuple[str, str]] = {
         "select * from marts.fct_driven_paths order by service_date, vehicle_id, seq",
     ),
 }
+# Data health (contract, section 3): published when the data-quality tables exist (a fresh or older warehouse
+# has none); a source table that does not exist gives no file, one that exists a file, empty or not.
+DATA_HEALTH_TABLES = ("ingest_log", "quarantined_rows", "data_checks")
+# Columns every quarantine.<table> has besides the source's own: what the union reads.
+_QUARANTINE_COMMON_COLUMNS = frozenset(
+    {"service_date", "reason_code", "field", "reason", "_source_file", "_source_row"}
+)
+# Quarantine tables are named after their source (snake case), so a name can go into the SQL as identifier and text.
+_PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+_REASONS_VIEW = "_serving_reason_descriptions"
+_DATA_CHECKS_QUERY = "select * from quality.data_checks order by service_date, table_name, check_name"
 KEEP_SNAPSHOTS = 5
 
 
@@ -90,11 +103,16 @@ def publish_snapshot(conn: duckdb.DuckDBPyConnection, serving_dir: Path) -> Publ
     }
     queries = dict(SNAPSHOT_QUERIES)
     queries.update({name: query for name, (mart, query) in OPTIONAL_SNAPSHOT_QUERIES.items() if mart in marts})
-    row_counts = {}
-    for name, query in queries.items():
-        table = conn.execute(query).fetch_arrow_table()
-        pq.write_table(table, building / f"{name}.parquet")
-        row_counts[name] = table.num_rows
+    queries.update(data_health_queries(conn))
+    conn.register(_REASONS_VIEW, _quarantine_reasons())
+    try:
+        row_counts = {}
+        for name, query in queries.items():
+            table = conn.execute(query).fetch_arrow_table()
+            pq.write_table(table, building / f"{name}.parquet")
+            row_counts[name] = table.num_rows
+    finally:
+        conn.unregister(_REASONS_VIEW)
     service_dates = [
         str(row[0])
         for row in conn.execute("select distinct service_date from marts.fct_plan_kpis order by 1").fetchall()
@@ -121,6 +139,105 @@ def publish_snapshot(conn: duckdb.DuckDBPyConnection, serving_dir: Path) -> Publ
     _fsync_dir(serving_dir)
     prune_snapshots(serving_dir, keep=KEEP_SNAPSHOTS)
     return PublishedSnapshot(snapshot_id, final, row_counts, service_dates)
+
+
+def _quarantine_reasons() -> pa.Table:
+    """Reason codes and their descriptions (``orchestration.quality.rules``), empty when that is not there."""
+    try:
+        from orchestration.quality.rules import QUARANTINE_REASONS as reasons
+    except ImportError:  # a pipeline without data checks has no reason codes to describe
+        reasons = {}
+    return pa.table(
+        {
+            "reason_code": pa.array(list(reasons), pa.string()),
+            "reason_description": pa.array(list(reasons.values()), pa.string()),
+        }
+    )
+
+
+def data_health_queries(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The data-health snapshot tables this warehouse can fill, with their queries.
+
+    ``ingest_log`` (the latest load per source and service date) when ``raw.ingest_log`` exists,
+    ``quarantined_rows`` (every ``quarantine.<table>``, one row per rejected source row) when at least one
+    quarantine table exists, ``data_checks`` when ``quality.data_checks`` exists. A warehouse older than the
+    ``loaded_rows`` and ``quarantined_rows`` columns of the ingest log reads them as ``rows`` and 0.
+    The quarantine query joins the view ``_serving_reason_descriptions`` (reason_code, reason_description),
+    which :func:`publish_snapshot` registers from ``orchestration.quality.rules.QUARANTINE_REASONS``.
+    """
+    columns: dict[tuple[str, str], set[str]] = {}
+    for schema, table, column in conn.execute(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where table_catalog = current_database() and table_schema in ('raw', 'quarantine', 'quality')"
+    ).fetchall():
+        columns.setdefault((schema, table), set()).add(column)
+    queries = {}
+    log_columns = columns.get(("raw", "ingest_log"))
+    if log_columns is not None:
+        loaded = "loaded_rows" if "loaded_rows" in log_columns else "cast(null as integer)"
+        quarantined = "quarantined_rows" if "quarantined_rows" in log_columns else "cast(null as integer)"
+        queries["ingest_log"] = f"""
+            with loads as (
+                select
+                    cast(table_name as varchar) as table_name,
+                    cast(service_date as date) as service_date,
+                    cast(source_file as varchar) as source_file,
+                    cast(coalesce({quarantined}, 0) as integer) as quarantined_rows,
+                    cast("rows" as integer) as accepted_rows,
+                    cast({loaded} as integer) as loaded_rows,
+                    cast(loaded_at_utc as timestamptz) as loaded_at_utc
+                from raw.ingest_log
+                qualify row_number() over (
+                    partition by table_name, service_date order by loaded_at_utc desc, source_file desc
+                ) = 1
+            )
+            select
+                table_name,
+                service_date,
+                source_file,
+                coalesce(loaded_rows, accepted_rows + quarantined_rows) as loaded_rows,
+                accepted_rows,
+                quarantined_rows,
+                loaded_at_utc
+            from loads
+            order by table_name, service_date"""
+    quarantine_tables = sorted(
+        table
+        for (schema, table), names in columns.items()
+        if schema == "quarantine" and names >= _QUARANTINE_COMMON_COLUMNS and _PLAIN_NAME.fullmatch(table)
+    )
+    if quarantine_tables:
+        union = "\n            union all\n".join(
+            f"""            select
+                '{table}' as source,
+                cast(service_date as date) as service_date,
+                cast(_source_file as varchar) as source_file,
+                cast(_source_row as bigint) as source_row,
+                cast(reason_code as varchar) as reason_code,
+                cast(field as varchar) as field,
+                cast(reason as varchar) as reason
+            from quarantine.{table}"""
+            for table in quarantine_tables
+        )
+        queries["quarantined_rows"] = f"""
+            with rejected as (
+{union}
+            )
+            select
+                q.source,
+                q.service_date,
+                q.source_file,
+                q.source_row,
+                q.reason_code,
+                d.reason_description,
+                q.field,
+                q.reason
+            from rejected as q
+            left join {_REASONS_VIEW} as d on d.reason_code = q.reason_code
+            order by q.service_date, q.source, q.source_file, q.source_row, q.reason_code"""
+    if ("quality", "data_checks") in columns:
+        queries["data_checks"] = _DATA_CHECKS_QUERY
+    return queries
 
 
 def current_snapshot_id(serving_dir: Path) -> str | None:

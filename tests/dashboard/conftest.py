@@ -20,10 +20,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
+from orchestration.serving import publish_snapshot
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 APP_PATH = REPO_ROOT / "dashboard" / "app.py"
@@ -848,3 +851,158 @@ def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = Path(configured) if configured else tmp_path_factory.getbasetemp() / "screenshots"
     directory.mkdir(parents=True, exist_ok=True)
     return directory
+
+
+# --- a snapshot the publisher wrote from a warehouse with data-health tables -------------------------------
+
+# The marts the publisher reads, filled from the demo tables (contract, sections 2 and 4).
+_MART_OF_TABLE = {
+    "planned_routes": "fct_planned_routes",
+    "planned_stops": "fct_planned_stops",
+    "unassigned": "fct_plan_unassigned",
+    "plan_kpis": "fct_plan_kpis",
+    "deliveries": "fct_deliveries",
+    "route_days": "fct_route_days",
+    "delivery_kpis": "fct_delivery_kpis",
+    "driven_paths": "fct_driven_paths",
+}
+DATA_DOCS_PATH = "/srv/lastmile/great_expectations/uncommitted/data_docs/local_site/index.html"
+
+
+def _utc(day: dt.date, hh_mm: str) -> dt.datetime:
+    hours, minutes = hh_mm.split(":")
+    return dt.datetime(day.year, day.month, day.day, int(hours), int(minutes), tzinfo=dt.UTC)
+
+
+# fmt: off
+# raw.ingest_log, append-only: (table, date, file, accepted rows, loaded rows, quarantined rows, loaded at UTC).
+# Day 2's orders were loaded twice: the second load (11 rows, 9 accepted, 2 quarantined) is the one that counts.
+HEALTH_INGEST_LOG = [
+    ("depots", DAY_1, "master/depots.csv", 2, 2, 0, _utc(DAY_1, "04:00")),
+    ("orders", DAY_1, "orders/orders_2026-11-26.csv", 4, 5, 1, _utc(DAY_1, "04:05")),
+    ("stop_events", DAY_1, "events/stop_events_2026-11-26.csv", 12, 13, 1, _utc(DAY_1, "19:00")),
+    ("depots", DAY_2, "master/depots.csv", 2, 2, 0, _utc(DAY_2, "03:55")),
+    ("orders", DAY_2, "orders/orders_2026-11-27.csv", 7, 10, 3, _utc(DAY_2, "03:00")),
+    ("orders", DAY_2, "orders/orders_2026-11-27.csv", 9, 11, 2, _utc(DAY_2, "04:00")),
+    ("pings", DAY_2, "telematics/pings_2026-11-27.parquet", 500, 503, 3, _utc(DAY_2, "19:00")),
+]
+# quarantine.<table>: (date, file, data row, reason code, field, reason); each table also has a source column.
+HEALTH_QUARANTINE = {
+    "orders": [
+        (DAY_1, "orders/orders_2026-11-26.csv", 3, "BAD_COORDINATES", "lat",
+         "lat '147.2' is outside [-90, 90]"),
+        (DAY_2, "orders/orders_2026-11-27.csv", 4, "DUPLICATE_ID", "order_id",
+         "order_id 'O-2002' appeared earlier in the file (row 2)"),
+        (DAY_2, "orders/orders_2026-11-27.csv", 9, "BAD_WINDOW", "tw_start",
+         "window '14:00'-'10:00' ends before it starts"),
+    ],
+    "stop_events": [
+        (DAY_1, "events/stop_events_2026-11-26.csv", 7, "UNKNOWN_ORDER", "order_id",
+         "order_id 'O-9999' is not among the orders of 2026-11-26"),
+    ],
+    "pings": [
+        (DAY_2, "telematics/pings_2026-11-27.parquet", 17, "BAD_COORDINATES", "lat", "lat 0.0 and lon 0.0"),
+        (DAY_2, "telematics/pings_2026-11-27.parquet", 18, "BAD_COORDINATES", "lat", "lat 0.0 and lon 0.0"),
+        (DAY_2, "telematics/pings_2026-11-27.parquet", 240, "MALFORMED_LINE", None,
+         "the record has no timestamp"),
+    ],
+    "ratings": [],
+}
+# quality.data_checks: (check, table, date, severity, passed, failed, evaluated, message, Data Docs path).
+HEALTH_CHECKS = [
+    ("orders_coordinates_in_area", "orders", DAY_1, "critical", True, 0, 4, "all orders lie in the service area",
+     DATA_DOCS_PATH),
+    ("orders_windows_long_enough", "orders", DAY_1, "warning", True, 0, 2, "every window is at least 30 min", None),
+    ("orders_coordinates_in_area", "orders", DAY_2, "critical", True, 0, 4, "all orders lie in the service area",
+     DATA_DOCS_PATH),
+    ("orders_windows_long_enough", "orders", DAY_2, "warning", False, 1, 2,
+     "orders/orders_2026-11-27.csv line 6, field tw_end: window 09:00-09:15 is shorter than 30 min",
+     DATA_DOCS_PATH),
+    ("pings_speed_plausible", "pings", DAY_2, "critical", False, 1, 3,
+     "telematics/pings_2026-11-27.parquet row 120, field speed_kmh: 260 km/h is above 200 km/h",
+     DATA_DOCS_PATH),
+]
+# fmt: on
+
+
+def write_health_warehouse(path: Path, *, data_health: bool = True) -> None:
+    """A DuckDB warehouse file with the demo marts and, with ``data_health``, the data-quality tables above.
+
+    The marts hold the demo tables (:func:`demo_tables`); ``raw.ingest_log``, ``quarantine.orders``,
+    ``quarantine.stop_events``, ``quarantine.pings``, ``quarantine.ratings`` (empty) and
+    ``quality.data_checks`` follow the lead engineer's data-quality spec.
+    """
+    tables = demo_tables()
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("create schema marts")
+        depots = (
+            tables["depots"]
+            .rename(columns={"name": "depot_name"})
+            .assign(
+                street="Landstrasse 1",
+                postcode="9494",
+                town=tables["depots"]["name"],
+                opens_s=25_200,
+                closes_s=68_400,
+                timezone="Europe/Vaduz",
+            )
+        )
+        runs = tables["plan_runs"].assign(n_orders=9, n_assigned=8, n_unassigned=1, status="valid")
+        frames = {"dim_depots": depots, "dim_plan_versions": runs}
+        frames |= {mart: tables[name] for name, mart in _MART_OF_TABLE.items()}
+        for mart, frame in frames.items():
+            conn.register("frame", frame)
+            conn.execute(f"create table marts.{mart} as select * from frame")
+            conn.unregister("frame")
+        if not data_health:
+            return
+        conn.execute("create schema raw")
+        conn.execute(
+            "create table raw.ingest_log (table_name varchar, service_date date, source_file varchar, "
+            "sha256 varchar, rows integer, replaced_rows integer, loaded_at_utc timestamptz, loaded_rows integer, "
+            "quarantined_rows integer)"
+        )
+        conn.executemany(
+            "insert into raw.ingest_log values (?, ?, ?, 'sha', ?, 0, ?, ?, ?)",
+            [
+                (t, d, f, accepted, at, loaded, quarantined)
+                for t, d, f, accepted, loaded, quarantined, at in HEALTH_INGEST_LOG
+            ],
+        )
+        conn.execute("create schema quarantine")
+        for table, rows in HEALTH_QUARANTINE.items():
+            source_columns = "vehicle_id varchar, lat double" if table == "pings" else "order_id varchar"
+            conn.execute(
+                f"create table quarantine.{table} (service_date date, {source_columns}, reason_code varchar, "
+                "field varchar, reason varchar, _source_file varchar, _source_row bigint)"
+            )
+            source_values = [None, 0.0] if table == "pings" else ["O-x"]
+            placeholders = ", ".join(["?"] * (6 + len(source_values)))
+            for day, file, row, code, field, reason in rows:
+                conn.execute(
+                    f"insert into quarantine.{table} values ({placeholders})",
+                    [day, *source_values, code, field, reason, file, row],
+                )
+        conn.execute("create schema quality")
+        conn.execute(
+            "create table quality.data_checks (check_name varchar, table_name varchar, service_date date, "
+            "severity varchar, passed boolean, failed_expectations integer, evaluated_expectations integer, "
+            "message varchar, data_docs_path varchar, checked_at_utc timestamptz)"
+        )
+        conn.executemany(
+            "insert into quality.data_checks values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*check, _utc(check[2], "05:00")) for check in HEALTH_CHECKS],
+        )
+
+
+@pytest.fixture
+def health_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The serving directory of a snapshot published (by the real publisher) from :func:`write_health_warehouse`,
+    with LASTMILE_SERVING_DIR set."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    write_health_warehouse(warehouse)
+    serving_dir = tmp_path / "serving"
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        publish_snapshot(conn, serving_dir)
+    monkeypatch.setenv("LASTMILE_SERVING_DIR", str(serving_dir))
+    return serving_dir
