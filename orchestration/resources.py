@@ -59,6 +59,16 @@ class DemoWorld(dg.ConfigurableResource):
     seed: int = 7
 
 
+class DataDocsSite(dg.ConfigurableResource):
+    """Where the Great Expectations project lives: stored validation results and the Data Docs site."""
+
+    data_dir: str
+
+    @property
+    def gx_dir(self) -> Path:
+        return Path(self.data_dir) / "gx"
+
+
 def dbt_executable() -> str:
     """dbt from this interpreter's environment (the venv), found without relying on PATH."""
     sibling = Path(sys.executable).with_name("dbt")
@@ -72,6 +82,7 @@ def build_resources() -> dict[str, object]:
         "dbt": DbtCliResource(project_dir=lastmile_dbt_project, dbt_executable=dbt_executable()),
         "landing": LandingZone(landing_dir=dg.EnvVar("LASTMILE_LANDING_DIR")),
         "serving": ServingStore(serving_dir=dg.EnvVar("LASTMILE_SERVING_DIR")),
+        "data_docs": DataDocsSite(data_dir=dg.EnvVar("LASTMILE_DATA_DIR")),
         "demo_world": DemoWorld(
             scale=dg.EnvVar("LASTMILE_DEMO_SCALE"),
             seed=dg.EnvVar.int("LASTMILE_DEMO_SEED"),
