@@ -12,9 +12,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from solver.model import Order, PlannedRoute, Problem, Unassigned, Vehicle
-from solver.travel import TravelMatrices
+from solver.travel import TravelMatrices, haversine_m
 
 REASON_CODES: dict[str, str] = {
+    "OUTSIDE_AREA": (
+        "The address lies outside the depot's delivery area (farther from the depot in a straight line than "
+        "the planning run allows); often a mistyped address or wrong coordinates."
+    ),
     "NO_VEHICLE": "The depot has no vehicles available on the service date.",
     "INVALID_WINDOW": "The order's time window ends before it starts.",
     "NO_SKILLED_VEHICLE": "No vehicle at the depot has all the skills the order needs.",
@@ -38,6 +42,7 @@ REASON_CODES: dict[str, str] = {
 """Reason code -> description of every code :class:`~solver.model.Unassigned` can carry."""
 
 PRESOLVE_CODES = (
+    "OUTSIDE_AREA",
     "NO_VEHICLE",
     "INVALID_WINDOW",
     "NO_SKILLED_VEHICLE",
@@ -94,41 +99,55 @@ def _unreachable_reason(order: Order, earliest_start_s: int | None, back_by_s: i
     )
 
 
-def presolve(problem: Problem, matrices: TravelMatrices | None) -> tuple[list[int], list[Unassigned]]:
-    """Split the orders into those a vehicle could serve alone and those no vehicle ever can.
+def outside_area(problem: Problem, max_depot_distance_m: int | None) -> dict[int, float]:
+    """Orders farther from the depot than ``max_depot_distance_m`` (great-circle metres, before circuity).
+
+    Returns
+    -------
+    dict of int to float
+        Index into ``problem.orders`` -> great-circle distance to the depot in metres; empty when
+        ``max_depot_distance_m`` is ``None``.
+    """
+    if max_depot_distance_m is None or not problem.orders:
+        return {}
+    lat = np.array([o.lat for o in problem.orders], dtype=np.float64)
+    lon = np.array([o.lon for o in problem.orders], dtype=np.float64)
+    distance_m = haversine_m(problem.depot.lat, problem.depot.lon, lat, lon)
+    return {int(i): float(distance_m[i]) for i in np.flatnonzero(distance_m > max_depot_distance_m)}
+
+
+def _outside_area_reason(problem: Problem, distance_m: float, max_depot_distance_m: int) -> str:
+    return (
+        f"lies {distance_m / 1000:.0f} km from depot {problem.depot.depot_id} in a straight line, outside its "
+        f"delivery area of {max_depot_distance_m / 1000:g} km; check the address and its coordinates"
+    )
+
+
+def reachable_alone(problem: Problem, matrices: TravelMatrices) -> tuple[np.ndarray, np.ndarray]:
+    """Which orders each vehicle could serve on a route of its own, in time (skills and size aside).
 
     Parameters
     ----------
     problem
         The depot's problem.
     matrices
-        Travel matrices over ``[depot] + orders`` (location 0 is the depot, ``i + 1`` is order ``i``) with one
-        profile per distinct vehicle speed; ``None`` when there are no vehicles.
+        Travel matrices over ``[depot] + orders`` as for :func:`presolve`.
 
     Returns
     -------
-    servable
-        Indices into ``problem.orders`` of orders that pass every check, ascending.
-    unassigned
-        One :class:`Unassigned` per other order, with the first failing code of :data:`PRESOLVE_CODES`.
+    reachable
+        Shape ``(n_vehicles, n_orders)``, bool: the vehicle can leave the depot, start service within the
+        order's window and be back within its working window (shift and depot hours).
+    earliest
+        Shape ``(n_vehicles, n_orders)``, int64: the earliest service start in seconds since local midnight;
+        the largest int64 for a vehicle whose shift misses the depot's opening hours.
     """
     orders, vehicles = problem.orders, problem.vehicles
-    servable: list[int] = []
-    unassigned: list[Unassigned] = []
-    if not orders:
-        return servable, unassigned
-    if not vehicles or matrices is None:
-        reason = f"depot {problem.depot.depot_id} has no vehicles available on the service date"
-        return servable, [Unassigned(o.order_id, "NO_VEHICLE", reason) for o in orders]
-
-    n = len(orders)
     tw_start = np.array([o.tw_start_s for o in orders], dtype=np.int64)
     tw_end = np.array([o.tw_end_s for o in orders], dtype=np.int64)
     service = np.array([o.service_s for o in orders], dtype=np.int64)
-    # Per vehicle: which orders it could serve on a route of its own, and the earliest service start.
-    reachable = np.zeros((len(vehicles), n), dtype=bool)
-    earliest = np.full((len(vehicles), n), np.iinfo(np.int64).max, dtype=np.int64)
-    latest_return = np.array([working_window(v, problem)[1] for v in vehicles], dtype=np.int64)
+    reachable = np.zeros((len(vehicles), len(orders)), dtype=bool)
+    earliest = np.full((len(vehicles), len(orders)), np.iinfo(np.int64).max, dtype=np.int64)
     for k, vehicle in enumerate(vehicles):
         depart, back_by = working_window(vehicle, problem)
         if depart > back_by:
@@ -139,9 +158,56 @@ def presolve(problem: Problem, matrices: TravelMatrices | None) -> tuple[list[in
         start = np.maximum(depart + out, tw_start)
         earliest[k] = start
         reachable[k] = (start <= tw_end) & (start + service + back <= back_by)
+    return reachable, earliest
+
+
+def presolve(
+    problem: Problem, matrices: TravelMatrices | None, max_depot_distance_m: int | None = None
+) -> tuple[list[int], list[Unassigned]]:
+    """Split the orders into those a vehicle could serve alone and those no vehicle ever can.
+
+    Parameters
+    ----------
+    problem
+        The depot's problem.
+    matrices
+        Travel matrices over ``[depot] + orders`` (location 0 is the depot, ``i + 1`` is order ``i``) with one
+        profile per distinct vehicle speed; ``None`` when there are no vehicles.
+    max_depot_distance_m
+        Delivery area: orders farther from the depot (great-circle metres) are ``OUTSIDE_AREA``, whatever the
+        fleet. ``None`` (default) for no limit.
+
+    Returns
+    -------
+    servable
+        Indices into ``problem.orders`` of orders that pass every check, ascending.
+    unassigned
+        One :class:`Unassigned` per other order, with the first failing code of :data:`PRESOLVE_CODES`, in the
+        order of ``problem.orders``.
+    """
+    orders, vehicles = problem.orders, problem.vehicles
+    servable: list[int] = []
+    unassigned: list[Unassigned] = []
+    if not orders:
+        return servable, unassigned
+    # Checked first: a far-away address is a data problem the dispatcher fixes, whatever the fleet.
+    outside = outside_area(problem, max_depot_distance_m)
+    far = {
+        i: Unassigned(orders[i].order_id, "OUTSIDE_AREA", _outside_area_reason(problem, d, max_depot_distance_m))
+        for i, d in outside.items()
+    }
+    if not vehicles or matrices is None:
+        reason = f"depot {problem.depot.depot_id} has no vehicles available on the service date"
+        return servable, [far.get(i) or Unassigned(o.order_id, "NO_VEHICLE", reason) for i, o in enumerate(orders)]
+
+    reachable, earliest = reachable_alone(problem, matrices)
+    latest_return = np.array([working_window(v, problem)[1] for v in vehicles], dtype=np.int64)
 
     for i, order in enumerate(orders):
         oid = order.order_id
+        if i in far:
+            unassigned.append(far[i])
+            continue
         if order.tw_end_s < order.tw_start_s:
             unassigned.append(
                 Unassigned(
@@ -208,8 +274,9 @@ def diagnose_left_out(
     """Explain orders that passed :func:`presolve` but are not on any route.
 
     Each order is checked alone against the routes as planned: ``FLEET_CAPACITY`` when no suitable vehicle
-    (skills, size) has room left for it, ``FLEET_TIME`` when some have room but the stop fits in none of their
-    routes (or an unused vehicle's day) within its window, otherwise ``NOT_WORTH_SERVING``.
+    (skills, size, and a shift that could serve the order on a route of its own) has room left for it,
+    ``FLEET_TIME`` when some have room but the stop fits in none of their routes (or an unused vehicle's day)
+    within its window, otherwise ``NOT_WORTH_SERVING``.
 
     Parameters
     ----------
@@ -259,12 +326,15 @@ def diagnose_left_out(
     for i in left_out:
         order = orders[i]
         window = f"{clock(order.tw_start_s)}-{clock(order.tw_end_s)}"
+        # Only vehicles that could serve the order on a day of their own count: one whose shift cannot reach
+        # it (or misses the depot's hours) having room says nothing about why the order is left out.
         suitable = [
             v
             for v in vehicles
             if can_carry_skills(v, order)
             and v.capacity_weight_g >= order.weight_g
             and v.capacity_volume_cm3 >= order.volume_cm3
+            and _fits_in_time(problem, v, i, None, matrices)
         ]
         with_room: list[Vehicle] = []
         for v in suitable:

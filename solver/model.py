@@ -251,6 +251,12 @@ class SolveConfig:
         Iterations between updates of PyVRP's penalties for load and time-window violations. Default 500
         (PyVRP's default; it planned 500-order depots ~1 % cheaper than 100). Lower values reach a feasible
         solution sooner in short searches on overloaded depots.
+    max_depot_distance_m
+        Delivery area of a depot: an order farther from its depot than this, in metres of great-circle
+        distance (straight line, before circuity), is unassigned as ``OUTSIDE_AREA`` instead of planned.
+        Default 50,000 (50 km): more than twice the demo world's extent (no customer of the Liechtenstein or
+        Rhine-valley world is more than 21 km from any depot), while a mistyped address in another city
+        (Zurich 85 km, Vienna 480 km from Schaan) stays out of the routes. ``None`` for no limit.
     """
 
     time_budget_s: float = 10.0
@@ -261,6 +267,7 @@ class SolveConfig:
     no_improvement_iters: int | None = None
     max_iters: int | None = None
     penalty_update_iters: int = 500
+    max_depot_distance_m: int | None = 50_000
 
     def __post_init__(self) -> None:
         what = "the solve config"
@@ -274,6 +281,8 @@ class SolveConfig:
         if self.max_iters is not None:
             _check_int(what, "max_iters", self.max_iters, minimum=1)
         _check_int(what, "penalty_update_iters", self.penalty_update_iters, minimum=1)
+        if self.max_depot_distance_m is not None:
+            _check_int(what, "max_depot_distance_m", self.max_depot_distance_m)
 
 
 @dataclass(frozen=True)

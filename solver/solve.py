@@ -19,7 +19,7 @@ import pyvrp
 import pyvrp.stop
 
 from solver.costs import micro_to_eur, route_cost_micro, unserved_penalty_micro, vehicle_rates
-from solver.diagnostics import can_carry_skills, diagnose_left_out, presolve, working_window
+from solver.diagnostics import can_carry_skills, diagnose_left_out, presolve, reachable_alone, working_window
 from solver.model import (
     Order,
     Plan,
@@ -105,7 +105,7 @@ def _build_instance(
     # Routing profiles: one per speed and set of skills that matter; a vehicle lacking a skill an order needs
     # gets forbidden edges into and out of that order.
     needed = frozenset().union(*(o.required_skills for o in orders))
-    usable = [v for v in problem.vehicles if working_window(v, problem)[0] <= working_window(v, problem)[1]]
+    usable = _usable_vehicles(problem, servable, matrices)
     profile_keys: list[tuple[float, frozenset[str]]] = sorted(
         {(float(v.speed_kmh), v.skills & needed) for v in usable}, key=lambda k: (k[0], sorted(k[1]))
     )
@@ -205,6 +205,24 @@ def _build_instance(
         duration_matrices=duration_matrices,
     )
     return _Instance(data=data, client_orders=tuple(servable), groups=groups)
+
+
+def _usable_vehicles(problem: Problem, servable: Sequence[int], matrices: TravelMatrices) -> list[Vehicle]:
+    """The vehicles that could serve at least one servable order on a route of their own.
+
+    A vehicle that can serve nothing (a shift too short to get anywhere and back, too small for every order)
+    stays out of the search: PyVRP would otherwise park orders on it at the price of a capped time-warp or
+    load penalty, and with a few such orders the best solution it returns can be infeasible as a whole.
+    """
+    reachable = reachable_alone(problem, matrices)[0][:, servable]
+    weight = np.array([problem.orders[i].weight_g for i in servable], dtype=np.int64)
+    volume = np.array([problem.orders[i].volume_cm3 for i in servable], dtype=np.int64)
+    usable = []
+    for k, vehicle in enumerate(problem.vehicles):
+        fits = reachable[k] & (weight <= vehicle.capacity_weight_g) & (volume <= vehicle.capacity_volume_cm3)
+        if any(can_carry_skills(vehicle, problem.orders[servable[j]]) for j in np.flatnonzero(fits)):
+            usable.append(vehicle)
+    return usable
 
 
 def _skilled_orders_to_require(orders: Sequence[Order], vehicles: Sequence[Vehicle]) -> set[int]:
@@ -367,7 +385,7 @@ def solve(problem: Problem, config: SolveConfig | None = None, travel_model: Tra
         lat = np.array([problem.depot.lat] + [o.lat for o in orders], dtype=np.float64)
         lon = np.array([problem.depot.lon] + [o.lon for o in orders], dtype=np.float64)
         matrices = travel_model.matrices(lat, lon, _sorted_speeds(vehicles))
-    servable, unassigned = presolve(problem, matrices)
+    servable, unassigned = presolve(problem, matrices, config.max_depot_distance_m)
 
     routes: list[PlannedRoute] = []
     build_s = search_s = 0.0
