@@ -169,7 +169,7 @@ def _check_file(path: Path, table: str, source_file: str, service_date: str) -> 
         raise LandingFileError(f"{source_file}: the file is empty (0 bytes); expected at least the header line")
     if size_mb > max_file_mb(table):
         raise LandingFileError(
-            f"{source_file}: the file is {size_mb:,.1f} MB, over the {max_file_mb(table):,.0f} MB limit for "
+            f"{source_file}: the file is {size_mb:,.1f} MB, over the {max_file_mb(table):g} MB limit for "
             f"{table} files (set LASTMILE_MAX_FILE_MB to raise it)"
         )
 
