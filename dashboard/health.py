@@ -152,7 +152,8 @@ def reason_table(reasons: pd.DataFrame) -> pd.DataFrame:
 def failing_checks(checks: pd.DataFrame) -> pd.DataFrame:
     """The checks (from :func:`dashboard.queries.data_checks`) that did not pass; a missing result counts as
     failed, since nothing shows the data is fine."""
-    return checks[checks["passed"].map(lambda passed: _missing(passed) or not bool(passed))]
+    failed = [_missing(passed) or not bool(passed) for passed in checks["passed"]]
+    return checks.loc[pd.Series(failed, index=checks.index, dtype=bool)]
 
 
 def check_table(checks: pd.DataFrame) -> pd.DataFrame:

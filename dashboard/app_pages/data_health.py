@@ -141,21 +141,18 @@ def _quarantine_section(snapshot: Snapshot, service_date: dt.date, source: str |
         else:
             st.success("Every source row of this date was accepted.", icon=":material/check_circle:")
         return
-    reasons_col, rows_col = st.columns([1, 2])
-    with reasons_col:
-        st.markdown("**By reason**")
-        st.dataframe(
-            health.reason_table(queries.quarantine_reasons(snapshot.key, service_date, source)),
-            hide_index=True,
-            column_config={"Meaning": st.column_config.TextColumn(width="medium")},
-        )
-    with rows_col:
-        st.markdown("**Rows**")
-        st.dataframe(
-            health.quarantine_table(rows),
-            hide_index=True,
-            column_config={"Reason": st.column_config.TextColumn(width="large")},
-        )
+    st.markdown("**By reason**")
+    st.dataframe(
+        health.reason_table(queries.quarantine_reasons(snapshot.key, service_date, source)),
+        hide_index=True,
+        column_config={"Meaning": st.column_config.TextColumn(width="large")},
+    )
+    st.markdown("**Rows**")
+    st.dataframe(
+        health.quarantine_table(rows),
+        hide_index=True,
+        column_config={"Reason": st.column_config.TextColumn(width="large")},
+    )
     st.caption("Line: line in the source file, the header being line 1 · fix the file and load the date again")
 
 

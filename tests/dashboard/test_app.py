@@ -104,7 +104,14 @@ def test_overview_lists_every_date_and_depot(serving_snapshot):
 
 
 @pytest.mark.parametrize(
-    "page", [None, "app_pages/overview.py", "app_pages/performance.py", "app_pages/plan_vs_actual.py"]
+    "page",
+    [
+        None,
+        "app_pages/overview.py",
+        "app_pages/performance.py",
+        "app_pages/plan_vs_actual.py",
+        "app_pages/data_health.py",
+    ],
 )
 def test_empty_state_without_snapshot(empty_serving_dir, page):
     """With nothing published, every page explains the situation and says to run `make run`."""

@@ -113,3 +113,37 @@ def test_performance_and_plan_vs_actual_in_chromium(serving_snapshot, streamlit_
     page.locator(MAP_CANVAS).first.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
     assert page.locator(EXCEPTION_BOX).count() == 0
     _screenshot(page, screenshot_dir / "plan_vs_actual_2026-11-26_triesen.png")
+
+
+def test_data_health_in_chromium(health_snapshot, streamlit_server, chromium_page, screenshot_dir):
+    """Data health on a published warehouse: the latest date's counts and failing checks, then day 1 and one
+    source; the chart renders; no exception box; screenshots are kept."""
+    url = streamlit_server(health_snapshot)
+    page = chromium_page
+    page.goto(f"{url}/data_health", wait_until="domcontentloaded")
+    _wait_for_metric(page, "Rows loaded", "516")
+    _wait_for_metric(page, "Critical checks failing", "1")
+    page.get_by_role("heading", name="Failing data checks (2)").wait_for(timeout=LOAD_TIMEOUT_MS)
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
+    _wait_until_idle(page)
+    assert page.locator(EXCEPTION_BOX).count() == 0
+    _screenshot(page, screenshot_dir / "data_health_2026-11-27_all_sources.png")
+
+    _choose(page, "health_service_date", "Thu 26 Nov 2026")
+    _wait_for_metric(page, "Rows loaded", "20")
+    _choose(page, "health_source", "Orders")
+    _wait_for_metric(page, "Rows loaded", "5")
+    _wait_for_metric(page, "Quarantined", "1")
+    _wait_until_idle(page)
+    assert page.locator(EXCEPTION_BOX).count() == 0
+    _screenshot(page, screenshot_dir / "data_health_2026-11-26_orders.png")
+
+
+def test_data_health_without_its_tables_in_chromium(serving_snapshot, streamlit_server, chromium_page):
+    """A snapshot without ingest log, quarantine and checks: the page explains what to run, no exception box."""
+    url = streamlit_server(serving_snapshot.serving_dir)
+    page = chromium_page
+    page.goto(f"{url}/data_health", wait_until="domcontentloaded")
+    page.get_by_role("heading", name="No data-health records yet").wait_for(timeout=LOAD_TIMEOUT_MS)
+    _wait_until_idle(page)
+    assert page.locator(EXCEPTION_BOX).count() == 0

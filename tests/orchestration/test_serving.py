@@ -6,7 +6,13 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.serving import SNAPSHOT_QUERIES, current_snapshot_id, prune_snapshots, publish_snapshot
+from orchestration.serving import (
+    DATA_HEALTH_TABLES,
+    SNAPSHOT_QUERIES,
+    current_snapshot_id,
+    prune_snapshots,
+    publish_snapshot,
+)
 
 
 @pytest.fixture
@@ -63,3 +69,102 @@ def test_prune_keeps_newest_and_never_the_current(marts_conn, tmp_path):
     remaining = sorted(p.name for p in (tmp_path / "snapshots").iterdir())
     assert remaining == sorted([ids[0], ids[2]])
     assert ".killed.building" in removed
+
+
+def _add_data_health_tables(conn, *, old_ingest_log: bool = False) -> None:
+    """raw.ingest_log (orders of 2026-03-03 loaded twice), quarantine.orders and quarantine.pings (different
+    source columns), an empty quarantine.ratings and quality.data_checks; ``old_ingest_log`` leaves out the
+    loaded_rows and quarantined_rows columns, as a warehouse from before the quarantine has it."""
+    conn.execute("create schema raw")
+    extra = "" if old_ingest_log else ", loaded_rows integer, quarantined_rows integer"
+    conn.execute(
+        "create table raw.ingest_log (table_name varchar, service_date date, source_file varchar, sha256 varchar, "
+        f"rows integer, replaced_rows integer, loaded_at_utc timestamptz{extra})"
+    )
+    loads = [
+        ("orders", "orders/orders_2026-03-03.csv", 7, "2026-03-02 05:00:00+00", 10, 3),
+        ("orders", "orders/orders_2026-03-03.csv", 9, "2026-03-02 06:00:00+00", 11, 2),
+        ("depots", "master/depots.csv", 2, "2026-03-02 05:00:00+00", None, None),
+    ]
+    for table, file, rows, loaded_at, loaded, quarantined in loads:
+        values = [table, file, rows, loaded_at] + ([] if old_ingest_log else [loaded, quarantined])
+        placeholders = "?, date '2026-03-03', ?, 'sha', ?, 0, cast(? as timestamptz)"
+        conn.execute(f"insert into raw.ingest_log values ({placeholders}{'' if old_ingest_log else ', ?, ?'})", values)
+    conn.execute("create schema quarantine")
+    conn.execute(
+        "create table quarantine.orders as select date '2026-03-03' as service_date, 'O-1' as order_id, "
+        "'DUPLICATE_ID' as reason_code, 'order_id' as field, 'order_id O-1 appeared earlier' as reason, "
+        "'orders/orders_2026-03-03.csv' as _source_file, 4::bigint as _source_row"
+    )
+    conn.execute(
+        "create table quarantine.pings as select date '2026-03-03' as service_date, 'V1' as vehicle_id, "
+        "0.0::double as lat, 'NOT_A_CODE' as reason_code, null::varchar as field, 'no fix' as reason, "
+        "'telematics/pings_2026-03-03.parquet' as _source_file, 2::bigint as _source_row"
+    )
+    conn.execute(
+        "create table quarantine.ratings (service_date date, order_id varchar, reason_code varchar, "
+        "field varchar, reason varchar, _source_file varchar, _source_row bigint)"
+    )
+    conn.execute("create schema quality")
+    conn.execute(
+        "create table quality.data_checks as select 'orders_windows' as check_name, 'orders' as table_name, "
+        "date '2026-03-03' as service_date, 'warning' as severity, false as passed, 1 as failed_expectations, "
+        "2 as evaluated_expectations, 'orders_2026-03-03.csv line 5, field tw_end' as message, "
+        "null::varchar as data_docs_path, now() as checked_at_utc"
+    )
+
+
+def _counts(load: dict) -> tuple[int, int, int]:
+    return load["loaded_rows"], load["accepted_rows"], load["quarantined_rows"]
+
+
+def test_data_health_tables_are_published_when_present(marts_conn, tmp_path):
+    """The latest load per source and date (loaded = accepted + quarantined), every quarantined row with its
+    source and reason description, and the data checks as they are."""
+    _add_data_health_tables(marts_conn)
+    published = publish_snapshot(marts_conn, tmp_path)
+    manifest = json.loads((published.path / "manifest.json").read_text())
+    assert set(manifest["tables"]) == set(SNAPSHOT_QUERIES) | set(DATA_HEALTH_TABLES)
+
+    log = pq.read_table(published.path / "ingest_log.parquet")
+    assert log.column_names == [
+        "table_name",
+        "service_date",
+        "source_file",
+        "loaded_rows",
+        "accepted_rows",
+        "quarantined_rows",
+        "loaded_at_utc",
+    ]
+    rows = {r["table_name"]: r for r in log.to_pylist()}
+    assert _counts(rows["orders"]) == (11, 9, 2)
+    # A load without the counts reads as all rows accepted.
+    assert _counts(rows["depots"]) == (2, 2, 0)
+
+    quarantined = pq.read_table(published.path / "quarantined_rows.parquet").to_pylist()
+    assert [(r["source"], r["source_row"], r["reason_code"]) for r in quarantined] == [
+        ("orders", 4, "DUPLICATE_ID"),
+        ("pings", 2, "NOT_A_CODE"),
+    ]
+    assert quarantined[0]["reason_description"]  # described in orchestration.quality.rules
+    assert quarantined[1]["reason_description"] is None and quarantined[1]["field"] is None
+
+    checks = pq.read_table(published.path / "data_checks.parquet")
+    assert checks.num_rows == 1
+    assert checks.column("message").to_pylist() == ["orders_2026-03-03.csv line 5, field tw_end"]
+
+
+def test_an_older_ingest_log_reads_as_nothing_quarantined(marts_conn, tmp_path):
+    """Without loaded_rows and quarantined_rows, loaded = accepted and quarantined = 0."""
+    _add_data_health_tables(marts_conn, old_ingest_log=True)
+    published = publish_snapshot(marts_conn, tmp_path)
+    rows = {r["table_name"]: r for r in pq.read_table(published.path / "ingest_log.parquet").to_pylist()}
+    assert _counts(rows["orders"]) == (9, 9, 0)
+
+
+def test_no_data_health_files_without_their_tables(marts_conn, tmp_path):
+    """A warehouse without ingest log, quarantine and checks gives a snapshot without those files."""
+    marts_conn.execute("create schema quarantine")  # an empty schema holds nothing to publish
+    published = publish_snapshot(marts_conn, tmp_path)
+    assert not any((published.path / f"{name}.parquet").exists() for name in DATA_HEALTH_TABLES)
+    assert not set(published.row_counts) & set(DATA_HEALTH_TABLES)
