@@ -88,6 +88,11 @@ def _unreachable_reason(order: Order, earliest_start_s: int | None, back_by_s: i
     window = f"{clock(order.tw_start_s)}-{clock(order.tw_end_s)}"
     if earliest_start_s is None:
         return "no suitable vehicle has a shift that overlaps the depot's opening hours"
+    if earliest_start_s >= back_by_s:
+        return (
+            f"window {window} starts after every suitable vehicle's day ends: the last must be back at the depot "
+            f"by {clock(back_by_s)} (end of shift or depot closing)"
+        )
     if earliest_start_s > order.tw_end_s:
         return (
             f"window {window} cannot be reached: the earliest a suitable vehicle can be there is "

@@ -256,7 +256,7 @@ class SolveConfig:
         distance (straight line, before circuity), is unassigned as ``OUTSIDE_AREA`` instead of planned.
         Default 50,000 (50 km): more than twice the demo world's extent (no customer of the Liechtenstein or
         Rhine-valley world is more than 21 km from any depot), while a mistyped address in another city
-        (Zurich 85 km, Vienna 480 km from Schaan) stays out of the routes. ``None`` for no limit.
+        (Zurich 76 km, Vienna 527 km from Schaan) stays out of the routes. ``None`` for no limit.
     """
 
     time_budget_s: float = 10.0

@@ -26,6 +26,9 @@ class PlanningConfig(dg.Config):
     max_iters: int | None = None
     """Cap on search iterations per depot (default: scaled with the depot's size). A low cap makes backfills
     fast and, unlike the time budget, keeps them reproducible."""
+    max_depot_distance_m: int | None = SolveConfig().max_depot_distance_m
+    """Delivery area per depot, metres in a straight line (default 50 km): farther orders are not routed but
+    unassigned as OUTSIDE_AREA, since such an address is usually mistyped or wrongly geocoded. None: no limit."""
 
 
 @dg.multi_asset(
@@ -65,7 +68,12 @@ def daily_plan(context: dg.AssetExecutionContext, config: PlanningConfig, duckdb
     with duckdb.get_connection() as conn:
         problems = read_problems(conn, service_date)
     read_s = time.perf_counter() - started
-    solve_config = SolveConfig(time_budget_s=config.time_budget_s, seed=config.seed, max_iters=config.max_iters)
+    solve_config = SolveConfig(
+        time_budget_s=config.time_budget_s,
+        seed=config.seed,
+        max_iters=config.max_iters,
+        max_depot_distance_m=config.max_depot_distance_m,
+    )
     context.log.info(
         f"solving {len(problems)} depot(s) for {service_date}: "
         + ", ".join(f"{p.depot.depot_id} {len(p.orders)} orders / {len(p.vehicles)} vehicles" for p in problems)
@@ -117,6 +125,7 @@ def daily_plan(context: dg.AssetExecutionContext, config: PlanningConfig, duckdb
             "write_and_validate_s": round(write_s, 2),
             "time_budget_s": config.time_budget_s,
             "seed": config.seed,
+            "max_depot_distance_m": config.max_depot_distance_m,
         },
         check_results=[
             dg.AssetCheckResult(

@@ -120,6 +120,19 @@ def test_windows_outside_every_shift_are_unreachable(tw_start_s, tw_end_s, fast_
     assert _codes(problem, fast_config) == {"A": "WINDOW_UNREACHABLE"}
 
 
+def test_a_window_after_every_shift_says_so(fast_config):
+    """An evening window after the van's 18:00 shift end names the time the van must be back, not a drive."""
+    order = order_north("A", 1, tw_start_s=22 * HOUR, tw_end_s=23 * HOUR)
+    plan = _plan(Problem(depot=depot(closes_s=23 * HOUR), orders=(order,), vehicles=(van(),)), fast_config)
+    assert [(u.reason_code, u.reason) for u in plan.unassigned] == [
+        (
+            "WINDOW_UNREACHABLE",
+            "window 22:00-23:00 starts after every suitable vehicle's day ends: the last must be back at the depot "
+            "by 18:00 (end of shift or depot closing)",
+        )
+    ]
+
+
 def test_zero_capacity_vehicle(fast_config):
     """A vehicle carrying nothing: an order with weight is TOO_HEAVY; a weightless, sizeless one is planned."""
     empty_van = van(capacity_weight_g=0, capacity_volume_cm3=0)

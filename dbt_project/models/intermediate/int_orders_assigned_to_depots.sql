@@ -1,11 +1,26 @@
--- Each order goes to the nearest depot open on its service date (great-circle distance); windows left empty in
--- the export become the depot's opening hours, and the planned service time comes from the site-type priors.
+-- Each order goes to the nearest depot with vehicles on its service date (great-circle distance): a depot
+-- without any (all in the workshop, none working that weekday) hands its orders to the next-nearest depot that
+-- has some. Only when no depot has a vehicle that day does an order stay with its nearest depot, to be reported
+-- unassigned as NO_VEHICLE. Windows left empty in the export become the depot's opening hours, and the planned
+-- service time comes from the site-type priors.
 with orders as (
     select * from {{ ref('stg_orders') }}
 ),
 
 depots as (
     select * from {{ ref('stg_depots') }}
+),
+
+-- Same rule as marts.fct_vehicle_days: a vehicle of a known type whose working days include the date.
+depots_with_vehicles as (
+    select distinct
+        vehicles.service_date,
+        vehicles.depot_id
+    from {{ ref('stg_vehicles') }} as vehicles
+    inner join {{ ref('stg_vehicle_types') }} as vehicle_types
+        on vehicles.service_date = vehicle_types.service_date
+        and vehicles.vehicle_type = vehicle_types.vehicle_type
+    where list_contains(vehicles.work_days, strftime(vehicles.service_date, '%a'))
 ),
 
 service_priors as (
@@ -17,19 +32,33 @@ distances as (
         orders.service_date,
         orders.order_id,
         depots.depot_id,
+        depots_with_vehicles.depot_id is not null as has_vehicles,
         {{ haversine_m('orders.lat', 'orders.lon', 'depots.lat', 'depots.lon') }} as depot_distance_m
     from orders
     inner join depots on orders.service_date = depots.service_date
+    left join depots_with_vehicles
+        on depots.service_date = depots_with_vehicles.service_date
+        and depots.depot_id = depots_with_vehicles.depot_id
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by service_date, order_id
+            order by has_vehicles desc, depot_distance_m asc, depot_id asc
+        ) as preference
+    from distances
 ),
 
 nearest as (
     select
         service_date,
         order_id,
-        arg_min(depot_id, depot_distance_m) as depot_id,
-        min(depot_distance_m) as depot_distance_m
-    from distances
-    group by service_date, order_id
+        depot_id,
+        depot_distance_m
+    from ranked
+    where preference = 1
 ),
 
 assigned as (
