@@ -2,6 +2,12 @@
 
 It runs the real Dagster job in-process against the instance in ``$DAGSTER_HOME`` (so the runs show in
 ``make dagster``), then prints a per-depot summary from the warehouse.
+
+Runs started here on one instance share the `warehouse` pool (``orchestration/dagster.yaml``): the in-process
+executor claims a pool slot per step from the instance's storage, so two runs that write the same DuckDB file
+queue step by step instead of failing on its lock. A run killed outright (``kill -9``, OOM) cannot give its slot
+back; the next run started here finds such runs by the worker process they name in their tags, reports them
+failed and frees their slots (the job of Dagster's run monitoring daemon, which in-process runs do not have).
 """
 
 from __future__ import annotations
@@ -9,8 +15,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import shutil
+import socket
 import sys
+import tempfile
 import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,6 +28,14 @@ import duckdb
 from orchestration.partitions import OPERATION_TIMEZONE
 
 PLAN_OP = "daily_plan"
+# Tag on every run started here: host, pid and process start time of the process executing it in-process.
+WORKER_TAG = "lastmile/worker"
+IN_PROGRESS = [
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
 
 
 def next_service_date(today: dt.date | None = None) -> dt.date:
@@ -37,7 +52,69 @@ def prepare_dagster_home() -> None:
     Path(home).mkdir(parents=True, exist_ok=True)
     target = Path(home) / "dagster.yaml"
     if not target.exists():
-        shutil.copyfile(Path(__file__).with_name("dagster.yaml"), target)
+        # Copy, then rename: a run starting at the same moment never reads a half-written file.
+        with tempfile.NamedTemporaryFile(dir=home, prefix=".dagster.yaml.", delete=False) as handle:
+            handle.write(Path(__file__).with_name("dagster.yaml").read_bytes())
+        os.replace(handle.name, target)
+
+
+def _process_started(pid: int) -> str | None:
+    """Start time of process ``pid`` (clock ticks since boot, from /proc), or None if there is no such process.
+
+    Pid and start time together name one process: a pid reused by a later process has another start time.
+    Without /proc (not Linux) a live pid is taken at its word.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    except FileNotFoundError:
+        if Path("/proc/self/stat").exists():
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return "unknown"
+    # Field 22 (starttime); the command name in field 2 may hold spaces, so count from its closing parenthesis.
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def worker_tag() -> str:
+    """This process as ``host:pid:start``, the value of :data:`WORKER_TAG`."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_process_started(pid)}"
+
+
+def _worker_gone(tag: str) -> bool:
+    host, _, rest = tag.partition(":")
+    pid, _, started = rest.partition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's process: not ours to judge
+    now = _process_started(int(pid))
+    return now is None or (now != "unknown" and started != "unknown" and now != started)
+
+
+def release_dead_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Fail the in-progress runs whose worker process is gone and free the pool slots they hold.
+
+    Only runs started by :func:`run_day` (tagged with :data:`WORKER_TAG`) on this host are judged.
+
+    Returns
+    -------
+    list of str
+        Ids of the runs reported failed.
+    """
+    released = []
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=IN_PROGRESS)):
+        tag = run.tags.get(WORKER_TAG)
+        if not tag or not _worker_gone(tag):
+            continue
+        instance.report_run_failed(run, message=f"the process running this run ({tag}) is gone, e.g. killed")
+        if instance.event_log_storage.supports_global_concurrency_limits:
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        released.append(run.run_id)
+    return released
 
 
 def run_day(
@@ -48,15 +125,22 @@ def run_day(
     max_iters: int | None = None,
     log_level: str = "INFO",
 ) -> dg.ExecuteInProcessResult:
-    """Materialise every asset of ``job_name`` for one service date, in-process, on the configured instance."""
+    """Materialise every asset of ``job_name`` for one service date, in-process, on the configured instance.
+
+    Steps that write the warehouse wait for the instance's `warehouse` pool; runs of this instance whose process
+    died first give their slots back (:func:`release_dead_runs`).
+    """
     from orchestration.definitions import defs
 
     prepare_dagster_home()
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    for run_id in release_dead_runs(instance):
+        print(f"run {run_id} had been killed: marked failed, its warehouse pool slot freed", file=sys.stderr)
     job = defs.resolve_job_def(job_name)
     return job.execute_in_process(
         partition_key=service_date,
         instance=instance,
+        tags={WORKER_TAG: worker_tag()},
         run_config={
             "ops": {PLAN_OP: {"config": {"time_budget_s": time_budget_s, "seed": seed, "max_iters": max_iters}}},
             "loggers": {"console": {"config": {"log_level": log_level}}},
@@ -177,6 +261,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="build the demo world and plan one service date end to end")
     run.add_argument("--date", help="service date YYYY-MM-DD (default: tomorrow, operation time zone)")
+    run.add_argument(
+        "--max-iters", type=int, default=None, help="cap on search iterations per depot (reproducible plans)"
+    )
+    run.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="Dagster console log level"
+    )
     _common_arguments(run, budget=60.0)
     history = sub.add_parser("history", help="build N past days of demo history: plan, execute, ingest, KPIs")
     history.add_argument("--days", type=int, default=14)
@@ -199,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
 
     service_date = args.date or next_service_date().isoformat()
     started = time.perf_counter()
-    result = run_day(service_date, args.budget, args.seed)
+    result = run_day(service_date, args.budget, args.seed, max_iters=args.max_iters, log_level=args.log_level)
     if not result.success:
         for event in result.all_events:
             if event.is_failure:

@@ -1,7 +1,8 @@
 """Between the warehouse and the solver: read planning problems from the marts, store plans in ``plans.*``.
 
 The solver never opens a database; this module hands it dataclasses and stores what it returns. Plans are
-versioned: every write adds a new version for its date and kind and never touches an older one.
+versioned: every write adds a new version for its date and kind and never changes an older one's content. Status
+goes ``pending`` -> ``valid`` | ``invalid``; a version a killed run left ``pending`` becomes ``abandoned``.
 """
 
 from __future__ import annotations
@@ -134,6 +135,9 @@ def write_plan(
 ) -> str:
     """Store one plan version (all depots of a date) in one transaction, with status ``pending``.
 
+    Versions of the date and kind left ``pending`` by a run that died before marking them become ``abandoned``
+    in the same transaction (:func:`abandon_pending_plans`).
+
     Returns
     -------
     str
@@ -188,6 +192,7 @@ def write_plan(
     n_assigned = len(stop_rows)
     conn.execute("begin transaction")
     try:
+        abandon_pending_plans(conn, service_date, kind)
         version = conn.execute(
             "select coalesce(max(version), 0) + 1 from plans.plan_runs "
             "where service_date = cast(? as date) and kind = ?",
@@ -292,6 +297,22 @@ def _insert(conn: duckdb.DuckDBPyConnection, table: str, plan_id: str, rows: lis
         conn.execute(f"insert into {table} by name select * from _plan_rows")
     finally:
         conn.unregister("_plan_rows")
+
+
+def abandon_pending_plans(conn: duckdb.DuckDBPyConnection, service_date: str, kind: str) -> list[str]:
+    """Mark the date's ``pending`` plan versions of ``kind`` as ``abandoned``; returns their plan ids.
+
+    A plan is ``pending`` only between :func:`write_plan` and :func:`set_plan_status` of one planning step, and
+    planning steps of a warehouse run one at a time (the `warehouse` pool and DuckDB's single writer). So a version
+    still pending when the next one is written belongs to a run that died in between (killed, out of memory): it
+    was never validated and must never become current. :func:`write_plan` calls this in its transaction.
+    """
+    abandoned = conn.execute(
+        "update plans.plan_runs set status = 'abandoned' "
+        "where service_date = cast(? as date) and kind = ? and status = 'pending' returning plan_id",
+        [service_date, kind],
+    ).fetchall()
+    return sorted(plan_id for (plan_id,) in abandoned)
 
 
 def set_plan_status(conn: duckdb.DuckDBPyConnection, plan_id: str, status: str) -> None:
