@@ -28,7 +28,7 @@ SOURCE_LABELS = {
 SEVERITY_LABELS = {"critical": "Critical", "warning": "Warning"}
 
 LOAD_TABLE_COLUMNS = ("Source", "File", "Loaded", "Accepted", "Quarantined", "Quarantined (%)", "Loaded at")
-QUARANTINE_TABLE_COLUMNS = ("Source", "File", "Line", "Field", "Reason code", "Reason")
+QUARANTINE_TABLE_COLUMNS = ("Source", "File", "Line", "Field", "Reason code", "Reason", "Line in the file")
 REASON_TABLE_COLUMNS = ("Reason code", "Meaning", "Rows", "Sources")
 CHECK_TABLE_COLUMNS = ("Severity", "Result", "Check", "Source", "Failed", "Expectations", "Message", "Data Docs")
 FRESHNESS_TABLE_COLUMNS = ("Source", "Last load", "Age", "Last service date", "File", "Dates loaded")
@@ -122,7 +122,8 @@ def unbalanced_loads(loads: pd.DataFrame) -> list[str]:
 
 
 def quarantine_table(rows: pd.DataFrame) -> pd.DataFrame:
-    """Rejected source rows (from :func:`dashboard.queries.quarantined_rows`) with file, line, field and reason."""
+    """Rejected source rows (from :func:`dashboard.queries.quarantined_rows`): file, line, field, reason and the
+    line as it was in the file."""
     return pd.DataFrame(
         {
             "Source": [source_label(s) for s in rows["source"]],
@@ -131,6 +132,7 @@ def quarantine_table(rows: pd.DataFrame) -> pd.DataFrame:
             "Field": [_text(f) or "(whole line)" for f in rows["field"]],
             "Reason code": [_text(c) for c in rows["reason_code"]],
             "Reason": [_text(r) for r in rows["reason"]],
+            "Line in the file": [_text(r) for r in rows["raw_line"]],
         },
         columns=list(QUARANTINE_TABLE_COLUMNS),
     )

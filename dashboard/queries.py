@@ -820,6 +820,7 @@ QUARANTINED_ROW_COLUMNS = (
     "reason_code",
     "reason_description",
     "reason",
+    "raw_line",
 )
 # The file line of a data row: row 1 is the line after the header.
 _QUARANTINED_ROWS_SQL = """
@@ -832,7 +833,8 @@ select
     field,
     reason_code,
     reason_description,
-    reason
+    reason,
+    raw_line
 from read_parquet($quarantined_rows)
 where cast(service_date as date) = $service_date
     and ($source::varchar is null or source = $source)
@@ -936,7 +938,7 @@ def quarantined_rows(snapshot_key: str, service_date: dt.date, source: str | Non
     """Rejected source rows of one service date (:data:`QUARANTINED_ROW_COLUMNS`), by source, file and row.
 
     ``source_row`` is the 1-based data row, ``line`` the file line (the header is line 1); ``field`` is None
-    for whole-line faults.
+    for whole-line faults; ``raw_line`` is the line as it was in the file (None for Parquet sources).
     """
     return _optional_frame(
         _QUARANTINED_ROWS_SQL,

@@ -159,9 +159,10 @@ def data_health_queries(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """The data-health snapshot tables this warehouse can fill, with their queries.
 
     ``ingest_log`` (the latest load per source and service date) when ``raw.ingest_log`` exists,
-    ``quarantined_rows`` (every ``quarantine.<table>``, one row per rejected source row) when at least one
-    quarantine table exists, ``data_checks`` when ``quality.data_checks`` exists. A warehouse older than the
-    ``loaded_rows`` and ``quarantined_rows`` columns of the ingest log reads them as ``rows`` and 0.
+    ``quarantined_rows`` (every ``quarantine.<table>``, one row per rejected source row, with the line as it
+    was in the file where the source keeps it) when at least one quarantine table exists, ``data_checks`` when
+    ``quality.data_checks`` exists. A warehouse older than the ``loaded_rows`` and ``quarantined_rows`` columns
+    of the ingest log reads them as ``rows`` and 0.
     The quarantine query joins the view ``_serving_reason_descriptions`` (reason_code, reason_description),
     which :func:`publish_snapshot` registers from ``orchestration.quality.rules.QUARANTINE_REASONS``.
     """
@@ -207,6 +208,8 @@ def data_health_queries(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
         if schema == "quarantine" and names >= _QUARANTINE_COMMON_COLUMNS and _PLAIN_NAME.fullmatch(table)
     )
     if quarantine_tables:
+        # CSV sources keep the rejected line as it was in the file; typed sources (pings) have none.
+        raw_line = {t: "_raw_line" if "_raw_line" in columns[("quarantine", t)] else "null" for t in quarantine_tables}
         union = "\n            union all\n".join(
             f"""            select
                 '{table}' as source,
@@ -215,7 +218,8 @@ def data_health_queries(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
                 cast(_source_row as bigint) as source_row,
                 cast(reason_code as varchar) as reason_code,
                 cast(field as varchar) as field,
-                cast(reason as varchar) as reason
+                cast(reason as varchar) as reason,
+                cast({raw_line[table]} as varchar) as raw_line
             from quarantine.{table}"""
             for table in quarantine_tables
         )
@@ -231,7 +235,8 @@ def data_health_queries(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
                 q.reason_code,
                 d.reason_description,
                 q.field,
-                q.reason
+                q.reason,
+                q.raw_line
             from rejected as q
             left join {_REASONS_VIEW} as d on d.reason_code = q.reason_code
             order by q.service_date, q.source, q.source_file, q.source_row, q.reason_code"""

@@ -28,7 +28,9 @@ def _source_picker(sources: list[str]) -> str | None:
 def _tiles(loads: pd.DataFrame, checks: pd.DataFrame) -> None:
     totals = health.load_totals(loads)
     counts = health.check_counts(checks)
-    share = f"{totals['quarantined'] / totals['loaded'] * 100:.1f} % of loaded" if totals["loaded"] else None
+    share = None
+    if totals["quarantined"] and totals["loaded"]:
+        share = f"{totals['quarantined'] / totals['loaded'] * 100:.1f} % of loaded"
     tiles = st.columns(5)
     tiles[0].metric(
         "Rows loaded",
@@ -41,7 +43,7 @@ def _tiles(loads: pd.DataFrame, checks: pd.DataFrame) -> None:
         "Quarantined",
         f"{totals['quarantined']:,}",
         delta=share,
-        delta_color="inverse" if totals["quarantined"] else "off",
+        delta_color="inverse",
         delta_arrow="off",
         help="Rows rejected at landing; the plan never saw them",
         border=True,
@@ -151,7 +153,10 @@ def _quarantine_section(snapshot: Snapshot, service_date: dt.date, source: str |
     st.dataframe(
         health.quarantine_table(rows),
         hide_index=True,
-        column_config={"Reason": st.column_config.TextColumn(width="large")},
+        column_config={
+            "Reason": st.column_config.TextColumn(width="large"),
+            "Line in the file": st.column_config.TextColumn(width="large"),
+        },
     )
     st.caption("Line: line in the source file, the header being line 1 · fix the file and load the date again")
 

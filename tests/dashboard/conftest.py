@@ -971,16 +971,18 @@ def write_health_warehouse(path: Path, *, data_health: bool = True) -> None:
         )
         conn.execute("create schema quarantine")
         for table, rows in HEALTH_QUARANTINE.items():
-            source_columns = "vehicle_id varchar, lat double" if table == "pings" else "order_id varchar"
+            # As the landing writes them: CSV sources keep the raw line, pings are typed and have none.
+            source_columns = (
+                "vehicle_id varchar, lat double" if table == "pings" else "order_id varchar, _raw_line varchar"
+            )
             conn.execute(
                 f"create table quarantine.{table} (service_date date, {source_columns}, reason_code varchar, "
                 "field varchar, reason varchar, _source_file varchar, _source_row bigint)"
             )
-            source_values = [None, 0.0] if table == "pings" else ["O-x"]
-            placeholders = ", ".join(["?"] * (6 + len(source_values)))
             for day, file, row, code, field, reason in rows:
+                source_values = [None, 0.0] if table == "pings" else ["O-x", f"O-x,line {row + 1}"]
                 conn.execute(
-                    f"insert into quarantine.{table} values ({placeholders})",
+                    f"insert into quarantine.{table} values (?, ?, ?, ?, ?, ?, ?, ?)",
                     [day, *source_values, code, field, reason, file, row],
                 )
         conn.execute("create schema quality")

@@ -89,6 +89,9 @@ def test_quarantined_rows_carry_file_line_field_and_reason(key):
     assert (rows["line"] == rows["source_row"] + 1).all()
     malformed = rows[rows["reason_code"] == "MALFORMED_LINE"].iloc[0]
     assert pd.isna(malformed["field"])
+    assert pd.isna(malformed["raw_line"])  # pings come from Parquet: no line to show
+    duplicate = rows[rows["reason_code"] == "DUPLICATE_ID"].iloc[0]
+    assert duplicate["raw_line"] == "O-x,line 5"
     assert queries.quarantined_rows(key, DAY_2, "orders")["reason_code"].to_list() == ["DUPLICATE_ID", "BAD_WINDOW"]
 
 

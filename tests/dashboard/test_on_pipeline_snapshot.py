@@ -87,3 +87,48 @@ def test_plan_page_in_chromium_on_pipeline_snapshot(
     # Regression: the manifest's route picker kept showing a Schaan vehicle after switching to Triesen.
     page.wait_for_function(ROUTE_PICKER_SHOWS, arg="V-TRI-", timeout=LOAD_TIMEOUT_MS)
     _screenshot(page, screenshot_dir / "pipeline_plan_triesen.png")
+
+
+def test_data_health_page_matches_the_ingest_log(demo_pipeline):
+    """The Data health page on the pipeline's snapshot: its tiles sum the latest load of every source for the
+    date, each load shows loaded = accepted + quarantined, and the failing checks are the warehouse's."""
+    with duckdb.connect(str(demo_pipeline.dirs.warehouse), read_only=True) as conn:
+        loaded, accepted, quarantined = conn.execute(
+            "select sum(coalesce(loaded_rows, rows)), sum(rows), sum(coalesce(quarantined_rows, 0)) from ("
+            "select * from raw.ingest_log where service_date = ? "
+            "qualify row_number() over (partition by table_name order by loaded_at_utc desc) = 1)",
+            [E2E_SERVICE_DATE],
+        ).fetchone()
+        checks = conn.execute(
+            "select count(*) filter (where not passed and severity = 'critical') from quality.data_checks "
+            "where service_date = ?",
+            [E2E_SERVICE_DATE],
+        ).fetchone()[0]
+    app = AppTest.from_file(str(APP_PATH), default_timeout=60)
+    app.switch_page("app_pages/data_health.py").run()
+    assert not app.exception
+    app.selectbox(key="health_service_date").set_value(dt.date.fromisoformat(E2E_SERVICE_DATE)).run()
+    assert not app.exception
+    tiles = {metric.label: metric.value for metric in app.metric}
+    assert (tiles["Rows loaded"], tiles["Accepted"], tiles["Quarantined"]) == (
+        f"{loaded:,}",
+        f"{accepted:,}",
+        f"{quarantined:,}",
+    )
+    assert tiles["Critical checks failing"] == str(checks)
+    loads = next(frame.value for frame in app.dataframe if "Accepted" in frame.value.columns)
+    assert (loads["Loaded"] == loads["Accepted"] + loads["Quarantined"]).all()
+
+
+@pytest.mark.browser
+def test_data_health_in_chromium_on_pipeline_snapshot(demo_pipeline, streamlit_server, chromium_page, screenshot_dir):
+    """The Data health page renders the pipeline's own ingest log, quarantine and checks without an exception."""
+    url = streamlit_server(demo_pipeline.dirs.serving)
+    page = chromium_page
+    page.goto(f"{url}/data_health", wait_until="domcontentloaded")
+    page.locator('[data-testid="stMetric"]', has_text="Rows loaded").wait_for(timeout=LOAD_TIMEOUT_MS)
+    _choose(page, "health_service_date", dt.date.fromisoformat(E2E_SERVICE_DATE).strftime("%a %d %b %Y"))
+    page.get_by_role("heading", name="Loads by source").wait_for(timeout=LOAD_TIMEOUT_MS)
+    _wait_until_idle(page)
+    assert page.locator(EXCEPTION_BOX).count() == 0
+    _screenshot(page, screenshot_dir / "pipeline_data_health.png")

@@ -94,7 +94,7 @@ def _add_data_health_tables(conn, *, old_ingest_log: bool = False) -> None:
     conn.execute(
         "create table quarantine.orders as select date '2026-03-03' as service_date, 'O-1' as order_id, "
         "'DUPLICATE_ID' as reason_code, 'order_id' as field, 'order_id O-1 appeared earlier' as reason, "
-        "'orders/orders_2026-03-03.csv' as _source_file, 4::bigint as _source_row"
+        "'orders/orders_2026-03-03.csv' as _source_file, 4::bigint as _source_row, 'O-1,2026-03-03' as _raw_line"
     )
     conn.execute(
         "create table quarantine.pings as select date '2026-03-03' as service_date, 'V1' as vehicle_id, "
@@ -148,6 +148,7 @@ def test_data_health_tables_are_published_when_present(marts_conn, tmp_path):
     ]
     assert quarantined[0]["reason_description"]  # described in orchestration.quality.rules
     assert quarantined[1]["reason_description"] is None and quarantined[1]["field"] is None
+    assert [r["raw_line"] for r in quarantined] == ["O-1,2026-03-03", None]
 
     checks = pq.read_table(published.path / "data_checks.parquet")
     assert checks.num_rows == 1
