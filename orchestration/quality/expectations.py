@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +43,8 @@ QUARANTINE_TOLERANCE = {
     "weather_forecasts": 0.10,
     "pings": 0.05,
 }
+KEEP_DATES = 31
+"""Dates of stored validation results kept per source in the Data Docs site."""
 SERVICE_AREA_MARGIN_M = 50_000.0
 """How far from the nearest depot's bounding box a position still counts as inside the service area."""
 
@@ -384,6 +387,7 @@ def validate_frame(table: str, frame: pd.DataFrame, ctx: PartitionContext, gx_di
         batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
         results = batch.validate(suite, result_format=result_format).results
     else:
+        prune_stored_results(gx_dir, suite.name, f"{table} {ctx.service_date}")
         definition = context.validation_definitions.add_or_update(
             gx.ValidationDefinition(name=f"raw_{table}", data=batch_definition, suite=suite)
         )
@@ -422,6 +426,27 @@ def validate_frame(table: str, frame: pd.DataFrame, ctx: PartitionContext, gx_di
             )
         )
     return CheckOutcome(table, ctx.service_date, len(results), tuple(findings), docs)
+
+
+def prune_stored_results(gx_dir: Path, suite_name: str, run_name: str, keep_dates: int = KEEP_DATES) -> None:
+    """Drop stored results (and their Data Docs pages) that a new run supersedes or that fell out of the window.
+
+    A re-run of a date replaces that date's result, and only the newest ``keep_dates`` dates of each suite are
+    kept, so the Data Docs site and the time to rebuild its index stay bounded however long the history.
+    """
+    uncommitted = gx_dir / "gx" / "uncommitted"
+    for root in (
+        uncommitted / "validations" / suite_name,
+        uncommitted / "data_docs" / "local_site" / "validations" / suite_name,
+    ):
+        if not root.is_dir():
+            continue
+        runs = sorted(p for p in root.iterdir() if p.is_dir())
+        stale = [p for p in runs if p.name == run_name]
+        kept = [p for p in runs if p.name != run_name]
+        stale += kept[: max(len(kept) - (keep_dates - 1), 0)]  # run names end with the date: sorted = by date
+        for path in stale:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 CHECKS_DDL = (

@@ -203,3 +203,22 @@ def test_valid_but_odd_orders_are_accepted_and_the_check_warns(loaded):
         message
     )
     assert "[warning] weight_kg fits the largest vehicle (1 of 20 rows): orders/orders_2026-03-03.csv line 3" in message
+
+
+def test_data_docs_keep_one_result_per_date_and_a_bounded_window(loaded, tmp_path):
+    """Re-checking a date replaces its stored result; only the newest KEEP_DATES dates stay in the Data Docs."""
+    from orchestration.quality.expectations import prune_stored_results
+
+    conn, _ = loaded
+    gx_dir = tmp_path / "gx_project"
+    first = check_partition(conn, "depots", DATE, gx_dir)
+    check_partition(conn, "depots", DATE, gx_dir)
+    stored = gx_dir / "gx" / "uncommitted" / "validations" / "raw_depots"
+    assert [p.name for p in stored.iterdir()] == [f"depots {DATE}"]
+    assert len(list((stored / f"depots {DATE}").iterdir())) == 1
+    assert Path(first.data_docs_path).is_file()
+    for day in ("2026-03-01", "2026-03-02"):
+        (stored / f"depots {day}" / "20260301T000000Z").mkdir(parents=True)
+    prune_stored_results(gx_dir, "raw_depots", "depots 2026-03-04", keep_dates=2)
+    # Room for the new date: of the older ones only the newest stays.
+    assert sorted(p.name for p in stored.iterdir()) == [f"depots {DATE}"]
