@@ -3,6 +3,7 @@
 import pytest
 
 from dashboard.snapshot import (
+    DATA_HEALTH_TABLES,
     OPTIONAL_TABLES,
     SnapshotUnavailableError,
     current_snapshot,
@@ -10,6 +11,7 @@ from dashboard.snapshot import (
     serving_dir,
     table_path,
 )
+from orchestration.serving import DATA_HEALTH_TABLES as PUBLISHED_DATA_HEALTH_TABLES
 
 
 def test_resolves_current_snapshot(serving_snapshot):
@@ -69,3 +71,11 @@ def test_execution_tables_are_optional(plan_only_snapshot):
 def test_demo_snapshot_holds_every_execution_table(serving_snapshot):
     """The default demo snapshot carries all four execution tables."""
     assert all(has_table(current_snapshot().key, name) for name in OPTIONAL_TABLES)
+
+
+def test_data_health_tables_are_optional_and_match_the_publisher(plan_only_snapshot):
+    """The dashboard addresses exactly the data-health tables the publisher writes; a snapshot may lack them."""
+    assert DATA_HEALTH_TABLES == PUBLISHED_DATA_HEALTH_TABLES
+    snapshot = current_snapshot()
+    assert all(table_path(snapshot.key, name).endswith(f"{name}.parquet") for name in DATA_HEALTH_TABLES)
+    assert not any(has_table(snapshot.key, name) for name in DATA_HEALTH_TABLES)
