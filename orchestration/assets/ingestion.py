@@ -9,7 +9,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.landing import LandingFileError, LoadResult, load_partition, load_pings
 from orchestration.partitions import one_run_per_date, service_date_partitions
-from orchestration.quality.expectations import CHECK_NAME, CheckOutcome, check_partition
+from orchestration.quality.expectations import CHECK_NAME, CheckOutcome, check_partition, data_docs_index
 from orchestration.resources import DataDocsSite, LandingZone
 
 MASTER_TABLES = ("depots", "vehicle_types", "vehicles")
@@ -52,8 +52,13 @@ def _log_result(context, result: LoadResult) -> None:
         context.log.warning(f"{result.source_file}: ignored column(s) not in the contract: {result.ignored_columns}")
 
 
-def _metadata(result: LoadResult) -> dict:
+def _docs_url(data_docs: DataDocsSite) -> dg.MetadataValue:
+    return dg.MetadataValue.url(f"file://{data_docs_index(data_docs.gx_dir)}")
+
+
+def _metadata(result: LoadResult, data_docs: DataDocsSite) -> dict:
     return {
+        "data_docs": _docs_url(data_docs),
         "dagster/row_count": dg.MetadataValue.int(result.rows),
         "loaded_rows": dg.MetadataValue.int(result.loaded_rows),
         "accepted_rows": dg.MetadataValue.int(result.rows),
@@ -124,9 +129,11 @@ def raw_master_data(
     """Fleet master data (depots, vehicle types, vehicles) as of the service date, replaced atomically; rows that
     break a rule go to quarantine.<table>."""
     files = {table: landing.master_file(table) for table in MASTER_TABLES}
-    for result in _load(context, duckdb, landing, files):
-        yield dg.MaterializeResult(asset_key=["raw", result.table], metadata=_metadata(result))
-    yield from _checks(context, duckdb, data_docs, MASTER_TABLES, [context.partition_key])
+    results = _load(context, duckdb, landing, files)
+    checks = _checks(context, duckdb, data_docs, MASTER_TABLES, [context.partition_key])
+    for result in results:
+        yield dg.MaterializeResult(asset_key=["raw", result.table], metadata=_metadata(result, data_docs))
+    yield from checks
 
 
 @dg.asset(
@@ -145,8 +152,9 @@ def raw_orders(
     """The order export of the service date (orders/orders_YYYY-MM-DD.csv) as loaded; a re-run replaces the date.
     Orders that break a rule go to quarantine.orders with a reason code; the check compares against the fleet."""
     (result,) = _load(context, duckdb, landing, {"orders": landing.orders_file(context.partition_key)})
-    yield dg.MaterializeResult(metadata=_metadata(result))
-    yield from _checks(context, duckdb, data_docs, ["orders"], [context.partition_key])
+    checks = _checks(context, duckdb, data_docs, ["orders"], [context.partition_key])
+    yield dg.MaterializeResult(metadata=_metadata(result, data_docs))
+    yield from checks
 
 
 @dg.multi_asset(
@@ -171,9 +179,11 @@ def raw_execution_records(
 ):
     """What happened on the day: driver-app stop events, customer ratings, hourly weather and the next day's
     forecast, loaded together in one transaction; events of unknown orders or vehicles are quarantined."""
-    for result in _load(context, duckdb, landing, landing.execution_files(context.partition_key)):
-        yield dg.MaterializeResult(asset_key=["raw", result.table], metadata=_metadata(result))
-    yield from _checks(context, duckdb, data_docs, EXECUTION_TABLES, [context.partition_key])
+    results = _load(context, duckdb, landing, landing.execution_files(context.partition_key))
+    checks = _checks(context, duckdb, data_docs, EXECUTION_TABLES, [context.partition_key])
+    for result in results:
+        yield dg.MaterializeResult(asset_key=["raw", result.table], metadata=_metadata(result, data_docs))
+    yield from checks
 
 
 @dg.asset(
@@ -208,8 +218,10 @@ def raw_pings(context: dg.AssetExecutionContext, duckdb: DuckDBResource, landing
         _log_result(context, result)
     rows = sum(r.rows for r in results)
     context.log.info(f"raw.pings {dates[0]}..{dates[-1]}: {rows} fixes in {seconds:.2f} s")
+    checks = _checks(context, duckdb, data_docs, ["pings"], dates)
     yield dg.MaterializeResult(
         metadata={
+            "data_docs": _docs_url(data_docs),
             "dagster/row_count": dg.MetadataValue.int(rows),
             "loaded_rows": dg.MetadataValue.int(sum(r.loaded_rows for r in results)),
             "accepted_rows": dg.MetadataValue.int(rows),
@@ -220,4 +232,4 @@ def raw_pings(context: dg.AssetExecutionContext, duckdb: DuckDBResource, landing
             "rows_per_s": round(rows / seconds) if seconds else None,
         }
     )
-    yield from _checks(context, duckdb, data_docs, ["pings"], dates)
+    yield from checks

@@ -405,7 +405,7 @@ def validate_frame(table: str, frame: pd.DataFrame, ctx: PartitionContext, gx_di
         )
         (validation,) = run.run_results.values()
         results = validation.results
-        docs = str(gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html")
+        docs = str(data_docs_index(gx_dir))
     findings = []
     for result in results:
         if result.success:
@@ -426,6 +426,11 @@ def validate_frame(table: str, frame: pd.DataFrame, ctx: PartitionContext, gx_di
             )
         )
     return CheckOutcome(table, ctx.service_date, len(results), tuple(findings), docs)
+
+
+def data_docs_index(gx_dir: Path) -> Path:
+    """The Data Docs site's index page of the Great Expectations project in ``gx_dir``."""
+    return gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
 
 def prune_stored_results(gx_dir: Path, suite_name: str, run_name: str, keep_dates: int = KEEP_DATES) -> None:

@@ -107,6 +107,7 @@ def test_broken_export_blocks_planning_and_a_mostly_good_one_is_planned(quality_
         len(original) - 1,
         1,
     )
+    assert Path(meta["data_docs"].removeprefix("file://")).is_file()  # Data Docs linked from the asset too
     assert _check_evaluation(planned, "orders").passed
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as conn:
         assert conn.execute(
