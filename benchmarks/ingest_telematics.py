@@ -28,8 +28,9 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import write_section  # noqa: E402
 
-from orchestration.landing import load_pings  # noqa: E402
+from orchestration.landing import load_partition, load_pings  # noqa: E402
 from simulator import build_world, execute_plan, generate_orders, simulate_weather, write_execution  # noqa: E402
+from simulator.landing import write_master_data  # noqa: E402
 from simulator.sweep_plan import nearest_neighbour_plan  # noqa: E402
 
 REPEATS = 5  # each method runs this many times into a fresh database file; the median is reported
@@ -38,6 +39,7 @@ REPEATS = 5  # each method runs this many times into a fresh database file; the 
 def generate_days(landing: Path, start: dt.date, days: int, seed: int) -> list[tuple[str, Path]]:
     """Write `days` days of execution files for the default world; returns (date, pings file) pairs."""
     world = build_world("default", seed)
+    write_master_data(world, landing)
     files = []
     for offset in tqdm(range(days), desc="simulating days", unit="day"):
         day = start + dt.timedelta(days=offset)
@@ -50,6 +52,13 @@ def generate_days(landing: Path, start: dt.date, days: int, seed: int) -> list[t
         write_execution(landing, day, execution, weather)
         files.append((day.isoformat(), landing / "telematics" / f"pings_{day.isoformat()}.parquet"))
     return files
+
+
+def load_fleet(conn: duckdb.DuckDBPyConnection, landing: Path, days: list[str]) -> None:
+    """The fleet master data of every date (untimed: pings are checked against the date's vehicles)."""
+    master = {table: landing / "master" / f"{table}.csv" for table in ("depots", "vehicle_types", "vehicles")}
+    for day in days:
+        load_partition(conn, master, day, landing)
 
 
 def main() -> int:
@@ -69,15 +78,19 @@ def main() -> int:
         ingest_times, bare_times, per_day_times = [], [], []
         for attempt in tqdm(range(REPEATS), desc="timing", unit="round"):
             with duckdb.connect(str(root / f"ingest_{attempt}.duckdb")) as conn:
+                load_fleet(conn, landing, [day for day, _ in files])  # fixes of unknown vehicles are quarantined
                 started = time.perf_counter()
-                rows = sum(r.rows for r in load_pings(conn, dict(files), landing))
+                results = load_pings(conn, dict(files), landing)
                 ingest_times.append(time.perf_counter() - started)
+                rows = sum(r.loaded_rows for r in results)
+                quarantined = sum(r.quarantined_rows for r in results)
             with duckdb.connect(str(root / f"bare_{attempt}.duckdb")) as conn:
                 started = time.perf_counter()
                 conn.execute("create table bare as select * from read_parquet(?)", [paths])
                 bare_times.append(time.perf_counter() - started)
                 bare_rows = conn.execute("select count(*) from bare").fetchone()[0]
             with duckdb.connect(str(root / f"per_day_{attempt}.duckdb")) as conn:
+                load_fleet(conn, landing, [day for day, _ in files])
                 started = time.perf_counter()
                 for day, path in files:
                     load_pings(conn, {day: path}, landing)
@@ -92,7 +105,8 @@ def main() -> int:
         [
             "Command: `.venv/bin/python benchmarks/ingest_telematics.py`",
             "",
-            f"{len(files)} service days of the `default` world ({rows:,} pings, plans from the sweep baseline); "
+            f"{len(files)} service days of the `default` world ({rows:,} pings, {quarantined} quarantined, plans "
+            "from the sweep baseline); "
             f"median of {REPEATS} runs of each method, each into a fresh DuckDB file.",
             "",
             "| method | seconds | rows/s | vs bare copy |",
@@ -104,8 +118,10 @@ def main() -> int:
             f"| ingestion day by day (30 runs of one date) | {per_day_s:.2f} | {per_day_rate:,.0f} "
             f"| {per_day_rate / bare_rate:.2f} |",
             "",
-            "Ingestion adds: a sha256 per file, the delete of the dates' old rows, the service date on every "
-            "row, and ingest-log rows, in one transaction. Day by day pays a transaction and a commit per date.",
+            "Ingestion adds: a sha256 per file, the row rules on every fix (position, day, vehicle of the date's "
+            "fleet) with the split into raw.pings and quarantine.pings, the delete of the dates' old rows, the "
+            "service date on every row, and ingest-log rows, in one transaction. Day by day pays a transaction "
+            "and a commit per date. The data check (Great Expectations) runs after the load and is not timed here.",
         ]
     )
     print(table)
