@@ -37,6 +37,11 @@ from solver.travel import GreatCircleTravelModel, TravelMatrices, TravelModel
 # than any unserved penalty and to break every shift, yet small enough that route sums cannot overflow int64.
 FORBIDDEN_DISTANCE_M = 100_000_000
 FORBIDDEN_DURATION_S = 100_000_000
+# Cap on PyVRP's penalty per gram of excess load and per second of time warp, in micro-EUR. PyVRP's default
+# (1e5) makes 10 kg of overload cost less than one unserved order (1000 EUR = 1e9): on a depot with more demand
+# than its fleet carries the search then settles on overloaded routes, never returns a feasible solution, and the
+# repair leaves half the fleet's room unused (a one-van, 80-order depot: 43 orders planned, not 58).
+MAX_PENALTY = 10_000_000
 
 
 def default_no_improvement_iters(n_orders: int) -> int:
@@ -394,7 +399,9 @@ def solve(problem: Problem, config: SolveConfig | None = None, travel_model: Tra
     stopped_by = "nothing_to_solve"
     if servable:
         inst = _build_instance(problem, servable, matrices, config)
-        params = pyvrp.SolveParams(penalty=pyvrp.PenaltyParams(solutions_between_updates=config.penalty_update_iters))
+        params = pyvrp.SolveParams(
+            penalty=pyvrp.PenaltyParams(solutions_between_updates=config.penalty_update_iters, max_penalty=MAX_PENALTY)
+        )
         build_s = time.perf_counter() - started
         search_started = time.perf_counter()
         stop = _stops_and_budget(config, len(servable))

@@ -10,7 +10,7 @@ import pytest
 
 from solver import REASON_CODES, Problem, SolveConfig, solve, validate
 from solver.diagnostics import PRESOLVE_CODES
-from tests.solver.factories import HOUR, depot, order_north, van
+from tests.solver.factories import HOUR, depot, order_north, random_problem, van
 
 
 def _plan(problem: Problem, config: SolveConfig):
@@ -177,3 +177,15 @@ def test_room_on_a_vehicle_that_cannot_drive_there_is_still_fleet_capacity(idle,
     codes = _codes(problem, fast_config)
     assert len(codes) == 2
     assert set(codes.values()) == {"FLEET_CAPACITY"}
+
+
+def test_an_overloaded_depot_gets_a_feasible_plan_that_fills_its_van():
+    """80 orders for one van, far more than it carries: the search ends on a feasible plan that fills the van
+    (58 orders; with PyVRP's default penalty cap it ended infeasible and the repair left 43), and every order
+    left out is explained by the fleet, not by the search."""
+    problem = random_problem(80, 1, seed=3)
+    plan = solve(problem, SolveConfig(seed=0, no_improvement_iters=200, max_iters=500))
+    assert validate(problem, plan) == []
+    assert plan.stats.feasible
+    assert sum(len(r.stops) for r in plan.routes) >= 55
+    assert {u.reason_code for u in plan.unassigned} <= {"FLEET_CAPACITY", "FLEET_TIME", "NO_SKILLED_VEHICLE"}

@@ -142,11 +142,14 @@ def test_infeasible_search_result_is_repaired_into_a_valid_plan():
     """100 orders for two vans after one iteration: PyVRP's best is infeasible, the plan is still valid.
 
     Stops that broke the routes are taken out and reported; those a route could still take are SEARCH_LIMIT.
+    An unserved penalty of 1 million EUR makes overloaded, late routes look cheaper than dropping orders even at
+    the solver's penalty cap, so the short search ends infeasible.
     """
     problem = random_problem(100, 2, seed=22)
     # Without skilled orders there is no warm start, so the single iteration starts from PyVRP's own construction.
     problem = replace(problem, orders=tuple(replace(o, required_skills=frozenset()) for o in problem.orders))
-    plan = solve(problem, SolveConfig(seed=0, max_iters=1))
+    config = SolveConfig(seed=0, max_iters=1, unserved_penalty_eur=1e6, high_priority_penalty_eur=1e7)
+    plan = solve(problem, config)
     assert not plan.stats.feasible
     assert validate(problem, plan) == []
     codes = {u.reason_code for u in plan.unassigned}
