@@ -1,8 +1,9 @@
 """The pipeline's command line in a child process, for tests that kill it or run it next to something else.
 
-The child gets its own data folder through the ``LASTMILE_*`` and ``DAGSTER_HOME`` variables, runs in that folder
-(never in the working directory) and in its own session, so a kill takes its whole process group: the Dagster
-run, the dbt subprocess and the solver's worker processes, as when a container or machine dies.
+The child gets its own data folder through the ``LASTMILE_*``, ``DAGSTER_HOME`` and ``DBT_TARGET_PATH`` variables,
+runs in that folder (never writing into the working directory) and in its own session, so a kill takes its whole
+process group: the Dagster run, the dbt subprocess and the solver's worker processes, as when a container or
+machine dies.
 """
 
 from __future__ import annotations
@@ -46,8 +47,16 @@ class DataFolder:
     def dagster_home(self) -> Path:
         return self.root / "dagster_home"
 
+    @property
+    def dbt_target(self) -> Path:
+        return self.root / "dbt-target"
+
     def env(self) -> dict[str, str]:
-        """The environment of a pipeline process writing this folder (small demo world)."""
+        """The environment of a pipeline process writing this folder (small demo world).
+
+        dbt's per-invocation target folders go into this folder too (``DBT_TARGET_PATH``, which dagster-dbt
+        honours), not into the project's ``target/``.
+        """
         self.dagster_home.mkdir(parents=True, exist_ok=True)
         return {
             **os.environ,
@@ -59,6 +68,7 @@ class DataFolder:
             "LASTMILE_DEMO_SCALE": "small",
             "LASTMILE_DEMO_SEED": str(E2E_SEED),
             "DAGSTER_HOME": str(self.dagster_home),
+            "DBT_TARGET_PATH": str(self.dbt_target),
             "GX_ANALYTICS_ENABLED": "False",
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
             "DO_NOT_TRACK": "1",

@@ -2,10 +2,10 @@
 
 A reference folder gets one uninterrupted `demo_daily` run. A second folder gets the same run started again and
 again in a child process, each attempt SIGKILLed (whole process group) at the next point: during ingestion, in
-the middle of the dbt build, during the solve, at the publish. After every kill the
-warehouse and the serving store must be consistent (every table either without the date or exactly as in the
-reference; no unvalidated plan current; `CURRENT` naming a complete snapshot). A last uninterrupted attempt must
-then leave every warehouse table and every serving table identical to the reference.
+the middle of the dbt build, during the solve, and (after one attempt that runs to the end) at the publish. After
+every kill the warehouse and the serving store must be consistent (every table either without the date or exactly
+as in the reference; no unvalidated plan current; `CURRENT` naming a complete snapshot). A last uninterrupted
+attempt must then leave every warehouse table and every serving table identical to the reference.
 
 Identical means: equal rows (in any order) after leaving out what differs between two correct runs by nature
 (see VOLATILE_COLUMNS) and keeping, for tables that accumulate attempts, the rows that describe the end state
@@ -27,10 +27,11 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from dashboard.snapshot import current_snapshot
 from orchestration.plan_store import abandon_pending_plans, ensure_plans_schema, set_plan_status, write_plan
 from solver import Plan, SolveConfig, SolveStats
 from tests.conftest import DBT_PROJECT_DIR, E2E_SEED
-from tests.orchestration._pipeline_process import DataFolder, follow, start_cli, step_started
+from tests.orchestration._pipeline_process import ChildResult, DataFolder, follow, start_cli, step_started
 
 pytestmark = pytest.mark.e2e
 
@@ -183,6 +184,13 @@ def assert_serving_consistent(folder: DataFolder) -> None:
     manifest = json.loads((snapshot / "manifest.json").read_text(encoding="utf-8"))
     files = {p.stem: pq.read_metadata(p).num_rows for p in snapshot.glob("*.parquet")}
     assert files == manifest["tables"], f"snapshot {snapshot.name}: manifest and Parquet files disagree"
+    assert current_snapshot(folder.serving).snapshot_id == snapshot.name, "the dashboard resolves another snapshot"
+    with duckdb.connect() as conn:
+        unvalidated = conn.execute(
+            "select plan_id from read_parquet(?) where is_current and status <> 'valid'",
+            [str(snapshot / "plan_runs.parquet")],
+        ).fetchall()
+    assert not unvalidated, f"snapshot {snapshot.name} serves plan versions that are not valid: {unvalidated}"
 
 
 def assert_consistent(folder: DataFolder, reference: dict[str, Content], point: str) -> None:
@@ -213,33 +221,59 @@ def assert_consistent(folder: DataFolder, reference: dict[str, Content], point: 
     assert_serving_consistent(folder)
 
 
+def _run_to_the_end(folder: DataFolder, name: str) -> ChildResult:
+    log = folder.root / f"{name}.log"
+    result = follow(start_cli(folder, RUN_ARGUMENTS, log), log)
+    assert result.returncode == 0, f"{name} run failed: " + "".join(result.lines[-30:])
+    return result
+
+
 @pytest.fixture(scope="module")
 def crash_runs(tmp_path_factory, dbt_manifest):
-    """The reference run, then the killed attempts and the final run in a second folder."""
+    """The reference run, then the killed attempts and the final run in a second folder.
+
+    Before the kill at the publish one attempt runs to the end, so that kill meets a published snapshot (and a
+    current plan) that must stay intact.
+    """
     reference = DataFolder(tmp_path_factory.mktemp("crash-reference"))
-    result = follow(start_cli(reference, RUN_ARGUMENTS, reference.root / "run.log"), reference.root / "run.log")
-    assert result.returncode == 0, "reference run failed: " + "".join(result.lines[-30:])
+    _run_to_the_end(reference, "reference")
     reference_tables = warehouse_content(reference, base_tables_only=True)
 
     folder = DataFolder(tmp_path_factory.mktemp("crash-killed"))
     kills = {}
+    published_before_kill = None
     for point, kill_when in KILL_POINTS.items():
-        log = folder.root / f"attempt-{len(kills) + 1}.log"
+        if point == "publish":
+            _run_to_the_end(folder, "complete")
+            published_before_kill = current_snapshot(folder.serving).snapshot_id
+        log = folder.root / f"killed-at-{point.replace(' ', '-')}.log"
         killed = follow(start_cli(folder, RUN_ARGUMENTS, log), log, kill_when=kill_when)
         assert killed.killed_at, f"the run never reached the kill point '{point}' (see {log})"
         assert killed.returncode < 0, f"kill at {point}: the child ended with {killed.returncode}"
         assert_consistent(folder, reference_tables, point)
         kills[point] = killed
-    log = folder.root / "final.log"
-    final = follow(start_cli(folder, RUN_ARGUMENTS, log), log)
-    assert final.returncode == 0, "run after the kills failed: " + "".join(final.lines[-30:])
-    return {"reference": reference, "folder": folder, "kills": kills, "final": final}
+    snapshot_after_kills = current_snapshot(folder.serving).snapshot_id
+    final = _run_to_the_end(folder, "final")
+    return {
+        "reference": reference,
+        "folder": folder,
+        "kills": kills,
+        "final": final,
+        "published_before_kill": published_before_kill,
+        "snapshot_after_kills": snapshot_after_kills,
+    }
 
 
 def test_every_kill_point_was_reached(crash_runs):
     """Each attempt was killed at its own point, in the job's order, and the re-run after them succeeded."""
     assert list(crash_runs["kills"]) == list(KILL_POINTS)
     assert all(k.returncode == -9 for k in crash_runs["kills"].values())
+
+
+def test_a_killed_publish_leaves_the_published_snapshot_current(crash_runs):
+    """The snapshot published before the kill at the publish is still the one `CURRENT` names after it."""
+    assert crash_runs["published_before_kill"] is not None
+    assert crash_runs["snapshot_after_kills"] == crash_runs["published_before_kill"]
 
 
 def test_rerun_after_kills_releases_the_dead_runs(crash_runs):
@@ -250,7 +284,7 @@ def test_rerun_after_kills_releases_the_dead_runs(crash_runs):
     with dg.DagsterInstance.from_config(str(crash_runs["folder"].dagster_home)) as instance:
         statuses = [run.status for run in instance.get_runs()]
         assert statuses.count(dg.DagsterRunStatus.FAILURE) == len(KILL_POINTS)
-        assert statuses.count(dg.DagsterRunStatus.SUCCESS) == 1
+        assert statuses.count(dg.DagsterRunStatus.SUCCESS) == 2  # the complete attempt and the final run
         assert instance.event_log_storage.get_concurrency_run_ids() == set()
 
 
