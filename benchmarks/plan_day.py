@@ -59,6 +59,7 @@ def run_scale(scale: str, service_date: str, seed: int, processes: int) -> dict:
     with tempfile.TemporaryDirectory(prefix=f"lastmile-bench-{scale}-") as tmp:
         root = Path(tmp)
         os.environ.update(
+            LASTMILE_DATA_DIR=str(root),
             LASTMILE_LANDING_DIR=str(root / "landing"),
             LASTMILE_WAREHOUSE=str(root / "warehouse.duckdb"),
             LASTMILE_SERVING_DIR=str(root / "serving"),

@@ -36,6 +36,7 @@ def history(tmp_path_factory, dbt_manifest):
     root = tmp_path_factory.mktemp("lastmile-history")
     warehouse = root / "warehouse.duckdb"
     env = {
+        "LASTMILE_DATA_DIR": str(root),
         "LASTMILE_LANDING_DIR": str(root / "landing"),
         "LASTMILE_WAREHOUSE": str(warehouse),
         "LASTMILE_SERVING_DIR": str(root / "serving"),
