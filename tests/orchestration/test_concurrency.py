@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import shutil
 import socket
 import subprocess
@@ -116,7 +117,17 @@ class AppLoop(threading.Thread):
             self.rerun()
 
 
-def test_app_queries_never_fail_while_a_backfill_writes_and_publishes(tmp_path):
+@pytest.fixture
+def quiet_streamlit_cache():
+    """Streamlit warns on every cache created outside a running app, which each cleared cache is: not news here."""
+    logger = logging.getLogger("streamlit.runtime.caching.cache_data_api")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    yield
+    logger.setLevel(level)
+
+
+def test_app_queries_never_fail_while_a_backfill_writes_and_publishes(tmp_path, quiet_streamlit_cache):
     """Zero errors in the app's queries over a whole backfill, and the app saw the snapshots change."""
     folder = DataFolder(tmp_path)
     app = AppLoop(folder)

@@ -8,8 +8,8 @@ as in the reference; no unvalidated plan current; `CURRENT` naming a complete sn
 attempt must then leave every warehouse table and every serving table identical to the reference.
 
 Identical means: equal rows (in any order) after leaving out what differs between two correct runs by nature
-(see VOLATILE_COLUMNS) and keeping, for tables that accumulate attempts, the rows that describe the end state
-(see end_state_filter).
+(see VOLATILE_COLUMNS, PLAN_VERSION_TABLES) and keeping, for tables that accumulate attempts, the rows that
+describe the end state (see end_state_filter).
 """
 
 from __future__ import annotations
@@ -62,7 +62,6 @@ KILL_POINTS = {
 VOLATILE_COLUMNS = frozenset(
     {
         "loaded_at_utc",  # wall-clock time of a file load
-        "created_at_utc",  # wall-clock time a plan version was stored
         "checked_at_utc",  # wall-clock time of a data-quality check
         "runtime_s",  # solver wall time
         "build_s",  # solver model build time
@@ -70,9 +69,17 @@ VOLATILE_COLUMNS = frozenset(
         "plan_id",  # names the version ("<date>-daily-v<n>"): a re-run adds versions
         "version",  # the same numbering
         "replaced_rows",  # how many rows a load replaced: zero on a first load, the date's rows on a re-load
-        "snapshot_id",  # wall-clock time + random suffix of a publish
     }
 )
+# ... and the wall-clock time a plan version was stored, in the tables of plan versions (an order's created_at_utc
+# is source data and compared).
+PLAN_VERSION_TABLES = frozenset({"plans.plan_runs", "marts.dim_plan_versions", "plan_runs"})
+
+
+def _volatile(table: str, column: str) -> bool:
+    return column in VOLATILE_COLUMNS or (column == "created_at_utc" and table in PLAN_VERSION_TABLES)
+
+
 SKIPPED_SCHEMAS = ("information_schema", "pg_catalog")
 PLAN_RUNS_CURRENT = """
     plan_id in (
@@ -144,7 +151,7 @@ def table_content(conn: duckdb.DuckDBPyConnection, schema: str, table: str, root
             [schema, table],
         ).fetchall()
     ]
-    kept = tuple(c for c in columns if c not in VOLATILE_COLUMNS)
+    kept = tuple(c for c in columns if not _volatile(f"{schema}.{table}", c))
     selected = ", ".join(f'"{c}"' for c in kept)
     condition = end_state_filter(schema, table, set(columns))
     rows = conn.execute(f'select {selected} from "{schema}"."{table}" where {condition}').fetchall()
@@ -166,7 +173,7 @@ def serving_content(folder: DataFolder) -> dict[str, Content]:
     content = {}
     with duckdb.connect() as conn:
         for path in sorted(snapshot.glob("*.parquet")):
-            kept = tuple(c for c in pq.read_schema(path).names if c not in VOLATILE_COLUMNS)
+            kept = tuple(c for c in pq.read_schema(path).names if not _volatile(path.stem, c))
             selected = ", ".join(f'"{c}"' for c in kept)
             condition = "is_current" if path.stem == "plan_runs" else "true"
             rows = conn.execute(f"select {selected} from read_parquet(?) where {condition}", [str(path)]).fetchall()
