@@ -59,7 +59,7 @@ def prepare_dagster_home() -> None:
 
 
 def _process_started(pid: int) -> str | None:
-    """Start time of process ``pid`` (clock ticks since boot, from /proc), or None if there is no such process.
+    """Start time of process ``pid`` (clock ticks since boot, from /proc), or None if it has ended.
 
     Pid and start time together name one process: a pid reused by a later process has another start time.
     Without /proc (not Linux) a live pid is taken at its word.
@@ -76,8 +76,9 @@ def _process_started(pid: int) -> str | None:
         except PermissionError:
             pass
         return "unknown"
-    # Field 22 (starttime); the command name in field 2 may hold spaces, so count from its closing parenthesis.
-    return stat.rsplit(")", 1)[1].split()[19]
+    # Fields 3 (state) and 22 (starttime); the command name in field 2 may hold spaces, so count from its ")".
+    fields = stat.rsplit(")", 1)[1].split()
+    return None if fields[0] == "Z" else fields[19]  # a zombie has ended, only its parent has not reaped it
 
 
 def worker_tag() -> str:
