@@ -64,6 +64,7 @@ def landing_orders(context: dg.AssetExecutionContext, demo_world: DemoWorld, lan
         dg.AssetKey(["marts", "fct_planned_routes"]),
         dg.AssetKey(["marts", "fct_planned_stops"]),
     ],
+    pool="warehouse",  # reads the warehouse: a concurrent writer would hold DuckDB's lock
 )
 def landing_execution(
     context: dg.AssetExecutionContext, demo_world: DemoWorld, landing: LandingZone, duckdb: DuckDBResource

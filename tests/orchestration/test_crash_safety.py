@@ -375,11 +375,6 @@ def test_abandoning_when_nothing_is_pending_changes_nothing():
         assert _statuses(conn) == {plan_id: "invalid"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dbt_project/models/marts/plans/_plans.yml: accepted_values of dim_plan_versions.status lacks "
-    "'abandoned', so the plan marts' dbt build fails after a re-run abandoned a killed run's pending version",
-)
 def test_plan_marts_build_with_an_abandoned_version(crash_runs, tmp_path):
     """The plan marts (and their tests) build on a warehouse where a killed run's pending version was abandoned."""
     warehouse = tmp_path / "warehouse.duckdb"

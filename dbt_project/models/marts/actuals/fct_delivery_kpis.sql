@@ -80,10 +80,11 @@ route_kpis as (
         depot_id,
         dimension,
         dimension_value,
-        sum(actual_cost_eur) as actual_cost_eur,
-        sum(actual_km) as actual_km,
-        sum(route_h) as route_h,
-        sum(shift_h) as shift_h
+        -- Rounded: a parallel float sum may differ in its last digits between runs; re-runs must be identical.
+        round(sum(actual_cost_eur), 6) as actual_cost_eur,
+        round(sum(actual_km), 6) as actual_km,
+        round(sum(route_h), 9) as route_h,
+        round(sum(shift_h), 9) as shift_h
     from route_cuts
     group by service_date, depot_id, dimension, dimension_value
 )
@@ -97,13 +98,13 @@ select
     order_kpis.attempted,
     order_kpis.delivered,
     order_kpis.failed,
-    order_kpis.on_time / nullif(order_kpis.attempted, 0) as on_time_rate,
-    route_kpis.actual_cost_eur / nullif(order_kpis.delivered, 0) as cost_per_delivery_eur,
-    order_kpis.first_attempt_successes / nullif(order_kpis.attempted, 0) as first_attempt_success_rate,
-    order_kpis.attempted / nullif(route_kpis.route_h, 0) as stops_per_hour,
-    route_kpis.actual_km / nullif(order_kpis.attempted, 0) as km_per_stop,
-    route_kpis.route_h / nullif(route_kpis.shift_h, 0) as vehicle_utilisation,
-    order_kpis.avg_rating,
+    round(order_kpis.on_time / nullif(order_kpis.attempted, 0), 9) as on_time_rate,
+    round(route_kpis.actual_cost_eur / nullif(order_kpis.delivered, 0), 9) as cost_per_delivery_eur,
+    round(order_kpis.first_attempt_successes / nullif(order_kpis.attempted, 0), 9) as first_attempt_success_rate,
+    round(order_kpis.attempted / nullif(route_kpis.route_h, 0), 9) as stops_per_hour,
+    round(route_kpis.actual_km / nullif(order_kpis.attempted, 0), 9) as km_per_stop,
+    round(route_kpis.route_h / nullif(route_kpis.shift_h, 0), 9) as vehicle_utilisation,
+    round(order_kpis.avg_rating, 9) as avg_rating,
     order_kpis.ratings
 from order_kpis
 left join route_kpis
