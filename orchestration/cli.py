@@ -232,6 +232,8 @@ def run_history(days: int, end: dt.date, time_budget_s: float, seed: int, max_it
         for service_date in progress:
             result = run_day(service_date, time_budget_s, seed, "demo_history_day", max_iters, "ERROR")
             if not result.success:
+                for line in failure_report(result):
+                    progress.write(line)
                 progress.write(f"{service_date}: run failed (see `make dagster` for the run's logs)")
                 return 1
             day = history_day_summary(warehouse, service_date)
@@ -242,6 +244,21 @@ def run_history(days: int, end: dt.date, time_budget_s: float, seed: int, max_it
                 f"{_pct(day['first_attempt']):>8} {cost:>8} {rating:>6}"
             )
     return 0
+
+
+def failure_report(result: dg.ExecuteInProcessResult) -> list[str]:
+    """Why a run failed, in words: the messages of failed blocking data checks, then of failed steps."""
+    lines = []
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            message = evaluation.metadata.get("message")
+            text = message.value if message is not None else ""
+            lines.append(f"blocked by data check {evaluation.check_name} on {evaluation.asset_key.to_user_string()}:")
+            lines += [f"  {line}" for line in text.replace("\n\n", "\n").splitlines() if line.strip()]
+    for event in result.all_events:
+        if event.is_step_failure:
+            lines.append(f"step {event.step_key} failed: {event.message}")
+    return lines
 
 
 def _common_arguments(command: argparse.ArgumentParser, budget: float) -> None:
@@ -278,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     _common_arguments(history, budget=30.0)
     args = parser.parse_args(argv)
 
-    for name in ("LASTMILE_WAREHOUSE", "LASTMILE_LANDING_DIR", "LASTMILE_SERVING_DIR"):
+    for name in ("LASTMILE_DATA_DIR", "LASTMILE_WAREHOUSE", "LASTMILE_LANDING_DIR", "LASTMILE_SERVING_DIR"):
         if not os.environ.get(name):
             parser.error(f"{name} is not set (the Makefile sets it; see README)")
     os.environ["LASTMILE_DEMO_SCALE"] = args.scale
@@ -292,9 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     result = run_day(service_date, args.budget, args.seed, max_iters=args.max_iters, log_level=args.log_level)
     if not result.success:
-        for event in result.all_events:
-            if event.is_failure:
-                print(event.message, file=sys.stderr)
+        for line in failure_report(result):
+            print(line, file=sys.stderr)
         print(f"run for {service_date} failed", file=sys.stderr)
         return 1
     print()

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.cli import run_day
+from orchestration.cli import failure_report, run_day
 from simulator.landing import write_master_data, write_orders
 from simulator.world import build_world
 
@@ -84,6 +84,9 @@ def test_broken_export_blocks_planning_and_a_mostly_good_one_is_planned(quality_
     assert f"orders/orders_{SERVICE_DATE}.csv line {first_line}: BAD_NUMBER: weight_kg 'heavy' is not a number" in (
         message
     )
+    report = "\n".join(failure_report(blocked))  # what `python -m orchestration.cli run` prints
+    assert "blocked by data check gx_expectations on raw/orders:" in report
+    assert f"orders_{SERVICE_DATE}.csv line {first_line}: BAD_NUMBER: weight_kg 'heavy'" in report
     assert "daily_plan" not in {e.step_key for e in blocked.all_events if e.event_type_value == "STEP_SUCCESS"}
     docs = Path(evaluation.metadata["data_docs"].value.removeprefix("file://"))
     assert docs.is_file() and docs.is_relative_to(root)
