@@ -9,7 +9,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.landing import LandingFileError, LoadResult, load_partition, load_pings
 from orchestration.partitions import one_run_per_date, service_date_partitions
-from orchestration.quality.expectations import CHECK_NAME, CheckOutcome, check_partition, data_docs_index
+from orchestration.quality.expectations import CHECK_NAME, CheckOutcome, check_partitions, data_docs_index
 from orchestration.resources import DataDocsSite, LandingZone
 
 MASTER_TABLES = ("depots", "vehicle_types", "vehicles")
@@ -100,9 +100,8 @@ def _check_result(context, outcomes: list[CheckOutcome]) -> dg.AssetCheckResult:
 def _checks(context, duckdb: DuckDBResource, data_docs: DataDocsSite, tables, dates) -> list[dg.AssetCheckResult]:
     started = time.perf_counter()
     with duckdb.get_connection() as conn:
-        results = [
-            _check_result(context, [check_partition(conn, t, d, data_docs.gx_dir) for d in dates]) for t in tables
-        ]
+        outcomes = check_partitions(conn, [(t, d) for t in tables for d in dates], data_docs.gx_dir)
+    results = [_check_result(context, [o for o in outcomes if o.table == t]) for t in tables]
     context.log.info(f"data checks on {len(results)} table(s) in {time.perf_counter() - started:.2f} s")
     return results
 

@@ -371,9 +371,17 @@ def validate_frame(table: str, frame: pd.DataFrame, ctx: PartitionContext, gx_di
         Great Expectations project folder (file context) for stored results and the Data Docs site; ``None``
         validates in memory only.
     """
+    context = _gx_context(gx_dir)
+    outcome, result_id = _run_suite(context, table, frame, ctx, gx_dir)
+    if result_id is not None:
+        _build_docs(context, [result_id])
+    return outcome
+
+
+def _run_suite(context, table: str, frame: pd.DataFrame, ctx: PartitionContext, gx_dir: Path | None):
+    """The outcome, and the stored result's identifier when ``gx_dir`` is given (Data Docs not yet updated)."""
     import great_expectations as gx
 
-    context = _gx_context(gx_dir)
     source = context.data_sources.add_or_update_pandas("lastmile_raw")
     asset = source.add_dataframe_asset(table)
     batch_definition = asset.add_batch_definition_whole_dataframe("partition")
@@ -382,7 +390,7 @@ def validate_frame(table: str, frame: pd.DataFrame, ctx: PartitionContext, gx_di
         "result_format": "COMPLETE",
         "unexpected_index_column_names": ["_source_file", "_source_row", "_reason"],
     }
-    docs = None
+    docs, result_id = None, None
     if gx_dir is None:
         batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
         results = batch.validate(suite, result_format=result_format).results
@@ -391,19 +399,17 @@ def validate_frame(table: str, frame: pd.DataFrame, ctx: PartitionContext, gx_di
         definition = context.validation_definitions.add_or_update(
             gx.ValidationDefinition(name=f"raw_{table}", data=batch_definition, suite=suite)
         )
+        # The run stores its result; Data Docs are updated by the caller, once for all checks of a step.
         checkpoint = context.checkpoints.add_or_update(
             gx.Checkpoint(
-                name=f"raw_{table}",
-                validation_definitions=[definition],
-                actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs")],
-                result_format=result_format,
+                name=f"raw_{table}", validation_definitions=[definition], actions=[], result_format=result_format
             )
         )
         run = checkpoint.run(
             batch_parameters={"dataframe": frame},
             run_id=gx.RunIdentifier(run_name=f"{table} {ctx.service_date}", run_time=datetime.now(UTC)),
         )
-        (validation,) = run.run_results.values()
+        ((result_id, validation),) = run.run_results.items()
         results = validation.results
         docs = str(data_docs_index(gx_dir))
     findings = []
@@ -425,7 +431,15 @@ def validate_frame(table: str, frame: pd.DataFrame, ctx: PartitionContext, gx_di
                 examples=tuple(_example(row, field) for row in rows[:3]),
             )
         )
-    return CheckOutcome(table, ctx.service_date, len(results), tuple(findings), docs)
+    return CheckOutcome(table, ctx.service_date, len(results), tuple(findings), docs), result_id
+
+
+def _build_docs(context, result_ids: list) -> None:
+    """Render the new validation results (and their suites) and the index page: an incremental Data Docs build."""
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
+    suites = {ExpectationSuiteIdentifier(name=r.expectation_suite_identifier.name) for r in result_ids}
+    context.build_data_docs(resource_identifiers=[*result_ids, *suites])
 
 
 def data_docs_index(gx_dir: Path) -> Path:
@@ -492,12 +506,32 @@ def record_outcome(conn: duckdb.DuckDBPyConnection, outcome: CheckOutcome) -> No
         raise
 
 
+def check_partitions(
+    conn: duckdb.DuckDBPyConnection, items: list[tuple[str, str]], gx_dir: Path | None = None
+) -> list[CheckOutcome]:
+    """Validate several (source, service date) partitions with their suites, record each outcome, and update the
+    Data Docs site once (the raw assets' asset checks; one GX context for the step)."""
+    context = _gx_context(gx_dir)
+    contexts: dict[str, PartitionContext] = {}
+    outcomes, result_ids = [], []
+    for table, service_date in items:
+        if service_date not in contexts:
+            contexts[service_date] = partition_context(conn, service_date)
+        frame = partition_frame(conn, table, service_date)
+        outcome, result_id = _run_suite(context, table, frame, contexts[service_date], gx_dir)
+        outcomes.append(outcome)
+        if result_id is not None:
+            result_ids.append(result_id)
+    if result_ids:
+        _build_docs(context, result_ids)
+    for outcome in outcomes:
+        record_outcome(conn, outcome)
+    return outcomes
+
+
 def check_partition(
     conn: duckdb.DuckDBPyConnection, table: str, service_date: str, gx_dir: Path | None = None
 ) -> CheckOutcome:
-    """Validate one source's partition with its suite and record the outcome (the raw assets' asset check)."""
-    outcome = validate_frame(
-        table, partition_frame(conn, table, service_date), partition_context(conn, service_date), gx_dir
-    )
-    record_outcome(conn, outcome)
+    """Validate one source's partition with its suite and record the outcome."""
+    (outcome,) = check_partitions(conn, [(table, service_date)], gx_dir)
     return outcome
