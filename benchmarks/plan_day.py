@@ -11,7 +11,10 @@ total wall time of the run (demo-world file generation excluded: a real operatio
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -50,6 +53,29 @@ def _step_walls(instance, run_id: str) -> dict[str, float]:
     return walls
 
 
+@contextlib.contextmanager
+def manifest_for_this_warehouse(scratch: Path):
+    """dbt's parse state for the benchmark's own warehouse path, as `make manifest` leaves it for a deployment's.
+
+    dbt re-parses the whole project (about 3.5 s a call) when the profile's warehouse path differs from the one
+    the saved parse state was made with; `make run` never pays that, so neither should the benchmark. The
+    project's own parse state is restored afterwards.
+    """
+    target = Path(__file__).resolve().parent.parent / "dbt_project" / "target"
+    saved = {name: scratch / name for name in ("partial_parse.msgpack", "manifest.json") if (target / name).exists()}
+    for name, copy in saved.items():
+        shutil.copy2(target / name, copy)
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    subprocess.run(
+        [dbt, "parse", "--quiet", "--profiles-dir", ".", "--project-dir", "."], cwd=target.parent, check=True
+    )
+    try:
+        yield
+    finally:
+        for name, copy in saved.items():
+            shutil.copy2(copy, target / name)
+
+
 def run_scale(scale: str, service_date: str, seed: int, processes: int) -> dict:
     """One daily run at ``scale`` in a fresh temporary data folder; returns stage timings and plan figures."""
     import dagster as dg
@@ -68,9 +94,10 @@ def run_scale(scale: str, service_date: str, seed: int, processes: int) -> dict:
             DAGSTER_HOME=str(root / "dagster_home"),
         )
         print(f"[{scale}] running demo_daily for {service_date} (budget {BUDGET_S[scale]:.0f} s per depot)...")
-        wall_started = time.perf_counter()
-        result = run_day(service_date, BUDGET_S[scale], seed)
-        wall = time.perf_counter() - wall_started
+        with manifest_for_this_warehouse(root):
+            wall_started = time.perf_counter()
+            result = run_day(service_date, BUDGET_S[scale], seed)
+            wall = time.perf_counter() - wall_started
         if not result.success:
             raise SystemExit(f"[{scale}] run failed")
         steps = _step_walls(dg.DagsterInstance.get(), result.run_id)
@@ -142,7 +169,9 @@ def markdown(rows: list[dict], command: str) -> str:
     lines += [
         "",
         "Stages are Dagster step wall times of one `demo_daily` run: ingest = `raw_*` steps; dbt = both `dbt build` "
-        "steps (with tests); matrix = travel matrices + PyVRP data per depot (inside the solve processes, divided "
+        "steps (with tests; dbt's parse state made for the run's warehouse first, as `make manifest` does); "
+        "ingest includes the Great Expectations data checks of every raw asset; matrix = travel matrices + "
+        "PyVRP data per depot (inside the solve processes, divided "
         "by the parallel processes); solve = PyVRP search wall time (the solver's own budget, the baseline); "
         "plan I/O = reading the marts, writing `plans.*` and validating; publish = serving snapshot. "
         "Overhead % = (total - solve) / total. Demo-world file generation is excluded "

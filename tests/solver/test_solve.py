@@ -139,13 +139,14 @@ def test_demo_size_instance_builds_and_solves_with_a_tiny_budget():
 
 
 def test_infeasible_search_result_is_repaired_into_a_valid_plan():
-    """100 orders for two vans after one iteration: PyVRP's best is infeasible, the plan is still valid.
+    """150 orders for two vans after one iteration (and one of the rescue search): PyVRP's best is infeasible, the
+    plan is still valid.
 
     Stops that broke the routes are taken out and reported; those a route could still take are SEARCH_LIMIT.
     An unserved penalty of 1 million EUR makes overloaded, late routes look cheaper than dropping orders even at
-    the solver's penalty cap, so the short search ends infeasible.
+    the solver's penalty caps, so the short searches end infeasible.
     """
-    problem = random_problem(100, 2, seed=22)
+    problem = random_problem(150, 2, seed=5)
     # Without skilled orders there is no warm start, so the single iteration starts from PyVRP's own construction.
     problem = replace(problem, orders=tuple(replace(o, required_skills=frozenset()) for o in problem.orders))
     config = SolveConfig(seed=0, max_iters=1, unserved_penalty_eur=1e6, high_priority_penalty_eur=1e7)
