@@ -151,6 +151,11 @@ def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute("alter table raw.ingest_log add column if not exists quarantined_rows integer")
 
 
+def _source_name(path: Path, landing_dir: Path) -> str:
+    """How a landing file is named in raw, quarantine and messages: its path relative to the landing root."""
+    return path.relative_to(landing_dir).as_posix() if path.is_relative_to(landing_dir) else str(path)
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -373,8 +378,7 @@ def load_partition(
     staged: list[_StagedCsv] = []
     try:
         for table, path in files.items():
-            source_file = path.relative_to(landing_dir).as_posix() if path.is_relative_to(landing_dir) else str(path)
-            staged.append(_stage_csv(conn, table, path, service_date, source_file))
+            staged.append(_stage_csv(conn, table, path, service_date, _source_name(path, landing_dir)))
 
         results = []
         loaded_at = datetime.now(UTC)
@@ -461,7 +465,7 @@ def load_pings(conn: duckdb.DuckDBPyConnection, files: dict[str, Path], landing_
     sources = {}
     for service_date in sorted(files):
         path = files[service_date]
-        source = path.relative_to(landing_dir).as_posix() if path.is_relative_to(landing_dir) else str(path)
+        source = _source_name(path, landing_dir)
         _check_file(path, "pings", source, service_date)
         sources[str(path)] = (service_date, source, file_sha256(path))
     by_file = pd.DataFrame(

@@ -106,6 +106,16 @@ def _checks(context, duckdb: DuckDBResource, data_docs: DataDocsSite, tables, da
     return results
 
 
+def _load_and_check(context, duckdb: DuckDBResource, landing: LandingZone, data_docs: DataDocsSite, files: dict):
+    """Load a partition's CSV files, run their data checks, then report each table's materialisation (with the
+    Data Docs link the checks just updated) and the check results."""
+    results = _load(context, duckdb, landing, files)
+    checks = _checks(context, duckdb, data_docs, list(files), [context.partition_key])
+    for result in results:
+        yield dg.MaterializeResult(asset_key=["raw", result.table], metadata=_metadata(result, data_docs))
+    yield from checks
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -127,12 +137,9 @@ def raw_master_data(
 ):
     """Fleet master data (depots, vehicle types, vehicles) as of the service date, replaced atomically; rows that
     break a rule go to quarantine.<table>."""
-    files = {table: landing.master_file(table) for table in MASTER_TABLES}
-    results = _load(context, duckdb, landing, files)
-    checks = _checks(context, duckdb, data_docs, MASTER_TABLES, [context.partition_key])
-    for result in results:
-        yield dg.MaterializeResult(asset_key=["raw", result.table], metadata=_metadata(result, data_docs))
-    yield from checks
+    yield from _load_and_check(
+        context, duckdb, landing, data_docs, {table: landing.master_file(table) for table in MASTER_TABLES}
+    )
 
 
 @dg.asset(
@@ -150,10 +157,9 @@ def raw_orders(
 ):
     """The order export of the service date (orders/orders_YYYY-MM-DD.csv) as loaded; a re-run replaces the date.
     Orders that break a rule go to quarantine.orders with a reason code; the check compares against the fleet."""
-    (result,) = _load(context, duckdb, landing, {"orders": landing.orders_file(context.partition_key)})
-    checks = _checks(context, duckdb, data_docs, ["orders"], [context.partition_key])
-    yield dg.MaterializeResult(metadata=_metadata(result, data_docs))
-    yield from checks
+    yield from _load_and_check(
+        context, duckdb, landing, data_docs, {"orders": landing.orders_file(context.partition_key)}
+    )
 
 
 @dg.multi_asset(
@@ -178,11 +184,7 @@ def raw_execution_records(
 ):
     """What happened on the day: driver-app stop events, customer ratings, hourly weather and the next day's
     forecast, loaded together in one transaction; events of unknown orders or vehicles are quarantined."""
-    results = _load(context, duckdb, landing, landing.execution_files(context.partition_key))
-    checks = _checks(context, duckdb, data_docs, EXECUTION_TABLES, [context.partition_key])
-    for result in results:
-        yield dg.MaterializeResult(asset_key=["raw", result.table], metadata=_metadata(result, data_docs))
-    yield from checks
+    yield from _load_and_check(context, duckdb, landing, data_docs, landing.execution_files(context.partition_key))
 
 
 @dg.asset(

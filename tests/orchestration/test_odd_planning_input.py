@@ -25,6 +25,7 @@ import pytest
 
 from orchestration.checks import validate_stored_plan
 from orchestration.cli import run_day
+from orchestration.landing import LANDING_COLUMNS
 
 pytestmark = pytest.mark.e2e
 
@@ -98,7 +99,7 @@ EXPECTED_ON_WORKDAY = {
 LOADS = ("LOAD-1", "LOAD-2", "LOAD-3")
 
 
-def _write_csv(path: Path, header: list[str], rows: list[list]) -> None:
+def _write_csv(path: Path, header: tuple[str, ...], rows: list[list]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -109,27 +110,17 @@ def _write_csv(path: Path, header: list[str], rows: list[list]) -> None:
 def _write_landing(landing: Path) -> None:
     _write_csv(
         landing / "master" / "depots.csv",
-        ["depot_id", "name", "street", "postcode", "town", "lat", "lon", "opens", "closes", "timezone"],
+        LANDING_COLUMNS["depots"],
         [[*depot, "06:00", "21:30", "Europe/Vaduz"] for depot in DEPOTS],
     )
     _write_csv(
         landing / "master" / "vehicle_types.csv",
-        [
-            "vehicle_type",
-            "description",
-            "capacity_kg",
-            "capacity_l",
-            "avg_speed_kmh",
-            "cost_per_km_eur",
-            "cost_per_hour_eur",
-            "cost_per_day_eur",
-            "skills",
-        ],
+        LANDING_COLUMNS["vehicle_types"],
         [["van", "Delivery van, 3.5 t class", 800.0, 10000.0, 32.0, 0.32, 42.0, 45.0, ""]],
     )
     _write_csv(
         landing / "master" / "vehicles.csv",
-        ["vehicle_id", "depot_id", "vehicle_type", "shift_start", "shift_end", "work_days"],
+        LANDING_COLUMNS["vehicles"],
         [
             [vehicle_id, depot_id, "van", "08:00", "17:00", "Mon Tue Wed Thu Fri Sat"]
             for vehicle_id, depot_id in VEHICLES
@@ -165,27 +156,7 @@ def _write_landing(landing: Path) -> None:
             )
         _write_csv(
             landing / "orders" / f"orders_{service_date}.csv",
-            [
-                "order_id",
-                "customer_id",
-                "service_date",
-                "order_type",
-                "street",
-                "postcode",
-                "town",
-                "lat",
-                "lon",
-                "site_type",
-                "parcels",
-                "weight_kg",
-                "volume_l",
-                "window_start",
-                "window_end",
-                "priority",
-                "required_skills",
-                "notes",
-                "created_at_utc",
-            ],
+            LANDING_COLUMNS["orders"],
             rows,
         )
 
