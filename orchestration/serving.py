@@ -19,6 +19,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from orchestration.model_store import MODEL_TABLES
+
 SNAPSHOT_QUERIES: dict[str, str] = {
     "depots": "select depot_id, depot_name as name, street, postcode, town, lat, lon, opens_s, closes_s, timezone "
     "from marts.dim_depots order by depot_id",
@@ -54,6 +56,21 @@ _QUARANTINE_COMMON_COLUMNS = frozenset(
 _PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 _REASONS_VIEW = "_serving_reason_descriptions"
 _DATA_CHECKS_QUERY = "select * from quality.data_checks order by service_date, table_name, check_name"
+# Learned models (contract, section 3): published when the warehouse has ``models.model_versions`` (an older one
+# has no ``models`` schema). Every version is listed; a model's own tables are published for its newest version
+# only (the largest trained_through), which is what the next plan uses.
+MODEL_OF_TABLE = {
+    "travel_time_factors": "travel_time",
+    "service_times": "service_time",
+    "availability": "availability",
+    "recommended_windows": "availability",
+}
+_MODEL_TABLE_ORDER = {
+    "travel_time_factors": "term, key",
+    "service_times": "level, site_type, zone, customer_id",
+    "availability": "level, zone, customer_id, hour",
+    "recommended_windows": "level, zone, customer_id",
+}
 KEEP_SNAPSHOTS = 5
 
 
@@ -104,6 +121,7 @@ def publish_snapshot(conn: duckdb.DuckDBPyConnection, serving_dir: Path) -> Publ
     queries = dict(SNAPSHOT_QUERIES)
     queries.update({name: query for name, (mart, query) in OPTIONAL_SNAPSHOT_QUERIES.items() if mart in marts})
     queries.update(data_health_queries(conn))
+    queries.update(model_queries(conn))
     conn.register(_REASONS_VIEW, _quarantine_reasons())
     try:
         row_counts = {}
@@ -242,6 +260,44 @@ def data_health_queries(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
             order by q.service_date, q.source, q.source_file, q.source_row, q.reason_code"""
     if ("quality", "data_checks") in columns:
         queries["data_checks"] = _DATA_CHECKS_QUERY
+    return queries
+
+
+def model_queries(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The learned-model snapshot tables this warehouse can fill, with their queries.
+
+    None without ``models.model_versions``. Otherwise ``model_versions`` (every version, by model and
+    trained_through) and, for each of ``travel_time_factors``, ``service_times``, ``availability`` and
+    ``recommended_windows`` that exists, the rows of the newest version of its model (:data:`MODEL_OF_TABLE`):
+    the one with the largest trained_through, the latest created on a tie. A model without versions gives an
+    empty file.
+    """
+    tables = {
+        row[0]
+        for row in conn.execute(
+            "select table_name from information_schema.tables "
+            "where table_catalog = current_database() and table_schema = 'models'"
+        ).fetchall()
+    }
+    if "model_versions" not in tables:
+        return {}
+    queries = {"model_versions": "select * from models.model_versions order by model, trained_through, version"}
+    for table in MODEL_TABLES:
+        model = MODEL_OF_TABLE.get(table)
+        if model is None or table not in tables:
+            continue
+        # Table and model names are the fixed constants above, never input.
+        queries[table] = f"""
+            select t.*
+            from models.{table} as t
+            where t.version = (
+                select version
+                from models.model_versions
+                where model = '{model}'
+                order by trained_through desc, created_at_utc desc, version desc
+                limit 1
+            )
+            order by {_MODEL_TABLE_ORDER[table]}"""
     return queries
 
 

@@ -6,6 +6,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from orchestration.model_store import MODEL_TABLES, ensure_models_schema
 from orchestration.serving import (
     DATA_HEALTH_TABLES,
     SNAPSHOT_QUERIES,
@@ -169,3 +170,86 @@ def test_no_data_health_files_without_their_tables(marts_conn, tmp_path):
     published = publish_snapshot(marts_conn, tmp_path)
     assert not any((published.path / f"{name}.parquet").exists() for name in DATA_HEALTH_TABLES)
     assert not set(published.row_counts) & set(DATA_HEALTH_TABLES)
+
+
+def _add_models(conn) -> None:
+    """The models schema with two versions of each model: travel_time and availability trained through
+    2026-03-01 and 2026-03-02, service_time through 2026-03-02 and (created later, so listed second but older
+    data) 2026-02-28; each table holds rows of both versions, tagged by a value that names the version."""
+    ensure_models_schema(conn)
+    versions = [
+        ("travel_time", "tt-0301", "2026-03-01", "2026-03-02 04:00:00+00"),
+        ("travel_time", "tt-0302", "2026-03-02", "2026-03-03 04:00:00+00"),
+        ("service_time", "st-0302", "2026-03-02", "2026-03-03 04:00:00+00"),
+        ("service_time", "st-0228", "2026-02-28", "2026-03-03 05:00:00+00"),
+        ("availability", "av-0301", "2026-03-01", "2026-03-02 04:00:00+00"),
+        ("availability", "av-0302", "2026-03-02", "2026-03-03 04:00:00+00"),
+    ]
+    conn.executemany(
+        "insert into models.model_versions values "
+        "(?, ?, date '2026-02-01', cast(? as date), cast(? as timestamptz), 100, 0.2, 0.3, 'mae_s', '{}')",
+        versions,
+    )
+    for version in ("tt-0301", "tt-0302"):
+        conn.execute(
+            "insert into models.travel_time_factors values (?, 'hour', '8', ?, 10), (?, 'weather', 'rain', 0.9, 5)",
+            [version, 0.8 if version == "tt-0302" else 0.7, version],
+        )
+    for version in ("st-0302", "st-0228"):
+        conn.execute(
+            "insert into models.service_times values (?, 'site_type', 'house', null, null, 10, ?, 100, 200, 20)",
+            [version, 90.0 if version == "st-0302" else 60.0],
+        )
+    for version in ("av-0301", "av-0302"):
+        conn.execute(
+            "insert into models.availability values (?, 'zone', 'Schaan', null, 9, 10, ?, 0.5)",
+            [version, 8 if version == "av-0302" else 4],
+        )
+        conn.execute(
+            "insert into models.recommended_windows values (?, 'zone', 'Schaan', null, 32400, 43200, 0.8, 0.6, ?, 30)",
+            [version, 0.2 if version == "av-0302" else 0.1],
+        )
+
+
+def test_model_tables_are_published_for_the_newest_version_only(marts_conn, tmp_path):
+    """Every version is listed; each model's tables hold only the rows of its newest version (the largest
+    trained_through, not the latest created)."""
+    _add_models(marts_conn)
+    published = publish_snapshot(marts_conn, tmp_path)
+    assert set(published.row_counts) == set(SNAPSHOT_QUERIES) | set(MODEL_TABLES)
+
+    versions = pq.read_table(published.path / "model_versions.parquet").to_pylist()
+    assert [(v["model"], v["version"]) for v in versions] == [
+        ("availability", "av-0301"),
+        ("availability", "av-0302"),
+        ("service_time", "st-0228"),
+        ("service_time", "st-0302"),
+        ("travel_time", "tt-0301"),
+        ("travel_time", "tt-0302"),
+    ]
+
+    def rows(name: str) -> list[dict]:
+        return pq.read_table(published.path / f"{name}.parquet").to_pylist()
+
+    assert [(r["version"], r["term"], r["factor"]) for r in rows("travel_time_factors")] == [
+        ("tt-0302", "hour", 0.8),
+        ("tt-0302", "weather", 0.9),
+    ]
+    assert [(r["version"], r["median_s"]) for r in rows("service_times")] == [("st-0302", 90.0)]
+    assert [(r["version"], r["successes"]) for r in rows("availability")] == [("av-0302", 8)]
+    assert [(r["version"], r["lift"]) for r in rows("recommended_windows")] == [("av-0302", 0.2)]
+
+
+def test_a_model_without_versions_gives_empty_tables(marts_conn, tmp_path):
+    """A models schema that holds no version yet publishes every model file, empty."""
+    ensure_models_schema(marts_conn)
+    published = publish_snapshot(marts_conn, tmp_path)
+    assert {name: published.row_counts[name] for name in MODEL_TABLES} == dict.fromkeys(MODEL_TABLES, 0)
+    assert pq.read_table(published.path / "availability.parquet").column_names[:3] == ["version", "level", "zone"]
+
+
+def test_no_model_files_without_the_models_schema(marts_conn, tmp_path):
+    """An older warehouse without the models schema gives a snapshot without model files."""
+    published = publish_snapshot(marts_conn, tmp_path)
+    assert not any((published.path / f"{name}.parquet").exists() for name in MODEL_TABLES)
+    assert not set(published.row_counts) & set(MODEL_TABLES)
