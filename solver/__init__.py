@@ -26,10 +26,12 @@ from solver.model import (
     Vehicle,
 )
 from solver.solve import default_max_iters, default_no_improvement_iters, solve, solve_many
+from solver.timing import DEFAULT_CELL_DEG, TimeDependentTravelModel, retime_route, zone_cells
 from solver.travel import GreatCircleTravelModel, TravelMatrices, TravelModel, haversine_m
 from solver.validate import validate
 
 __all__ = [
+    "DEFAULT_CELL_DEG",
     "REASON_CODES",
     "CostRates",
     "Depot",
@@ -41,6 +43,7 @@ __all__ = [
     "Problem",
     "SolveConfig",
     "SolveStats",
+    "TimeDependentTravelModel",
     "TravelMatrices",
     "TravelModel",
     "Unassigned",
@@ -48,6 +51,7 @@ __all__ = [
     "default_max_iters",
     "default_no_improvement_iters",
     "haversine_m",
+    "retime_route",
     "route_cost_eur",
     "route_cost_micro",
     "solve",
@@ -56,4 +60,5 @@ __all__ = [
     "unserved_penalty_micro",
     "validate",
     "vehicle_rates",
+    "zone_cells",
 ]

@@ -93,6 +93,13 @@ class Order:
         ``"normal"`` or ``"high"``; high-priority orders carry a larger unserved penalty.
     order_type
         ``"delivery"`` (load leaves the depot) or ``"pickup"`` (load returns to the depot).
+    preferred_tw_start_s, preferred_tw_end_s
+        Soft preferred window for the start of service (when the customer is most likely in), inside the
+        order's window with start before end; both or neither. Default none.
+    preferred_bonus_eur
+        What serving within the preferred window is worth to the search, EUR (>= 0, default 0): the search
+        serves the order outside it only when that saves more than the bonus. Not money: the objective in
+        :class:`SolveStats` leaves it out.
     """
 
     order_id: str
@@ -106,6 +113,9 @@ class Order:
     required_skills: frozenset[str] = field(default_factory=frozenset)
     priority: str = "normal"
     order_type: str = "delivery"
+    preferred_tw_start_s: int | None = None
+    preferred_tw_end_s: int | None = None
+    preferred_bonus_eur: float = 0.0
 
     def __post_init__(self) -> None:
         what = f"order {self.order_id}"
@@ -124,6 +134,35 @@ class Order:
             raise ValueError(f"priority of {what} must be one of {PRIORITIES}, got {self.priority!r}")
         if self.order_type not in ORDER_TYPES:
             raise ValueError(f"order_type of {what} must be one of {ORDER_TYPES}, got {self.order_type!r}")
+        self._check_preferred_window(what)
+
+    def _check_preferred_window(self, what: str) -> None:
+        start, end = self.preferred_tw_start_s, self.preferred_tw_end_s
+        if (start is None) != (end is None):
+            raise ValueError(f"{what} needs both preferred_tw_start_s and preferred_tw_end_s, or neither")
+        _check_positive_finite(what, "preferred_bonus_eur", self.preferred_bonus_eur)
+        if start is None:
+            return
+        _check_int(what, "preferred_tw_start_s", start, minimum=None)
+        _check_int(what, "preferred_tw_end_s", end, minimum=None)
+        if not start < end:
+            raise ValueError(f"preferred window of {what} ends ({end} s) before it starts ({start} s)")
+        if start < self.tw_start_s or end > self.tw_end_s:
+            raise ValueError(
+                f"preferred window of {what} ({start}-{end} s) is not inside its window "
+                f"({self.tw_start_s}-{self.tw_end_s} s)"
+            )
+
+    @property
+    def has_preferred_window(self) -> bool:
+        """Whether the order has a preferred window."""
+        return self.preferred_tw_start_s is not None
+
+    def in_preferred_window(self, service_start_s: int) -> bool | None:
+        """Whether a service start lies in the preferred window (both ends included); ``None`` without one."""
+        if self.preferred_tw_start_s is None or self.preferred_tw_end_s is None:
+            return None
+        return self.preferred_tw_start_s <= service_start_s <= self.preferred_tw_end_s
 
 
 @dataclass(frozen=True)
@@ -301,6 +340,11 @@ class PlannedStop:
         Waiting before service starts (``service_start_s - arrival_s``), seconds.
     leg_distance_m, leg_duration_s
         The leg from the previous stop (or the depot) to this stop.
+    late_s
+        How far service starts after the order's window ends, seconds; > 0 marks a stop AT RISK of missing its
+        window under learned travel times (:func:`solver.timing.retime_route`). Default 0.
+    in_preferred_window
+        Whether service starts within the order's preferred window; ``None`` (default) for an order without one.
     """
 
     order_id: str
@@ -311,6 +355,8 @@ class PlannedStop:
     wait_s: int
     leg_distance_m: int
     leg_duration_s: int
+    late_s: int = 0
+    in_preferred_window: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -336,6 +382,9 @@ class PlannedRoute:
         later and never exceed capacity together with what is still on board; the validator checks that).
     cost_eur
         Route cost from :mod:`solver.costs`, EUR.
+    overtime_s
+        How far the route returns after the end of the vehicle's shift or the depot's closing (the earlier),
+        seconds; only learned travel times (:func:`solver.timing.retime_route`) make it positive. Default 0.
     """
 
     route_id: str
@@ -349,6 +398,7 @@ class PlannedRoute:
     weight_g: int
     volume_cm3: int
     cost_eur: float
+    overtime_s: int = 0
 
 
 @dataclass(frozen=True)
@@ -394,6 +444,9 @@ class SolveStats:
         Wall time of PyVRP's search alone (the part the time budget caps), seconds.
     build_s
         Wall time before the search: travel matrices, diagnostics and PyVRP's ``ProblemData``, seconds.
+    travel_model_version
+        ``version`` of the :class:`~solver.timing.TimeDependentTravelModel` the plan was timed with; empty for
+        the great-circle model.
     """
 
     runtime_s: float
@@ -405,6 +458,7 @@ class SolveStats:
     stopped_by: str
     search_s: float = 0.0
     build_s: float = 0.0
+    travel_model_version: str = ""
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,10 @@
 ``solve`` runs the pre-solve diagnostics, builds PyVRP's ``ProblemData`` from numpy matrices, searches until a
 deterministic iteration rule (or the hard time budget) stops it, repairs an infeasible best solution by taking
 the offending stops out, and converts the result into a :class:`~solver.model.Plan` of concrete vehicles.
+
+With a :class:`~solver.timing.TimeDependentTravelModel` the search sees matrices for the hour each location is
+expected to be left, and every route is then re-timed exactly (:func:`~solver.timing.retime_route`); an order
+with a preferred window and a bonus enters the search as two alternative clients, one per window.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import numpy as np
 import pyvrp
 import pyvrp.stop
 
-from solver.costs import micro_to_eur, route_cost_micro, unserved_penalty_micro, vehicle_rates
+from solver.costs import eur_to_micro, micro_to_eur, route_cost_micro, unserved_penalty_micro, vehicle_rates
 from solver.diagnostics import can_carry_skills, diagnose_left_out, presolve, reachable_alone, working_window
 from solver.model import (
     Order,
@@ -31,6 +35,7 @@ from solver.model import (
     Unassigned,
     Vehicle,
 )
+from solver.timing import TimeDependentTravelModel, retime_route
 from solver.travel import GreatCircleTravelModel, TravelMatrices, TravelModel
 
 # An edge a vehicle may not use (the order needs a skill it lacks): long and slow enough to cost far more
@@ -93,7 +98,7 @@ class _Instance:
     """PyVRP data plus the maps back to the problem."""
 
     data: pyvrp.ProblemData
-    client_orders: tuple[int, ...]  # client index -> index into problem.orders
+    client_orders: tuple[int, ...]  # client index -> index into problem.orders (two clients for a preferred window)
     groups: tuple[_VehicleGroup, ...]  # vehicle type index -> group
 
 
@@ -101,9 +106,43 @@ def _sorted_speeds(vehicles: Sequence[Vehicle]) -> list[float]:
     return sorted({float(v.speed_kmh) for v in vehicles})
 
 
+def _search_depart_s(problem: Problem) -> np.ndarray:
+    """Expected departure from the depot and from each order, seconds: the hours the search's matrices use.
+
+    The depot: the earliest shift start (not before the depot opens). An order: the middle of its window
+    within the fleet's day (earliest shift start to latest shift end), or of its window alone when the two
+    do not overlap.
+    """
+    first = min(v.shift_start_s for v in problem.vehicles)
+    last = max(v.shift_end_s for v in problem.vehicles)
+    depart = [max(first, problem.depot.opens_s)]
+    for o in problem.orders:
+        early, late = max(o.tw_start_s, first), min(o.tw_end_s, last)
+        depart.append((early + late) // 2 if early <= late else (o.tw_start_s + o.tw_end_s) // 2)
+    return np.array(depart, dtype=np.int64)
+
+
+def _has_preferred_alternative(order: Order) -> bool:
+    """Whether an order enters the search as two clients: its window and its preferred window with a bonus.
+
+    A preferred window that ends before midnight of the service date starts cannot be served and stays out.
+    """
+    return order.has_preferred_window and order.preferred_bonus_eur > 0 and order.preferred_tw_end_s >= 0
+
+
 def _build_instance(
-    problem: Problem, servable: Sequence[int], matrices: TravelMatrices, config: SolveConfig
+    problem: Problem,
+    servable: Sequence[int],
+    matrices: TravelMatrices,
+    config: SolveConfig,
+    search_matrices: TravelMatrices | None = None,
 ) -> _Instance:
+    """PyVRP data for the servable orders.
+
+    ``matrices`` decide which vehicles could serve anything; ``search_matrices`` (default ``matrices``) are
+    the ones the search drives on. Both span ``[depot] + problem.orders``.
+    """
+    search_matrices = search_matrices or matrices
     orders = [problem.orders[i] for i in servable]
     depot = problem.depot
     # Location 0 is the depot, location k + 1 is client k.
@@ -120,9 +159,9 @@ def _build_instance(
     distance_matrices: list[np.ndarray] = []
     duration_matrices: list[np.ndarray] = []
     for speed, skills in profile_keys:
-        p = matrices.profile(speed)
-        dist = np.ascontiguousarray(matrices.distance_m[p][sub], dtype=np.int64)
-        dur = np.ascontiguousarray(matrices.duration_s[p][sub], dtype=np.int64)
+        p = search_matrices.profile(speed)
+        dist = np.ascontiguousarray(search_matrices.distance_m[p][sub], dtype=np.int64)
+        dur = np.ascontiguousarray(search_matrices.duration_s[p][sub], dtype=np.int64)
         banned = np.array([not o.required_skills <= skills for o in orders], dtype=bool)
         if banned.any():
             locs = np.flatnonzero(banned) + 1
@@ -139,9 +178,9 @@ def _build_instance(
     # first, used by no vehicle, to keep neighbourhoods geographic.
     profile_offset = 0
     if any(not o.required_skills <= skills for o in orders for _, skills in profile_keys):
-        base = matrices.profile(max(speed for speed, _ in profile_keys))
-        distance_matrices.insert(0, np.ascontiguousarray(matrices.distance_m[base][sub], dtype=np.int64))
-        duration_matrices.insert(0, np.ascontiguousarray(matrices.duration_s[base][sub], dtype=np.int64))
+        base = search_matrices.profile(max(speed for speed, _ in profile_keys))
+        distance_matrices.insert(0, np.ascontiguousarray(search_matrices.distance_m[base][sub], dtype=np.int64))
+        duration_matrices.insert(0, np.ascontiguousarray(search_matrices.duration_s[base][sub], dtype=np.int64))
         profile_offset = 1
 
     groups_by_key: dict[tuple, list[Vehicle]] = {}
@@ -167,22 +206,38 @@ def _build_instance(
     locations = [pyvrp.Location(x=depot.lon, y=depot.lat, name=depot.depot_id)]
     locations += [pyvrp.Location(x=o.lon, y=o.lat, name=o.order_id) for o in orders]
     clients = []
+    client_orders: list[int] = []
+    client_groups: list[pyvrp.ClientGroup] = []
     must_plan = _skilled_orders_to_require(orders, usable)
     for k, o in enumerate(orders):
         load = [o.weight_g, o.volume_cm3]
-        clients.append(
-            pyvrp.Client(
-                location=k + 1,
-                delivery=load if o.order_type == "delivery" else [0, 0],
-                pickup=load if o.order_type == "pickup" else [0, 0],
-                service_duration=o.service_s,
-                tw_early=max(o.tw_start_s, 0),  # presolve guarantees tw_end_s is reachable, so >= 0
-                tw_late=o.tw_end_s,
-                prize=unserved_penalty_micro(o, config),
-                required=k in must_plan,
-                name=o.order_id,
+        prize = unserved_penalty_micro(o, config)
+        # An order with a preferred window is two clients at one location, of which the search serves at most
+        # one (exactly one if the order is required): the preferred one collects the bonus on top of the prize.
+        windows = [(o.tw_start_s, o.tw_end_s, prize)]
+        group = None
+        if _has_preferred_alternative(o):
+            windows.append((o.preferred_tw_start_s, o.preferred_tw_end_s, prize + eur_to_micro(o.preferred_bonus_eur)))
+            group = len(client_groups)
+            client_groups.append(
+                pyvrp.ClientGroup([len(clients), len(clients) + 1], required=k in must_plan, name=o.order_id)
             )
-        )
+        for tw_start, tw_end, client_prize in windows:
+            clients.append(
+                pyvrp.Client(
+                    location=k + 1,
+                    delivery=load if o.order_type == "delivery" else [0, 0],
+                    pickup=load if o.order_type == "pickup" else [0, 0],
+                    service_duration=o.service_s,
+                    tw_early=max(tw_start, 0),  # presolve guarantees tw_end_s is reachable, so >= 0
+                    tw_late=tw_end,
+                    prize=client_prize,
+                    required=group is None and k in must_plan,  # PyVRP requires the group, not its members
+                    group=group,
+                    name=o.order_id,
+                )
+            )
+            client_orders.append(servable[k])
     depots = [pyvrp.Depot(location=0, tw_early=depot.opens_s, tw_late=depot.closes_s, name=depot.depot_id)]
     vehicle_types = []
     for g in groups:
@@ -211,8 +266,9 @@ def _build_instance(
         vehicle_types=vehicle_types,
         distance_matrices=distance_matrices,
         duration_matrices=duration_matrices,
+        groups=client_groups,
     )
-    return _Instance(data=data, client_orders=tuple(servable), groups=groups)
+    return _Instance(data=data, client_orders=tuple(client_orders), groups=groups)
 
 
 def _usable_vehicles(problem: Problem, servable: Sequence[int], matrices: TravelMatrices) -> list[Vehicle]:
@@ -324,6 +380,7 @@ def _planned_route(
                 wait_s=int(a.wait_duration),
                 leg_distance_m=int(matrices.distance_m[p, prev, loc]),
                 leg_duration_s=int(matrices.duration_s[p, prev, loc]),
+                in_preferred_window=order.in_preferred_window(int(a.start_time)),
             )
         )
         if order.order_type == "delivery":
@@ -386,7 +443,11 @@ def solve(problem: Problem, config: SolveConfig | None = None, travel_model: Tra
         ``SolveConfig()``.
     travel_model
         Distances and durations; default :class:`~solver.travel.GreatCircleTravelModel` with
-        ``config.circuity``.
+        ``config.circuity``. With a :class:`~solver.timing.TimeDependentTravelModel` the search uses its
+        :meth:`~solver.timing.TimeDependentTravelModel.banded_matrices` (the depot left at the earliest shift
+        start, each order in the middle of its window within the fleet's day) and every route is re-timed
+        exactly with :func:`~solver.timing.retime_route`: stops that then start after their window carry
+        ``late_s`` (at risk), routes that end after the shift carry ``overtime_s``.
 
     Returns
     -------
@@ -400,11 +461,13 @@ def solve(problem: Problem, config: SolveConfig | None = None, travel_model: Tra
     travel_model = travel_model or GreatCircleTravelModel(circuity=config.circuity)
     orders, vehicles = problem.orders, problem.vehicles
 
+    timed = isinstance(travel_model, TimeDependentTravelModel)
     matrices = None
     if vehicles and orders:
         lat = np.array([problem.depot.lat] + [o.lat for o in orders], dtype=np.float64)
         lon = np.array([problem.depot.lon] + [o.lon for o in orders], dtype=np.float64)
-        matrices = travel_model.matrices(lat, lon, _sorted_speeds(vehicles))
+        speeds = _sorted_speeds(vehicles)
+        matrices = travel_model.matrices(lat, lon, speeds)
     servable, unassigned = presolve(problem, matrices, config.max_depot_distance_m)
 
     routes: list[PlannedRoute] = []
@@ -413,7 +476,10 @@ def solve(problem: Problem, config: SolveConfig | None = None, travel_model: Tra
     feasible = True
     stopped_by = "nothing_to_solve"
     if servable:
-        inst = _build_instance(problem, servable, matrices, config)
+        search_matrices = matrices
+        if timed:
+            search_matrices = travel_model.banded_matrices(lat, lon, speeds, _search_depart_s(problem))
+        inst = _build_instance(problem, servable, matrices, config, search_matrices)
         build_s = time.perf_counter() - started
         search_started = time.perf_counter()
         result, stop = _search(inst, config, len(servable), MAX_PENALTY, config.time_budget_s)
@@ -428,6 +494,7 @@ def solve(problem: Problem, config: SolveConfig | None = None, travel_model: Tra
         stopped_by = stop.stopped_by
         feasible = result.best.is_feasible()
 
+        # PyVRP's solutions visit each client group at most once, so no order is served twice.
         by_type: dict[int, list[pyvrp.Route]] = {}
         repaired_out: set[str] = set()
         for route in result.best.routes():
@@ -439,7 +506,8 @@ def solve(problem: Problem, config: SolveConfig | None = None, travel_model: Tra
             # Identical vehicles: hand them out in id order to routes in departure order.
             type_routes.sort(key=lambda r: (r.start_time(), _client_visits(r)))
             for route, vehicle in zip(type_routes, inst.groups[vt].vehicles, strict=False):
-                routes.append(_planned_route(problem, inst, route, vehicle, matrices))
+                planned_route = _planned_route(problem, inst, route, vehicle, search_matrices)
+                routes.append(retime_route(planned_route, problem, travel_model) if timed else planned_route)
         routes.sort(key=lambda r: r.vehicle_id)
 
         planned = {s.order_id for r in routes for s in r.stops}
@@ -473,6 +541,7 @@ def solve(problem: Problem, config: SolveConfig | None = None, travel_model: Tra
         stopped_by=stopped_by,
         search_s=search_s,
         build_s=build_s,
+        travel_model_version=travel_model.version if timed else "",
     )
     return Plan(depot_id=problem.depot.depot_id, routes=tuple(routes), unassigned=tuple(unassigned), stats=stats)
 
