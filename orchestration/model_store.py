@@ -8,6 +8,9 @@ Re-running a partition replaces that version, inside one transaction.
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
 MODEL_NAMES = ("travel_time", "service_time", "availability")
 """The learned models, as named in ``models.model_versions.model``."""
 
@@ -53,3 +56,75 @@ def ensure_models_schema(conn) -> None:
     """Create the ``models`` schema and its tables if they do not exist."""
     for statement in MODELS_DDL:
         conn.execute(statement)
+
+
+def version_id(model: str, trained_through: str) -> str:
+    """The version id of a model trained on the days up to and including ``trained_through`` (ISO date)."""
+    return f"{model}@{trained_through}"
+
+
+def write_version(
+    conn,
+    model: str,
+    trained_from: str,
+    trained_through: str,
+    fit,
+    parameters: dict,
+) -> str:
+    """Store one fitted version (replacing an earlier fit of the same version) in one transaction.
+
+    ``fit`` is an :class:`orchestration.learning.Fit`; its tables go to ``models.<table>`` with the version id.
+    Returns the version id.
+    """
+    ensure_models_schema(conn)
+    version = version_id(model, trained_through)
+    conn.execute("begin transaction")
+    try:
+        conn.execute("delete from models.model_versions where model = ? and version = ?", [model, version])
+        for table in fit.tables:
+            conn.execute(f"delete from models.{table} where version = ?", [version])  # table: a fixed name
+        conn.execute(
+            "insert into models.model_versions values (?, ?, cast(? as date), cast(? as date), ?, ?, ?, ?, ?, ?)",
+            [model, version, trained_from, trained_through, datetime.now(UTC), fit.n_samples, fit.fit_error,
+             fit.baseline_error, fit.error_metric, json.dumps(parameters, sort_keys=True)],
+        )
+        for table, frame in fit.tables.items():
+            rows = frame.assign(version=version)
+            conn.register("_model_rows", rows)
+            try:
+                conn.execute(f"insert into models.{table} by name select * from _model_rows")
+            finally:
+                conn.unregister("_model_rows")
+        conn.execute("commit")
+    except Exception:
+        conn.execute("rollback")
+        raise
+    return version
+
+
+def newest_version_before(conn, model: str, service_date: str) -> str | None:
+    """The newest version of ``model`` trained only on days before ``service_date``; None if there is none."""
+    if not _has_models_schema(conn):
+        return None
+    row = conn.execute(
+        "select version from models.model_versions where model = ? and trained_through < cast(? as date) "
+        "order by trained_through desc limit 1",
+        [model, service_date],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def read_version_table(conn, table: str, version: str):
+    """The rows of ``models.<table>`` of one version (without the version column), as a DataFrame."""
+    if table not in MODEL_TABLES:
+        raise ValueError(f"unknown model table {table!r}")
+    return conn.execute(f"select * exclude (version) from models.{table} where version = ?", [version]).fetchdf()
+
+
+def _has_models_schema(conn) -> bool:
+    return bool(
+        conn.execute(
+            "select count(*) from information_schema.tables where table_schema = 'models' "
+            "and table_name = 'model_versions'"
+        ).fetchone()[0]
+    )
