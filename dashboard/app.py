@@ -10,6 +10,8 @@ st.navigation(
         st.Page("app_pages/overview.py", title="Overview", icon=":material/insights:"),
         st.Page("app_pages/performance.py", title="Performance", icon=":material/speed:"),
         st.Page("app_pages/plan_vs_actual.py", title="Plan vs actual", icon=":material/compare_arrows:"),
+        st.Page("app_pages/customers.py", title="Customers", icon=":material/groups:"),
+        st.Page("app_pages/models.py", title="Learned models", icon=":material/model_training:"),
         st.Page("app_pages/data_health.py", title="Data health", icon=":material/health_and_safety:"),
     ],
     position="top",

@@ -1,5 +1,5 @@
-"""Pure builders for the Performance and Data health pages: KPI tile texts and Altair (Vega-Lite) charts, from
-query results.
+"""Pure builders for the Performance, Data health, Customers and Learned models pages: KPI tile texts and Altair
+(Vega-Lite) charts, from query results (the learned-model charts from the frames of :mod:`dashboard.learned`).
 
 Nothing here imports Streamlit or touches the snapshot. Rates arrive as shares (0-1) and are shown as percent;
 money is EUR; ratings are 1-5.
@@ -254,3 +254,130 @@ def quarantine_chart(loads: pd.DataFrame) -> alt.Chart:
             ],
         )
     )
+
+
+# --- learned models -----------------------------------------------------------------------------------------
+
+# Success rates from red (customers rarely home) to green; speed factors diverge around 1 (as planned).
+SUCCESS_SCHEME = "redyellowgreen"
+SPEED_SCHEME = "redblue"
+
+
+def availability_heatmap_chart(cells: pd.DataFrame) -> alt.LayerChart:
+    """Zone x hour heatmap of smoothed first-attempt success (from
+    :func:`dashboard.learned.availability_heatmap_frame`); the hours of each zone's recommended window are
+    outlined in black."""
+    zones = sorted(cells["zone"].unique())
+    base = alt.Chart(cells, height=max(CHART_HEIGHT_PX, 28 * len(zones))).encode(
+        x=alt.X("hour_label:O", title="Hour of service (local)", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("zone:N", title=None, sort=zones),
+        tooltip=[
+            alt.Tooltip("zone:N", title="Zone"),
+            alt.Tooltip("hour_label:O", title="Hour"),
+            alt.Tooltip("success_rate:Q", title="First-attempt success", format=".1%"),
+            alt.Tooltip("successes:Q", title="Successes"),
+            alt.Tooltip("attempts:Q", title="Attempts"),
+            alt.Tooltip("in_window:N", title="In recommended window"),
+        ],
+    )
+    heat = base.mark_rect().encode(
+        color=alt.Color(
+            "success_rate:Q",
+            title="Success",
+            scale=alt.Scale(scheme=SUCCESS_SCHEME, domain=[0, 1]),
+            legend=alt.Legend(format=".0%", orient="right"),
+        )
+    )
+    window = base.transform_filter(alt.datum.in_window).mark_rect(filled=False, stroke="#111111", strokeWidth=2)
+    return alt.layer(heat, window)
+
+
+def customer_hours_chart(hours: pd.DataFrame) -> alt.LayerChart:
+    """Bars of a customer's smoothed success per hour, with their zone's as a line (from
+    :func:`dashboard.learned.hourly_success_frame`)."""
+    base = alt.Chart(hours, height=CHART_HEIGHT_PX).encode(
+        x=alt.X("hour_label:O", title="Hour of service (local)", axis=alt.Axis(labelAngle=0)),
+    )
+    y_scale = alt.Scale(domain=[0, 1], nice=False)
+    bars = base.mark_bar(color=hex_color(STATUS_COLORS["on_time"]), opacity=0.85).encode(
+        y=alt.Y("customer_rate:Q", title="First-attempt success", axis=alt.Axis(format=".0%"), scale=y_scale),
+        tooltip=[
+            alt.Tooltip("hour_label:O", title="Hour"),
+            alt.Tooltip("customer_rate:Q", title="Customer", format=".1%"),
+            alt.Tooltip("customer_attempts:Q", title="Customer attempts"),
+            alt.Tooltip("zone_rate:Q", title="Zone", format=".1%"),
+        ],
+    )
+    zone = base.mark_line(point=True, color="#333333", strokeDash=[4, 3]).encode(
+        y=alt.Y("zone_rate:Q", scale=y_scale),
+    )
+    return alt.layer(bars, zone)
+
+
+def service_time_chart(times: pd.DataFrame) -> alt.LayerChart:
+    """Horizontal bars of the median service time per site type and zone, with a tick at the 90th percentile
+    (minutes; from :func:`dashboard.learned.service_time_frame`)."""
+    labels = times["label"].to_list()
+    base = alt.Chart(times, height=max(CHART_HEIGHT_PX, 18 * len(labels))).encode(
+        y=alt.Y("label:N", title=None, sort=labels),
+        tooltip=[
+            alt.Tooltip("site_type:N", title="Site type"),
+            alt.Tooltip("zone:N", title="Zone"),
+            alt.Tooltip("median_min:Q", title="Median (min)", format=".1f"),
+            alt.Tooltip("p90_min:Q", title="90th percentile (min)", format=".1f"),
+            alt.Tooltip("n_samples:Q", title="Stops"),
+        ],
+    )
+    bars = base.mark_bar().encode(
+        x=alt.X("median_min:Q", title="Minutes on site (bar: median, tick: 90th percentile)"),
+        color=alt.Color("site_type:N", title="Site type", legend=alt.Legend(orient="top")),
+    )
+    ticks = base.mark_tick(color="#222222", thickness=2, size=14).encode(x="p90_min:Q")
+    return alt.layer(bars, ticks)
+
+
+def speed_profile_chart(profile: pd.DataFrame) -> alt.Chart:
+    """Weekday x hour heatmap of the speed factor (``factor(hour) * factor(weekday)``, from
+    :func:`dashboard.learned.speed_profile_frame`): blue faster than planned, red slower."""
+    weekdays = list(dict.fromkeys(profile["weekday"]))
+    return (
+        alt.Chart(profile, height=CHART_HEIGHT_PX)
+        .mark_rect()
+        .encode(
+            x=alt.X("hour_label:O", title="Hour of departure (local)", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("weekday:N", title=None, sort=weekdays),
+            color=alt.Color(
+                "factor:Q",
+                title="Speed x",
+                scale=alt.Scale(scheme=SPEED_SCHEME, domainMid=1),
+                legend=alt.Legend(format=".2f", orient="right"),
+            ),
+            tooltip=[
+                alt.Tooltip("weekday:N", title="Weekday"),
+                alt.Tooltip("hour_label:O", title="Hour"),
+                alt.Tooltip("factor:Q", title="Speed factor", format=".3f"),
+            ],
+        )
+    )
+
+
+def weather_chart(weather: pd.DataFrame) -> alt.LayerChart:
+    """Bars of the speed factor per weather condition (from :func:`dashboard.learned.weather_frame`), with a
+    rule at 1 (as planned)."""
+    bars = (
+        alt.Chart(weather, height=CHART_HEIGHT_PX)
+        .mark_bar(color="#4e79a7")
+        .encode(
+            x=alt.X("label:N", title=None, sort=weather["label"].to_list(), axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("factor:Q", title="Speed factor", scale=alt.Scale(zero=True)),
+            tooltip=[
+                alt.Tooltip("label:N", title="Weather"),
+                alt.Tooltip("factor:Q", title="Speed factor", format=".3f"),
+                alt.Tooltip("n_samples:Q", title="Legs"),
+            ],
+        )
+    )
+    planned = (
+        alt.Chart(pd.DataFrame({"factor": [1.0]})).mark_rule(color="#333333", strokeDash=[4, 3]).encode(y="factor:Q")
+    )
+    return alt.layer(bars, planned)

@@ -11,6 +11,7 @@ warehouse file is never opened. Values, including the Parquet paths, reach DuckD
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -23,7 +24,23 @@ from dashboard.snapshot import DATA_HEALTH_TABLES, has_table, table_path
 # memory after a new publish.
 CACHE_TTL = "10m"
 
+# Learned models (contract, section 3): optional files of a snapshot published from a warehouse with the
+# ``models`` schema; each model's tables hold its newest version only.
+MODEL_TABLES = ("model_versions", "travel_time_factors", "service_times", "availability", "recommended_windows")
+
+# A plan made with the learned models adds columns to the plan tables: ``planned_stops.late_s`` (> 0: the
+# re-timed arrival misses the window by that many seconds) and ``in_preferred_window``,
+# ``planned_routes.overtime_s``, and the model versions in ``plan_runs``. A snapshot of older plans lacks them;
+# the queries read each plan table unioned by name with a typed empty row set of those columns, so a missing
+# column reads as null.
+
 _ROUTES_SQL = """
+with routes as (
+    select * from read_parquet($planned_routes)
+    union all by name
+    select null::bigint as overtime_s where false
+)
+
 select
     r.plan_id,
     cast(r.service_date as date) as service_date,
@@ -39,8 +56,9 @@ select
     r.duration_s,
     r.weight_g,
     r.volume_cm3,
-    r.cost_eur
-from read_parquet($planned_routes) as r
+    r.cost_eur,
+    r.overtime_s
+from routes as r
 left join read_parquet($depots) as d on d.depot_id = r.depot_id
 where cast(r.service_date as date) = $service_date
     and ($depot_id::varchar is null or r.depot_id = $depot_id)
@@ -48,6 +66,12 @@ order by r.depot_id, r.vehicle_id, r.route_id
 """
 
 _STOPS_SQL = """
+with stops as (
+    select * from read_parquet($planned_stops)
+    union all by name
+    select null::bigint as late_s, null::boolean as in_preferred_window where false
+)
+
 select
     plan_id,
     cast(service_date as date) as service_date,
@@ -71,8 +95,10 @@ select
     parcels,
     weight_g,
     volume_cm3,
-    notes
-from read_parquet($planned_stops)
+    notes,
+    late_s,
+    in_preferred_window
+from stops
 where cast(service_date as date) = $service_date
     and ($depot_id::varchar is null or depot_id = $depot_id)
 order by depot_id, vehicle_id, route_id, sequence
@@ -152,6 +178,12 @@ order by depot_id
 """
 
 _ROUTE_STOPS_SQL = """
+with stops as (
+    select * from read_parquet($planned_stops)
+    union all by name
+    select null::bigint as late_s, null::boolean as in_preferred_window where false
+)
+
 select
     plan_id,
     route_id,
@@ -166,15 +198,49 @@ select
     arrival_s,
     parcels,
     weight_g,
-    notes
-from read_parquet($planned_stops)
+    notes,
+    late_s,
+    in_preferred_window
+from stops
 where cast(plan_id as varchar) = $plan_id and cast(route_id as varchar) = $route_id
 order by sequence
 """
 
 
+_PLAN_MODEL_VERSIONS_SQL = """
+with runs as (
+    select * from read_parquet($plan_runs)
+    union all by name
+    select
+        null::varchar as travel_model_version,
+        null::varchar as service_model_version,
+        null::varchar as availability_model_version
+    where false
+)
+
+select
+    k.depot_id,
+    k.plan_id,
+    p.travel_model_version,
+    p.service_model_version,
+    p.availability_model_version
+from read_parquet($plan_kpis) as k
+left join runs as p on p.plan_id = k.plan_id
+where cast(k.service_date as date) = $service_date
+    and ($depot_id::varchar is null or k.depot_id = $depot_id)
+order by k.depot_id
+"""
+
+
+def _table_file(snapshot_key: str, table: str) -> str:
+    """Path of a serving table, model tables included (:func:`dashboard.snapshot.table_path` checks the rest)."""
+    if table in MODEL_TABLES:
+        return str(Path(snapshot_key) / f"{table}.parquet")
+    return table_path(snapshot_key, table)
+
+
 def _bind(snapshot_key: str, tables: tuple[str, ...], params: dict[str, Any]) -> dict[str, Any]:
-    return {name: table_path(snapshot_key, name) for name in tables} | params
+    return {name: _table_file(snapshot_key, name) for name in tables} | params
 
 
 def _frame(sql: str, snapshot_key: str, tables: tuple[str, ...], **params: Any) -> pd.DataFrame:
@@ -225,7 +291,8 @@ def kpis_by_date(snapshot_key: str) -> pd.DataFrame:
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def planned_routes(snapshot_key: str, service_date: dt.date, depot_id: str | None = None) -> pd.DataFrame:
-    """Routes of the current plan, ordered by depot and vehicle (the order that fixes route colours)."""
+    """Routes of the current plan, ordered by depot and vehicle (the order that fixes route colours), with
+    ``overtime_s`` (null for plans made before re-timing)."""
     return _frame(
         _ROUTES_SQL,
         snapshot_key,
@@ -237,7 +304,9 @@ def planned_routes(snapshot_key: str, service_date: dt.date, depot_id: str | Non
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def planned_stops(snapshot_key: str, service_date: dt.date, depot_id: str | None = None) -> pd.DataFrame:
-    """Planned stops of the current plan, in route and sequence order."""
+    """Planned stops of the current plan, in route and sequence order, with ``late_s`` (> 0: the re-timed arrival
+    misses the window by that many seconds) and ``in_preferred_window``; both null for plans made before
+    re-timing."""
     return _frame(_STOPS_SQL, snapshot_key, ("planned_stops",), service_date=service_date, depot_id=depot_id)
 
 
@@ -255,8 +324,18 @@ def unassigned_orders(snapshot_key: str, service_date: dt.date, depot_id: str | 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def route_stops(snapshot_key: str, plan_id: str, route_id: str) -> pd.DataFrame:
-    """Stops of one route in sequence order: the input of the driver manifest."""
+    """Stops of one route in sequence order: the input of the driver manifest (with ``late_s`` as
+    :func:`planned_stops`)."""
     return _frame(_ROUTE_STOPS_SQL, snapshot_key, ("planned_stops",), plan_id=str(plan_id), route_id=str(route_id))
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def plan_model_versions(snapshot_key: str, service_date: dt.date, depot_id: str | None = None) -> pd.DataFrame:
+    """The learned-model versions each depot's current plan of the date used: ``depot_id, plan_id,
+    travel_model_version, service_model_version, availability_model_version`` (null: planned without it)."""
+    return _frame(
+        _PLAN_MODEL_VERSIONS_SQL, snapshot_key, ("plan_kpis", "plan_runs"), service_date=service_date, depot_id=depot_id
+    )
 
 
 # --- execution data (contract, section 4): optional tables -------------------------------------------------
@@ -590,7 +669,7 @@ order by vehicle_id, seq
 
 
 def _has_tables(snapshot_key: str, tables: tuple[str, ...]) -> bool:
-    return all(has_table(snapshot_key, name) for name in tables)
+    return all(Path(_table_file(snapshot_key, name)).is_file() for name in tables)
 
 
 def _optional_frame(
@@ -981,3 +1060,216 @@ def latest_plan_runs(snapshot_key: str, limit: int = 10) -> pd.DataFrame:
     """The newest ``limit`` plan runs of every service date, newest first, with all published columns
     (the contract's, plus e.g. ``status`` and order counts when the publisher wrote them)."""
     return _frame(_PLAN_RUNS_SQL, snapshot_key, ("plan_runs",), limit=limit)
+
+
+# --- learned models (contract, section 3): optional tables --------------------------------------------------
+#
+# What the fleet's history taught: every model version (``model_versions``) and the newest version's travel-time
+# factors, service times, hourly first-attempt success and recommended delivery windows. Hours are local hours
+# of the start of service; windows are seconds since local midnight; rates are shares 0-1. A snapshot of an
+# older warehouse has none of these files: every function returns the empty result of its columns.
+
+MODEL_VERSION_COLUMNS = (
+    "model",
+    "version",
+    "trained_from",
+    "trained_through",
+    "created_at_utc",
+    "n_samples",
+    "fit_error",
+    "baseline_error",
+    "error_metric",
+)
+_MODEL_VERSIONS_SQL = """
+select
+    model,
+    version,
+    cast(trained_from as date) as trained_from,
+    cast(trained_through as date) as trained_through,
+    created_at_utc,
+    n_samples,
+    fit_error,
+    baseline_error,
+    error_metric
+from read_parquet($model_versions)
+order by model, trained_through, created_at_utc, version
+"""
+
+TRAVEL_FACTOR_COLUMNS = ("version", "term", "key", "factor", "n_samples")
+_TRAVEL_FACTORS_SQL = """
+select version, term, key, factor, n_samples
+from read_parquet($travel_time_factors)
+order by term, key
+"""
+
+SERVICE_TIME_COLUMNS = (
+    "version",
+    "level",
+    "site_type",
+    "zone",
+    "customer_id",
+    "n_samples",
+    "median_s",
+    "mean_s",
+    "p90_s",
+    "per_parcel_s",
+)
+_SERVICE_TIMES_SQL = """
+select version, level, site_type, zone, customer_id, n_samples, median_s, mean_s, p90_s, per_parcel_s
+from read_parquet($service_times)
+where level = $level
+    and ($customer_id::varchar is null or customer_id = $customer_id)
+order by site_type, zone, customer_id
+"""
+
+AVAILABILITY_COLUMNS = ("version", "level", "zone", "customer_id", "hour", "attempts", "successes", "success_rate")
+_AVAILABILITY_SQL = """
+select version, level, zone, customer_id, hour, attempts, successes, success_rate
+from read_parquet($availability)
+where level = $level
+    and ($customer_id::varchar is null or customer_id = $customer_id)
+order by zone, customer_id, hour
+"""
+
+WINDOW_COLUMNS = (
+    "version",
+    "level",
+    "zone",
+    "customer_id",
+    "window_start_s",
+    "window_end_s",
+    "success_rate",
+    "day_success_rate",
+    "lift",
+    "attempts",
+)
+_WINDOWS_SQL = """
+select version, level, zone, customer_id, window_start_s, window_end_s, success_rate, day_success_rate, lift, attempts
+from read_parquet($recommended_windows)
+where level = $level
+    and ($customer_id::varchar is null or customer_id = $customer_id)
+order by zone, customer_id
+"""
+
+# The customer-level rows of each model table that names customers.
+_CUSTOMERS_SQL = {
+    "availability": "select distinct customer_id from read_parquet($table) where level = 'customer'",
+    "recommended_windows": "select distinct customer_id from read_parquet($table) where level = 'customer'",
+    "service_times": "select distinct customer_id from read_parquet($table) where level = 'customer'",
+}
+
+CUSTOMER_DELIVERY_COLUMNS = (
+    "service_date",
+    "order_id",
+    "depot_id",
+    "vehicle_id",
+    "town",
+    "tw_start_s",
+    "tw_end_s",
+    "actual_arrival_s",
+    "outcome",
+    "failure_reason",
+    "attempt",
+    "is_on_time",
+    "minutes_late",
+    "rating",
+)
+_CUSTOMER_DELIVERIES_SQL = """
+select
+    cast(service_date as date) as service_date,
+    order_id,
+    depot_id,
+    vehicle_id,
+    town,
+    tw_start_s,
+    tw_end_s,
+    actual_arrival_s,
+    outcome,
+    failure_reason,
+    attempt,
+    is_on_time,
+    minutes_late,
+    rating
+from read_parquet($deliveries)
+where customer_id = $customer_id
+order by service_date desc, order_id
+"""
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def model_versions(snapshot_key: str) -> pd.DataFrame:
+    """Every version of every model (:data:`MODEL_VERSION_COLUMNS`), by model and training date, oldest first."""
+    return _optional_frame(_MODEL_VERSIONS_SQL, snapshot_key, ("model_versions",), MODEL_VERSION_COLUMNS)
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def travel_time_factors(snapshot_key: str) -> pd.DataFrame:
+    """The newest travel-time version's speed factors (:data:`TRAVEL_FACTOR_COLUMNS`), by term and key."""
+    return _optional_frame(_TRAVEL_FACTORS_SQL, snapshot_key, ("travel_time_factors",), TRAVEL_FACTOR_COLUMNS)
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def service_times(snapshot_key: str, level: str, customer_id: str | None = None) -> pd.DataFrame:
+    """The newest service-time version's estimates of one level (``customer``, ``site_zone``, ``site_type``),
+    for one customer or all (:data:`SERVICE_TIME_COLUMNS`; seconds, for a one-parcel stop)."""
+    return _optional_frame(
+        _SERVICE_TIMES_SQL,
+        snapshot_key,
+        ("service_times",),
+        SERVICE_TIME_COLUMNS,
+        level=level,
+        customer_id=customer_id,
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def availability(snapshot_key: str, level: str, customer_id: str | None = None) -> pd.DataFrame:
+    """Smoothed first-attempt success by local hour of the newest availability version, of one level (``zone``
+    or ``customer``), for one customer or all (:data:`AVAILABILITY_COLUMNS`)."""
+    return _optional_frame(
+        _AVAILABILITY_SQL,
+        snapshot_key,
+        ("availability",),
+        AVAILABILITY_COLUMNS,
+        level=level,
+        customer_id=customer_id,
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def recommended_windows(snapshot_key: str, level: str, customer_id: str | None = None) -> pd.DataFrame:
+    """Recommended delivery windows of the newest availability version, of one level (``zone`` or
+    ``customer``), for one customer or all (:data:`WINDOW_COLUMNS`)."""
+    return _optional_frame(
+        _WINDOWS_SQL,
+        snapshot_key,
+        ("recommended_windows",),
+        WINDOW_COLUMNS,
+        level=level,
+        customer_id=customer_id,
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def customers_with_history(snapshot_key: str) -> list[str]:
+    """Customer ids any model has customer-level rows for, sorted."""
+    customers = set()
+    with duckdb.connect(":memory:") as connection:
+        for table, sql in _CUSTOMERS_SQL.items():
+            if _has_tables(snapshot_key, (table,)):
+                rows = connection.execute(sql, {"table": _table_file(snapshot_key, table)}).fetchall()
+                customers.update(row[0] for row in rows if row[0] is not None)
+    return sorted(customers)
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def customer_deliveries(snapshot_key: str, customer_id: str) -> pd.DataFrame:
+    """A customer's past orders with their outcome (:data:`CUSTOMER_DELIVERY_COLUMNS`), newest first; empty
+    without execution data."""
+    return _optional_frame(
+        _CUSTOMER_DELIVERIES_SQL,
+        snapshot_key,
+        ("deliveries",),
+        CUSTOMER_DELIVERY_COLUMNS,
+        customer_id=customer_id,
+    )

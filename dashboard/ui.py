@@ -65,6 +65,18 @@ def empty_state(title: str, message: str, command: str | None = "make run") -> N
             st.code(command, language="bash")
 
 
+def no_learned_models(snapshot: Snapshot) -> None:
+    """The empty state of the learned-model pages: the snapshot holds no model (an older warehouse, or no
+    delivered day yet)."""
+    empty_state(
+        "No learned models yet",
+        "No learned models yet: they are trained from delivered days; run `make history` to play out past days, "
+        f"train the models on them and publish a snapshot that holds them (snapshot `{snapshot.snapshot_id}` "
+        "has none).",
+        command="make history",
+    )
+
+
 def run_page(render: Callable[[Snapshot], None]) -> None:
     """Resolve ``CURRENT`` once for this run and render the page, or an empty state instead of a traceback."""
     try:

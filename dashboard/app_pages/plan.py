@@ -1,8 +1,10 @@
-"""Plan: the current plan of one service date on a map, its routes, driver manifests and unassigned orders."""
+"""Plan: the current plan of one service date on a map, its routes, driver manifests, at-risk stops and unassigned
+orders."""
 
+import pandas as pd
 import streamlit as st
 
-from dashboard import layers, queries
+from dashboard import layers, learned, queries
 from dashboard.snapshot import Snapshot
 from dashboard.ui import (
     depot_name,
@@ -44,7 +46,8 @@ def render(snapshot: Snapshot) -> None:
     stops = queries.planned_stops(snapshot.key, service_date, depot_id)
     unassigned = queries.unassigned_orders(snapshot.key, service_date, depot_id)
 
-    tiles = st.columns(5)
+    at_risk = learned.at_risk_count(stops)
+    tiles = st.columns(6)
     tiles[0].metric("Routes", f"{summary['routes']:,}", border=True)
     tiles[1].metric("Stops", f"{summary['stops']:,}", border=True)
     tiles[2].metric("Distance", f"{summary['distance_km']:,.1f} km", border=True)
@@ -61,21 +64,47 @@ def render(snapshot: Snapshot) -> None:
         help="Orders no route could take; see the list below for the reason",
         border=True,
     )
+    tiles[5].metric(
+        "At risk",
+        "–" if at_risk is None else f"{at_risk:,}",
+        help=(
+            "Stops whose arrival, re-timed with the learned travel and service times, misses the window"
+            if at_risk is not None
+            else "This plan was made without re-timing, so it cannot tell which stops are at risk"
+        ),
+        border=True,
+    )
 
     with st.container(border=True):
         st.pydeck_chart(
-            layers.build_deck(routes, stops, queries.depots(snapshot.key, depot_id), unassigned),
+            learned.with_at_risk(
+                layers.build_deck(routes, stops, queries.depots(snapshot.key, depot_id), unassigned), stops
+            ),
             height=layers.MAP_HEIGHT_PX,
-            alt="Map of the planned routes, stops, depots and unassigned orders",
+            alt="Map of the planned routes, stops, depots, at-risk stops and unassigned orders",
         )
-        st.caption("One colour per route · dark dots: depots · red dots: unassigned orders · hover for details")
+        st.caption(
+            "One colour per route · dark dots: depots · red dots: unassigned orders · red rings: stops at risk of "
+            "missing their window · hover for details"
+        )
+    inside, with_preferred = learned.preferred_window_counts(stops)
+    preferred = (
+        f" · {inside} of {with_preferred} stops with a preferred window planned inside it" if with_preferred else ""
+    )
+    st.caption(
+        learned.model_versions_caption(queries.plan_model_versions(snapshot.key, service_date, depot_id)) + preferred
+    )
 
     st.subheader("Routes", anchor=False)
     if routes.empty:
         st.info("This plan has no routes: every order is unassigned (see below).")
     else:
+        route_table = layers.route_table(routes)
+        overtime = learned.overtime_minutes(routes)
+        if overtime is not None:
+            route_table["Overtime (min)"] = pd.array(overtime, dtype="Int64")
         table_with_route_colours(
-            layers.route_table(routes),
+            route_table,
             {
                 "km": st.column_config.NumberColumn(format="%.1f"),
                 "Hours": st.column_config.NumberColumn(format="%.2f"),
@@ -92,7 +121,8 @@ def render(snapshot: Snapshot) -> None:
             labels = [f"{r.vehicle_id} · {r.vehicle_type} · {r.n_stops} stops" for r in routes.itertuples(index=False)]
             route_label = st.selectbox("Route", options=labels, key=f"plan_manifest_route_{service_date}_{depot_id}")
         route = routes.iloc[labels.index(route_label)]
-        manifest = layers.driver_manifest(queries.route_stops(snapshot.key, route["plan_id"], route["route_id"]))
+        route_stops = queries.route_stops(snapshot.key, route["plan_id"], route["route_id"])
+        manifest = layers.driver_manifest(route_stops)
         with download_col:
             st.download_button(
                 "Download CSV",
@@ -104,9 +134,22 @@ def render(snapshot: Snapshot) -> None:
                 width="stretch",
             )
         st.dataframe(
-            manifest,
+            manifest if at_risk is None else learned.manifest_with_at_risk(manifest, route_stops),
             hide_index=True,
-            column_config={"Weight (kg)": st.column_config.NumberColumn(format="%.1f")},
+            column_config={
+                "Weight (kg)": st.column_config.NumberColumn(format="%.1f"),
+                "At risk": st.column_config.NumberColumn(
+                    format="%d min late", help="Minutes the re-timed arrival misses the window by"
+                ),
+            },
+        )
+
+    if at_risk:
+        st.subheader(f"At-risk stops ({at_risk})", anchor=False)
+        st.dataframe(learned.at_risk_table(stops), hide_index=True)
+        st.caption(
+            "Re-timed with the learned travel and service times, these stops arrive after their window closes: "
+            "call the customer, or move the stop in the route"
         )
 
     st.subheader(f"Unassigned orders ({len(unassigned)})", anchor=False)

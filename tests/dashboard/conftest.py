@@ -228,6 +228,96 @@ EXECUTION_SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
+# Columns a plan made with the learned models adds to the plan tables (re-timing, preferred windows, model
+# versions): a table may carry all of them after the contract's columns, or none (an older plan).
+RETIMING_COLUMNS: dict[str, list[tuple[str, pa.DataType]]] = {
+    "planned_stops": [("late_s", pa.int64()), ("in_preferred_window", pa.bool_())],
+    "planned_routes": [("overtime_s", pa.int64())],
+    "plan_runs": [
+        ("travel_model_version", pa.string()),
+        ("service_model_version", pa.string()),
+        ("availability_model_version", pa.string()),
+    ],
+}
+
+# The optional learned-model tables (contract, section 3; columns as in orchestration/model_store.py).
+MODEL_SCHEMAS: dict[str, pa.Schema] = {
+    "model_versions": pa.schema(
+        [
+            ("model", pa.string()),
+            ("version", pa.string()),
+            ("trained_from", pa.date32()),
+            ("trained_through", pa.date32()),
+            ("created_at_utc", _UTC_TS),
+            ("n_samples", pa.int64()),
+            ("fit_error", pa.float64()),
+            ("baseline_error", pa.float64()),
+            ("error_metric", pa.string()),
+            ("parameters", pa.string()),
+        ]
+    ),
+    "travel_time_factors": pa.schema(
+        [
+            ("version", pa.string()),
+            ("term", pa.string()),
+            ("key", pa.string()),
+            ("factor", pa.float64()),
+            ("n_samples", pa.int64()),
+        ]
+    ),
+    "service_times": pa.schema(
+        [
+            ("version", pa.string()),
+            ("level", pa.string()),
+            ("site_type", pa.string()),
+            ("zone", pa.string()),
+            ("customer_id", pa.string()),
+            ("n_samples", pa.int64()),
+            ("median_s", pa.float64()),
+            ("mean_s", pa.float64()),
+            ("p90_s", pa.float64()),
+            ("per_parcel_s", pa.float64()),
+        ]
+    ),
+    "availability": pa.schema(
+        [
+            ("version", pa.string()),
+            ("level", pa.string()),
+            ("zone", pa.string()),
+            ("customer_id", pa.string()),
+            ("hour", pa.int32()),
+            ("attempts", pa.int64()),
+            ("successes", pa.int64()),
+            ("success_rate", pa.float64()),
+        ]
+    ),
+    "recommended_windows": pa.schema(
+        [
+            ("version", pa.string()),
+            ("level", pa.string()),
+            ("zone", pa.string()),
+            ("customer_id", pa.string()),
+            ("window_start_s", pa.int32()),
+            ("window_end_s", pa.int32()),
+            ("success_rate", pa.float64()),
+            ("day_success_rate", pa.float64()),
+            ("lift", pa.float64()),
+            ("attempts", pa.int64()),
+        ]
+    ),
+}
+
+
+def _schema_of(name: str, frame: pd.DataFrame) -> pa.Schema:
+    """The table's contract schema, with the re-timing columns when ``frame`` carries them."""
+    schema = (SERVING_SCHEMAS | EXECUTION_SCHEMAS | MODEL_SCHEMAS)[name]
+    extras = RETIMING_COLUMNS.get(name, [])
+    if extras and list(frame.columns) == schema.names + [column for column, _ in extras]:
+        for column, data_type in extras:
+            schema = schema.append(pa.field(column, data_type))
+    return schema
+
+
 def write_snapshot(
     serving_dir: Path,
     tables: dict[str, pd.DataFrame],
@@ -242,8 +332,10 @@ def write_snapshot(
     serving_dir : Path
         The serving directory (what ``$LASTMILE_SERVING_DIR`` names); created if missing.
     tables : dict of DataFrame
-        One DataFrame per serving table (all of :data:`SERVING_SCHEMAS`), with exactly the contract's columns,
-        and optionally any of the execution tables (:data:`EXECUTION_SCHEMAS`); those left out are not written.
+        One DataFrame per serving table (all of :data:`SERVING_SCHEMAS`), with exactly the contract's columns
+        (plan tables optionally followed by their :data:`RETIMING_COLUMNS`), and optionally any of the execution
+        tables (:data:`EXECUTION_SCHEMAS`) and model tables (:data:`MODEL_SCHEMAS`); those left out are not
+        written.
     snapshot_id : str, optional
         Directory name; default derived from ``created_at_utc``.
     created_at_utc : datetime, optional
@@ -262,7 +354,7 @@ def write_snapshot(
     missing = sorted(set(SERVING_SCHEMAS) - set(tables))
     if missing:
         raise ValueError(f"serving tables missing: {', '.join(missing)}")
-    unknown = sorted(set(tables) - set(SERVING_SCHEMAS) - set(EXECUTION_SCHEMAS))
+    unknown = sorted(set(tables) - set(SERVING_SCHEMAS) - set(EXECUTION_SCHEMAS) - set(MODEL_SCHEMAS))
     if unknown:
         raise ValueError(f"not serving tables: {', '.join(unknown)}")
     created = created_at_utc or dt.datetime.now(dt.UTC)
@@ -270,10 +362,11 @@ def write_snapshot(
     snapshot_dir = serving_dir / "snapshots" / snapshot_id
     snapshot_dir.mkdir(parents=True, exist_ok=False)
     row_counts = {}
-    for name, schema in (SERVING_SCHEMAS | EXECUTION_SCHEMAS).items():
+    for name in SERVING_SCHEMAS | EXECUTION_SCHEMAS | MODEL_SCHEMAS:
         if name not in tables:
             continue
         frame = tables[name]
+        schema = _schema_of(name, frame)
         if list(frame.columns) != schema.names:
             raise ValueError(f"{name}: columns {list(frame.columns)} differ from the contract's {schema.names}")
         table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
@@ -705,6 +798,170 @@ def _delivery_kpis(deliveries: pd.DataFrame, route_days: pd.DataFrame) -> pd.Dat
                 }
             )
     return pd.DataFrame(rows, columns=EXECUTION_SCHEMAS["delivery_kpis"].names)
+
+
+# --- the demo snapshot with learned models -------------------------------------------------------------------
+
+TT_VERSION = "tt-2026-11-26"
+ST_VERSION = "st-2026-11-26"
+AV_VERSION = "av-2026-11-26"
+# fmt: off
+# (model, version, trained from, trained through, created at UTC, samples, fit error, baseline error, metric)
+_MODEL_VERSIONS = [
+    ("travel_time", "tt-2026-11-25", "2026-10-27", "2026-11-25", "2026-11-26 03:00", 410, 61.2, 95.0, "mae_s"),
+    ("travel_time", TT_VERSION, "2026-10-28", "2026-11-26", "2026-11-27 03:00", 452, 58.4, 96.1, "mae_s"),
+    ("service_time", ST_VERSION, "2026-10-28", "2026-11-26", "2026-11-27 03:05", 180, 41.0, 66.0, "mae_s"),
+    ("availability", "av-2026-11-24", "2026-10-26", "2026-11-24", "2026-11-25 03:10", 150, 0.191, 0.221, "brier"),
+    ("availability", AV_VERSION, "2026-10-28", "2026-11-26", "2026-11-27 03:10", 170, 0.182, 0.224, "brier"),
+]
+_HOUR_FACTORS = (0.97, 0.82, 0.9, 1.0, 1.02, 0.95, 0.98, 1.0, 0.96, 0.85, 0.8, 0.93)  # 07:00 .. 18:00
+_WEEKDAY_FACTORS = {"Mon": 0.96, "Tue": 1.0, "Wed": 1.0, "Thu": 0.98, "Fri": 0.92, "Sat": 1.05}  # no Sunday legs
+# Travel-time factors of the newest version: (term, key, factor, legs).
+_TRAVEL_FACTORS = [
+    *(("hour", str(hour), factor, 30) for hour, factor in enumerate(_HOUR_FACTORS, start=7)),
+    *(("weekday", day, factor, 60) for day, factor in _WEEKDAY_FACTORS.items()),
+    ("weather", "dry", 1.0, 300), ("weather", "rain", 0.92, 90), ("weather", "heavy_rain", 0.81, 40),
+    ("weather", "snow", 0.7, 22),
+    # Speed-zone cells "i:j" (south-west corner i * 0.01, j * 0.01): Vaduz centre, Schaan, Triesen, Balzers, Eschen.
+    ("zone", "4714:952", 0.62, 48), ("zone", "4716:951", 0.75, 51), ("zone", "4710:952", 0.88, 33),
+    ("zone", "4706:950", 0.9, 21), ("zone", "4721:952", 1.05, 27),
+    ("vehicle", "V-SCH-01", 0.95, 120), ("vehicle", "V-SCH-02", 1.08, 60), ("vehicle", "V-TRI-01", 0.9, 110),
+]
+# Service times: (level, site type, zone, customer, stops, median s, mean s, p90 s, per parcel s).
+_SERVICE_TIMES = [
+    ("site_type", "house", None, None, 90, 150.0, 170.0, 300.0, 20.0),
+    ("site_type", "apartment", None, None, 60, 240.0, 260.0, 480.0, 25.0),
+    ("site_type", "business", None, None, 30, 120.0, 130.0, 200.0, 15.0),
+    ("site_zone", "house", "Schaan", None, 30, 140.0, 160.0, 280.0, 20.0),
+    ("site_zone", "house", "Balzers", None, 20, 165.0, 180.0, 320.0, 20.0),
+    ("site_zone", "apartment", "Vaduz", None, 25, 250.0, 270.0, 500.0, 25.0),
+    ("site_zone", "business", "Eschen", None, 15, 110.0, 118.0, 190.0, 15.0),
+    ("customer", "house", "Schaan", "C-1001", 6, 95.0, 101.0, 160.0, 20.0),
+    ("customer", "house", "Balzers", "C-2008", 5, 210.0, 220.0, 360.0, 20.0),
+]
+# Zone availability: zone -> success by hour 8..17 (smoothed), 12 attempts per hour.
+_ZONE_SUCCESS = {
+    "Schaan": (0.55, 0.8, 0.84, 0.82, 0.6, 0.5, 0.52, 0.58, 0.62, 0.66),
+    "Vaduz": (0.5, 0.52, 0.55, 0.6, 0.62, 0.68, 0.8, 0.85, 0.83, 0.7),
+    "Balzers": (0.78, 0.81, 0.79, 0.6, 0.55, 0.5, 0.52, 0.5, 0.58, 0.6),
+}
+# Customer availability: customer -> (zone, first hour, success by hour), 3 attempts per hour.
+_CUSTOMER_SUCCESS = {
+    "C-1001": ("Schaan", 8, (0.9, 0.88, 0.7, 0.6)),
+    "C-2008": ("Balzers", 9, (0.7, 0.75, 0.5)),
+    "C-2006": ("Triesen", 10, (0.4, 0.45)),
+}
+# Recommended windows: (level, zone, customer, start h, end h, success in window, over the day, attempts).
+_WINDOWS = [
+    ("zone", "Schaan", None, 9, 12, 0.82, 0.649, 120),
+    ("zone", "Vaduz", None, 14, 17, 0.827, 0.665, 120),
+    ("zone", "Balzers", None, 8, 11, 0.793, 0.623, 120),
+    ("customer", "Schaan", "C-1001", 8, 10, 0.89, 0.77, 12),
+]
+# At-risk stops of day 2's plan (the last stop of two routes): order -> seconds late.
+AT_RISK_LATE_S = {"O-2003": 1_500, "O-2008": 420}
+# fmt: on
+
+
+def model_tables() -> dict[str, pd.DataFrame]:
+    """The learned-model tables of a snapshot: two travel-time and availability versions (the newest trained
+    through day 1), one service-time version; the model tables hold the newest version of each.
+
+    Availability: zones Schaan (window 09:00-12:00), Vaduz (14:00-17:00) and Balzers (08:00-11:00), hours 8-17;
+    customers C-1001 (Schaan, own window 08:00-10:00, own service time 95 s), C-2008 (Balzers: the zone's
+    window, own service time 210 s) and C-2006 (Triesen: no window, no service time).
+    """
+    versions = pd.DataFrame(
+        [
+            (model, version, dt.date.fromisoformat(start), dt.date.fromisoformat(end),
+             dt.datetime.fromisoformat(created).replace(tzinfo=dt.UTC), *rest, "{}")
+            for model, version, start, end, created, *rest in _MODEL_VERSIONS
+        ],
+        columns=MODEL_SCHEMAS["model_versions"].names,
+    )
+    factors = pd.DataFrame(
+        [(TT_VERSION, *f) for f in _TRAVEL_FACTORS], columns=MODEL_SCHEMAS["travel_time_factors"].names
+    )
+    service = pd.DataFrame([(ST_VERSION, *t) for t in _SERVICE_TIMES], columns=MODEL_SCHEMAS["service_times"].names)
+    availability_rows = [
+        (AV_VERSION, "zone", zone, None, hour, 12, round(rate * 12), rate)
+        for zone, rates in _ZONE_SUCCESS.items()
+        for hour, rate in zip(range(8, 18), rates, strict=True)
+    ]
+    availability_rows += [
+        (AV_VERSION, "customer", zone, customer, first + offset, 3, round(rate * 3), rate)
+        for customer, (zone, first, rates) in _CUSTOMER_SUCCESS.items()
+        for offset, rate in enumerate(rates)
+    ]
+    windows = pd.DataFrame(
+        [
+            (AV_VERSION, level, zone, customer, start * 3600, end * 3600, rate, day, round(rate - day, 3), attempts)
+            for level, zone, customer, start, end, rate, day, attempts in _WINDOWS
+        ],
+        columns=MODEL_SCHEMAS["recommended_windows"].names,
+    )
+    return {
+        "model_versions": versions,
+        "travel_time_factors": factors,
+        "service_times": service,
+        "availability": pd.DataFrame(availability_rows, columns=MODEL_SCHEMAS["availability"].names),
+        "recommended_windows": windows,
+    }
+
+
+def learned_tables() -> dict[str, pd.DataFrame]:
+    """The demo snapshot (:func:`demo_tables`, with execution data) planned with the learned models: the model
+    tables of :func:`model_tables`, and the re-timing columns on the plan tables.
+
+    Day 2's plan used the newest versions and has two at-risk stops (:data:`AT_RISK_LATE_S`: O-2003 25 min and
+    O-2008 7 min late; their arrivals moved to the window's end plus that), O-2001 planned inside its preferred
+    window and O-2002 outside it; V-SCH-01 runs 10 min over its shift. Day 1 was planned without learned models
+    (null versions, no lateness).
+    """
+    tables = demo_tables()
+    stops = tables["planned_stops"].copy()
+    stops["late_s"] = pd.array(
+        [
+            AT_RISK_LATE_S.get(order, 0) if service_date == DAY_2 else None
+            for order, service_date in zip(stops["order_id"], stops["service_date"], strict=True)
+        ],
+        dtype="Int64",
+    )
+    for index in stops.index[stops["order_id"].isin(list(AT_RISK_LATE_S))]:
+        arrival = int(stops.at[index, "tw_end_s"]) + AT_RISK_LATE_S[stops.at[index, "order_id"]]
+        stops.loc[index, ["arrival_s", "service_start_s", "departure_s"]] = [arrival, arrival, arrival + _SERVICE_S]
+    stops["in_preferred_window"] = pd.array(stops["order_id"].map({"O-2001": True, "O-2002": False}), dtype="boolean")
+    routes = tables["planned_routes"].copy()
+    routes["overtime_s"] = pd.array(
+        [
+            (600 if vehicle == "V-SCH-01" else 0) if service_date == DAY_2 else None
+            for service_date, vehicle in zip(routes["service_date"], routes["vehicle_id"], strict=True)
+        ],
+        dtype="Int64",
+    )
+    runs = tables["plan_runs"].copy()
+    for column, version in (
+        ("travel_model_version", TT_VERSION),
+        ("service_model_version", ST_VERSION),
+        ("availability_model_version", AV_VERSION),
+    ):
+        runs[column] = [version if plan_id == PLAN_DAY_2 else None for plan_id in runs["plan_id"]]
+    return tables | {"planned_stops": stops, "planned_routes": routes, "plan_runs": runs} | model_tables()
+
+
+@pytest.fixture
+def learned_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DemoSnapshot:
+    """The demo snapshot planned with learned models (see :func:`learned_tables`), LASTMILE_SERVING_DIR set."""
+    serving_dir = tmp_path / "serving"
+    tables = learned_tables()
+    snapshot_dir = write_snapshot(
+        serving_dir,
+        tables,
+        snapshot_id="20261127T053000Z-learned",
+        created_at_utc=dt.datetime(2026, 11, 27, 5, 30, tzinfo=dt.UTC),
+    )
+    monkeypatch.setenv("LASTMILE_SERVING_DIR", str(serving_dir))
+    return DemoSnapshot(serving_dir=serving_dir, snapshot_dir=snapshot_dir, tables=tables)
 
 
 @pytest.fixture

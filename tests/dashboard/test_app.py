@@ -1,5 +1,6 @@
 """The Streamlit app in-process (AppTest): the Plan page on the demo snapshot, the Overview, Performance and
-Plan vs actual pages, and the empty states."""
+Plan vs actual pages, and the empty states. The Customers and Learned models pages, and the Plan page's at-risk
+stops, are in test_customers.py and test_models_page.py."""
 
 import json
 
@@ -47,6 +48,7 @@ def test_plan_page_defaults_to_latest_date_all_depots(serving_snapshot):
         "Distance": "49.5 km",
         "Cost per delivery": "€ 45.60",
         "Unassigned": "1",
+        "At risk": "–",
     }
     assert sorted(path["vehicle_id"] for path in _paths(_deck_spec(app))) == [
         "V-SCH-01",
@@ -110,6 +112,8 @@ def test_overview_lists_every_date_and_depot(serving_snapshot):
         "app_pages/overview.py",
         "app_pages/performance.py",
         "app_pages/plan_vs_actual.py",
+        "app_pages/customers.py",
+        "app_pages/models.py",
         "app_pages/data_health.py",
     ],
 )
