@@ -3,16 +3,31 @@
 The strategies mix ordinary orders with the degenerate input a real export brings: addresses far outside the
 area (another city, the other side of the globe), several orders at one spot (or at the depot itself),
 zero-length windows, windows outside every shift (at night, on the day before or after), zero-capacity vehicles,
-zero-length shifts, and more demand than the fleet can carry. The search is derandomized and writes no example
-database, so every run checks the same examples and leaves no files behind.
+zero-length shifts, and more demand than the fleet can carry. A second test adds random learned travel times
+and preferred windows. The search is derandomized and writes no example database, so every run checks the same
+examples and leaves no files behind.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from solver import REASON_CODES, Depot, Order, Problem, SolveConfig, Vehicle, haversine_m, solve, validate
+from solver import (
+    REASON_CODES,
+    Depot,
+    Order,
+    Problem,
+    SolveConfig,
+    TimeDependentTravelModel,
+    Vehicle,
+    haversine_m,
+    solve,
+    validate,
+    zone_cells,
+)
 
 HOUR = 3600
 SKILLS = ("tail_lift", "refrigerated")
@@ -168,3 +183,61 @@ def test_plan_is_always_valid_and_complete(problem, seed, iters, area_m):
 
 def _distance_m(depot: Depot, order: Order) -> float:
     return float(haversine_m(depot.lat, depot.lon, order.lat, order.lon))
+
+
+@st.composite
+def learned_models(draw, problem: Problem) -> TimeDependentTravelModel:
+    """Hour factors from 0.3 to 2, slow or fast zones at a few order cells, and a pace for some drivers."""
+    cells = sorted({str(c) for c in zone_cells([o.lat for o in problem.orders], [o.lon for o in problem.orders])})
+    zones = draw(st.lists(st.sampled_from(cells), unique=True, max_size=3)) if cells else []
+    drivers = (
+        draw(st.lists(st.sampled_from([v.vehicle_id for v in problem.vehicles]), unique=True, max_size=2))
+        if problem.vehicles
+        else []
+    )
+    factor = st.floats(0.3, 2.0)
+    return TimeDependentTravelModel(
+        hour_factor=tuple(draw(st.lists(factor, min_size=24, max_size=24))),
+        zone_factor=tuple((cell, draw(factor)) for cell in zones),
+        vehicle_factor=tuple((vehicle_id, draw(st.floats(0.7, 1.5))) for vehicle_id in drivers),
+        version="property",
+    )
+
+
+@st.composite
+def with_preferred_windows(draw, problem: Problem) -> Problem:
+    """Some orders with a valid window get a preferred part of it (possibly at night or before midnight) and a bonus."""
+    orders = []
+    for o in problem.orders:
+        if o.tw_end_s > o.tw_start_s and draw(st.booleans()):
+            start = draw(st.integers(o.tw_start_s, o.tw_end_s - 1))
+            end = draw(st.integers(start + 1, o.tw_end_s))
+            o = replace(
+                o, preferred_tw_start_s=start, preferred_tw_end_s=end, preferred_bonus_eur=draw(st.floats(0, 50))
+            )
+        orders.append(o)
+    return replace(problem, orders=tuple(orders))
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(data=st.data(), seed=st.integers(0, 3), iters=st.sampled_from((1, 60)))
+def test_timed_plan_with_preferences_is_always_valid_and_complete(data, seed, iters):
+    """With a random learned model and random preferred windows, every plan passes the validator under that model
+    and lists each order once; a stop carries late_s exactly when it starts after its window."""
+    problem = data.draw(problems().flatmap(with_preferred_windows))
+    model = data.draw(learned_models(problem))
+    plan = solve(problem, SolveConfig(seed=seed, no_improvement_iters=iters, max_iters=iters), model)
+    assert validate(problem, plan, model) == []
+    routed = [s.order_id for r in plan.routes for s in r.stops]
+    assert sorted(routed + [u.order_id for u in plan.unassigned]) == sorted(o.order_id for o in problem.orders)
+    by_id = {o.order_id: o for o in problem.orders}
+    for stop in (s for r in plan.routes for s in r.stops):
+        order = by_id[stop.order_id]
+        assert stop.late_s == max(0, stop.service_start_s - order.tw_end_s)
+        assert stop.in_preferred_window == order.in_preferred_window(stop.service_start_s)
