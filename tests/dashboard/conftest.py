@@ -873,8 +873,15 @@ def model_tables() -> dict[str, pd.DataFrame]:
     """
     versions = pd.DataFrame(
         [
-            (model, version, dt.date.fromisoformat(start), dt.date.fromisoformat(end),
-             dt.datetime.fromisoformat(created).replace(tzinfo=dt.UTC), *rest, "{}")
+            (
+                model,
+                version,
+                dt.date.fromisoformat(start),
+                dt.date.fromisoformat(end),
+                dt.datetime.fromisoformat(created).replace(tzinfo=dt.UTC),
+                *rest,
+                "{}",
+            )
             for model, version, start, end, created, *rest in _MODEL_VERSIONS
         ],
         columns=MODEL_SCHEMAS["model_versions"].names,

@@ -4,6 +4,7 @@ stops, are in test_customers.py and test_models_page.py."""
 
 import json
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -314,3 +315,58 @@ def test_plan_page_unaffected_without_execution_data(plan_only_snapshot):
     app = _run_app()
     assert not app.exception
     assert _metrics(app)["Routes"] == "3"
+
+
+# --- Plan page: at-risk stops of a plan made with the learned models -------------------------------------------
+
+
+def _layer_ids(app: AppTest) -> list[str]:
+    return [layer["id"] for layer in _deck_spec(app)["layers"]]
+
+
+def test_plan_page_shows_at_risk_stops(learned_snapshot):
+    """Day 2 was planned with the learned models: the At risk tile counts the late stops, the map rings them, the
+    manifest and the at-risk table give minutes late, the route table shows overtime, a caption names the models."""
+    app = _run_app()
+    assert not app.exception
+    assert _metrics(app)["At risk"] == "2"
+    spec = _deck_spec(app)
+    assert _layer_ids(app)[-2:] == ["at-risk", "depots"]
+    (rings,) = [layer for layer in spec["layers"] if layer["id"] == "at-risk"]
+    assert [point["order_id"] for point in rings["data"]] == ["O-2003", "O-2008"]
+    frames = [frame.value for frame in app.dataframe]
+    manifest = next(frame for frame in frames if "Planned arrival" in frame.columns and "Stop" in frame.columns)
+    assert manifest["At risk"].to_list() == [pd.NA, pd.NA, 25]
+    at_risk = next(frame for frame in frames if "Minutes late" in frame.columns)
+    assert at_risk["Order"].to_list() == ["O-2003", "O-2008"]
+    routes = next(frame for frame in frames if "Colour" in frame.columns)
+    assert routes["Overtime (min)"].to_list() == [10, pd.NA, pd.NA]
+    assert "At-risk stops (2)" in [el.value for el in app.subheader]
+    captions = [caption.value for caption in app.caption]
+    assert (
+        "Learned models used: travel time `tt-2026-11-26` · service time `st-2026-11-26` · availability "
+        "`av-2026-11-26` · 1 of 2 stops with a preferred window planned inside it"
+    ) in captions
+
+
+def test_plan_page_at_risk_follows_the_depot(learned_snapshot):
+    """Triesen's plan of day 2 has one at-risk stop."""
+    app = _run_app()
+    app.selectbox(key="plan_depot").set_value("D-TRIESEN").run()
+    assert not app.exception
+    assert _metrics(app)["At risk"] == "1"
+    assert "At-risk stops (1)" in [el.value for el in app.subheader]
+
+
+def test_plan_page_without_retiming(learned_snapshot):
+    """Day 1 was planned without learned models: the At risk tile cannot tell, nothing is ringed, the manifest
+    has no At risk column and the caption says so."""
+    app = _run_app()
+    app.selectbox(key="plan_service_date").set_value(DAY_1).run()
+    assert not app.exception
+    assert _metrics(app)["At risk"] == "–"
+    assert "at-risk" not in _layer_ids(app)
+    manifest = next(frame.value for frame in app.dataframe if "Planned arrival" in frame.value.columns)
+    assert "At risk" not in manifest.columns
+    assert any(caption.value.startswith("Planned without learned models") for caption in app.caption)
+    assert not any(el.value.startswith("At-risk stops") for el in app.subheader)
