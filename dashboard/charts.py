@@ -332,7 +332,7 @@ def service_time_chart(times: pd.DataFrame) -> alt.LayerChart:
         x=alt.X("median_min:Q", title="Minutes on site (bar: median, tick: 90th percentile)"),
         color=alt.Color("site_type:N", title="Site type", legend=alt.Legend(orient="top")),
     )
-    ticks = base.mark_tick(color="#222222", thickness=2, size=14).encode(x="p90_min:Q")
+    ticks = base.mark_tick(color="#222222", thickness=3, size=16).encode(x="p90_min:Q")
     return alt.layer(bars, ticks)
 
 

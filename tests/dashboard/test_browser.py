@@ -147,3 +147,53 @@ def test_data_health_without_its_tables_in_chromium(serving_snapshot, streamlit_
     page.get_by_role("heading", name="No data-health records yet").wait_for(timeout=LOAD_TIMEOUT_MS)
     _wait_until_idle(page)
     assert page.locator(EXCEPTION_BOX).count() == 0
+
+
+def test_customers_and_learned_models_in_chromium(learned_snapshot, streamlit_server, chromium_page, screenshot_dir):
+    """The Plan page rings the at-risk stops; Customers: the heatmap renders, a customer lookup follows the pick;
+    Learned models: the charts and the slow-zone map render; no exception box anywhere; screenshots are kept."""
+    url = streamlit_server(learned_snapshot.serving_dir)
+    page = chromium_page
+    page.goto(url, wait_until="domcontentloaded")
+    page.locator(MAP_CANVAS).first.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
+    _wait_for_metric(page, "At risk", "2")
+    page.get_by_role("heading", name="At-risk stops (2)").wait_for(timeout=LOAD_TIMEOUT_MS)
+    _wait_until_idle(page)
+    assert page.locator(EXCEPTION_BOX).count() == 0
+    _screenshot(page, screenshot_dir / "plan_2026-11-27_at_risk.png")
+
+    page.get_by_role("link", name="Customers").click()
+    page.get_by_role("heading", name="Customers").wait_for(timeout=LOAD_TIMEOUT_MS)
+    _wait_for_metric(page, "Availability model", "av-2026-11-26")
+    _wait_for_metric(page, "Recommended window", "08:00–10:00")
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
+    _wait_until_idle(page)
+    assert page.locator(EXCEPTION_BOX).count() == 0
+    _screenshot(page, screenshot_dir / "customers_C-1001.png")
+
+    _choose(page, "customers_customer", "C-2008")
+    _wait_for_metric(page, "Recommended window", "08:00–11:00")
+    _wait_for_metric(page, "Service time (median)", "3.5 min")
+    _wait_until_idle(page)
+    assert page.locator(EXCEPTION_BOX).count() == 0
+    _screenshot(page, screenshot_dir / "customers_C-2008.png")
+
+    page.get_by_role("link", name="Learned models").click()
+    page.get_by_role("heading", name="Learned models").wait_for(timeout=LOAD_TIMEOUT_MS)
+    _wait_for_metric(page, "Travel time", "tt-2026-11-26")
+    page.locator(MAP_CANVAS).first.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
+    page.locator('[data-testid="stVegaLiteChart"]').nth(1).wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
+    _wait_until_idle(page)
+    assert page.locator(EXCEPTION_BOX).count() == 0
+    _screenshot(page, screenshot_dir / "learned_models.png")
+
+
+def test_learned_model_pages_without_models_in_chromium(serving_snapshot, streamlit_server, chromium_page):
+    """A snapshot without model tables: both pages explain what to run, no exception box."""
+    url = streamlit_server(serving_snapshot.serving_dir)
+    page = chromium_page
+    for path in ("customers", "models"):
+        page.goto(f"{url}/{path}", wait_until="domcontentloaded")
+        page.get_by_role("heading", name="No learned models yet").wait_for(timeout=LOAD_TIMEOUT_MS)
+        _wait_until_idle(page)
+        assert page.locator(EXCEPTION_BOX).count() == 0
