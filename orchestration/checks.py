@@ -4,27 +4,35 @@ from __future__ import annotations
 
 import duckdb
 
-from orchestration.plan_store import read_plan, read_problems
+from orchestration.plan_store import read_plan
+from orchestration.planning_inputs import PlanningInputs, prepare_problems
 from solver import validate
 
 
-def validate_stored_plan(conn: duckdb.DuckDBPyConnection, plan_id: str, service_date: str) -> list[str]:
+def validate_stored_plan(
+    conn: duckdb.DuckDBPyConnection, plan_id: str, service_date: str, inputs: PlanningInputs | None = None
+) -> list[str]:
     """Validate a plan as stored in ``plans.*`` against the solver input in the marts.
 
-    Independent of the solve: it re-reads both sides from the warehouse and runs ``solver.validate`` per
-    depot (every order exactly once in a route or unassigned, loads within capacity, service within windows,
-    routes within shifts, consistent timings).
+    Independent of the solve: it re-reads the plan from the warehouse and runs ``solver.validate`` per depot
+    (every order exactly once in a route or unassigned, loads within capacity, service within windows or flagged
+    late, routes within shifts or flagged overtime, timings consistent with the travel model). ``inputs`` are the
+    problems and travel model the plan was made from; by default they are prepared again from the warehouse
+    (:func:`~orchestration.planning_inputs.prepare_problems`).
 
     Returns
     -------
     list[str]
         Violations as sentences, each prefixed with the depot; empty when the plan is valid.
     """
-    problems = {problem.depot.depot_id: problem for problem in read_problems(conn, service_date)}
+    inputs = inputs or prepare_problems(conn, service_date)
+    problems = {problem.depot.depot_id: problem for problem in inputs.problems}
     stored = read_plan(conn, plan_id)
     violations = [f"{depot_id}: no plan stored" for depot_id in problems if depot_id not in stored]
     violations += [f"{depot_id}: plan for a depot without a problem" for depot_id in stored if depot_id not in problems]
     for depot_id, problem in problems.items():
         if depot_id in stored:
-            violations += [f"{depot_id}: {v}" for v in validate(problem, stored[depot_id])]
+            violations += [
+                f"{depot_id}: {v}" for v in validate(problem, stored[depot_id], travel_model=inputs.travel_model)
+            ]
     return violations

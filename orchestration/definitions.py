@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.assets import demo, ingestion, planning, serving, transform
+from orchestration.assets import demo, ingestion, learning, planning, serving, transform
 from orchestration.jobs import (
     daily_actuals_job,
     daily_planning_job,
@@ -25,6 +25,9 @@ defs = dg.Definitions(
         transform.dbt_plan_outputs,
         transform.dbt_actuals,
         planning.daily_plan,
+        learning.travel_time_model,
+        learning.service_time_model,
+        learning.availability_model,
         serving.serving_snapshot,
     ],
     jobs=[daily_planning_job, daily_actuals_job, demo_daily_job, demo_history_day_job],

@@ -2,12 +2,19 @@
 
 import dagster as dg
 
-from orchestration.assets import demo, ingestion, transform
+from orchestration.assets import demo, ingestion, learning, transform
 from orchestration.partitions import service_date_partitions
 
-# What happened on a day: execution files -> raw -> dbt actuals. Planning jobs leave these out.
+# What happened on a day: execution files -> raw -> dbt actuals -> learned models. Planning jobs leave these out
+# (a plan uses the newest model versions trained on the days before its date).
 EXECUTION = dg.AssetSelection.assets(
-    ingestion.raw_execution_records, ingestion.raw_pings, transform.dbt_actuals, demo.landing_execution
+    ingestion.raw_execution_records,
+    ingestion.raw_pings,
+    transform.dbt_actuals,
+    demo.landing_execution,
+    learning.travel_time_model,
+    learning.service_time_model,
+    learning.availability_model,
 )
 DEMO_LANDING = dg.AssetSelection.assets(demo.landing_master_data, demo.landing_orders)
 
@@ -24,7 +31,10 @@ daily_actuals_job = dg.define_asset_job(
     "daily_actuals",
     selection=EXECUTION - dg.AssetSelection.groups("demo") | dg.AssetSelection.keys("serving_snapshot"),
     partitions_def=service_date_partitions,
-    description="Ingest the day's telematics, stop events, ratings and weather; build actuals and KPIs; publish.",
+    description=(
+        "Ingest the day's telematics, stop events, ratings and weather; build actuals and KPIs; learn travel times, "
+        "service times and customer availability; publish."
+    ),
 )
 
 # The demo: the embedded world writes the order and master-data files first.

@@ -23,7 +23,8 @@ PLANS_DDL = (
         plan_id varchar primary key, service_date date not null, kind varchar not null, version integer not null,
         created_at_utc timestamptz not null, seed integer, time_budget_s double, parameters varchar,
         runtime_s double, objective double, n_orders integer, n_assigned integer, n_unassigned integer,
-        status varchar not null)""",
+        status varchar not null, travel_model_version varchar, service_model_version varchar,
+        availability_model_version varchar)""",
     """create table if not exists plans.solves (
         plan_id varchar, depot_id varchar, n_orders integer, n_vehicles integer, runtime_s double,
         iterations bigint, objective double, feasible boolean, stopped_by varchar, build_s double,
@@ -31,14 +32,23 @@ PLANS_DDL = (
     """create table if not exists plans.routes (
         plan_id varchar, depot_id varchar, route_id varchar, vehicle_id varchar, vehicle_type varchar,
         n_stops integer, start_s integer, end_s integer, distance_m bigint, duration_s bigint,
-        weight_g bigint, volume_cm3 bigint, cost_eur double)""",
+        weight_g bigint, volume_cm3 bigint, cost_eur double, overtime_s integer default 0)""",
     """create table if not exists plans.stops (
         plan_id varchar, route_id varchar, vehicle_id varchar, sequence integer, order_id varchar,
         arrival_s integer, service_start_s integer, departure_s integer, wait_s integer,
-        leg_distance_m bigint, leg_duration_s bigint)""",
+        leg_distance_m bigint, leg_duration_s bigint, late_s integer default 0, in_preferred_window boolean)""",
     """create table if not exists plans.unassigned (
         plan_id varchar, depot_id varchar, order_id varchar, reason_code varchar, reason varchar)""",
+    # Warehouses made before plans were re-timed with learned models (issue 5) lack these columns.
+    "alter table plans.plan_runs add column if not exists travel_model_version varchar",
+    "alter table plans.plan_runs add column if not exists service_model_version varchar",
+    "alter table plans.plan_runs add column if not exists availability_model_version varchar",
+    "alter table plans.routes add column if not exists overtime_s integer default 0",
+    "alter table plans.stops add column if not exists late_s integer default 0",
+    "alter table plans.stops add column if not exists in_preferred_window boolean",
 )
+MODEL_VERSION_COLUMNS = ("travel_model_version", "service_model_version", "availability_model_version")
+"""Columns of ``plans.plan_runs`` naming the learned model versions a plan was made with (null: none)."""
 
 
 def ensure_plans_schema(conn: duckdb.DuckDBPyConnection) -> None:
@@ -132,11 +142,14 @@ def write_plan(
     plans: Sequence[Plan],
     config: SolveConfig,
     runtime_s: float,
+    model_versions: dict[str, str | None] | None = None,
 ) -> str:
     """Store one plan version (all depots of a date) in one transaction, with status ``pending``.
 
     Versions of the date and kind left ``pending`` by a run that died before marking them become ``abandoned``
     in the same transaction (:func:`abandon_pending_plans`).
+
+    ``model_versions`` maps the columns of :data:`MODEL_VERSION_COLUMNS` to the learned model versions used.
 
     Returns
     -------
@@ -175,6 +188,7 @@ def write_plan(
                     "weight_g": route.weight_g,
                     "volume_cm3": route.volume_cm3,
                     "cost_eur": route.cost_eur,
+                    "overtime_s": route.overtime_s,
                 }
             )
             for stop in route.stops:
@@ -200,7 +214,10 @@ def write_plan(
         ).fetchone()[0]
         plan_id = f"{service_date}-{kind}-v{version}"
         conn.execute(
-            "insert into plans.plan_runs values (?, cast(? as date), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+            "insert into plans.plan_runs (plan_id, service_date, kind, version, created_at_utc, seed, time_budget_s, "
+            "parameters, runtime_s, objective, n_orders, n_assigned, n_unassigned, status, travel_model_version, "
+            "service_model_version, availability_model_version) "
+            "values (?, cast(? as date), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
             [
                 plan_id,
                 service_date,
@@ -215,6 +232,7 @@ def write_plan(
                 n_assigned + len(unassigned_rows),
                 n_assigned,
                 len(unassigned_rows),
+                *[(model_versions or {}).get(column) for column in MODEL_VERSION_COLUMNS],
             ],
         )
         _insert(
@@ -253,6 +271,7 @@ def write_plan(
                 "weight_g",
                 "volume_cm3",
                 "cost_eur",
+                "overtime_s",
             ],
         )
         _insert(
@@ -271,6 +290,8 @@ def write_plan(
                 "wait_s",
                 "leg_distance_m",
                 "leg_duration_s",
+                "late_s",
+                "in_preferred_window",
             ],
         )
         _insert(
@@ -345,6 +366,8 @@ def read_plan(conn: duckdb.DuckDBPyConnection, plan_id: str) -> dict[str, Plan]:
                 wait_s=int(s.wait_s),
                 leg_distance_m=int(s.leg_distance_m),
                 leg_duration_s=int(s.leg_duration_s),
+                late_s=int(s.late_s) if pd.notna(s.late_s) else 0,
+                in_preferred_window=None if pd.isna(s.in_preferred_window) else bool(s.in_preferred_window),
             )
         )
     plans = {}
@@ -366,6 +389,7 @@ def read_plan(conn: duckdb.DuckDBPyConnection, plan_id: str) -> dict[str, Plan]:
                     weight_g=int(r.weight_g),
                     volume_cm3=int(r.volume_cm3),
                     cost_eur=float(r.cost_eur),
+                    overtime_s=int(r.overtime_s) if pd.notna(r.overtime_s) else 0,
                 )
                 for r in depot_routes.itertuples(index=False)
             ),

@@ -7,7 +7,8 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.checks import validate_stored_plan
 from orchestration.partitions import one_run_per_date, service_date_partitions
-from orchestration.plan_store import read_problems, set_plan_status, write_plan
+from orchestration.plan_store import set_plan_status, write_plan
+from orchestration.planning_inputs import prepare_problems
 from solver import SolveConfig, solve_many
 
 PLAN_TABLES = ("plan_runs", "solves", "routes", "stops", "unassigned")
@@ -29,6 +30,14 @@ class PlanningConfig(dg.Config):
     max_depot_distance_m: int | None = SolveConfig().max_depot_distance_m
     """Delivery area per depot, metres in a straight line (default 50 km): farther orders are not routed but
     unassigned as OUTSIDE_AREA, since such an address is usually mistyped or wrongly geocoded. None: no limit."""
+    use_learned_models: bool = True
+    """Plan with the newest learned travel-time, service-time and availability models trained before the date
+    (where they exist); False plans with constant speeds and the site-type service priors."""
+    service_time_estimate: str = "mean_s"
+    """Which learned service-time estimate plans use: mean_s (arrivals add up expected times), median_s or p90_s."""
+    preferred_window_min_lift: float = 0.1
+    """An order without a fixed window gets its customer's recommended window as a soft preference when that
+    window raises first-attempt success by at least this much (0.1 = 10 percentage points)."""
 
 
 @dg.multi_asset(
@@ -66,7 +75,14 @@ def daily_plan(context: dg.AssetExecutionContext, config: PlanningConfig, duckdb
     service_date = context.partition_key
     started = time.perf_counter()
     with duckdb.get_connection() as conn:
-        problems = read_problems(conn, service_date)
+        inputs = prepare_problems(
+            conn,
+            service_date,
+            use_learned=config.use_learned_models,
+            service_statistic=config.service_time_estimate,
+            min_lift=config.preferred_window_min_lift,
+        )
+    problems = inputs.problems
     read_s = time.perf_counter() - started
     solve_config = SolveConfig(
         time_budget_s=config.time_budget_s,
@@ -79,14 +95,18 @@ def daily_plan(context: dg.AssetExecutionContext, config: PlanningConfig, duckdb
         + ", ".join(f"{p.depot.depot_id} {len(p.orders)} orders / {len(p.vehicles)} vehicles" for p in problems)
         + f"; budget {config.time_budget_s:.0f} s per depot, seed {config.seed}"
     )
+    used = ", ".join(f"{k.removesuffix('_model_version')} {v or 'none'}" for k, v in inputs.model_versions.items())
+    context.log.info(f"learned models: {used}; {inputs.preferred} orders with a preferred window")
     solve_started = time.perf_counter()
-    plans = solve_many(problems, solve_config, processes=config.processes)
+    plans = solve_many(problems, solve_config, processes=config.processes, travel_model=inputs.travel_model)
     solve_s = time.perf_counter() - solve_started
 
     write_started = time.perf_counter()
     with duckdb.get_connection() as conn:
-        plan_id = write_plan(conn, service_date, "daily", plans, solve_config, runtime_s=solve_s)
-        violations = validate_stored_plan(conn, plan_id, service_date)
+        plan_id = write_plan(
+            conn, service_date, "daily", plans, solve_config, runtime_s=solve_s, model_versions=inputs.model_versions
+        )
+        violations = validate_stored_plan(conn, plan_id, service_date, inputs)
         set_plan_status(conn, plan_id, "invalid" if violations else "valid")
     write_s = time.perf_counter() - write_started
 
@@ -100,6 +120,7 @@ def daily_plan(context: dg.AssetExecutionContext, config: PlanningConfig, duckdb
             "km": round(sum(r.distance_m for r in plan.routes) / 1000, 1),
             "cost_per_delivery_eur": round(cost / stops, 2) if stops else None,
             "unassigned": len(plan.unassigned),
+            "at_risk_stops": sum(1 for r in plan.routes for s in r.stops if s.late_s > 0),
             "solve_s": round(plan.stats.runtime_s, 1),
             "stopped_by": plan.stats.stopped_by,
         }
@@ -126,6 +147,8 @@ def daily_plan(context: dg.AssetExecutionContext, config: PlanningConfig, duckdb
             "time_budget_s": config.time_budget_s,
             "seed": config.seed,
             "max_depot_distance_m": config.max_depot_distance_m,
+            **{k: v or "none" for k, v in inputs.model_versions.items()},
+            "preferred_windows": inputs.preferred,
         },
         check_results=[
             dg.AssetCheckResult(

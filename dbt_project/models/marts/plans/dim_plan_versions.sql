@@ -30,5 +30,8 @@ select
     n_assigned,
     n_unassigned,
     status,
+    travel_model_version,
+    service_model_version,
+    availability_model_version,
     is_current
 from ranked

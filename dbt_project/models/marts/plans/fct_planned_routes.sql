@@ -2,6 +2,7 @@
     tags=['plan_outputs'],
     materialized='incremental',
     incremental_strategy='append',
+    on_schema_change='append_new_columns',
     pre_hook="{{ delete_partition_window('service_date') }}",
 ) }}
 
@@ -34,7 +35,8 @@ select
     routes.volume_cm3,
     vehicles.capacity_weight_g,
     vehicles.capacity_volume_cm3,
-    routes.cost_eur
+    routes.cost_eur,
+    coalesce(routes.overtime_s, 0) as overtime_s
 from routes
 inner join current_plans on routes.plan_id = current_plans.plan_id
 left join vehicles

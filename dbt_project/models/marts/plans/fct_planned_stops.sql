@@ -2,6 +2,7 @@
     tags=['plan_outputs'],
     materialized='incremental',
     incremental_strategy='append',
+    on_schema_change='append_new_columns',
     pre_hook="{{ delete_partition_window('service_date') }}",
 ) }}
 
@@ -46,6 +47,9 @@ select
     stops.wait_s,
     stops.leg_distance_m,
     stops.leg_duration_s,
+    coalesce(stops.late_s, 0) as late_s,
+    coalesce(stops.late_s, 0) > 0 as is_at_risk,
+    stops.in_preferred_window,
     orders.parcels,
     orders.weight_g,
     orders.volume_cm3,
