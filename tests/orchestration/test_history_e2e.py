@@ -27,6 +27,8 @@ HISTORY_DATES = ("2026-03-10", "2026-03-11")
 ACTUALS_TABLES = (
     "raw.pings", "raw.stop_events", "raw.ratings", "raw.weather_observations", "raw.weather_forecasts",
     "marts.fct_deliveries", "marts.fct_route_days", "marts.fct_delivery_kpis",
+    "marts.fct_travel_observations", "marts.fct_stop_attempts",
+    "models.travel_time_factors", "models.service_times", "models.availability", "models.recommended_windows",
 )  # fmt: skip
 
 
@@ -60,6 +62,33 @@ def test_backfilling_the_range_twice_gives_identical_tables(history):
     for table in ACTUALS_TABLES:
         assert history["first"][table], f"{table} is empty"
         assert history["second"][table] == history["first"][table], table
+
+
+def test_each_day_trains_model_versions_and_the_next_plan_uses_them(history):
+    """Day 1 trains version @day1 of each model; day 2's plan records those versions and is re-timed with them;
+    day 1's plan had no history and records none."""
+    with duckdb.connect(str(history["warehouse"]), read_only=True) as conn:
+        versions = conn.execute(
+            "select model, version, n_samples from models.model_versions order by model, version"
+        ).fetchall()
+        plans = conn.execute(
+            "select service_date::varchar, travel_model_version, service_model_version, availability_model_version "
+            "from marts.dim_plan_versions where is_current order by service_date"
+        ).fetchall()
+        late = conn.execute(
+            "select count(*) filter (where late_s <> greatest(service_start_s - tw_end_s, 0)) "
+            "from marts.fct_planned_stops"
+        ).fetchone()[0]
+    assert [(m, v) for m, v, _ in versions] == [
+        (model, f"{model}@{day}") for model in ("availability", "service_time", "travel_time") for day in HISTORY_DATES
+    ]
+    assert all(n > 0 for _, _, n in versions)
+    day1, day2 = HISTORY_DATES
+    assert plans == [
+        (day1, None, None, None),
+        (day2, f"travel_time@{day1}", f"service_time@{day1}", f"availability@{day1}"),
+    ]
+    assert late == 0  # every stop that misses its window after re-timing carries its exact lateness
 
 
 def test_deliveries_reconcile_with_the_orders(history):
