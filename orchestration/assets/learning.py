@@ -7,6 +7,7 @@ dates rebuilds the versions in date order; re-running a date replaces its versio
 """
 
 import datetime as dt
+import hashlib
 
 import dagster as dg
 import pandas as pd
@@ -53,6 +54,15 @@ def _metadata(version: str, first: str, fit, extra: dict) -> dict:
     }
 
 
+def _data_version(fit) -> dg.DataVersion:
+    """A digest of the fitted tables: Dagster shows a new data version only when the model really changed."""
+    digest = hashlib.sha256()
+    for name in sorted(fit.tables):
+        digest.update(name.encode())
+        digest.update(fit.tables[name].round(6).to_csv(index=False).encode())
+    return dg.DataVersion(digest.hexdigest()[:16])
+
+
 def _no_history(context: dg.AssetExecutionContext, what: str) -> dg.MaterializeResult:
     context.log.warning(f"no {what} up to {context.partition_key}: no version stored, plans keep the priors")
     return dg.MaterializeResult(metadata={"version": None, "samples": 0})
@@ -89,7 +99,8 @@ def travel_time_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource)
             "slowest_hour_factor": round(hours[str(slowest)], 3),
             "rain_factor": round(weather.get("rain", 1.0), 3),
             "excluded_legs": int(legs["exclusion_reason"].notna().sum()),
-        })
+        }),
+        data_version=_data_version(fit),
     )
 
 
@@ -117,7 +128,8 @@ def service_time_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource
             "median_by_site_type_s": dg.MetadataValue.json({
                 r.site_type: round(r.median_s) for r in levels[levels["level"] == "site_type"].itertuples()
             }),
-        })
+        }),
+        data_version=_data_version(fit),
     )
 
 
@@ -139,5 +151,6 @@ def availability_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource
             "zones": int((windows["level"] == "zone").sum()),
             "customers_with_window": int((windows["level"] == "customer").sum()),
             "customers_with_lift_10pp": int(((windows["level"] == "customer") & (windows["lift"] >= 0.1)).sum()),
-        })
+        }),
+        data_version=_data_version(fit),
     )
