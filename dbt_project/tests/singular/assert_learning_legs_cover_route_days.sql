@@ -1,9 +1,10 @@
-{{ config(tags=['actuals'], severity='warn') }}
+{{ config(tags=['actuals'], severity='warn', meta={'dagster': {'ref': {'name': 'fct_travel_observations'}}}) }}
 
 -- The legs of fct_travel_observations account for each vehicle day: one leg into every attempted stop plus one
 -- back to the depot per route driven, and driving (sum of legs) plus time on site (waiting included) fills the
 -- routes from depot departure to depot return, within 1 s per leg. Warn only: a driver-app event lost on the way
--- (quarantined, or an arrival never closed) breaks the cover without making the day's actuals wrong.
+-- (quarantined, or an arrival never closed) breaks the cover without making the day's actuals wrong. Dagster shows
+-- it as a check of fct_travel_observations (meta.dagster.ref).
 with events as (
     select
         service_date,
