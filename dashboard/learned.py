@@ -31,14 +31,6 @@ MODEL_LABELS = {
     "service_time": "Service time",
     "availability": "Customer availability",
 }
-# How each model's fit is measured, when the fitting code names a metric this page knows.
-ERROR_METRIC_LABELS = {
-    "mae_s": "mean absolute error (s)",
-    "mape": "mean absolute percentage error",
-    "rmse_s": "root mean squared error (s)",
-    "brier": "Brier score",
-    "log_loss": "log loss",
-}
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WEATHER_LABELS = {"dry": "Dry", "rain": "Rain", "heavy_rain": "Heavy rain", "snow": "Snow"}
 SERVICE_LEVEL_LABELS = {"customer": "this customer", "site_zone": "site type in the zone", "site_type": "site type"}
@@ -94,8 +86,8 @@ def _count(value: Any) -> int | None:
 
 
 def error_metric_label(metric: Any) -> str:
-    """What a model's ``error_metric`` measures, in words; the code itself when unknown, ``–`` when missing."""
-    return "–" if _missing(metric) else ERROR_METRIC_LABELS.get(str(metric), str(metric))
+    """What a model's errors measure (the fitting code says it in words), ``–`` when missing."""
+    return "–" if _missing(metric) or not str(metric).strip() else str(metric)
 
 
 # --- model versions ----------------------------------------------------------------------------------------

@@ -57,9 +57,9 @@ def test_model_summary_table(models):
         "Fit error": 58.4,
         "Baseline error": 96.1,
         "Better than baseline (%)": 39.2,
-        "Error metric": "mean absolute error (s)",
+        "Error metric": "MAE of leg duration on the newest day, trained without it (s)",
     }
-    assert table["Error metric"].to_list()[2] == "Brier score"
+    assert table["Error metric"].to_list()[2].startswith("Brier score of first-attempt success")
     worse = learned.model_summary_table(models["model_versions"].assign(fit_error=120.0, baseline_error=100.0))
     assert worse["Better than baseline (%)"].to_list()[0] == -20.0
 
@@ -73,10 +73,10 @@ def test_version_history_newest_first(models):
 
 
 def test_error_metric_label():
-    """Known metrics in words, unknown ones as they are, missing as a dash."""
-    assert learned.error_metric_label("brier") == "Brier score"
-    assert learned.error_metric_label("pinball_p90") == "pinball_p90"
+    """The metric as the fitting code words it; missing or blank as a dash."""
+    assert learned.error_metric_label("MAE of time on site (s)") == "MAE of time on site (s)"
     assert learned.error_metric_label(None) == "–"
+    assert learned.error_metric_label(" ") == "–"
 
 
 # --- travel time ---------------------------------------------------------------------------------------------
