@@ -321,7 +321,7 @@ def fit_service_time(
     *,
     k_zone: float = 20.0,
     k_customer: float = 5.0,
-    min_customer: int = 2,
+    min_customer: int = 1,
 ) -> Fit:
     """Fit service times from ``marts.fct_stop_attempts`` rows.
 

@@ -25,7 +25,8 @@ SNAPSHOT_QUERIES: dict[str, str] = {
     "depots": "select depot_id, depot_name as name, street, postcode, town, lat, lon, opens_s, closes_s, timezone "
     "from marts.dim_depots order by depot_id",
     "plan_runs": "select plan_id, service_date, kind, version, created_at_utc, seed, time_budget_s, runtime_s, "
-    "objective, n_orders, n_assigned, n_unassigned, status, is_current "
+    "objective, n_orders, n_assigned, n_unassigned, status, travel_model_version, service_model_version, "
+    "availability_model_version, is_current "
     "from marts.dim_plan_versions order by service_date, kind, version",
     "planned_routes": "select * from marts.fct_planned_routes order by service_date, depot_id, route_id",
     "planned_stops": "select * from marts.fct_planned_stops order by service_date, route_id, sequence",
