@@ -1,8 +1,8 @@
 """Learning marts on real pipeline output: one small-world history day through the `demo_history_day` job.
 
 fct_travel_observations (one row per leg driven) and fct_stop_attempts (one row per order attempted) are checked
-against the plan the simulator drove, the deliveries mart and the route days; the date's dbt actuals step is then
-run again and must replace, not duplicate, the rows.
+against the plan the simulator drove, the deliveries mart and the route days; Dagster then builds the two marts for
+the date once more (their part of the dbt actuals step), which must replace, not duplicate, the rows.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def _query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]
 
 @pytest.fixture(scope="module")
 def history_day(tmp_path_factory, dbt_manifest) -> HistoryDay:
-    """One small-world history day in a fresh data folder, then the date's dbt actuals step once more."""
+    """One small-world history day in a fresh data folder, then the date's learning marts built once more."""
     root = tmp_path_factory.mktemp("lastmile-learning")
     warehouse = root / "warehouse.duckdb"
     (root / "dagster_home").mkdir()
