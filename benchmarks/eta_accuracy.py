@@ -79,7 +79,8 @@ def play(world, service_date: str, orders: pd.DataFrame, routes: pd.DataFrame, s
     events = execution.stop_events
     base = utc_base_s(day, world.timezone)
     arrived = events[events["event_type"] == "arrived"][["order_id", "ts_utc"]].copy()
-    arrived["actual_s"] = pd.to_datetime(arrived["ts_utc"], utc=True).astype("int64") // 10**9 - base
+    stamps = pd.to_datetime(arrived["ts_utc"], utc=True)
+    arrived["actual_s"] = (stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds() - base
     outcome = events[events["event_type"].isin(["delivered", "failed"])][["order_id", "event_type"]]
     joined = stops.merge(arrived, on="order_id").merge(outcome, on="order_id")
     error = (joined["actual_s"] - joined["arrival_s"]).astype(float)
