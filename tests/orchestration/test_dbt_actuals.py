@@ -111,7 +111,9 @@ def _load_hand_made_day(conn: duckdb.DuckDBPyConnection) -> None:
     ])  # fmt: skip
 
     conn.execute(
-        "insert into plans.plan_runs values ('P1', ?, 'daily', 1, now(), 0, 5, '{}', 1, 0, 5, 4, 1, 'valid')",
+        "insert into plans.plan_runs (plan_id, service_date, kind, version, created_at_utc, seed, time_budget_s, "
+        "parameters, runtime_s, objective, n_orders, n_assigned, n_unassigned, status) "
+        "values ('P1', ?, 'daily', 1, now(), 0, 5, '{}', 1, 0, 5, 4, 1, 'valid')",
         [DATE],
     )
     routes = [  # vehicle, n_stops, start, end, distance_m
@@ -121,7 +123,9 @@ def _load_hand_made_day(conn: duckdb.DuckDBPyConnection) -> None:
     for vehicle_id, n_stops, start, end, distance_m in routes:
         duration_s = _seconds(end) - _seconds(start)
         conn.execute(
-            "insert into plans.routes values ('P1', 'D-TEST', ?, ?, 'van', ?, ?, ?, ?, ?, 2000, 10000, ?)",
+            "insert into plans.routes (plan_id, depot_id, route_id, vehicle_id, vehicle_type, n_stops, start_s, end_s, "
+            "distance_m, duration_s, weight_g, volume_cm3, cost_eur) "
+            "values ('P1', 'D-TEST', ?, ?, 'van', ?, ?, ?, ?, ?, 2000, 10000, ?)",
             [f"D-TEST-{vehicle_id}", vehicle_id, n_stops, _seconds(start), _seconds(end), distance_m,
              duration_s, route_cost_eur(VAN, distance_m, duration_s)],
         )  # fmt: skip
@@ -133,7 +137,8 @@ def _load_hand_made_day(conn: duckdb.DuckDBPyConnection) -> None:
     ]
     for vehicle_id, sequence, order_id, arrival, start, departure in stops:
         conn.execute(
-            "insert into plans.stops values ('P1', ?, ?, ?, ?, ?, ?, ?, ?, 1000, 120)",
+            "insert into plans.stops (plan_id, route_id, vehicle_id, sequence, order_id, arrival_s, service_start_s, "
+            "departure_s, wait_s, leg_distance_m, leg_duration_s) values ('P1', ?, ?, ?, ?, ?, ?, ?, ?, 1000, 120)",
             [f"D-TEST-{vehicle_id}", vehicle_id, sequence, order_id, _seconds(arrival), _seconds(start),
              _seconds(departure), _seconds(start) - _seconds(arrival)],
         )  # fmt: skip
