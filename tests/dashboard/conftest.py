@@ -1216,6 +1216,9 @@ def write_health_warehouse(path: Path, *, data_health: bool = True) -> None:
             )
         )
         runs = tables["plan_runs"].assign(n_orders=9, n_assigned=8, n_unassigned=1, status="valid")
+        for column in ("travel_model_version", "service_model_version", "availability_model_version"):
+            if column not in runs:
+                runs[column] = pd.Series([None] * len(runs), index=runs.index, dtype="string")
         frames = {"dim_depots": depots, "dim_plan_versions": runs}
         frames |= {mart: tables[name] for name, mart in _MART_OF_TABLE.items()}
         for mart, frame in frames.items():
