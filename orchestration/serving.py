@@ -25,14 +25,15 @@ SNAPSHOT_QUERIES: dict[str, str] = {
     "depots": "select depot_id, depot_name as name, street, postcode, town, lat, lon, opens_s, closes_s, timezone "
     "from marts.dim_depots order by depot_id",
     "plan_runs": "select plan_id, service_date, kind, version, created_at_utc, seed, time_budget_s, runtime_s, "
-    "objective, n_orders, n_assigned, n_unassigned, status, travel_model_version, service_model_version, "
-    "availability_model_version, is_current "
+    "objective, n_orders, n_assigned, n_unassigned, status, {model_versions}, is_current "
     "from marts.dim_plan_versions order by service_date, kind, version",
     "planned_routes": "select * from marts.fct_planned_routes order by service_date, depot_id, route_id",
     "planned_stops": "select * from marts.fct_planned_stops order by service_date, route_id, sequence",
     "unassigned": "select * from marts.fct_plan_unassigned order by service_date, depot_id, order_id",
     "plan_kpis": "select * from marts.fct_plan_kpis order by service_date, depot_id",
 }
+# The learned model versions a plan was made with; a warehouse built before issue 5 lacks them (read as null).
+PLAN_MODEL_VERSION_COLUMNS = ("travel_model_version", "service_model_version", "availability_model_version")
 # What happened on past days: published when the marts exist (a warehouse without execution data has none).
 OPTIONAL_SNAPSHOT_QUERIES: dict[str, tuple[str, str]] = {
     "deliveries": ("fct_deliveries", "select * from marts.fct_deliveries order by service_date, depot_id, order_id"),
@@ -119,7 +120,19 @@ def publish_snapshot(conn: duckdb.DuckDBPyConnection, serving_dir: Path) -> Publ
             "select table_name from information_schema.tables where table_schema = 'marts'"
         ).fetchall()
     }
+    plan_columns = {
+        row[0]
+        for row in conn.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'marts' and table_name = 'dim_plan_versions'"
+        ).fetchall()
+    }
+    model_versions = ", ".join(
+        column if column in plan_columns else f"cast(null as varchar) as {column}"  # names from a fixed list
+        for column in PLAN_MODEL_VERSION_COLUMNS
+    )
     queries = dict(SNAPSHOT_QUERIES)
+    queries["plan_runs"] = queries["plan_runs"].format(model_versions=model_versions)
     queries.update({name: query for name, (mart, query) in OPTIONAL_SNAPSHOT_QUERIES.items() if mart in marts})
     queries.update(data_health_queries(conn))
     queries.update(model_queries(conn))

@@ -253,3 +253,18 @@ def test_no_model_files_without_the_models_schema(marts_conn, tmp_path):
     published = publish_snapshot(marts_conn, tmp_path)
     assert not any((published.path / f"{name}.parquet").exists() for name in MODEL_TABLES)
     assert not set(published.row_counts) & set(MODEL_TABLES)
+
+
+def test_plan_versions_carry_their_model_versions_and_older_warehouses_read_as_null(marts_conn, tmp_path):
+    """A warehouse built before plans recorded their learned models publishes nulls; a newer one the versions."""
+    old = publish_snapshot(marts_conn, tmp_path / "old")
+    runs = pq.read_table(old.path / "plan_runs.parquet").to_pylist()
+    assert runs[0]["travel_model_version"] is None and runs[0]["availability_model_version"] is None
+    marts_conn.execute("alter table marts.dim_plan_versions add column travel_model_version varchar")
+    marts_conn.execute("alter table marts.dim_plan_versions add column service_model_version varchar")
+    marts_conn.execute("alter table marts.dim_plan_versions add column availability_model_version varchar")
+    marts_conn.execute("update marts.dim_plan_versions set travel_model_version = 'travel_time@2026-03-02'")
+    new = publish_snapshot(marts_conn, tmp_path / "new")
+    assert pq.read_table(new.path / "plan_runs.parquet").to_pylist()[0]["travel_model_version"] == (
+        "travel_time@2026-03-02"
+    )
