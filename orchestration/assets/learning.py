@@ -32,7 +32,10 @@ def _window(service_date: str) -> tuple[str, str]:
 def _read(conn, table: str, service_date: str) -> pd.DataFrame:
     first, last = _window(service_date)
     return conn.execute(
-        f"select * from marts.{table} where service_date between cast(? as date) and cast(? as date)",  # fixed name
+        # Sorted: DuckDB's parallel scan returns rows in any order, and float sums depend on the order, so an
+        # unsorted read gave a re-run factors that differed in the last digit.
+        f"select * from marts.{table} where service_date between cast(? as date) and cast(? as date) "  # fixed name
+        "order by all",
         [first, last],
     ).fetchdf()
 
