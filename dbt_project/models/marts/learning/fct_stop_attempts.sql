@@ -26,12 +26,9 @@ planned_stops as (
     where {{ in_partition_window('service_date') }}
 ),
 
--- The hour's observation (the first, should a clock change give an hour two).
 weather as (
-    select service_date, local_hour, arg_min(condition, observed_at_utc) as condition
-    from {{ ref('stg_weather_observations') }}
+    select * from {{ ref('int_weather_by_hour') }}
     where {{ in_partition_window('service_date') }}
-    group by service_date, local_hour
 ),
 
 joined as (
