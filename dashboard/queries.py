@@ -1151,12 +1151,9 @@ where level = $level
 order by zone, customer_id
 """
 
-# The customer-level rows of each model table that names customers.
-_CUSTOMERS_SQL = {
-    "availability": "select distinct customer_id from read_parquet($table) where level = 'customer'",
-    "recommended_windows": "select distinct customer_id from read_parquet($table) where level = 'customer'",
-    "service_times": "select distinct customer_id from read_parquet($table) where level = 'customer'",
-}
+# The model tables with customer-level rows, and the customers those rows name.
+_CUSTOMER_TABLES = ("availability", "recommended_windows", "service_times")
+_CUSTOMERS_SQL = "select distinct customer_id from read_parquet($table) where level = 'customer'"
 
 CUSTOMER_DELIVERY_COLUMNS = (
     "service_date",
@@ -1255,9 +1252,9 @@ def customers_with_history(snapshot_key: str) -> list[str]:
     """Customer ids any model has customer-level rows for, sorted."""
     customers = set()
     with duckdb.connect(":memory:") as connection:
-        for table, sql in _CUSTOMERS_SQL.items():
+        for table in _CUSTOMER_TABLES:
             if _has_tables(snapshot_key, (table,)):
-                rows = connection.execute(sql, {"table": _table_file(snapshot_key, table)}).fetchall()
+                rows = connection.execute(_CUSTOMERS_SQL, {"table": _table_file(snapshot_key, table)}).fetchall()
                 customers.update(row[0] for row in rows if row[0] is not None)
     return sorted(customers)
 
