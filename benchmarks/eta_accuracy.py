@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 import tempfile
 import time
@@ -34,7 +33,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from plan_day import manifest_for_this_warehouse  # noqa: E402
-from report import write_section  # noqa: E402
+from report import use_data_dir, write_section  # noqa: E402
 
 from simulator import build_world, execute_plan, simulate_weather  # noqa: E402
 from simulator.execution import utc_base_s  # noqa: E402
@@ -107,16 +106,7 @@ def run(scale: str, train_days: int, test_days: int, start: dt.date, seed: int, 
     with tempfile.TemporaryDirectory(prefix="lastmile-eta-") as tmp:
         root = keep or Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
-        os.environ.update(
-            LASTMILE_DATA_DIR=str(root),
-            LASTMILE_LANDING_DIR=str(root / "landing"),
-            LASTMILE_WAREHOUSE=str(root / "warehouse.duckdb"),
-            LASTMILE_SERVING_DIR=str(root / "serving"),
-            LASTMILE_DEMO_SCALE=scale,
-            LASTMILE_DEMO_SEED=str(seed),
-            DAGSTER_HOME=str(root / "dagster_home"),
-            GX_ANALYTICS_ENABLED="False",
-        )
+        use_data_dir(root, scale, seed)
         warehouse = str(root / "warehouse.duckdb")
         with manifest_for_this_warehouse(root):
             for k, service_date in enumerate(tqdm(dates, unit="day", desc=f"{scale} history")):

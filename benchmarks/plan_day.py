@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import shutil
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import write_section  # noqa: E402
+from report import use_data_dir, write_section  # noqa: E402
 
 BUDGET_S = {"small": 5.0, "default": 20.0, "large": 60.0}
 STAGES = {
@@ -84,15 +83,7 @@ def run_scale(scale: str, service_date: str, seed: int, processes: int) -> dict:
 
     with tempfile.TemporaryDirectory(prefix=f"lastmile-bench-{scale}-") as tmp:
         root = Path(tmp)
-        os.environ.update(
-            LASTMILE_DATA_DIR=str(root),
-            LASTMILE_LANDING_DIR=str(root / "landing"),
-            LASTMILE_WAREHOUSE=str(root / "warehouse.duckdb"),
-            LASTMILE_SERVING_DIR=str(root / "serving"),
-            LASTMILE_DEMO_SCALE=scale,
-            LASTMILE_DEMO_SEED=str(seed),
-            DAGSTER_HOME=str(root / "dagster_home"),
-        )
+        use_data_dir(root, scale, seed)
         print(f"[{scale}] running demo_daily for {service_date} (budget {BUDGET_S[scale]:.0f} s per depot)...")
         with manifest_for_this_warehouse(root):
             wall_started = time.perf_counter()

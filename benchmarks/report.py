@@ -43,3 +43,18 @@ def write_section(name: str, body: str, path: Path = BENCHMARKS_MD) -> None:
         text = text.rstrip() + "\n\n" + section
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text.rstrip() + "\n", encoding="utf-8")
+
+
+def use_data_dir(root: Path, scale: str, seed: int) -> None:
+    """Point every lastmile setting of this process (data folder, warehouse, serving, Dagster home, demo world)
+    at ``root``, as the Makefile does for ``data/``."""
+    os.environ.update(
+        LASTMILE_DATA_DIR=str(root),
+        LASTMILE_LANDING_DIR=str(root / "landing"),
+        LASTMILE_WAREHOUSE=str(root / "warehouse.duckdb"),
+        LASTMILE_SERVING_DIR=str(root / "serving"),
+        LASTMILE_DEMO_SCALE=scale,
+        LASTMILE_DEMO_SEED=str(seed),
+        DAGSTER_HOME=str(root / "dagster_home"),
+        GX_ANALYTICS_ENABLED="False",
+    )
