@@ -12,7 +12,9 @@ import numbers
 from dataclasses import dataclass, field
 
 ORDER_TYPES = ("delivery", "pickup")
-PRIORITIES = ("normal", "high")
+PRIORITIES = ("optional", "normal", "high", "mandatory")
+"""Order priorities, lowest first: an optional order is dropped sooner than a normal one, a mandatory one never
+unless no route can take it (PyVRP must serve it)."""
 
 
 def _check_coordinates(what: str, lat: float, lon: float) -> None:
@@ -50,6 +52,9 @@ class Depot:
         Location in decimal degrees (WGS84).
     opens_s, closes_s
         Gate opening hours in seconds since local midnight; vehicles leave and return within them.
+    reload_s
+        Time a vehicle spends at the depot to load again between two trips (see
+        :attr:`Vehicle.max_reloads`), seconds. Default 0.
     """
 
     depot_id: str
@@ -57,6 +62,7 @@ class Depot:
     lon: float
     opens_s: int
     closes_s: int
+    reload_s: int = 0
 
     def __post_init__(self) -> None:
         what = f"depot {self.depot_id}"
@@ -67,6 +73,7 @@ class Depot:
         _check_int(what, "closes_s", self.closes_s)
         if self.closes_s < self.opens_s:
             raise ValueError(f"{what} closes ({self.closes_s} s) before it opens ({self.opens_s} s)")
+        _check_int(what, "reload_s", self.reload_s)
 
 
 @dataclass(frozen=True)
@@ -81,18 +88,33 @@ class Order:
         Customer location in decimal degrees (WGS84).
     weight_g, volume_cm3
         Size of the order in grams and cubic centimetres.
+    parcels
+        Handling units (parcels, or pallets for a pallet fleet): the third capacity dimension
+        (:attr:`Vehicle.capacity_parcels`). Default 1.
     service_s
         Planned time at the stop in seconds.
     tw_start_s, tw_end_s
         Window for the START of service, seconds since local midnight. Any window is accepted here: one
         with ``tw_end_s < tw_start_s`` is reported unassigned as ``INVALID_WINDOW``, one that no shift reaches
         (e.g. negative, on the previous day) as ``WINDOW_UNREACHABLE``.
+    extra_windows
+        Further windows for the start of service, as ``(start_s, end_s)`` pairs, e.g. a morning and an evening
+        slot: the order is served in exactly one of its windows. Default none.
     required_skills
         Skills the vehicle must have, e.g. ``frozenset({"tail_lift"})``. Default none.
     priority
-        ``"normal"`` or ``"high"``; high-priority orders carry a larger unserved penalty.
+        One of :data:`PRIORITIES`: ``"optional"``, ``"normal"`` (default) and ``"high"`` orders carry rising
+        unserved penalties (:class:`SolveConfig`); a ``"mandatory"`` order must be served: the search is not
+        allowed to leave it out, so it is only unassigned when no route can take it (with the reason).
+    unserved_penalty_eur
+        What leaving this order unserved costs, EUR, instead of its priority's penalty. Default ``None``.
     order_type
-        ``"delivery"`` (load leaves the depot) or ``"pickup"`` (load returns to the depot).
+        ``"delivery"`` (load leaves the depot) or ``"pickup"`` (load returns to the depot). With a
+        ``shipment_id``: the two ends of a paired order.
+    shipment_id
+        Pairs a pickup with a delivery (e.g. a parcel collected from one customer and delivered to another): the
+        two orders with this id, one ``"pickup"`` and one ``"delivery"``, go on the same route, pickup first, and
+        the load is on board only between them (not loaded at the depot). Both are served or neither. Default none.
     preferred_tw_start_s, preferred_tw_end_s
         Soft preferred window for the start of service (when the customer is most likely in), inside the
         order's window with start before end; both or neither. Default none.
@@ -116,6 +138,10 @@ class Order:
     preferred_tw_start_s: int | None = None
     preferred_tw_end_s: int | None = None
     preferred_bonus_eur: float = 0.0
+    parcels: int = 1
+    extra_windows: tuple[tuple[int, int], ...] = ()
+    unserved_penalty_eur: float | None = None
+    shipment_id: str | None = None
 
     def __post_init__(self) -> None:
         what = f"order {self.order_id}"
@@ -134,6 +160,18 @@ class Order:
             raise ValueError(f"priority of {what} must be one of {PRIORITIES}, got {self.priority!r}")
         if self.order_type not in ORDER_TYPES:
             raise ValueError(f"order_type of {what} must be one of {ORDER_TYPES}, got {self.order_type!r}")
+        _check_int(what, "parcels", self.parcels)
+        if not isinstance(self.extra_windows, tuple):
+            raise ValueError(f"extra_windows of {what} must be a tuple of (start_s, end_s) pairs")
+        for window in self.extra_windows:
+            if not (isinstance(window, tuple) and len(window) == 2):
+                raise ValueError(f"extra_windows of {what} must be (start_s, end_s) pairs, got {window!r}")
+            _check_int(what, "an extra window's start", window[0], minimum=None)
+            _check_int(what, "an extra window's end", window[1], minimum=None)
+        if self.unserved_penalty_eur is not None:
+            _check_positive_finite(what, "unserved_penalty_eur", self.unserved_penalty_eur)
+        if self.shipment_id is not None and not self.shipment_id:
+            raise ValueError(f"shipment_id of {what} must not be empty (None for an unpaired order)")
         self._check_preferred_window(what)
 
     def _check_preferred_window(self, what: str) -> None:
@@ -152,6 +190,21 @@ class Order:
                 f"preferred window of {what} ({start}-{end} s) is not inside its window "
                 f"({self.tw_start_s}-{self.tw_end_s} s)"
             )
+
+    @property
+    def windows(self) -> tuple[tuple[int, int], ...]:
+        """All windows for the start of service: ``(tw_start_s, tw_end_s)`` first, then :attr:`extra_windows`."""
+        return ((self.tw_start_s, self.tw_end_s), *self.extra_windows)
+
+    def in_window(self, service_start_s: int) -> bool:
+        """Whether a service start lies in one of the order's windows (both ends included)."""
+        return any(start <= service_start_s <= end for start, end in self.windows)
+
+    def lateness_s(self, service_start_s: int) -> int:
+        """Seconds a service start lies after the end of the latest window that opens at or before it (0 when
+        it lies within a window; a start before every window counts as in time here, see :meth:`in_window`)."""
+        opened = [end for start, end in self.windows if start <= service_start_s]
+        return 0 if not opened or self.in_window(service_start_s) else max(0, service_start_s - max(opened))
 
     @property
     def has_preferred_window(self) -> bool:
@@ -186,6 +239,28 @@ class Vehicle:
         Cost per km driven, per hour on route, and fixed per day the vehicle is used, in EUR.
     skills
         Skills of the vehicle, e.g. ``frozenset({"tail_lift"})``. Default none.
+    capacity_parcels
+        Handling units the vehicle holds (:attr:`Order.parcels`); ``None`` (default) for no limit.
+    start_depot_id, end_depot_id
+        Where the route starts and ends; ``None`` (default) for the problem's depot. Other depots must be in
+        :attr:`Problem.depots`.
+    max_duration_s, max_distance_m
+        Longest route in seconds (depot departure to return, overtime included) and metres; ``None`` (default)
+        for no limit beyond the shift.
+    max_overtime_s
+        Paid overtime: the route may return up to this long after ``shift_end_s`` (default 0: not at all). A
+        vehicle with overtime leaves at the start of its shift, so overtime is time worked beyond the shift.
+    overtime_cost_per_hour_eur
+        Cost of an hour of overtime on top of ``cost_per_hour_eur``. Default 0.
+    break_s
+        Length of the driver's break, seconds (default 0: none). A route still running when the break window
+        opens takes the break, starting between ``break_earliest_s`` and ``break_latest_s``, after one of its
+        stops (before driving on); the search reserves the time in the shift.
+    break_earliest_s, break_latest_s
+        Window for the start of the break, seconds since local midnight; required with ``break_s``.
+    max_reloads
+        How often the vehicle may return to its start depot during the route to load again (cargo bikes);
+        default 0. Each reload takes :attr:`Depot.reload_s`.
     """
 
     vehicle_id: str
@@ -199,6 +274,17 @@ class Vehicle:
     cost_per_hour_eur: float
     cost_per_day_eur: float
     skills: frozenset[str] = field(default_factory=frozenset)
+    capacity_parcels: int | None = None
+    start_depot_id: str | None = None
+    end_depot_id: str | None = None
+    max_duration_s: int | None = None
+    max_distance_m: int | None = None
+    max_overtime_s: int = 0
+    overtime_cost_per_hour_eur: float = 0.0
+    break_s: int = 0
+    break_earliest_s: int | None = None
+    break_latest_s: int | None = None
+    max_reloads: int = 0
 
     def __post_init__(self) -> None:
         what = f"vehicle {self.vehicle_id}"
@@ -216,6 +302,23 @@ class Vehicle:
         _check_positive_finite(what, "cost_per_day_eur", self.cost_per_day_eur)
         if not isinstance(self.skills, frozenset):
             raise ValueError(f"skills of {what} must be a frozenset, got {self.skills!r}")
+        for name in ("capacity_parcels", "max_duration_s", "max_distance_m"):
+            if getattr(self, name) is not None:
+                _check_int(what, name, getattr(self, name))
+        for name in ("start_depot_id", "end_depot_id"):
+            if getattr(self, name) is not None and not getattr(self, name):
+                raise ValueError(f"{name} of {what} must not be empty (None for the problem's depot)")
+        _check_int(what, "max_overtime_s", self.max_overtime_s)
+        _check_positive_finite(what, "overtime_cost_per_hour_eur", self.overtime_cost_per_hour_eur)
+        _check_int(what, "max_reloads", self.max_reloads)
+        _check_int(what, "break_s", self.break_s)
+        if self.break_s:
+            if self.break_earliest_s is None or self.break_latest_s is None:
+                raise ValueError(f"{what} has a break of {self.break_s} s but no break window")
+            _check_int(what, "break_earliest_s", self.break_earliest_s)
+            _check_int(what, "break_latest_s", self.break_latest_s)
+            if self.break_latest_s < self.break_earliest_s:
+                raise ValueError(f"break window of {what} ends before it starts")
 
 
 @dataclass(frozen=True)
@@ -230,17 +333,21 @@ class Problem:
         Orders to plan; ids must be unique.
     vehicles
         Vehicles available at the depot; ids must be unique. May be empty (every order is then unassigned).
+    depots
+        Other depots where vehicles of this problem start or end (:attr:`Vehicle.start_depot_id`). Default none.
 
     Raises
     ------
     ValueError
-        On duplicate order or vehicle ids, or (from the member dataclasses) negative sizes, NaN coordinates
-        and similar bad input. An order with an impossible window does not raise.
+        On duplicate order, vehicle or depot ids, a vehicle at an unknown depot, a shipment id not on exactly one
+        pickup and one delivery, or (from the member dataclasses) negative sizes, NaN coordinates and similar bad
+        input. An order with an impossible window does not raise.
     """
 
     depot: Depot
     orders: tuple[Order, ...]
     vehicles: tuple[Vehicle, ...]
+    depots: tuple[Depot, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.orders, tuple) or not isinstance(self.vehicles, tuple):
@@ -255,6 +362,71 @@ class Problem:
             if vehicle.vehicle_id in seen:
                 raise ValueError(f"duplicate vehicle id {vehicle.vehicle_id} at depot {self.depot.depot_id}")
             seen.add(vehicle.vehicle_id)
+        if not isinstance(self.depots, tuple):
+            raise ValueError(f"depots of the problem of depot {self.depot.depot_id} must be a tuple")
+        depot_ids = [d.depot_id for d in self.all_depots]
+        if len(set(depot_ids)) != len(depot_ids):
+            raise ValueError(f"duplicate depot ids in the problem of depot {self.depot.depot_id}: {depot_ids}")
+        for vehicle in self.vehicles:
+            for end in (vehicle.start_depot_id, vehicle.end_depot_id):
+                if end is not None and end not in depot_ids:
+                    raise ValueError(f"vehicle {vehicle.vehicle_id} starts or ends at unknown depot {end}")
+        pairs: dict[str, list[Order]] = {}
+        for order in self.orders:
+            if order.shipment_id is not None:
+                pairs.setdefault(order.shipment_id, []).append(order)
+        for shipment_id, ends in pairs.items():
+            if sorted(o.order_type for o in ends) != ["delivery", "pickup"]:
+                raise ValueError(
+                    f"shipment {shipment_id} needs exactly one pickup and one delivery, got "
+                    f"{', '.join(f'{o.order_id} ({o.order_type})' for o in ends)}"
+                )
+
+    @property
+    def all_depots(self) -> tuple[Depot, ...]:
+        """The problem's depot first, then :attr:`depots`."""
+        return (self.depot, *self.depots)
+
+    def depot_of(self, depot_id: str | None) -> Depot:
+        """The depot with this id; ``None`` for the problem's depot."""
+        if depot_id is None:
+            return self.depot
+        for depot in self.all_depots:
+            if depot.depot_id == depot_id:
+                return depot
+        raise KeyError(f"no depot {depot_id} in the problem of depot {self.depot.depot_id}")
+
+    def start_depot(self, vehicle: Vehicle) -> Depot:
+        """Where ``vehicle``'s route starts."""
+        return self.depot_of(vehicle.start_depot_id)
+
+    def end_depot(self, vehicle: Vehicle) -> Depot:
+        """Where ``vehicle``'s route ends."""
+        return self.depot_of(vehicle.end_depot_id)
+
+    def depot_location(self, depot_id: str | None) -> int:
+        """Index of a depot in the solver's travel matrices.
+
+        Matrices span ``[depot] + orders + depots``: location 0 is the problem's depot, ``i + 1`` is order ``i``
+        and ``len(orders) + 1 + j`` is ``depots[j]``. ``None`` means the problem's depot.
+        """
+        if depot_id is None or depot_id == self.depot.depot_id:
+            return 0
+        for j, depot in enumerate(self.depots):
+            if depot.depot_id == depot_id:
+                return len(self.orders) + 1 + j
+        raise KeyError(f"no depot {depot_id} in the problem of depot {self.depot.depot_id}")
+
+    def location_coordinates(self) -> tuple[list[float], list[float]]:
+        """Latitudes and longitudes of ``[depot] + orders + depots``, the solver's matrix locations."""
+        points = [self.depot, *self.orders, *self.depots]
+        return [p.lat for p in points], [p.lon for p in points]
+
+    def partner(self, order: Order) -> Order | None:
+        """The other end of a paired order (same :attr:`Order.shipment_id`), else ``None``."""
+        if order.shipment_id is None:
+            return None
+        return next(o for o in self.orders if o.shipment_id == order.shipment_id and o is not order)
 
 
 @dataclass(frozen=True)
@@ -280,6 +452,8 @@ class SolveConfig:
         cannot be served.
     high_priority_penalty_eur
         Cost of leaving a high-priority order unserved, EUR. Default 10000.
+    optional_penalty_eur
+        Cost of leaving an optional order unserved, EUR. Default 100: served when it costs less than that.
     no_improvement_iters
         Stop after this many iterations without improvement; ``None`` (default) scales with the instance:
         ``max(200, n_orders)``.
@@ -296,6 +470,10 @@ class SolveConfig:
         Default 50,000 (50 km): more than twice the demo world's extent (no customer of the Liechtenstein or
         Rhine-valley world is more than 21 km from any depot), while a mistyped address in another city
         (Zurich 76 km, Vienna 527 km from Schaan) stays out of the routes. ``None`` for no limit.
+    parallel_seeds
+        Independent searches with seeds ``seed, seed + 1, ...``, run in parallel processes (one per core); the
+        cheapest plan is kept (ties: the lowest seed), so the result stays deterministic. Default 1 (this
+        process). The whole solve, process start included, keeps to ``time_budget_s``.
     """
 
     time_budget_s: float = 10.0
@@ -307,6 +485,8 @@ class SolveConfig:
     max_iters: int | None = None
     penalty_update_iters: int = 500
     max_depot_distance_m: int | None = 50_000
+    optional_penalty_eur: float = 100.0
+    parallel_seeds: int = 1
 
     def __post_init__(self) -> None:
         what = "the solve config"
@@ -322,6 +502,8 @@ class SolveConfig:
         _check_int(what, "penalty_update_iters", self.penalty_update_iters, minimum=1)
         if self.max_depot_distance_m is not None:
             _check_int(what, "max_depot_distance_m", self.max_depot_distance_m)
+        _check_positive_finite(what, "optional_penalty_eur", self.optional_penalty_eur)
+        _check_int(what, "parallel_seeds", self.parallel_seeds, minimum=1)
 
 
 @dataclass(frozen=True)
@@ -345,6 +527,10 @@ class PlannedStop:
         window under learned travel times (:func:`solver.timing.retime_route`). Default 0.
     in_preferred_window
         Whether service starts within the order's preferred window; ``None`` (default) for an order without one.
+    trip
+        Which trip of the route the stop is on, 1-based: a vehicle that reloads at the depot
+        (:attr:`Vehicle.max_reloads`) starts trip 2 after the first reload. The leg of the first stop of a
+        later trip comes from the depot. Default 1.
     """
 
     order_id: str
@@ -357,6 +543,28 @@ class PlannedStop:
     leg_duration_s: int
     late_s: int = 0
     in_preferred_window: bool | None = None
+    trip: int = 1
+
+
+@dataclass(frozen=True)
+class PlannedReload:
+    """A return to the start depot between two trips of a route.
+
+    Parameters
+    ----------
+    after_sequence
+        The reload follows this stop (its ``sequence``).
+    arrival_s, departure_s
+        Arrival at the depot and departure after :attr:`Depot.reload_s`, seconds since local midnight.
+    leg_distance_m, leg_duration_s
+        The leg from the stop to the depot.
+    """
+
+    after_sequence: int
+    arrival_s: int
+    departure_s: int
+    leg_distance_m: int
+    leg_duration_s: int
 
 
 @dataclass(frozen=True)
@@ -384,7 +592,17 @@ class PlannedRoute:
         Route cost from :mod:`solver.costs`, EUR.
     overtime_s
         How far the route returns after the end of the vehicle's shift or the depot's closing (the earlier),
-        seconds; only learned travel times (:func:`solver.timing.retime_route`) make it positive. Default 0.
+        seconds: paid overtime up to :attr:`Vehicle.max_overtime_s`; beyond that only learned travel times
+        (:func:`solver.timing.retime_route`) make it, and mark the route at risk. Default 0.
+    start_depot_id, end_depot_id
+        Where the route starts and ends; empty (default) for the problem's depot.
+    reloads
+        Returns to the start depot between trips, in route order. Default none.
+    break_after_sequence
+        The driver's break follows this stop (0: at the start depot before the first leg); ``None`` (default)
+        for a route without a break.
+    break_start_s
+        Start of the break, seconds since local midnight; it lasts the vehicle's ``break_s``. ``None`` without one.
     """
 
     route_id: str
@@ -399,6 +617,11 @@ class PlannedRoute:
     volume_cm3: int
     cost_eur: float
     overtime_s: int = 0
+    start_depot_id: str = ""
+    end_depot_id: str = ""
+    reloads: tuple[PlannedReload, ...] = ()
+    break_after_sequence: int | None = None
+    break_start_s: int | None = None
 
 
 @dataclass(frozen=True)
