@@ -15,7 +15,7 @@ import multiprocessing
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from itertools import repeat
 
 import numpy as np
@@ -23,10 +23,11 @@ import pyvrp
 import pyvrp.stop
 
 from solver.costs import eur_to_micro, micro_to_eur, route_cost_micro, unserved_penalty_micro, vehicle_rates
-from solver.diagnostics import can_carry_skills, diagnose_left_out, presolve, reachable_alone, working_window
+from solver.diagnostics import can_carry_skills, diagnose_left_out, presolve, reachable_alone
 from solver.model import (
     Order,
     Plan,
+    PlannedReload,
     PlannedRoute,
     PlannedStop,
     Problem,
@@ -50,6 +51,11 @@ FORBIDDEN_DURATION_S = 100_000_000
 # (a one-van depot with 80 orders) is it run again, in the remaining budget, with the rescue cap.
 MAX_PENALTY = 1_000_000
 RESCUE_MAX_PENALTY = 10_000_000
+# No limit, for PyVRP fields that take one (capacity without a parcels limit, shift duration, distance).
+UNLIMITED = 2**62
+# Wall time kept back from the time budget for what follows the search (repair, breaks, re-timing, diagnostics),
+# seconds, and the least a search is given.
+FINISH_RESERVE_S = 0.15
 
 
 def default_no_improvement_iters(n_orders: int) -> int:
@@ -98,8 +104,22 @@ class _Instance:
     """PyVRP data plus the maps back to the problem."""
 
     data: pyvrp.ProblemData
-    client_orders: tuple[int, ...]  # client index -> index into problem.orders (two clients for a preferred window)
+    client_orders: tuple[int, ...]  # client index -> index into problem.orders (several per order with many windows)
+    shipment_orders: tuple[tuple[int, int], ...]  # shipment index -> (pickup order, delivery order)
     groups: tuple[_VehicleGroup, ...]  # vehicle type index -> group
+    depot_locations: tuple[int, ...]  # PyVRP depot index -> location in the full matrices
+    search_locations: np.ndarray  # PyVRP location -> location in the full matrices
+
+
+@dataclass(frozen=True)
+class _Limits:
+    """A vehicle's day as the search sees it: seconds since local midnight, metres."""
+
+    early: int  # earliest departure from the start depot
+    paid_end: int  # end of the paid shift at the end depot (overtime after it)
+    hard_end: int  # latest return, overtime included
+    max_duration: int  # longest route, overtime included
+    reserve: int  # break time the search keeps free
 
 
 def _sorted_speeds(vehicles: Sequence[Vehicle]) -> list[float]:
@@ -119,6 +139,7 @@ def _search_depart_s(problem: Problem) -> np.ndarray:
     for o in problem.orders:
         early, late = max(o.tw_start_s, first), min(o.tw_end_s, last)
         depart.append((early + late) // 2 if early <= late else (o.tw_start_s + o.tw_end_s) // 2)
+    depart += [max(first, d.opens_s) for d in problem.depots]
     return np.array(depart, dtype=np.int64)
 
 
@@ -128,6 +149,25 @@ def _has_preferred_alternative(order: Order) -> bool:
     A preferred window that ends before midnight of the service date starts cannot be served and stays out.
     """
     return order.has_preferred_window and order.preferred_bonus_eur > 0 and order.preferred_tw_end_s >= 0
+
+
+def _limits(vehicle: Vehicle, problem: Problem) -> _Limits:
+    start, end = problem.start_depot(vehicle), problem.end_depot(vehicle)
+    early = max(vehicle.shift_start_s, start.opens_s)
+    paid_end = min(vehicle.shift_end_s, end.closes_s)
+    hard_end = min(vehicle.shift_end_s + vehicle.max_overtime_s, end.closes_s)
+    max_duration = vehicle.max_duration_s if vehicle.max_duration_s is not None else UNLIMITED
+    needs_break = vehicle.break_s > 0 and vehicle.break_earliest_s is not None and vehicle.break_earliest_s < hard_end
+    return _Limits(early, paid_end, hard_end, max_duration, vehicle.break_s if needs_break else 0)
+
+
+def _order_windows(order: Order) -> list[tuple[int, int]]:
+    """The order's windows a route can use: those that end on or after midnight of the service date."""
+    return [(max(start, 0), end) for start, end in order.windows if end >= max(start, 0)]
+
+
+def _load(order: Order) -> list[int]:
+    return [order.weight_g, order.volume_cm3, order.parcels]
 
 
 def _build_instance(
@@ -140,14 +180,18 @@ def _build_instance(
     """PyVRP data for the servable orders.
 
     ``matrices`` decide which vehicles could serve anything; ``search_matrices`` (default ``matrices``) are
-    the ones the search drives on. Both span ``[depot] + problem.orders``.
+    the ones the search drives on. Both span ``[depot] + problem.orders + problem.depots``.
     """
     search_matrices = search_matrices or matrices
+    n_orders = len(problem.orders)
+    servable = list(servable)
     orders = [problem.orders[i] for i in servable]
-    depot = problem.depot
-    # Location 0 is the depot, location k + 1 is client k.
-    idx = np.array([0] + [i + 1 for i in servable], dtype=np.int64)
+    # Search location 0 is the depot, k + 1 is servable order k, then the other depots.
+    idx = np.array(
+        [0] + [i + 1 for i in servable] + [n_orders + 1 + j for j in range(len(problem.depots))], dtype=np.int64
+    )
     sub = np.ix_(idx, idx)
+    depot_search_loc = [0] + [len(servable) + 1 + j for j in range(len(problem.depots))]
 
     # Routing profiles: one per speed and set of skills that matter; a vehicle lacking a skill an order needs
     # gets forbidden edges into and out of that order.
@@ -185,80 +229,143 @@ def _build_instance(
 
     groups_by_key: dict[tuple, list[Vehicle]] = {}
     for v in sorted(usable, key=lambda v: v.vehicle_id):
-        key = (
-            v.vehicle_type,
-            v.capacity_weight_g,
-            v.capacity_volume_cm3,
-            v.shift_start_s,
-            v.shift_end_s,
-            float(v.speed_kmh),
-            v.cost_per_km_eur,
-            v.cost_per_hour_eur,
-            v.cost_per_day_eur,
-            tuple(sorted(v.skills)),
-        )
+        key = tuple(
+            (f.name, getattr(v, f.name)) for f in fields(Vehicle) if f.name != "vehicle_id"
+        )  # every field but the id
         groups_by_key.setdefault(key, []).append(v)
     groups = tuple(
         _VehicleGroup(tuple(vs), profile_offset + profile_keys.index((float(vs[0].speed_kmh), vs[0].skills & needed)))
         for vs in groups_by_key.values()
     )
 
-    locations = [pyvrp.Location(x=depot.lon, y=depot.lat, name=depot.depot_id)]
+    all_depots = problem.all_depots
+    locations = [pyvrp.Location(x=all_depots[0].lon, y=all_depots[0].lat, name=all_depots[0].depot_id)]
     locations += [pyvrp.Location(x=o.lon, y=o.lat, name=o.order_id) for o in orders]
-    clients = []
+    locations += [pyvrp.Location(x=d.lon, y=d.lat, name=d.depot_id) for d in problem.depots]
+    # One PyVRP depot per depot to start and end at (no service time), and one more at the same place where
+    # vehicles reload, carrying the reload time (PyVRP also charges a depot's service time at the start).
+    depots = [
+        pyvrp.Depot(location=depot_search_loc[j], tw_early=d.opens_s, tw_late=d.closes_s, name=d.depot_id)
+        for j, d in enumerate(all_depots)
+    ]
+    depot_locations = [0] + [n_orders + 1 + j for j in range(len(problem.depots))]
+    reload_depot: dict[str, int] = {}
+    for v in usable:
+        start = problem.start_depot(v)
+        if v.max_reloads and start.depot_id not in reload_depot:
+            j = [d.depot_id for d in all_depots].index(start.depot_id)
+            reload_depot[start.depot_id] = len(depots)
+            depots.append(
+                pyvrp.Depot(
+                    location=depot_search_loc[j],
+                    tw_early=start.opens_s,
+                    tw_late=start.closes_s,
+                    service_duration=start.reload_s,
+                    name=f"{start.depot_id} reload",
+                )
+            )
+            depot_locations.append(depot_locations[j])
+    depot_index = {d.depot_id: j for j, d in enumerate(all_depots)}
+
+    clients: list[pyvrp.Client] = []
     client_orders: list[int] = []
     client_groups: list[pyvrp.ClientGroup] = []
+    shipments: list[pyvrp.Shipment] = []
+    shipment_orders: list[tuple[int, int]] = []
     must_plan = _skilled_orders_to_require(orders, usable)
+    paired: dict[str, dict[str, int]] = {}
     for k, o in enumerate(orders):
-        load = [o.weight_g, o.volume_cm3]
+        if o.shipment_id is not None:
+            paired.setdefault(o.shipment_id, {})[o.order_type] = k
+            continue
         prize = unserved_penalty_micro(o, config)
-        # An order with a preferred window is two clients at one location, of which the search serves at most
-        # one (exactly one if the order is required): the preferred one collects the bonus on top of the prize.
-        windows = [(o.tw_start_s, o.tw_end_s, prize)]
-        group = None
+        required = k in must_plan or o.priority == "mandatory"
+        # An order with several windows (or a preferred window worth a bonus) is one client per window at one
+        # location, of which the search serves at most one (exactly one if the order is required).
+        windows = [(start, end, prize) for start, end in _order_windows(o)]
         if _has_preferred_alternative(o):
-            windows.append((o.preferred_tw_start_s, o.preferred_tw_end_s, prize + eur_to_micro(o.preferred_bonus_eur)))
+            start, end = max(o.preferred_tw_start_s, 0), o.preferred_tw_end_s
+            windows.append((start, end, prize + eur_to_micro(o.preferred_bonus_eur)))
+        group = None
+        if len(windows) > 1:
             group = len(client_groups)
-            client_groups.append(
-                pyvrp.ClientGroup([len(clients), len(clients) + 1], required=k in must_plan, name=o.order_id)
-            )
+            members = list(range(len(clients), len(clients) + len(windows)))
+            client_groups.append(pyvrp.ClientGroup(members, required=required, name=o.order_id))
         for tw_start, tw_end, client_prize in windows:
             clients.append(
                 pyvrp.Client(
                     location=k + 1,
-                    delivery=load if o.order_type == "delivery" else [0, 0],
-                    pickup=load if o.order_type == "pickup" else [0, 0],
+                    delivery=_load(o) if o.order_type == "delivery" else [0, 0, 0],
+                    pickup=_load(o) if o.order_type == "pickup" else [0, 0, 0],
                     service_duration=o.service_s,
-                    tw_early=max(tw_start, 0),  # presolve guarantees tw_end_s is reachable, so >= 0
+                    tw_early=tw_start,
                     tw_late=tw_end,
                     prize=client_prize,
-                    required=group is None and k in must_plan,  # PyVRP requires the group, not its members
+                    required=group is None and required,  # PyVRP requires the group, not its members
                     group=group,
                     name=o.order_id,
                 )
             )
             client_orders.append(servable[k])
-    depots = [pyvrp.Depot(location=0, tw_early=depot.opens_s, tw_late=depot.closes_s, name=depot.depot_id)]
+    for shipment_id in sorted(paired):
+        ends = paired[shipment_id]
+        if len(ends) != 2:  # presolve takes both ends out together; a lone end here is a bug upstream
+            raise ValueError(f"shipment {shipment_id} reached the search with one end only")
+        pickup, delivery = orders[ends["pickup"]], orders[ends["delivery"]]
+        required = "mandatory" in (pickup.priority, delivery.priority)
+        pw, dw = _order_windows(pickup)[0], _order_windows(delivery)[0]
+        shipments.append(
+            pyvrp.Shipment(
+                pickup_location=ends["pickup"] + 1,
+                delivery_location=ends["delivery"] + 1,
+                pickup_tw_early=pw[0],
+                pickup_tw_late=pw[1],
+                pickup_service_duration=pickup.service_s,
+                delivery_tw_early=dw[0],
+                delivery_tw_late=dw[1],
+                delivery_service_duration=delivery.service_s,
+                amount=_load(pickup),
+                prize=unserved_penalty_micro(pickup, config) + unserved_penalty_micro(delivery, config),
+                required=required,
+                name=shipment_id,
+            )
+        )
+        shipment_orders.append((servable[ends["pickup"]], servable[ends["delivery"]]))
+
     vehicle_types = []
     for g in groups:
         v = g.vehicles[0]
         rates = vehicle_rates(v)
-        early, late = working_window(v, problem)
-        vehicle_types.append(
-            pyvrp.VehicleType(
-                num_available=len(g.vehicles),
-                capacity=[v.capacity_weight_g, v.capacity_volume_cm3],
-                start_depot=0,
-                end_depot=0,
-                fixed_cost=rates.fixed,
-                tw_early=early,
-                tw_late=late,
-                unit_distance_cost=rates.per_m,
-                unit_duration_cost=rates.per_s,
-                profile=g.profile,
-                name=v.vehicle_type,
-            )
+        limits = _limits(v, problem)
+        start_j, end_j = depot_index[problem.start_depot(v).depot_id], depot_index[problem.end_depot(v).depot_id]
+        type_fields = dict(
+            num_available=len(g.vehicles),
+            capacity=[v.capacity_weight_g, v.capacity_volume_cm3, v.capacity_parcels or UNLIMITED],
+            start_depot=start_j,
+            end_depot=end_j,
+            fixed_cost=rates.fixed,
+            tw_early=limits.early,
+            tw_late=max(limits.early, limits.hard_end - limits.reserve),
+            max_distance=v.max_distance_m if v.max_distance_m is not None else UNLIMITED,
+            unit_distance_cost=rates.per_m,
+            unit_duration_cost=rates.per_s,
+            profile=g.profile,
+            name=v.vehicle_type,
         )
+        if v.max_reloads:
+            type_fields.update(reload_depots=[reload_depot[problem.start_depot(v).depot_id]], max_reloads=v.max_reloads)
+        if v.max_overtime_s:
+            # The route leaves at the start of the shift, so time beyond the shift's length is time after its end.
+            shift = max(0, limits.paid_end - limits.early - limits.reserve)
+            type_fields.update(
+                start_late=limits.early,
+                shift_duration=shift,
+                max_overtime=max(0, min(v.max_overtime_s, limits.max_duration - limits.reserve - shift)),
+                unit_overtime_cost=rates.per_overtime_s,
+            )
+        else:
+            type_fields.update(shift_duration=max(0, limits.max_duration - limits.reserve))
+        vehicle_types.append(pyvrp.VehicleType(**type_fields))
     data = pyvrp.ProblemData(
         locations=locations,
         clients=clients,
@@ -267,8 +374,16 @@ def _build_instance(
         distance_matrices=distance_matrices,
         duration_matrices=duration_matrices,
         groups=client_groups,
+        shipments=shipments,
     )
-    return _Instance(data=data, client_orders=tuple(client_orders), groups=groups)
+    return _Instance(
+        data=data,
+        client_orders=tuple(client_orders),
+        shipment_orders=tuple(shipment_orders),
+        groups=groups,
+        depot_locations=tuple(depot_locations),
+        search_locations=idx,
+    )
 
 
 def _usable_vehicles(problem: Problem, servable: Sequence[int], matrices: TravelMatrices) -> list[Vehicle]:
@@ -311,97 +426,284 @@ def _skilled_orders_to_require(orders: Sequence[Order], vehicles: Sequence[Vehic
     return required
 
 
-def _client_visits(route: pyvrp.Route) -> list[int]:
-    return [a.idx for a in route.schedule() if a.type == pyvrp.ActivityType.CLIENT]
+@dataclass(frozen=True)
+class _Visit:
+    """One visit of a route between its start and end: an order (with the window the search chose) or a reload."""
+
+    order: int | None  # index into problem.orders; None for a reload at the start depot
+    location: int  # location in the full matrices
+    tw_start: int
+    tw_end: int
 
 
-def _make_route(data: pyvrp.ProblemData, clients: Sequence[int], vehicle_type: int) -> pyvrp.Route:
-    activities = [pyvrp.Activity(pyvrp.ActivityType.CLIENT, c) for c in clients]
-    return pyvrp.Route(data, activities, vehicle_type)
+def _visits(inst: _Instance, route: pyvrp.Route) -> list[_Visit]:
+    """The visits of a PyVRP route in order, start and end depot left out."""
+    data = inst.data
+    visits = []
+    for a in list(route.schedule())[1:-1]:
+        if a.type == pyvrp.ActivityType.DEPOT:
+            visits.append(_Visit(None, inst.depot_locations[a.idx], 0, 0))
+            continue
+        if a.type == pyvrp.ActivityType.CLIENT:
+            client = data.clients()[a.idx]
+            oi = inst.client_orders[a.idx]
+            visits.append(_Visit(oi, oi + 1, client.tw_early, client.tw_late))
+            continue
+        shipment = data.shipments()[a.idx]
+        pickup = a.type == pyvrp.ActivityType.PICKUP
+        step = shipment.pickup if pickup else shipment.delivery
+        oi = inst.shipment_orders[a.idx][0 if pickup else 1]
+        visits.append(_Visit(oi, oi + 1, step.tw_early, step.tw_late))
+    return visits
 
 
-def _repair(inst: _Instance, problem: Problem, route: pyvrp.Route) -> tuple[pyvrp.Route, list[int]]:
-    """Take stops out of a route until it is feasible; a feasible route comes back unchanged.
+def _activities(inst: _Instance, route: pyvrp.Route) -> list[pyvrp.Activity]:
+    return [pyvrp.Activity(a.type, a.idx) for a in list(route.schedule())[1:-1]]
 
-    Returns the feasible route and the client indices taken out; those orders are left out of the plan and
-    explained by the post-solve diagnostics.
+
+def _tidy(activities: list[pyvrp.Activity]) -> list[pyvrp.Activity]:
+    """Drop reloads that no longer separate two trips (at either end, or twice in a row)."""
+    tidy: list[pyvrp.Activity] = []
+    for a in activities:
+        if a.type == pyvrp.ActivityType.DEPOT and (not tidy or tidy[-1].type == pyvrp.ActivityType.DEPOT):
+            continue
+        tidy.append(a)
+    while tidy and tidy[-1].type == pyvrp.ActivityType.DEPOT:
+        tidy.pop()
+    return tidy
+
+
+def _without(inst: _Instance, activities: list[pyvrp.Activity], order: int) -> list[pyvrp.Activity]:
+    """The activities without those of one order (both ends of a shipment)."""
+    keep = []
+    for a in activities:
+        if a.type == pyvrp.ActivityType.CLIENT and inst.client_orders[a.idx] == order:
+            continue
+        if a.type in (pyvrp.ActivityType.PICKUP, pyvrp.ActivityType.DELIVERY) and order in inst.shipment_orders[a.idx]:
+            continue
+        keep.append(a)
+    return _tidy(keep)
+
+
+def _activity_order(inst: _Instance, a: pyvrp.Activity) -> int | None:
+    if a.type == pyvrp.ActivityType.CLIENT:
+        return inst.client_orders[a.idx]
+    if a.type == pyvrp.ActivityType.PICKUP:
+        return inst.shipment_orders[a.idx][0]
+    if a.type == pyvrp.ActivityType.DELIVERY:
+        return inst.shipment_orders[a.idx][1]
+    return None
+
+
+def _repair(inst: _Instance, problem: Problem, route: pyvrp.Route) -> tuple[pyvrp.Route | None, list[int]]:
+    """Take stops out of a route until PyVRP calls it feasible; a feasible route comes back unchanged.
+
+    Returns the feasible route (``None`` when no stop is left) and the indices into ``problem.orders`` taken
+    out; those orders are left out of the plan and explained by the post-solve diagnostics.
     """
     data = inst.data
     vt = route.vehicle_type()
     vehicle = inst.groups[vt].vehicles[0]
+    activities = _activities(inst, route)
+    removed: list[int] = []
     # Stops the vehicle lacks the skills for sit on forbidden edges: take them out first.
-    clients = [c for c in _client_visits(route) if can_carry_skills(vehicle, problem.orders[inst.client_orders[c]])]
-    if route.is_feasible() and len(clients) == route.num_clients():
+    for a in list(activities):
+        oi = _activity_order(inst, a)
+        if oi is not None and oi not in removed and not can_carry_skills(vehicle, problem.orders[oi]):
+            removed.append(oi)
+            activities = _without(inst, activities, oi)
+    if not removed and route.is_feasible():
         return route, []
-    removed = [c for c in _client_visits(route) if c not in clients]
-    route = _make_route(data, clients, vt)
-    all_clients = data.clients()
-    capacity = np.array(data.vehicle_type(vt).capacity, dtype=np.float64)
-    while clients and not route.is_feasible():
+    while activities:
+        route = pyvrp.Route(data, activities, vt)
+        if route.is_feasible():
+            return route, removed
+        served = [oi for a in activities if (oi := _activity_order(inst, a)) is not None]
         if route.has_excess_load():
             # Take out the stop with the largest share of the capacity that is exceeded.
             exceeded = np.array(route.excess_load()) > 0
-            shares = []
-            for c in clients:
-                client = all_clients[c]
-                load = np.array(client.delivery, dtype=np.float64) + np.array(client.pickup, dtype=np.float64)
-                shares.append(float(np.max(load[exceeded] / np.maximum(capacity[exceeded], 1.0))))
-            c = clients[int(np.argmax(shares))]
+            capacity = np.array(data.vehicle_type(vt).capacity, dtype=np.float64)
+            shares = [
+                float(np.max(np.array(_load(problem.orders[oi]), dtype=np.float64)[exceeded] / capacity[exceeded]))
+                for oi in served
+            ]
+            victim = served[int(np.argmax(shares))]
         else:
-            late = [a.idx for a in route.schedule() if a.type == pyvrp.ActivityType.CLIENT and a.time_warp > 0]
-            # Late at a stop: take that stop out; late only back at the depot: take the last stop out.
-            c = late[0] if late else clients[-1]
-        clients.remove(c)
-        removed.append(c)
-        route = _make_route(data, clients, vt)
-    return route, removed
+            late = [_activity_order(inst, a) for a in route.schedule() if a.time_warp > 0 and not a.is_depot]
+            # Late at a stop: take that stop out; late only at a depot (or too long, too far): the last stop.
+            victim = late[0] if late else served[-1]
+        removed.append(victim)
+        activities = _without(inst, activities, victim)
+    return None, removed
 
 
-def _planned_route(
-    problem: Problem, inst: _Instance, route: pyvrp.Route, vehicle: Vehicle, matrices: TravelMatrices
-) -> PlannedRoute:
+@dataclass(frozen=True)
+class _Timeline:
+    stops: tuple[PlannedStop, ...]
+    reloads: tuple[PlannedReload, ...]
+    start_s: int
+    end_s: int
+    distance_m: int
+    break_after: int | None
+    break_start: int | None
+    feasible: bool
+
+
+def _timeline(
+    problem: Problem,
+    vehicle: Vehicle,
+    visits: Sequence[_Visit],
+    start_s: int,
+    matrices: TravelMatrices,
+    break_after: int | None,
+) -> _Timeline:
+    """Times of a route leaving at ``start_s`` with the break (if any) after stop ``break_after``.
+
+    Service starts at ``max(arrival, window start)``; a reload starts at ``max(arrival, depot opens)`` and
+    lasts the depot's ``reload_s``. ``feasible`` says whether every stop starts within its window, every reload
+    within its depot's hours, the break within its window and the route ends within the vehicle's limits.
+    """
     p = matrices.profile(vehicle.speed_kmh)
-    stops = []
-    prev = 0
-    weight = volume = 0
-    for a in route.schedule():
-        if a.type != pyvrp.ActivityType.CLIENT:
-            continue
-        oi = inst.client_orders[a.idx]
-        order: Order = problem.orders[oi]
-        loc = oi + 1
-        stops.append(
-            PlannedStop(
-                order_id=order.order_id,
-                sequence=len(stops) + 1,
-                arrival_s=int(a.start_time - a.wait_duration),
-                service_start_s=int(a.start_time),
-                departure_s=int(a.end_time),
-                wait_s=int(a.wait_duration),
-                leg_distance_m=int(matrices.distance_m[p, prev, loc]),
-                leg_duration_s=int(matrices.duration_s[p, prev, loc]),
-                in_preferred_window=order.in_preferred_window(int(a.start_time)),
+    duration, distance = matrices.duration_s[p], matrices.distance_m[p]
+    start_depot, end_depot = problem.start_depot(vehicle), problem.end_depot(vehicle)
+    limits = _limits(vehicle, problem)
+    prev = problem.depot_location(vehicle.start_depot_id)
+    t = start_s
+    feasible = True
+    break_start = None
+
+    def take_break(t: int) -> int:
+        nonlocal break_start, feasible
+        break_start = max(t, vehicle.break_earliest_s)
+        feasible &= break_start <= vehicle.break_latest_s
+        return break_start + vehicle.break_s
+
+    if break_after == 0:
+        t = take_break(t)
+    stops: list[PlannedStop] = []
+    reloads: list[PlannedReload] = []
+    total_m = 0
+    for visit in visits:
+        leg_s, leg_m = int(duration[prev, visit.location]), int(distance[prev, visit.location])
+        arrival = t + leg_s
+        total_m += leg_m
+        if visit.order is None:
+            begin = max(arrival, start_depot.opens_s)
+            feasible &= begin <= start_depot.closes_s
+            t = begin + start_depot.reload_s
+            reloads.append(PlannedReload(len(stops), arrival, t, leg_m, leg_s))
+        else:
+            order = problem.orders[visit.order]
+            begin = max(arrival, visit.tw_start)
+            feasible &= begin <= visit.tw_end
+            t = begin + order.service_s
+            stops.append(
+                PlannedStop(
+                    order_id=order.order_id,
+                    sequence=len(stops) + 1,
+                    arrival_s=arrival,
+                    service_start_s=begin,
+                    departure_s=t,
+                    wait_s=begin - arrival,
+                    leg_distance_m=leg_m,
+                    leg_duration_s=leg_s,
+                    in_preferred_window=order.in_preferred_window(begin),
+                    trip=len(reloads) + 1,
+                )
             )
-        )
-        if order.order_type == "delivery":
-            weight += order.weight_g
-            volume += order.volume_cm3
-        prev = loc
-    distance_m = int(route.distance())
-    duration_s = int(route.duration())
+            if break_after == len(stops):
+                t = take_break(t)
+        prev = visit.location
+    end_loc = problem.depot_location(vehicle.end_depot_id)
+    end = t + int(duration[prev, end_loc])
+    total_m += int(distance[prev, end_loc])
+    feasible &= end <= min(limits.hard_end, end_depot.closes_s) and end - start_s <= limits.max_duration
+    if vehicle.max_distance_m is not None:
+        feasible &= total_m <= vehicle.max_distance_m
+    return _Timeline(tuple(stops), tuple(reloads), start_s, end, total_m, break_after, break_start, feasible)
+
+
+def _schedule(
+    problem: Problem, vehicle: Vehicle, visits: Sequence[_Visit], start_s: int, matrices: TravelMatrices
+) -> _Timeline | None:
+    """The route's times with the driver's break placed at the best gap; ``None`` when no placement is valid.
+
+    A route still running when the break window opens takes the break after one of its stops (or at the depot
+    before the first leg): of the placements that keep every window, the break window and the vehicle's limits,
+    the one that returns earliest (then the earliest position). Leaving at the start of the shift instead of
+    ``start_s`` is tried as well, since the break may use time the search left for waiting.
+    """
+    plain = _timeline(problem, vehicle, visits, start_s, matrices, None)
+    if not vehicle.break_s or plain.end_s <= vehicle.break_earliest_s:
+        return plain if plain.feasible else None
+    n_stops = sum(v.order is not None for v in visits)
+    best = None
+    for start in sorted({start_s, _limits(vehicle, problem).early}):
+        for k in range(n_stops + 1):
+            timeline = _timeline(problem, vehicle, visits, start, matrices, k)
+            if timeline.feasible and (
+                best is None
+                or (timeline.end_s - timeline.start_s, timeline.end_s)
+                < (
+                    best.end_s - best.start_s,
+                    best.end_s,
+                )
+            ):
+                best = timeline
+    return best
+
+
+def _planned_route(problem: Problem, vehicle: Vehicle, timeline: _Timeline) -> PlannedRoute:
+    by_id = {o.order_id: o for o in problem.orders}
+    on_route = [by_id[s.order_id] for s in timeline.stops]
+    deliveries = [o for o in on_route if o.order_type == "delivery" and o.shipment_id is None]
+    duration_s = timeline.end_s - timeline.start_s
+    end_depot = problem.end_depot(vehicle)
+    overtime_s = max(0, timeline.end_s - min(vehicle.shift_end_s, end_depot.closes_s))
     return PlannedRoute(
         route_id=f"{problem.depot.depot_id}-{vehicle.vehicle_id}",
         vehicle_id=vehicle.vehicle_id,
         vehicle_type=vehicle.vehicle_type,
-        stops=tuple(stops),
-        start_s=int(route.start_time()),
-        end_s=int(route.end_time()),
-        distance_m=distance_m,
+        stops=timeline.stops,
+        start_s=timeline.start_s,
+        end_s=timeline.end_s,
+        distance_m=timeline.distance_m,
         duration_s=duration_s,
-        weight_g=weight,
-        volume_cm3=volume,
-        cost_eur=micro_to_eur(route_cost_micro(vehicle, distance_m, duration_s)),
+        weight_g=sum(o.weight_g for o in deliveries),
+        volume_cm3=sum(o.volume_cm3 for o in deliveries),
+        cost_eur=micro_to_eur(route_cost_micro(vehicle, timeline.distance_m, duration_s, overtime_s)),
+        overtime_s=overtime_s,
+        start_depot_id=problem.start_depot(vehicle).depot_id,
+        end_depot_id=end_depot.depot_id,
+        reloads=timeline.reloads,
+        break_after_sequence=timeline.break_after,
+        break_start_s=timeline.break_start,
     )
+
+
+def _finish_route(
+    inst: _Instance, problem: Problem, route: pyvrp.Route, matrices: TravelMatrices
+) -> tuple[list[_Visit], int, _Timeline | None, list[int]]:
+    """Repair a PyVRP route and place the break; takes the last stop out while no break placement is valid.
+
+    Returns the visits, the vehicle type, the timeline (``None`` when nothing is left) and the orders taken out.
+    """
+    vt = route.vehicle_type()
+    vehicle = inst.groups[vt].vehicles[0]
+    repaired, removed = _repair(inst, problem, route)
+    if repaired is None:
+        return [], vt, None, removed
+    activities = _activities(inst, repaired)
+    start_s = int(repaired.start_time())
+    while activities:
+        visits = _visits(inst, pyvrp.Route(inst.data, activities, vt))
+        timeline = _schedule(problem, vehicle, visits, start_s, matrices)
+        if timeline is not None:
+            return visits, vt, timeline, removed
+        victim = [v.order for v in visits if v.order is not None][-1]
+        removed.append(victim)
+        activities = _without(inst, activities, victim)
+    return [], vt, None, removed
 
 
 def _stops_and_budget(config: SolveConfig, n_clients: int, time_budget_s: float) -> _RecordingStop:
@@ -410,16 +712,97 @@ def _stops_and_budget(config: SolveConfig, n_clients: int, time_budget_s: float)
     return _RecordingStop(no_improvement, max_iters, time_budget_s)
 
 
-def _search(
-    inst: _Instance, config: SolveConfig, n_clients: int, max_penalty: float, time_budget_s: float
-) -> tuple[pyvrp.Result, _RecordingStop]:
-    """One PyVRP search with the given penalty cap and time budget (s); the result and the stop that ended it."""
-    params = pyvrp.SolveParams(
+def _search_params(config: SolveConfig, max_penalty: float) -> pyvrp.SolveParams:
+    return pyvrp.SolveParams(
         penalty=pyvrp.PenaltyParams(solutions_between_updates=config.penalty_update_iters, max_penalty=max_penalty)
     )
-    stop = _stops_and_budget(config, n_clients, time_budget_s)
-    result = pyvrp.solve(inst.data, stop, seed=config.seed, collect_stats=False, display=False, params=params)
-    return result, stop
+
+
+@dataclass(frozen=True)
+class _SearchOutcome:
+    """The best solution of one seed's search, as plain data (it crosses process boundaries)."""
+
+    seed: int
+    routes: tuple[tuple[int, tuple[tuple[int, int], ...]], ...]  # (vehicle type, ((activity type, idx), ...))
+    cost: float
+    feasible: bool
+    iterations: int
+    stopped_by: str
+
+
+def _outcome(seed: int, result: pyvrp.Result, iterations: int, stopped_by: str) -> _SearchOutcome:
+    routes = tuple(
+        (r.vehicle_type(), tuple((int(a.type.value), int(a.idx)) for a in list(r.schedule())[1:-1]))
+        for r in result.best.routes()
+    )
+    return _SearchOutcome(seed, routes, float(result.cost()), result.best.is_feasible(), iterations, stopped_by)
+
+
+def _solution(data: pyvrp.ProblemData, outcome: _SearchOutcome) -> pyvrp.Solution:
+    routes = [
+        pyvrp.Route(data, [pyvrp.Activity(pyvrp.ActivityType(t), idx) for t, idx in acts], vt)
+        for vt, acts in outcome.routes
+    ]
+    return pyvrp.Solution(data, routes)
+
+
+def _search_seed(
+    data: pyvrp.ProblemData, config: SolveConfig, n_clients: int, seed: int, deadline: float
+) -> _SearchOutcome:
+    """One seed's search until its stopping rule or ``deadline`` (``time.monotonic()``), with the rescue run.
+
+    When the search ends infeasible with budget left, it runs again with the rescue penalty cap.
+    """
+    config = replace(config, seed=seed)
+    budget = max(0.0, deadline - time.monotonic())
+    stop = _stops_and_budget(config, n_clients, budget)
+    result = pyvrp.solve(
+        data, stop, seed=seed, collect_stats=False, display=False, params=_search_params(config, MAX_PENALTY)
+    )
+    iterations, stopped_by = result.num_iterations, stop.stopped_by
+    remaining = deadline - time.monotonic()
+    if not result.best.is_feasible() and remaining > 0:
+        stop = _stops_and_budget(config, n_clients, remaining)
+        rescue = pyvrp.solve(
+            data, stop, seed=seed, collect_stats=False, display=False, params=_search_params(config, RESCUE_MAX_PENALTY)
+        )
+        iterations += rescue.num_iterations
+        stopped_by = stop.stopped_by
+        if rescue.best.is_feasible() or rescue.cost() < result.cost():
+            result = rescue
+    return _outcome(seed, result, iterations, stopped_by)
+
+
+def _search(
+    inst: _Instance, config: SolveConfig, n_clients: int, deadline: float
+) -> tuple[pyvrp.Solution, _SearchOutcome]:
+    """Search with ``config.parallel_seeds`` seeds (the extra ones in worker processes) and keep the best.
+
+    Best: feasible first, then the lowest cost, then the lowest seed, so the choice is deterministic whenever
+    the searches are. A worker that cannot finish by the deadline (process start counts) is not waited for.
+    """
+    seeds = [config.seed + k for k in range(config.parallel_seeds)]
+    outcomes: list[_SearchOutcome] = []
+    if len(seeds) == 1:
+        outcomes.append(_search_seed(inst.data, config, n_clients, seeds[0], deadline))
+    else:
+        context = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(max_workers=len(seeds) - 1, mp_context=context)
+        try:
+            futures = [pool.submit(_search_seed, inst.data, config, n_clients, s, deadline) for s in seeds[1:]]
+            outcomes.append(_search_seed(inst.data, config, n_clients, seeds[0], deadline))
+            for future in futures:
+                try:
+                    outcomes.append(future.result(timeout=max(0.0, deadline - time.monotonic()) + 0.05))
+                except TimeoutError:
+                    future.cancel()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+    best = min(outcomes, key=lambda o: (not o.feasible, o.cost, o.seed))
+    total = _SearchOutcome(
+        best.seed, best.routes, best.cost, best.feasible, sum(o.iterations for o in outcomes), best.stopped_by
+    )
+    return _solution(inst.data, best), total
 
 
 def _objective_micro(
@@ -437,9 +820,9 @@ def solve(problem: Problem, config: SolveConfig | None = None, travel_model: Tra
     Parameters
     ----------
     problem
-        The depot, its orders and vehicles.
+        The depot, its orders and vehicles (and other depots its vehicles start or end at).
     config
-        Time budget (s), seed, circuity, unserved penalties (EUR) and stopping rule; default
+        Time budget (s), seed, parallel seeds, circuity, unserved penalties (EUR) and stopping rule; default
         ``SolveConfig()``.
     travel_model
         Distances and durations; default :class:`~solver.travel.GreatCircleTravelModel` with
@@ -454,9 +837,12 @@ def solve(problem: Problem, config: SolveConfig | None = None, travel_model: Tra
     Plan
         Routes on concrete vehicles (each at most once) and every other order unassigned with a reason code.
         The plan always passes :func:`solver.validate.validate` with the same travel model. The same problem,
-        config and travel model give the same plan unless ``stats.stopped_by == "time_budget"``.
+        config and travel model give the same plan unless ``stats.stopped_by == "time_budget"``. The call
+        returns within ``config.time_budget_s`` plus the time to build the travel matrices and to explain the
+        unassigned orders.
     """
     started = time.perf_counter()
+    deadline = time.monotonic() + (config.time_budget_s if config else SolveConfig().time_budget_s)
     config = config or SolveConfig()
     travel_model = travel_model or GreatCircleTravelModel(circuity=config.circuity)
     orders, vehicles = problem.orders, problem.vehicles
@@ -464,8 +850,7 @@ def solve(problem: Problem, config: SolveConfig | None = None, travel_model: Tra
     timed = isinstance(travel_model, TimeDependentTravelModel)
     matrices = None
     if vehicles and orders:
-        lat = np.array([problem.depot.lat] + [o.lat for o in orders], dtype=np.float64)
-        lon = np.array([problem.depot.lon] + [o.lon for o in orders], dtype=np.float64)
+        lat, lon = (np.array(a, dtype=np.float64) for a in problem.location_coordinates())
         speeds = _sorted_speeds(vehicles)
         matrices = travel_model.matrices(lat, lon, speeds)
     servable, unassigned = presolve(problem, matrices, config.max_depot_distance_m)
@@ -482,31 +867,26 @@ def solve(problem: Problem, config: SolveConfig | None = None, travel_model: Tra
         inst = _build_instance(problem, servable, matrices, config, search_matrices)
         build_s = time.perf_counter() - started
         search_started = time.perf_counter()
-        result, stop = _search(inst, config, len(servable), MAX_PENALTY, config.time_budget_s)
-        iterations = result.num_iterations
-        remaining_s = config.time_budget_s - (time.perf_counter() - search_started)
-        if not result.best.is_feasible() and remaining_s > 0:
-            rescue, stop = _search(inst, config, len(servable), RESCUE_MAX_PENALTY, remaining_s)
-            iterations += rescue.num_iterations
-            if rescue.best.is_feasible() or rescue.cost() < result.cost():
-                result = rescue
+        n_clients = len(servable)
+        best, outcome = _search(inst, config, n_clients, deadline - FINISH_RESERVE_S)
+        iterations = outcome.iterations
         search_s = time.perf_counter() - search_started
-        stopped_by = stop.stopped_by
-        feasible = result.best.is_feasible()
+        stopped_by = outcome.stopped_by
+        feasible = outcome.feasible
 
-        # PyVRP's solutions visit each client group at most once, so no order is served twice.
-        by_type: dict[int, list[pyvrp.Route]] = {}
+        # PyVRP's solutions visit each client group and shipment at most once, so no order is served twice.
+        by_type: dict[int, list[tuple[list[_Visit], _Timeline]]] = {}
         repaired_out: set[str] = set()
-        for route in result.best.routes():
-            route, removed = _repair(inst, problem, route)
-            repaired_out.update(orders[inst.client_orders[c]].order_id for c in removed)
-            if route.num_clients():
-                by_type.setdefault(route.vehicle_type(), []).append(route)
+        for route in best.routes():
+            visits, vt, timeline, removed = _finish_route(inst, problem, route, search_matrices)
+            repaired_out.update(orders[i].order_id for i in removed)
+            if timeline is not None:
+                by_type.setdefault(vt, []).append((visits, timeline))
         for vt, type_routes in sorted(by_type.items()):
             # Identical vehicles: hand them out in id order to routes in departure order.
-            type_routes.sort(key=lambda r: (r.start_time(), _client_visits(r)))
-            for route, vehicle in zip(type_routes, inst.groups[vt].vehicles, strict=False):
-                planned_route = _planned_route(problem, inst, route, vehicle, search_matrices)
+            type_routes.sort(key=lambda r: (r[1].start_s, [v.location for v in r[0]]))
+            for (_, timeline), vehicle in zip(type_routes, inst.groups[vt].vehicles, strict=False):
+                planned_route = _planned_route(problem, vehicle, timeline)
                 routes.append(retime_route(planned_route, problem, travel_model) if timed else planned_route)
         routes.sort(key=lambda r: r.vehicle_id)
 
@@ -561,7 +941,9 @@ def solve_many(
     Workers are started with the ``spawn`` method, so this is safe inside multi-threaded hosts such as a
     Dagster run or pytest. As with any spawned pool, a script that calls this at import time must guard its
     entry point with ``if __name__ == "__main__":`` (workers re-import the main module). Each depot gets the
-    same config (and seed), so the plans equal those of sequential :func:`solve` calls.
+    same config (and seed), so the plans equal those of sequential :func:`solve` calls. While depots run in
+    parallel, each searches with one seed (the cores are busy): ``config.parallel_seeds`` applies when a single
+    problem is solved.
 
     Parameters
     ----------
@@ -584,6 +966,7 @@ def solve_many(
     problems = list(problems)
     if processes == 1 or len(problems) <= 1:
         return [solve(p, config, travel_model) for p in problems]
+    config = replace(config or SolveConfig(), parallel_seeds=1)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(processes, len(problems)), mp_context=context) as pool:
         return list(pool.map(_solve_one, problems, repeat(config), repeat(travel_model)))
