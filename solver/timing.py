@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from solver.costs import route_cost_eur
-from solver.model import PlannedRoute, Problem
+from solver.model import Depot, Order, PlannedReload, PlannedRoute, PlannedStop, Problem
 from solver.travel import GreatCircleTravelModel, TravelMatrices, haversine_m
 
 DEFAULT_CELL_DEG = 0.01
@@ -291,19 +291,59 @@ class TimeDependentTravelModel:
         return round(t - depart_s + days * HOURS_PER_DAY * SECONDS_PER_HOUR)
 
 
+@dataclass(frozen=True)
+class _Schedule:
+    """A route's times along its path, as :func:`retime_route` computes them."""
+
+    stops: tuple[PlannedStop, ...]
+    reloads: tuple[PlannedReload, ...]
+    break_start_s: int | None
+    end_s: int
+    distance_m: int
+
+
+def _service_start(order: Order, arrival_s: int) -> int:
+    """The first moment at or after ``arrival_s`` within one of the order's windows; the arrival itself when
+    every window has closed by then (the stop is late)."""
+    if order.in_window(arrival_s):
+        return arrival_s
+    later = [start for start, end in order.windows if arrival_s < start <= end]
+    return min(later) if later else arrival_s
+
+
+def _route_depot(problem: Problem, route: PlannedRoute, depot_id: str) -> Depot:
+    try:
+        return problem.depot_of(depot_id or None)
+    except KeyError:
+        raise ValueError(
+            f"route {route.route_id} starts or ends at depot {depot_id}, which is not in the problem"
+        ) from None
+
+
 def retime_route(route: PlannedRoute, problem: Problem, model: TimeDependentTravelModel) -> PlannedRoute:
     """Time a planned route exactly with a time-dependent travel model.
 
-    The vehicle leaves the depot at ``route.start_s`` and visits the stops in order. Each leg takes
-    :meth:`~TimeDependentTravelModel.leg_duration_s` from the departure before it; service starts at
-    ``max(arrival, tw_start_s)`` and lasts ``round(service_s * service_factor(vehicle))``. A stop whose
-    service starts after ``tw_end_s`` is at risk: its ``late_s`` says by how much. The route's
-    ``overtime_s`` is how far it returns after ``min(shift end, depot closing)``.
+    The vehicle leaves its start depot (``route.start_depot_id``; empty for the problem's depot) at
+    ``route.start_s``, visits the stops in order, drives back to the start depot for each reload
+    (``route.reloads``) and ends at its end depot. Each leg takes :meth:`~TimeDependentTravelModel.leg_duration_s`
+    from the departure before it. Service starts at the first moment at or after arrival within one of the
+    order's windows (:attr:`~solver.model.Order.windows`), or at arrival when all have closed, and lasts
+    ``round(service_s * service_factor(vehicle))``; a stop whose service starts after a window closed is at risk:
+    its ``late_s`` is :meth:`~solver.model.Order.lateness_s`. A reload lasts the start depot's ``reload_s``.
+
+    The driver's break keeps its position (after stop ``break_after_sequence``, 0 at the start depot) and starts
+    at ``max(departure from there, vehicle.break_earliest_s)``; under learned times it may start after
+    ``break_latest_s`` (the validator allows that with a time-dependent model only). A route without a break
+    that now runs past ``break_earliest_s`` gets one, at the earliest: after the last stop left by then (at the
+    start depot when none was), starting at ``max(that departure, break_earliest_s)``. A break on a vehicle
+    without ``break_s`` is dropped. The next leg leaves when the break ends.
+
+    The route's ``overtime_s`` is how far it returns after ``min(shift end, end depot closing)``.
 
     Parameters
     ----------
     route
-        A route of a plan for ``problem`` (its stops' orders and its vehicle must be in ``problem``).
+        A route of a plan for ``problem`` (its stops' orders, its vehicle and its depots must be in ``problem``).
     problem
         The depot's problem.
     model
@@ -312,13 +352,14 @@ def retime_route(route: PlannedRoute, problem: Problem, model: TimeDependentTrav
     Returns
     -------
     PlannedRoute
-        The same route and stop order with new times, legs, ``late_s``, ``in_preferred_window``, end,
-        duration, distance, cost and ``overtime_s``.
+        The same route, stop order, reload and break positions with new times, legs, ``trip`` numbers,
+        ``late_s``, ``in_preferred_window``, end, duration, distance, cost (overtime included) and ``overtime_s``.
 
     Raises
     ------
     ValueError
-        If the route's vehicle or one of its orders is not in ``problem``.
+        If the route's vehicle, one of its orders or one of its depots is not in ``problem``, or a reload or the
+        break follows a stop the route does not have.
     """
     orders = {o.order_id: o for o in problem.orders}
     vehicle = next((v for v in problem.vehicles if v.vehicle_id == route.vehicle_id), None)
@@ -327,48 +368,87 @@ def retime_route(route: PlannedRoute, problem: Problem, model: TimeDependentTrav
     missing = [s.order_id for s in route.stops if s.order_id not in orders]
     if missing:
         raise ValueError(f"route {route.route_id} serves orders not in the problem: {', '.join(missing)}")
-    depot = problem.depot
+    n = len(route.stops)
+    reload_after = [r.after_sequence for r in route.reloads]
+    if reload_after != sorted(set(reload_after)) or any(not 1 <= a < n for a in reload_after):
+        raise ValueError(f"route {route.route_id} reloads after stops {reload_after}, not between two of its {n} stops")
+    break_after = route.break_after_sequence if vehicle.break_s else None
+    if break_after is not None and not 0 <= break_after <= n:
+        raise ValueError(f"route {route.route_id} takes its break after stop {break_after}, but has {n} stops")
+    start_depot = _route_depot(problem, route, route.start_depot_id)
+    end_depot = _route_depot(problem, route, route.end_depot_id)
     stop_orders = [orders[s.order_id] for s in route.stops]
-    lat = np.array([depot.lat] + [o.lat for o in stop_orders] + [depot.lat], dtype=np.float64)
-    lon = np.array([depot.lon] + [o.lon for o in stop_orders] + [depot.lon], dtype=np.float64)
-    leg_m = np.rint(model.circuity * haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])).astype(np.int64)
+    # Locations: 0 the start depot (also where reloads happen), 1 the end depot, 2 + k stop k.
+    points = [start_depot, end_depot, *stop_orders]
+    lat = np.array([p.lat for p in points], dtype=np.float64)
+    lon = np.array([p.lon for p in points], dtype=np.float64)
     zones = model.zone_factors(lat, lon)
-    leg_zone = np.sqrt(zones[:-1] * zones[1:])
     service_factor = model.service_factor(vehicle.vehicle_id)
 
-    def leg(k: int, t: int) -> int:
-        return model.leg_duration_s(int(leg_m[k]), vehicle.speed_kmh, t, float(leg_zone[k]), vehicle.vehicle_id)
+    def leg(a: int, b: int, depart_s: int) -> tuple[int, int]:
+        metres = int(np.rint(model.circuity * haversine_m(lat[a], lon[a], lat[b], lon[b])))
+        zone = float(np.sqrt(zones[a] * zones[b]))
+        return metres, model.leg_duration_s(metres, vehicle.speed_kmh, depart_s, zone, vehicle.vehicle_id)
 
-    t = route.start_s
-    stops = []
-    for k, (stop, order) in enumerate(zip(route.stops, stop_orders, strict=True)):
-        drive = leg(k, t)
-        arrival = t + drive
-        start = max(arrival, order.tw_start_s)
-        t = start + round(order.service_s * service_factor)
-        stops.append(
-            replace(
-                stop,
-                sequence=k + 1,
-                arrival_s=arrival,
-                service_start_s=start,
-                departure_s=t,
-                wait_s=start - arrival,
-                leg_distance_m=int(leg_m[k]),
-                leg_duration_s=drive,
-                late_s=max(0, start - order.tw_end_s),
-                in_preferred_window=order.in_preferred_window(start),
+    def schedule(break_after: int | None) -> _Schedule:
+        t, here, distance, break_start = route.start_s, 0, 0, None
+
+        def take_break(sequence: int, t: int) -> int:
+            nonlocal break_start
+            if break_after != sequence:
+                return t
+            break_start = max(t, vehicle.break_earliest_s)
+            return break_start + vehicle.break_s
+
+        t = take_break(0, t)
+        stops, reloads = [], []
+        for k, (stop, order) in enumerate(zip(route.stops, stop_orders, strict=True)):
+            metres, drive = leg(here, 2 + k, t)
+            distance += metres
+            arrival = t + drive
+            start = _service_start(order, arrival)
+            t = start + round(order.service_s * service_factor)
+            stops.append(
+                replace(
+                    stop,
+                    sequence=k + 1,
+                    arrival_s=arrival,
+                    service_start_s=start,
+                    departure_s=t,
+                    wait_s=start - arrival,
+                    leg_distance_m=metres,
+                    leg_duration_s=drive,
+                    late_s=order.lateness_s(start),
+                    in_preferred_window=order.in_preferred_window(start),
+                    trip=len(reloads) + 1,
+                )
             )
-        )
-    end = t + leg(len(stop_orders), t)
-    distance = int(leg_m.sum())
-    duration = end - route.start_s
+            here = 2 + k
+            t = take_break(k + 1, t)
+            if k + 1 in reload_after:
+                metres, drive = leg(here, 0, t)
+                distance += metres
+                reloads.append(PlannedReload(k + 1, t + drive, t + drive + start_depot.reload_s, metres, drive))
+                t, here = t + drive + start_depot.reload_s, 0
+        metres, drive = leg(here, 1, t)
+        return _Schedule(tuple(stops), tuple(reloads), break_start, t + drive, distance + metres)
+
+    timed = schedule(break_after)
+    if vehicle.break_s and break_after is None and timed.end_s > vehicle.break_earliest_s:
+        left = [s.sequence for s in timed.stops if s.departure_s <= vehicle.break_earliest_s]
+        break_after = left[-1] if left else 0
+        timed = schedule(break_after)
+    duration = timed.end_s - route.start_s
+    overtime = max(0, timed.end_s - min(vehicle.shift_end_s, end_depot.closes_s))
     return replace(
         route,
-        stops=tuple(stops),
-        end_s=end,
-        distance_m=distance,
+        stops=timed.stops,
+        reloads=timed.reloads,
+        break_after_sequence=break_after,
+        break_start_s=timed.break_start_s,
+        end_s=timed.end_s,
+        distance_m=timed.distance_m,
         duration_s=duration,
-        cost_eur=route_cost_eur(vehicle, distance, duration),
-        overtime_s=max(0, end - min(vehicle.shift_end_s, depot.closes_s)),
+        cost_eur=route_cost_eur(vehicle, timed.distance_m, duration, overtime),
+        overtime_s=overtime,
     )

@@ -1,20 +1,23 @@
 """Check a plan against its problem, independently of PyVRP.
 
-Legs are recomputed from the travel model, so a bug in how the solver reads PyVRP's schedule shows up here.
-With a :class:`~solver.timing.TimeDependentTravelModel` the times are recomputed as
-:func:`~solver.timing.retime_route` does, and a stop may start after its window (or a route end after the
-shift) only when it says so in ``late_s`` (``overtime_s``).
+Legs are recomputed from the travel model over each route's own locations (start depot, stops, end depot), so a
+bug in how the solver reads PyVRP's schedule or indexes its locations shows up here. With a
+:class:`~solver.timing.TimeDependentTravelModel` the times are recomputed as :func:`~solver.timing.retime_route`
+does, and a stop may start after its window (or a route end after the shift) only when it says so in ``late_s``
+(``overtime_s``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from solver.costs import route_cost_eur
-from solver.diagnostics import REASON_CODES, clock
-from solver.model import Order, Plan, PlannedRoute, Problem, Vehicle
+from solver.diagnostics import PRESOLVE_CODES, REASON_CODES, clock
+from solver.model import Depot, Order, Plan, PlannedRoute, PlannedStop, Problem, Vehicle
 from solver.timing import TimeDependentTravelModel
 from solver.travel import GreatCircleTravelModel, TravelModel
 
@@ -23,24 +26,42 @@ TOLERANCE_S = 1
 TOLERANCE_M = 1
 """Slack for rounding per leg, metres."""
 
+_START, _END = 0, 1
+"""Locations of a route's own matrices: the start depot, the end depot, then its stops (``2 + k``)."""
+
 
 def validate(problem: Problem, plan: Plan, travel_model: TravelModel | None = None) -> list[str]:
     """List every way ``plan`` breaks the rules of ``problem``.
 
-    Checks: every order appears exactly once (on a route or unassigned, with a known reason code); each
-    vehicle is used at most once and exists at the depot; weight and volume stay within capacity along the
-    route; service starts within the order's window; arrival, service start, departure and wait agree with the
-    legs and service times (1 s tolerance); legs, route distance and duration agree with the travel model;
-    routes stay within the vehicle's shift and the depot's opening hours; the vehicle has the skills each
-    order needs; the route cost follows the cost model; ``in_preferred_window``, when recorded, says truly
-    whether service starts in the order's preferred window.
+    Plan-wide checks: every order appears exactly once (on a route or unassigned, with a known reason code); a
+    mandatory order is unassigned only with a pre-solve reason (:data:`~solver.diagnostics.PRESOLVE_CODES`); both
+    orders of a shipment are on the same route, pickup first, or both unassigned; each vehicle drives at most one
+    route and belongs to the problem.
+
+    Route checks: the route starts at the vehicle's start depot and ends at its end depot (an empty depot id on
+    the route, or ``None`` on the vehicle, is the problem's depot); stops are numbered 1..n, their ``trip`` goes
+    up by one after each reload, each reload follows the last stop of its trip and there are at most
+    ``max_reloads``; weight, volume and parcels stay within capacity along every trip (a trip's deliveries are
+    on board when it leaves the depot, pickups stay on board until the next depot, a shipment's load is on board
+    from its pickup to its delivery); ``weight_g``/``volume_cm3`` are the route's deliveries outside shipments;
+    service starts within one of the order's windows; arrival, service start, departure and wait agree with the
+    legs and service times, reloads last at least the depot's ``reload_s`` (1 s tolerance); legs, route distance
+    and duration agree with the travel model; the route leaves no earlier than its shift start and the start
+    depot's opening, and is back by the end of its shift plus ``max_overtime_s`` and by the end depot's closing,
+    reporting ``overtime_s`` past the earlier of the shift end and the closing; ``max_duration_s`` and
+    ``max_distance_m`` hold; a vehicle with a break takes it when the route runs past ``break_earliest_s``,
+    starting within its break window after the stop it follows, and the next leg leaves when the break ends; the
+    vehicle has the skills each order needs; the route cost follows the cost model (overtime included);
+    ``in_preferred_window``, when recorded, says truly whether service starts in the order's preferred window.
 
     With a :class:`~solver.timing.TimeDependentTravelModel`, each leg must take
-    :meth:`~solver.timing.TimeDependentTravelModel.leg_duration_s` from the previous departure and arrival
-    (and the return) follow it exactly, service lasts ``round(service_s * service_factor)``, and a service start
-    after ``tw_end_s`` (a return after the shift or the depot's closing) is allowed only with a matching
-    ``late_s`` (``overtime_s``), 1 s tolerance each; a flag without lateness is a violation too. With any other
-    model ``late_s`` and ``overtime_s`` must be 0.
+    :meth:`~solver.timing.TimeDependentTravelModel.leg_duration_s` from the previous departure and arrival (and
+    the return) follow it exactly, service lasts ``round(service_s * service_factor)``, a reload exactly
+    ``reload_s`` and a break starts at ``max(departure of its stop, break_earliest_s)``, possibly after
+    ``break_latest_s``; a service start outside every window is allowed only after a window opened, with a
+    matching ``late_s`` (:meth:`~solver.model.Order.lateness_s`), and a return after the shift (or the depot's
+    closing) with any overtime, 1 s tolerance each; ``max_duration_s`` is not checked there. A flag without
+    lateness is a violation too. With any other model ``late_s`` must be 0.
 
     Parameters
     ----------
@@ -77,6 +98,14 @@ def validate(problem: Problem, plan: Plan, travel_model: TravelModel | None = No
     for u in plan.unassigned:
         if u.reason_code not in REASON_CODES:
             errors.append(f"order {u.order_id} is unassigned with unknown reason code {u.reason_code!r}")
+        elif (
+            u.reason_code not in PRESOLVE_CODES and u.order_id in orders and orders[u.order_id].priority == "mandatory"
+        ):
+            errors.append(
+                f"mandatory order {u.order_id} is unassigned as {u.reason_code}; only a pre-solve reason "
+                f"({', '.join(PRESOLVE_CODES)}) may leave a mandatory order out"
+            )
+    errors += _check_shipments(problem, plan)
 
     used = Counter(r.vehicle_id for r in plan.routes)
     for vehicle_id, count in sorted(used.items()):
@@ -91,6 +120,46 @@ def validate(problem: Problem, plan: Plan, travel_model: TravelModel | None = No
     return errors
 
 
+def _check_shipments(problem: Problem, plan: Plan) -> list[str]:
+    """Both ends of each shipment on one route, pickup first, or neither on a route."""
+    where = {s.order_id: (r.route_id, s.sequence) for r in plan.routes for s in r.stops}
+    ends: dict[str, dict[str, Order]] = {}
+    for o in problem.orders:
+        if o.shipment_id is not None:
+            ends.setdefault(o.shipment_id, {})[o.order_type] = o
+    errors = []
+    for shipment_id, pair in sorted(ends.items()):
+        pickup, delivery = pair["pickup"], pair["delivery"]
+        at_pickup, at_delivery = where.get(pickup.order_id), where.get(delivery.order_id)
+        what = f"shipment {shipment_id} (pickup {pickup.order_id}, delivery {delivery.order_id})"
+        if at_pickup is None and at_delivery is None:
+            continue
+        if at_pickup is None or at_delivery is None:
+            served, route_id = (pickup, at_pickup[0]) if at_pickup else (delivery, at_delivery[0])
+            errors.append(
+                f"{what} is half planned: only {served.order_id} is on a route ({route_id}); both ends are served "
+                "or neither"
+            )
+        elif at_pickup[0] != at_delivery[0]:
+            errors.append(
+                f"{what} is split over routes {at_pickup[0]} and {at_delivery[0]}; both ends go on the same route"
+            )
+        elif at_pickup[1] > at_delivery[1]:
+            errors.append(
+                f"{what} is delivered at stop {at_delivery[1]} before it is picked up at stop {at_pickup[1]} of "
+                f"route {at_pickup[0]}"
+            )
+    return errors
+
+
+def _route_depot(problem: Problem, depot_id: str) -> Depot | None:
+    """The depot of a route's ``start_depot_id``/``end_depot_id`` ("" for the problem's depot), None if unknown."""
+    try:
+        return problem.depot_of(depot_id or None)
+    except KeyError:
+        return None
+
+
 def _check_route(
     problem: Problem,
     route: PlannedRoute,
@@ -100,14 +169,30 @@ def _check_route(
 ) -> list[str]:
     errors: list[str] = []
     rid = f"route {route.route_id}"
-    depot = problem.depot
     if route.vehicle_type != vehicle.vehicle_type:
         errors.append(
             f"{rid} says vehicle type {route.vehicle_type} but {vehicle.vehicle_id} is a {vehicle.vehicle_type}"
         )
+    home = problem.depot.depot_id
+    ends: list[Depot] = []
+    for end, claimed, expected in (
+        ("starts", route.start_depot_id, vehicle.start_depot_id),
+        ("ends", route.end_depot_id, vehicle.end_depot_id),
+    ):
+        if (claimed or home) != (expected or home):
+            errors.append(
+                f"{rid} {end} at depot {claimed or home}, but vehicle {vehicle.vehicle_id} {end} at depot "
+                f"{expected or home}"
+            )
+        at = _route_depot(problem, claimed)
+        if at is None:
+            errors.append(f"{rid} {end} at depot {claimed}, which is not in the problem")
+        else:
+            ends.append(at)
     stops = [s for s in route.stops if s.order_id in orders]
-    if len(stops) != len(route.stops):
+    if len(stops) != len(route.stops) or len(ends) != 2:
         return errors  # unknown orders are reported by the caller; timing cannot be checked without them
+    start_depot, end_depot = ends
     if [s.sequence for s in stops] != list(range(1, len(stops) + 1)):
         errors.append(f"{rid} has stop sequence numbers {[s.sequence for s in stops]}, expected 1..{len(stops)}")
     stop_orders = [orders[s.order_id] for s in stops]
@@ -119,119 +204,346 @@ def _check_route(
                 f"order {o.order_id} needs {' and '.join(sorted(missing))}, which vehicle {vehicle.vehicle_id} lacks"
             )
 
-    # Load along the route: everything to deliver is on board at the start, pickups come on board.
-    for name, size, cap in (
-        ("weight", "weight_g", vehicle.capacity_weight_g),
-        ("volume", "volume_cm3", vehicle.capacity_volume_cm3),
-    ):
-        load = sum(getattr(o, size) for o in stop_orders if o.order_type == "delivery")
-        peak = load
-        for o in stop_orders:
-            load += getattr(o, size) if o.order_type == "pickup" else -getattr(o, size)
-            peak = max(peak, load)
-        if peak > cap:
-            errors.append(f"{rid} carries up to {peak} ({size}) but vehicle {vehicle.vehicle_id} takes {cap}")
-        departure_load = sum(getattr(o, size) for o in stop_orders if o.order_type == "delivery")
-        reported = getattr(route, size)
-        if reported != departure_load:
-            errors.append(
-                f"{rid} reports {name} {reported} ({size}) at departure but its deliveries total {departure_load}"
-            )
+    trip_errors, trips = _check_trips(rid, route, vehicle, stops)
+    errors += trip_errors
+    if trips is None:
+        return errors  # the path is unclear: loads and times cannot be checked
+    errors += _check_loads(rid, route, vehicle, [[orders[s.order_id] for s in trip] for trip in trips])
 
-    lat = np.array([depot.lat] + [o.lat for o in stop_orders], dtype=np.float64)
-    lon = np.array([depot.lon] + [o.lon for o in stop_orders], dtype=np.float64)
-    m = travel_model.matrices(lat, lon, [vehicle.speed_kmh])
-    path = list(range(1, len(stops) + 1)) + [0]
-    leg_m = [int(m.distance_m[0, a, b]) for a, b in zip([0] + path[:-1], path, strict=True)]
-    leg_s = [int(m.duration_s[0, a, b]) for a, b in zip([0] + path[:-1], path, strict=True)]
     timed = isinstance(travel_model, TimeDependentTravelModel)
-    if timed:
-        zones = travel_model.zone_factors(lat, lon)
-        leg_zone = [float(np.sqrt(zones[a] * zones[b])) for a, b in zip([0] + path[:-1], path, strict=True)]
-        service_factor = travel_model.service_factor(vehicle.vehicle_id)
+    errors += _Timing(problem, route, vehicle, stops, stop_orders, start_depot, end_depot, travel_model).check()
 
-        def timed_leg(k: int, depart_s: int) -> int:
-            return travel_model.leg_duration_s(leg_m[k], vehicle.speed_kmh, depart_s, leg_zone[k], vehicle.vehicle_id)
-
-    earliest, latest = max(vehicle.shift_start_s, depot.opens_s), min(vehicle.shift_end_s, depot.closes_s)
+    earliest = max(vehicle.shift_start_s, start_depot.opens_s)
     if route.start_s < earliest:
         errors.append(
             f"{rid} leaves the depot at {clock(route.start_s)}, before {clock(earliest)} (shift start "
-            f"{clock(vehicle.shift_start_s)}, depot opens {clock(depot.opens_s)})"
+            f"{clock(vehicle.shift_start_s)}, depot {start_depot.depot_id} opens {clock(start_depot.opens_s)})"
         )
-    overtime = max(0, route.end_s - latest)
-    if overtime and not (timed and abs(route.overtime_s - overtime) <= TOLERANCE_S):
-        errors.append(
-            f"{rid} returns to the depot at {clock(route.end_s)}, after {clock(latest)} (shift end "
-            f"{clock(vehicle.shift_end_s)}, depot closes {clock(depot.closes_s)}), and reports overtime_s "
-            f"{route.overtime_s} s"
-        )
-    elif route.overtime_s and not timed:
-        errors.append(f"{rid} reports overtime_s {route.overtime_s} s; only time-dependent travel times make overtime")
-    elif abs(route.overtime_s - overtime) > TOLERANCE_S:
-        errors.append(f"{rid} reports overtime_s {route.overtime_s} s but returns {overtime} s after {clock(latest)}")
+    errors += _check_overtime(rid, route, vehicle, end_depot, timed)
     if route.duration_s != route.end_s - route.start_s:
         errors.append(f"{rid} has duration {route.duration_s} s but runs from {route.start_s} s to {route.end_s} s")
-
-    previous_departure = route.start_s
-    for k, (s, o) in enumerate(zip(stops, stop_orders, strict=True)):
-        at = f"stop {s.sequence} ({o.order_id}) of {rid}"
-        drive_s = timed_leg(k, previous_departure) if timed else leg_s[k]
-        if abs(s.leg_distance_m - leg_m[k]) > TOLERANCE_M:
-            errors.append(f"{at} has a leg of {s.leg_distance_m} m; the travel model says {leg_m[k]} m")
-        if abs(s.leg_duration_s - drive_s) > TOLERANCE_S:
-            errors.append(f"{at} has a leg of {s.leg_duration_s} s; the travel model says {drive_s} s")
-        if s.arrival_s < previous_departure + drive_s - TOLERANCE_S:
-            errors.append(
-                f"{at} arrives at {s.arrival_s} s, before leaving the previous stop ({previous_departure}"
-                f" s) plus the {drive_s} s drive"
-            )
-        elif timed and s.arrival_s > previous_departure + drive_s + TOLERANCE_S:
-            errors.append(
-                f"{at} arrives at {s.arrival_s} s; leaving the previous stop at {previous_departure} s, the "
-                f"{drive_s} s drive arrives at {previous_departure + drive_s} s"
-            )
-        if s.service_start_s < s.arrival_s:
-            errors.append(f"{at} starts service at {s.service_start_s} s, before arriving at {s.arrival_s} s")
-        if s.wait_s != s.service_start_s - s.arrival_s:
-            errors.append(f"{at} waits {s.wait_s} s but arrives at {s.arrival_s} s and starts at {s.service_start_s} s")
-        errors += _check_window(at, s.service_start_s, s.late_s, o, timed)
-        expected = o.in_preferred_window(s.service_start_s)
-        if s.in_preferred_window is not None and s.in_preferred_window != expected:
-            errors.append(f"{at} says in_preferred_window={s.in_preferred_window}, but it is {expected}")
-        service_s = round(o.service_s * service_factor) if timed else o.service_s
-        if abs(s.departure_s - (s.service_start_s + service_s)) > TOLERANCE_S:
-            errors.append(
-                f"{at} departs at {s.departure_s} s but service of {service_s} s starts at {s.service_start_s} s"
-            )
-        previous_departure = s.departure_s
-    back_s = timed_leg(len(stops), previous_departure) if timed else leg_s[-1]
-    if route.end_s < previous_departure + back_s - TOLERANCE_S:
+    if not timed and vehicle.max_duration_s is not None and route.duration_s > vehicle.max_duration_s:
         errors.append(
-            f"{rid} is back at {route.end_s} s, before leaving its last stop ({previous_departure} s) plus "
-            f"the {back_s} s drive back"
+            f"{rid} takes {route.duration_s} s, longer than vehicle {vehicle.vehicle_id}'s maximum of "
+            f"{vehicle.max_duration_s} s"
         )
-    elif timed and route.end_s > previous_departure + back_s + TOLERANCE_S:
+    if vehicle.max_distance_m is not None and route.distance_m > vehicle.max_distance_m:
         errors.append(
-            f"{rid} is back at {route.end_s} s; leaving its last stop at {previous_departure} s, the {back_s} s "
-            f"drive back arrives at {previous_departure + back_s} s"
+            f"{rid} drives {route.distance_m} m, farther than vehicle {vehicle.vehicle_id}'s maximum of "
+            f"{vehicle.max_distance_m} m"
         )
-    if abs(route.distance_m - sum(leg_m)) > TOLERANCE_M * len(leg_m):
-        errors.append(f"{rid} reports {route.distance_m} m; its legs add up to {sum(leg_m)} m")
-    expected_cost = route_cost_eur(vehicle, route.distance_m, route.duration_s)
+    expected_cost = route_cost_eur(vehicle, route.distance_m, route.duration_s, route.overtime_s)
     if abs(route.cost_eur - expected_cost) > 1e-6:
         errors.append(f"{rid} costs {route.cost_eur} EUR; the cost model says {expected_cost} EUR")
     return errors
 
 
-def _check_window(at: str, service_start_s: int, late_s: int, order: Order, timed: bool) -> list[str]:
-    """Service starts within the order's window, or (time-dependent model only) after it with matching late_s."""
-    window = f"{clock(order.tw_start_s)}-{clock(order.tw_end_s)}"
-    lateness = max(0, service_start_s - order.tw_end_s)
-    if service_start_s < order.tw_start_s or (lateness and not timed):
-        return [f"{at} starts service at {clock(service_start_s)}, outside its window {window}"]
+def _check_trips(
+    rid: str, route: PlannedRoute, vehicle: Vehicle, stops: list[PlannedStop]
+) -> tuple[list[str], list[list[PlannedStop]] | None]:
+    """Reloads between trips and the stops' trip numbers; the stops per trip (None when reloads are misplaced)."""
+    errors = []
+    if len(route.reloads) > vehicle.max_reloads:
+        errors.append(
+            f"{rid} reloads {len(route.reloads)} times, but vehicle {vehicle.vehicle_id} may reload at most "
+            f"{vehicle.max_reloads} times"
+        )
+    after = [r.after_sequence for r in route.reloads]
+    if after != sorted(set(after)) or any(not 1 <= a < len(stops) for a in after):
+        errors.append(
+            f"{rid} reloads after stops {after}; a reload comes between two stops (after stop 1..{len(stops) - 1}), "
+            "at most once there, in route order"
+        )
+        return errors, None
+    trips: list[list[PlannedStop]] = [[]]
+    for k, s in enumerate(stops, start=1):
+        trips[-1].append(s)
+        if s.trip != len(trips):
+            errors.append(
+                f"stop {s.sequence} ({s.order_id}) of {rid} is on trip {s.trip}, but it follows "
+                f"{len(trips) - 1} reload(s), so it is on trip {len(trips)}"
+            )
+        if k in after:
+            trips.append([])
+    return errors, trips
+
+
+_DIMENSIONS = (
+    ("weight", "weight_g", "capacity_weight_g"),
+    ("volume", "volume_cm3", "capacity_volume_cm3"),
+    ("parcels", "parcels", "capacity_parcels"),
+)
+
+
+def _check_loads(rid: str, route: PlannedRoute, vehicle: Vehicle, trips: list[list[Order]]) -> list[str]:
+    """Peak load per dimension and trip within capacity; reported weight and volume = non-shipment deliveries."""
+    errors = []
+    for name, size, capacity in _DIMENSIONS:
+        cap = getattr(vehicle, capacity)
+        peak, peak_trip = 0, 1
+        shipped = 0  # load of shipments picked up and not yet delivered: it stays on board through a reload
+        for t, trip in enumerate(trips, start=1):
+            load = shipped + sum(getattr(o, size) for o in trip if o.order_type == "delivery" and not o.shipment_id)
+            if load > peak:
+                peak, peak_trip = load, t
+            for o in trip:
+                change = getattr(o, size) if o.order_type == "pickup" else -getattr(o, size)
+                load += change
+                if o.shipment_id:
+                    shipped += change
+                if load > peak:
+                    peak, peak_trip = load, t
+        if cap is not None and peak > cap:
+            on_trip = f" on trip {peak_trip}" if len(trips) > 1 else ""
+            errors.append(f"{rid} carries up to {peak} ({size}){on_trip} but vehicle {vehicle.vehicle_id} takes {cap}")
+        if name == "parcels":
+            continue
+        delivered = sum(
+            getattr(o, size) for trip in trips for o in trip if o.order_type == "delivery" and not o.shipment_id
+        )
+        reported = getattr(route, size)
+        if reported != delivered:
+            errors.append(
+                f"{rid} reports {name} {reported} ({size}) at departure but its deliveries outside shipments "
+                f"total {delivered}"
+            )
+    return errors
+
+
+def _check_overtime(rid: str, route: PlannedRoute, vehicle: Vehicle, end_depot: Depot, timed: bool) -> list[str]:
+    """overtime_s is the return past min(shift end, closing); without learned times it stays within the limits."""
+    errors = []
+    latest = min(vehicle.shift_end_s, end_depot.closes_s)
+    overtime = max(0, route.end_s - latest)
+    limits = f"shift end {clock(vehicle.shift_end_s)}, depot {end_depot.depot_id} closes {clock(end_depot.closes_s)}"
     if not timed:
-        return [f"{at} reports late_s {late_s} s; only time-dependent travel times make a stop late"] if late_s else []
+        allowed = min(vehicle.shift_end_s + vehicle.max_overtime_s, end_depot.closes_s)
+        if route.end_s > allowed:
+            errors.append(
+                f"{rid} returns to the depot at {clock(route.end_s)}, after {clock(allowed)} ({limits}, "
+                f"{vehicle.max_overtime_s} s of paid overtime allowed)"
+            )
+    if abs(route.overtime_s - overtime) <= TOLERANCE_S:
+        return errors
+    if overtime == 0:
+        errors.append(
+            f"{rid} reports overtime_s {route.overtime_s} s but is back at {clock(route.end_s)}, by "
+            f"{clock(latest)} ({limits}): only time-dependent travel times or paid overtime past the shift make "
+            "overtime"
+        )
+    else:
+        errors.append(
+            f"{rid} returns to the depot at {clock(route.end_s)}, {overtime} s after {clock(latest)} ({limits}), but "
+            f"reports overtime_s {route.overtime_s} s"
+        )
+    return errors
+
+
+@dataclass
+class _Timing:
+    """Walks a route's path (start depot, stops with reloads and a break, end depot) and checks every time."""
+
+    problem: Problem
+    route: PlannedRoute
+    vehicle: Vehicle
+    stops: list[PlannedStop]
+    stop_orders: list[Order]
+    start_depot: Depot
+    end_depot: Depot
+    travel_model: TravelModel
+
+    def check(self) -> list[str]:
+        route, vehicle = self.route, self.vehicle
+        self.rid = f"route {route.route_id}"
+        self.errors: list[str] = []
+        self.timed = isinstance(self.travel_model, TimeDependentTravelModel)
+        self.leg = self._legs()
+        self.break_at = self._check_break_fields()
+        self.exact_next = False  # the leg after a break leaves exactly when the break ends
+        reloads = {r.after_sequence: r for r in route.reloads}
+        distance = 0
+        here, departure = _START, route.start_s
+        departure = self._break(0, departure)
+        for k, (stop, order) in enumerate(zip(self.stops, self.stop_orders, strict=True)):
+            at = f"stop {stop.sequence} ({order.order_id}) of {self.rid}"
+            leg_m, drive_s = self.leg(here, 2 + k, departure)
+            distance += leg_m
+            self._check_leg(at, stop.leg_distance_m, stop.leg_duration_s, leg_m, drive_s)
+            self._check_arrival(at, stop.arrival_s, departure, drive_s)
+            departure = self._check_service(at, stop, order)
+            here = 2 + k
+            departure = self._break(stop.sequence, departure)
+            reload = reloads.get(stop.sequence)
+            if reload is not None:
+                at = f"the reload after stop {stop.sequence} of {self.rid}"
+                leg_m, drive_s = self.leg(here, _START, departure)
+                distance += leg_m
+                self._check_leg(at, reload.leg_distance_m, reload.leg_duration_s, leg_m, drive_s)
+                self._check_arrival(at, reload.arrival_s, departure, drive_s)
+                departure = self._check_reload(at, reload.arrival_s, reload.departure_s)
+                here = _START
+        leg_m, back_s = self.leg(here, _END, departure)
+        distance += leg_m
+        if route.end_s < departure + back_s - TOLERANCE_S:
+            self.errors.append(
+                f"{self.rid} is back at {route.end_s} s, before leaving its last stop ({departure} s) plus "
+                f"the {back_s} s drive back"
+            )
+        elif (self.timed or self.exact_next) and route.end_s > departure + back_s + TOLERANCE_S:
+            self.errors.append(
+                f"{self.rid} is back at {route.end_s} s; leaving its last stop at {departure} s, the {back_s} s "
+                f"drive back arrives at {departure + back_s} s"
+            )
+        n_legs = len(self.stops) + len(route.reloads) + 1
+        if abs(route.distance_m - distance) > TOLERANCE_M * n_legs:
+            self.errors.append(f"{self.rid} reports {route.distance_m} m; its legs add up to {distance} m")
+        if vehicle.break_s and self.break_at is None and route.end_s > vehicle.break_earliest_s:
+            self.errors.append(
+                f"{self.rid} runs until {clock(route.end_s)}, past the opening of the break window at "
+                f"{clock(vehicle.break_earliest_s)}, but takes no break ({vehicle.break_s} s)"
+            )
+        return self.errors
+
+    def _legs(self) -> Callable[[int, int, int], tuple[int, int]]:
+        """``leg(a, b, depart_s) -> (metres, seconds)`` between two of the route's locations."""
+        points = [self.start_depot, self.end_depot, *self.stop_orders]
+        lat = np.array([p.lat for p in points], dtype=np.float64)
+        lon = np.array([p.lon for p in points], dtype=np.float64)
+        vehicle = self.vehicle
+        m = self.travel_model.matrices(lat, lon, [vehicle.speed_kmh])
+        if not self.timed:
+            return lambda a, b, _depart_s: (int(m.distance_m[0, a, b]), int(m.duration_s[0, a, b]))
+        model: TimeDependentTravelModel = self.travel_model
+        zones = model.zone_factors(lat, lon)
+
+        def timed_leg(a: int, b: int, depart_s: int) -> tuple[int, int]:
+            metres = int(m.distance_m[0, a, b])
+            zone = float(np.sqrt(zones[a] * zones[b]))
+            return metres, model.leg_duration_s(metres, vehicle.speed_kmh, depart_s, zone, vehicle.vehicle_id)
+
+        return timed_leg
+
+    def _check_leg(self, at: str, reported_m: int, reported_s: int, leg_m: int, drive_s: int) -> None:
+        if abs(reported_m - leg_m) > TOLERANCE_M:
+            self.errors.append(f"{at} has a leg of {reported_m} m; the travel model says {leg_m} m")
+        if abs(reported_s - drive_s) > TOLERANCE_S:
+            self.errors.append(f"{at} has a leg of {reported_s} s; the travel model says {drive_s} s")
+
+    def _check_arrival(self, at: str, arrival_s: int, departure_s: int, drive_s: int) -> None:
+        if arrival_s < departure_s + drive_s - TOLERANCE_S:
+            self.errors.append(
+                f"{at} arrives at {arrival_s} s, before leaving the previous stop ({departure_s} s) plus the "
+                f"{drive_s} s drive"
+            )
+        elif (self.timed or self.exact_next) and arrival_s > departure_s + drive_s + TOLERANCE_S:
+            self.errors.append(
+                f"{at} arrives at {arrival_s} s; leaving the previous stop at {departure_s} s, the {drive_s} s "
+                f"drive arrives at {departure_s + drive_s} s"
+            )
+        self.exact_next = False
+
+    def _check_service(self, at: str, stop: PlannedStop, order: Order) -> int:
+        """Service start, wait, window and departure of a stop; returns the departure."""
+        if stop.service_start_s < stop.arrival_s:
+            self.errors.append(
+                f"{at} starts service at {stop.service_start_s} s, before arriving at {stop.arrival_s} s"
+            )
+        if stop.wait_s != stop.service_start_s - stop.arrival_s:
+            self.errors.append(
+                f"{at} waits {stop.wait_s} s but arrives at {stop.arrival_s} s and starts at {stop.service_start_s} s"
+            )
+        self.errors += _check_window(at, stop.service_start_s, stop.late_s, order, self.timed)
+        expected = order.in_preferred_window(stop.service_start_s)
+        if stop.in_preferred_window is not None and stop.in_preferred_window != expected:
+            self.errors.append(f"{at} says in_preferred_window={stop.in_preferred_window}, but it is {expected}")
+        service_s = order.service_s
+        if self.timed:
+            service_s = round(order.service_s * self.travel_model.service_factor(self.vehicle.vehicle_id))
+        if abs(stop.departure_s - (stop.service_start_s + service_s)) > TOLERANCE_S:
+            self.errors.append(
+                f"{at} departs at {stop.departure_s} s but service of {service_s} s starts at {stop.service_start_s} s"
+            )
+        return stop.departure_s
+
+    def _check_reload(self, at: str, arrival_s: int, departure_s: int) -> int:
+        reload_s = self.start_depot.reload_s
+        if departure_s < arrival_s + reload_s - TOLERANCE_S:
+            self.errors.append(
+                f"{at} leaves the depot at {departure_s} s, before the {reload_s} s reload from its arrival at "
+                f"{arrival_s} s is done"
+            )
+        elif self.timed and departure_s > arrival_s + reload_s + TOLERANCE_S:
+            self.errors.append(
+                f"{at} leaves the depot at {departure_s} s; arriving at {arrival_s} s, the {reload_s} s reload is "
+                f"done at {arrival_s + reload_s} s"
+            )
+        return departure_s
+
+    def _check_break_fields(self) -> int | None:
+        """The stop the break follows (0: the start depot), None without a (usable) break."""
+        route, vehicle = self.route, self.vehicle
+        after, start = route.break_after_sequence, route.break_start_s
+        if after is None and start is None:
+            return None
+        if after is None or start is None:
+            self.errors.append(
+                f"{self.rid} has break_after_sequence {after} and break_start_s {start}: a break needs both"
+            )
+            return None
+        if not vehicle.break_s:
+            self.errors.append(f"{self.rid} takes a break, but vehicle {vehicle.vehicle_id} has none (break_s 0)")
+            return None
+        if not 0 <= after <= len(self.stops):
+            self.errors.append(
+                f"{self.rid} takes its break after stop {after}, but has stops 1..{len(self.stops)} (0: at the depot)"
+            )
+            return None
+        earliest, latest = vehicle.break_earliest_s, vehicle.break_latest_s
+        late = start > latest and not self.timed
+        if start < earliest or late:
+            self.errors.append(
+                f"{self.rid} starts its break at {clock(start)}, outside the break window "
+                f"{clock(earliest)}-{clock(latest)} of vehicle {vehicle.vehicle_id}"
+            )
+        return after
+
+    def _break(self, sequence: int, departure_s: int) -> int:
+        """The break after stop ``sequence`` (0: the start depot), if it is there; the next leg's departure."""
+        if self.break_at != sequence:
+            return departure_s
+        start = self.route.break_start_s
+        where = f"stop {sequence}" if sequence else "the start depot"
+        if start < departure_s:
+            self.errors.append(
+                f"{self.rid} starts its break at {clock(start)} ({start} s), before it leaves {where} at "
+                f"{departure_s} s"
+            )
+        elif self.timed and abs(start - max(departure_s, self.vehicle.break_earliest_s)) > TOLERANCE_S:
+            expected = max(departure_s, self.vehicle.break_earliest_s)
+            self.errors.append(
+                f"{self.rid} starts its break at {start} s; leaving {where} at {departure_s} s, it starts at "
+                f"{expected} s"
+            )
+        self.exact_next = True
+        return start + self.vehicle.break_s
+
+
+def _window_text(order: Order) -> str:
+    windows = ", ".join(f"{clock(start)}-{clock(end)}" for start, end in order.windows)
+    return f"window {windows}" if len(order.windows) == 1 else f"windows {windows}"
+
+
+def _check_window(at: str, service_start_s: int, late_s: int, order: Order, timed: bool) -> list[str]:
+    """Service starts within one of the order's windows, or (time-dependent model only) after one with late_s."""
+    if order.in_window(service_start_s):
+        if not late_s:
+            return []
+        if not timed:
+            return [f"{at} reports late_s {late_s} s; only time-dependent travel times make a stop late"]
+        return [f"{at} starts service 0 s after its {_window_text(order)} ends but reports late_s {late_s} s"]
+    lateness = order.lateness_s(service_start_s)
+    if not timed or lateness == 0:
+        return [f"{at} starts service at {clock(service_start_s)}, outside its {_window_text(order)}"]
     if abs(late_s - lateness) > TOLERANCE_S:
-        return [f"{at} starts service {lateness} s after its window {window} ends but reports late_s {late_s} s"]
+        return [f"{at} starts service {lateness} s after its {_window_text(order)} ends but reports late_s {late_s} s"]
     return []
