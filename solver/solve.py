@@ -15,6 +15,7 @@ import multiprocessing
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, fields, replace
 from itertools import repeat
 
@@ -56,6 +57,10 @@ UNLIMITED = 2**62
 # Wall time kept back from the time budget for what follows the search (repair, breaks, re-timing, diagnostics),
 # seconds, and the least a search is given.
 FINISH_RESERVE_S = 0.15
+# Parcels enter PyVRP's load as thousandths, like kilograms in grams: PyVRP caps its penalty per unit of excess
+# load (MAX_PENALTY), and at one unit per parcel an overloaded route cost 1 EUR per parcel, so the search
+# overloaded cargo bikes instead of sending them back to reload.
+PARCEL_UNITS = 1000
 
 
 def default_no_improvement_iters(n_orders: int) -> int:
@@ -167,7 +172,7 @@ def _order_windows(order: Order) -> list[tuple[int, int]]:
 
 
 def _load(order: Order) -> list[int]:
-    return [order.weight_g, order.volume_cm3, order.parcels]
+    return [order.weight_g, order.volume_cm3, order.parcels * PARCEL_UNITS]
 
 
 def _build_instance(
@@ -340,7 +345,11 @@ def _build_instance(
         start_j, end_j = depot_index[problem.start_depot(v).depot_id], depot_index[problem.end_depot(v).depot_id]
         type_fields = dict(
             num_available=len(g.vehicles),
-            capacity=[v.capacity_weight_g, v.capacity_volume_cm3, v.capacity_parcels or UNLIMITED],
+            capacity=[
+                v.capacity_weight_g,
+                v.capacity_volume_cm3,
+                UNLIMITED if v.capacity_parcels is None else v.capacity_parcels * PARCEL_UNITS,
+            ],
             start_depot=start_j,
             end_depot=end_j,
             fixed_cost=rates.fixed,
@@ -794,7 +803,8 @@ def _search(
             for future in futures:
                 try:
                     outcomes.append(future.result(timeout=max(0.0, deadline - time.monotonic()) + 0.05))
-                except TimeoutError:
+                except (TimeoutError, BrokenProcessPool):
+                    # Late or lost (a worker that could not start): the other seeds' results stand.
                     future.cancel()
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
