@@ -782,6 +782,27 @@ def _search_seed(
     return _outcome(seed, result, iterations, stopped_by)
 
 
+_SEED_POOL: ProcessPoolExecutor | None = None
+_SEED_POOL_WORKERS = 0
+
+
+def _seed_pool(workers: int) -> ProcessPoolExecutor:
+    """The worker processes for extra seeds, kept for the next solve: starting one costs about a second."""
+    global _SEED_POOL, _SEED_POOL_WORKERS
+    if _SEED_POOL is None or workers != _SEED_POOL_WORKERS:
+        _drop_seed_pool()
+        _SEED_POOL = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        _SEED_POOL_WORKERS = workers
+    return _SEED_POOL
+
+
+def _drop_seed_pool() -> None:
+    global _SEED_POOL, _SEED_POOL_WORKERS
+    if _SEED_POOL is not None:
+        _SEED_POOL.shutdown(wait=False, cancel_futures=True)
+    _SEED_POOL, _SEED_POOL_WORKERS = None, 0
+
+
 def _search(
     inst: _Instance, config: SolveConfig, n_clients: int, deadline: float
 ) -> tuple[pyvrp.Solution, _SearchOutcome]:
@@ -795,19 +816,18 @@ def _search(
     if len(seeds) == 1:
         outcomes.append(_search_seed(inst.data, config, n_clients, seeds[0], deadline))
     else:
-        context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(max_workers=len(seeds) - 1, mp_context=context)
-        try:
-            futures = [pool.submit(_search_seed, inst.data, config, n_clients, s, deadline) for s in seeds[1:]]
-            outcomes.append(_search_seed(inst.data, config, n_clients, seeds[0], deadline))
-            for future in futures:
-                try:
-                    outcomes.append(future.result(timeout=max(0.0, deadline - time.monotonic()) + 0.05))
-                except (TimeoutError, BrokenProcessPool):
-                    # Late or lost (a worker that could not start): the other seeds' results stand.
-                    future.cancel()
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+        pool = _seed_pool(len(seeds) - 1)
+        futures = [pool.submit(_search_seed, inst.data, config, n_clients, s, deadline) for s in seeds[1:]]
+        outcomes.append(_search_seed(inst.data, config, n_clients, seeds[0], deadline))
+        for future in futures:
+            try:
+                outcomes.append(future.result(timeout=max(0.0, deadline - time.monotonic()) + 0.05))
+            except TimeoutError:
+                # Late (the worker was still starting): the other seeds' results stand. The worker stops at
+                # the deadline by itself, so the pool stays usable.
+                future.cancel()
+            except BrokenProcessPool:
+                _drop_seed_pool()
     best = min(outcomes, key=lambda o: (not o.feasible, o.cost, o.seed))
     total = _SearchOutcome(
         best.seed, best.routes, best.cost, best.feasible, sum(o.iterations for o in outcomes), best.stopped_by
@@ -820,7 +840,7 @@ def _objective_micro(
 ) -> int:
     by_vehicle = {v.vehicle_id: v for v in problem.vehicles}
     by_order = {o.order_id: o for o in problem.orders}
-    cost = sum(route_cost_micro(by_vehicle[r.vehicle_id], r.distance_m, r.duration_s) for r in routes)
+    cost = sum(route_cost_micro(by_vehicle[r.vehicle_id], r.distance_m, r.duration_s, r.overtime_s) for r in routes)
     return cost + sum(unserved_penalty_micro(by_order[u.order_id], config) for u in unassigned)
 
 
