@@ -72,8 +72,8 @@ MIN_SEGMENT_M = 1e-3
 
 _MPH_KMH = 1.609344
 _MAXSPEED = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(km/h|kmh|kph|mph)?\s*$")
-_CHUNK_CELLS = 4_000_000
-"""Sources per Dijkstra batch times graph nodes: bounds the memory of one batch (~100 MB)."""
+_CHUNK_CELLS = 2_000_000
+"""Sources per Dijkstra batch times junctions: bounds the memory of one batch (about 50 MB per speed)."""
 
 
 def parse_maxspeed(value: str | None) -> float | None:
