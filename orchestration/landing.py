@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from orchestration.quality.rules import PINGS_RULES, ROW_RULES, RowRule, classify_sql
+from orchestration.quality.rules import ACCEPTED_ROWS_RULES, PINGS_RULES, ROW_RULES, RowRule, classify_sql
 
 LANDING_COLUMNS: dict[str, tuple[str, ...]] = {
     "depots": ("depot_id", "name", "street", "postcode", "town", "lat", "lon", "opens", "closes", "timezone"),
@@ -72,6 +72,18 @@ LANDING_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "depots": ("reload_min",),
+    "vehicle_types": (
+        "capacity_parcels", "max_reloads", "max_route_km", "max_route_hours", "max_overtime_min",
+        "overtime_cost_per_hour_eur", "break_min", "break_after_h",
+    ),
+    "vehicles": ("start_depot_id", "end_depot_id"),
+    "orders": ("window2_start", "window2_end", "shipment_id", "unserved_penalty_eur"),
+}  # fmt: skip
+"""Contract columns a file may leave out (issue 6: solver constraints): a missing column reads as empty in every
+row, and an empty field means the documented default, so files written before these columns existed stay valid."""
+
 # Telematics arrive as Parquet with real types; raw keeps them typed (high volume, no text round trip). One
 # file per date, so the date names the file (raw.ingest_log has it): no per-row source column to write.
 PINGS_COLUMNS = ("vehicle_id", "ts_utc", "lat", "lon", "speed_kmh", "heading_deg")
@@ -112,18 +124,28 @@ def max_file_mb(table: str) -> float:
     return float(configured) if configured else DEFAULT_MAX_FILE_MB.get(table, CSV_MAX_FILE_MB)
 
 
+def landing_columns(table: str) -> tuple[str, ...]:
+    """Every contract column of a landing source: the required ones, then the optional ones."""
+    return LANDING_COLUMNS[table] + OPTIONAL_COLUMNS.get(table, ())
+
+
 def _raw_columns(table: str) -> list[str]:
-    return [c for c in LANDING_COLUMNS[table] if c != "service_date"]
+    return [c for c in landing_columns(table) if c != "service_date"]
 
 
 def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
     """Create the ``raw`` and ``quarantine`` schemas, their tables and the ingest log if they do not exist."""
     expected = 2 * (len(LANDING_COLUMNS) + 1) + 1  # raw + quarantine tables incl. pings, + ingest_log
-    present = conn.execute(
-        "select count(*) from duckdb_tables() where schema_name in ('raw', 'quarantine') "
-        "and database_name = current_database()"
-    ).fetchone()[0]
-    if present >= expected:  # every load calls this: keep the common case to one catalog query
+    optional = sorted({c for columns in OPTIONAL_COLUMNS.values() for c in columns})
+    present, optional_present = conn.execute(
+        "select (select count(*) from duckdb_tables() where schema_name in ('raw', 'quarantine') "
+        "and database_name = current_database()), "
+        "(select count(*) from duckdb_columns() where schema_name in ('raw', 'quarantine') "
+        "and database_name = current_database() and list_contains(?, column_name))",
+        [optional],
+    ).fetchone()
+    # Every load calls this: keep the common case to one catalog query (optional column names are unique).
+    if present >= expected and optional_present >= 2 * len(optional):
         return
     conn.execute("create schema if not exists raw")
     conn.execute("create schema if not exists quarantine")
@@ -146,6 +168,11 @@ def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
         "create table if not exists raw.ingest_log (table_name varchar, service_date date, source_file varchar, "
         "sha256 varchar, rows integer, replaced_rows integer, loaded_at_utc timestamptz)"
     )
+    # Warehouses from before the optional contract columns (issue 6) gain them, empty for earlier loads.
+    for table, columns in OPTIONAL_COLUMNS.items():
+        for column in columns:
+            conn.execute(f'alter table raw.{table} add column if not exists "{column}" varchar')
+            conn.execute(f'alter table quarantine.{table} add column if not exists "{column}" varchar')
     # Warehouses from before the quarantine: the log gains its reconciliation columns.
     conn.execute("alter table raw.ingest_log add column if not exists loaded_rows integer")
     conn.execute("alter table raw.ingest_log add column if not exists quarantined_rows integer")
@@ -209,7 +236,8 @@ def _check_header(header: list[str], table: str, source_file: str) -> list[str]:
     if missing:
         hints = []
         for column in missing:
-            close = difflib.get_close_matches(column, [n for n in names if n not in expected], n=1, cutoff=0.6)
+            others = [n for n in names if n not in landing_columns(table)]
+            close = difflib.get_close_matches(column, others, n=1, cutoff=0.6)
             if close:
                 hints.append(f"'{close[0]}' looks like {column}")
         hint = f"; {'; '.join(hints)} (renamed?)" if hints else ""
@@ -240,8 +268,9 @@ def _read_csv(path: Path, table: str, source_file: str) -> tuple[pa.Table, list[
     except csv.Error as error:
         raise LandingFileError(f"{source_file}: the header line cannot be read as CSV ({error})") from None
     names = _check_header(header, table, source_file)
-    wanted = [(names.index(c), c) for c in LANDING_COLUMNS[table]]
-    columns: dict[str, list] = {c: [] for c in LANDING_COLUMNS[table]}
+    # An optional column the file leaves out reads as empty in every row (index None).
+    wanted = [(names.index(c) if c in names else None, c) for c in landing_columns(table)]
+    columns: dict[str, list] = {c: [] for c in landing_columns(table)}
     rows, raw_lines, malformed = [], [], []
     try:
         for values in reader:
@@ -250,7 +279,7 @@ def _read_csv(path: Path, table: str, source_file: str) -> tuple[pa.Table, list[
             line = reader.line_num  # the physical line the record ends on
             ok = len(values) == len(names)
             for index, column in wanted:
-                value = values[index].strip() if ok and index < len(values) else ""
+                value = values[index].strip() if ok and index is not None and index < len(values) else ""
                 columns[column].append(value or None)  # empty field = missing (contract)
             rows.append(line - 1)
             raw_lines.append(None if ok else ",".join(values))
@@ -261,7 +290,7 @@ def _read_csv(path: Path, table: str, source_file: str) -> tuple[pa.Table, list[
     arrays["_source_row"] = pa.array(rows, pa.int32())
     arrays["_raw_line"] = pa.array(raw_lines, pa.string())
     arrays["_malformed"] = pa.array(malformed, pa.string())
-    ignored = [n for n in names if n not in LANDING_COLUMNS[table]]
+    ignored = [n for n in names if n not in landing_columns(table)]
     return pa.table(arrays), ignored
 
 
@@ -289,7 +318,25 @@ def _classify(conn: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, servi
         conn.execute(sql, {"service_date": service_date} if "$service_date" in sql else None)
     finally:
         conn.unregister("_landing_rows")
+    _classify_accepted_rows(conn, table, temp, service_date)
     return temp
+
+
+def _classify_accepted_rows(conn: duckdb.DuckDBPyConnection, table: str, temp: str, service_date: str) -> None:
+    """Second pass: rules over the rows the row rules accepted, e.g. both ends of a shipment (a pickup whose
+    delivery was quarantined for bad coordinates is a lone end, and goes to quarantine too)."""
+    for rule in ACCEPTED_ROWS_RULES.get(table, ()):
+        sql = _with_date(
+            f"update {temp} set _reason_code = '{rule.code}', _field = {_sql_text(rule.field)}, "
+            f"_reason = broken._text from (select _source_row, _text from (select _source_row, {rule.bad} as _bad, "
+            f"{rule.reason} as _text from {temp} where _reason_code is null) where _bad) as broken "
+            f"where {temp}._source_row = broken._source_row"
+        )
+        conn.execute(sql, {"service_date": service_date} if "$service_date" in sql else None)
+
+
+def _sql_text(value: str | None) -> str:
+    return "null" if value is None else "'" + value.replace("'", "''") + "'"
 
 
 def _refuse_whole_file_faults(conn: duckdb.DuckDBPyConnection, staged: _StagedCsv, service_date: str) -> None:

@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from solver import Depot, Order, Plan, PlannedRoute, PlannedStop, Problem, SolveConfig, Unassigned, Vehicle
+from solver.model import PlannedReload
 
 PLANS_DDL = (
     "create schema if not exists plans",
@@ -32,11 +33,17 @@ PLANS_DDL = (
     """create table if not exists plans.routes (
         plan_id varchar, depot_id varchar, route_id varchar, vehicle_id varchar, vehicle_type varchar,
         n_stops integer, start_s integer, end_s integer, distance_m bigint, duration_s bigint,
-        weight_g bigint, volume_cm3 bigint, cost_eur double, overtime_s integer default 0)""",
+        weight_g bigint, volume_cm3 bigint, cost_eur double, overtime_s integer default 0,
+        start_depot_id varchar, end_depot_id varchar, n_reloads integer default 0, break_after_sequence integer,
+        break_start_s integer)""",
     """create table if not exists plans.stops (
         plan_id varchar, route_id varchar, vehicle_id varchar, sequence integer, order_id varchar,
         arrival_s integer, service_start_s integer, departure_s integer, wait_s integer,
-        leg_distance_m bigint, leg_duration_s bigint, late_s integer default 0, in_preferred_window boolean)""",
+        leg_distance_m bigint, leg_duration_s bigint, late_s integer default 0, in_preferred_window boolean,
+        trip integer default 1)""",
+    """create table if not exists plans.reloads (
+        plan_id varchar, route_id varchar, after_sequence integer, arrival_s integer, departure_s integer,
+        leg_distance_m bigint, leg_duration_s bigint)""",
     """create table if not exists plans.unassigned (
         plan_id varchar, depot_id varchar, order_id varchar, reason_code varchar, reason varchar)""",
     # Warehouses made before plans were re-timed with learned models (issue 5) lack these columns.
@@ -46,6 +53,14 @@ PLANS_DDL = (
     "alter table plans.routes add column if not exists overtime_s integer default 0",
     "alter table plans.stops add column if not exists late_s integer default 0",
     "alter table plans.stops add column if not exists in_preferred_window boolean",
+    # ... and before multi-depot routes, reloads and breaks (issue 6): their routes start and end at their depot
+    # (empty = the plan's depot), have one trip, no reload and no break.
+    "alter table plans.routes add column if not exists start_depot_id varchar",
+    "alter table plans.routes add column if not exists end_depot_id varchar",
+    "alter table plans.routes add column if not exists n_reloads integer default 0",
+    "alter table plans.routes add column if not exists break_after_sequence integer",
+    "alter table plans.routes add column if not exists break_start_s integer",
+    "alter table plans.stops add column if not exists trip integer default 1",
 )
 MODEL_VERSION_COLUMNS = ("travel_model_version", "service_model_version", "availability_model_version")
 """Columns of ``plans.plan_runs`` naming the learned model versions a plan was made with (null: none)."""
@@ -61,75 +76,109 @@ def _skills(text: str | None) -> frozenset[str]:
     return frozenset((text or "").split())
 
 
+def _int_or_none(value) -> int | None:
+    return None if pd.isna(value) else int(value)
+
+
+def _other_depot(depot_id, home: str) -> str | None:
+    """A route end in solver terms: ``None`` for the problem's own depot."""
+    return None if pd.isna(depot_id) or depot_id == home else str(depot_id)
+
+
+def _depot(row) -> Depot:
+    return Depot(
+        row.depot_id, float(row.lat), float(row.lon), int(row.opens_s), int(row.closes_s), reload_s=int(row.reload_s)
+    )
+
+
+def _order(o) -> Order:
+    extra = () if pd.isna(o.tw2_start_s) else ((int(o.tw2_start_s), int(o.tw2_end_s)),)
+    return Order(
+        order_id=o.order_id,
+        lat=float(o.lat),
+        lon=float(o.lon),
+        weight_g=int(o.weight_g),
+        volume_cm3=int(o.volume_cm3),
+        service_s=int(o.service_s),
+        tw_start_s=int(o.tw_start_s),
+        tw_end_s=int(o.tw_end_s),
+        required_skills=_skills(o.required_skills),
+        priority=o.priority,
+        order_type=o.order_type,
+        parcels=int(o.parcels),
+        extra_windows=extra,
+        unserved_penalty_eur=None if pd.isna(o.unserved_penalty_eur) else float(o.unserved_penalty_eur),
+        shipment_id=None if pd.isna(o.shipment_id) else str(o.shipment_id),
+    )
+
+
+def _vehicle(v, home: str) -> Vehicle:
+    return Vehicle(
+        vehicle_id=v.vehicle_id,
+        vehicle_type=v.vehicle_type,
+        capacity_weight_g=int(v.capacity_weight_g),
+        capacity_volume_cm3=int(v.capacity_volume_cm3),
+        shift_start_s=int(v.shift_start_s),
+        shift_end_s=int(v.shift_end_s),
+        speed_kmh=float(v.speed_kmh),
+        cost_per_km_eur=float(v.cost_per_km_eur),
+        cost_per_hour_eur=float(v.cost_per_hour_eur),
+        cost_per_day_eur=float(v.cost_per_day_eur),
+        skills=_skills(v.skills),
+        capacity_parcels=_int_or_none(v.capacity_parcels),
+        start_depot_id=_other_depot(v.start_depot_id, home),
+        end_depot_id=_other_depot(v.end_depot_id, home),
+        max_duration_s=_int_or_none(v.max_duration_s),
+        max_distance_m=_int_or_none(v.max_distance_m),
+        max_overtime_s=int(v.max_overtime_s),
+        overtime_cost_per_hour_eur=float(v.overtime_cost_per_hour_eur),
+        break_s=int(v.break_s),
+        break_earliest_s=_int_or_none(v.break_earliest_s),
+        break_latest_s=_int_or_none(v.break_latest_s),
+        max_reloads=int(v.max_reloads),
+    )
+
+
 def read_problems(conn: duckdb.DuckDBPyConnection, service_date: str) -> list[Problem]:
     """One planning problem per depot that has orders or vehicles on the service date.
 
     Reads the solver's input contract: ``marts.dim_depots``, ``marts.fct_orders_to_plan`` and
-    ``marts.fct_vehicle_days``.
+    ``marts.fct_vehicle_days``. A problem's :attr:`~solver.Problem.depots` are the other depots its vehicles
+    start or end at (in depot id order); a vehicle's start or end at its own depot is ``None``.
     """
     depots = conn.execute(
-        "select depot_id, lat, lon, opens_s, closes_s from marts.dim_depots order by depot_id"
+        "select depot_id, lat, lon, opens_s, closes_s, reload_s from marts.dim_depots order by depot_id"
     ).fetchdf()
     orders = conn.execute(
-        """select depot_id, order_id, lat, lon, weight_g, volume_cm3, service_s, tw_start_s, tw_end_s,
-                  required_skills, priority, order_type
+        """select depot_id, order_id, lat, lon, parcels, weight_g, volume_cm3, service_s, tw_start_s, tw_end_s,
+                  tw2_start_s, tw2_end_s, required_skills, priority, unserved_penalty_eur, order_type, shipment_id
            from marts.fct_orders_to_plan where service_date = cast(? as date) order by depot_id, order_id""",
         [service_date],
     ).fetchdf()
     vehicles = conn.execute(
-        """select depot_id, vehicle_id, vehicle_type, capacity_weight_g, capacity_volume_cm3, shift_start_s,
-                  shift_end_s, speed_kmh, cost_per_km_eur, cost_per_hour_eur, cost_per_day_eur, skills
+        """select depot_id, vehicle_id, vehicle_type, capacity_weight_g, capacity_volume_cm3, capacity_parcels,
+                  shift_start_s, shift_end_s, speed_kmh, cost_per_km_eur, cost_per_hour_eur, cost_per_day_eur,
+                  skills, start_depot_id, end_depot_id, max_duration_s, max_distance_m, max_overtime_s,
+                  overtime_cost_per_hour_eur, break_s, break_earliest_s, break_latest_s, max_reloads
            from marts.fct_vehicle_days where service_date = cast(? as date) order by depot_id, vehicle_id""",
         [service_date],
     ).fetchdf()
+    by_id = {row.depot_id: _depot(row) for row in depots.itertuples(index=False)}
 
     problems = []
-    for depot in depots.itertuples(index=False):
-        depot_orders = orders[orders.depot_id == depot.depot_id]
-        depot_vehicles = vehicles[vehicles.depot_id == depot.depot_id]
+    for depot_id, depot in by_id.items():
+        depot_orders = orders[orders.depot_id == depot_id]
+        depot_vehicles = vehicles[vehicles.depot_id == depot_id]
         if depot_orders.empty and depot_vehicles.empty:
             continue
+        fleet = tuple(_vehicle(v, depot_id) for v in depot_vehicles.itertuples(index=False))
+        others = sorted({end for v in fleet for end in (v.start_depot_id, v.end_depot_id) if end is not None})
         problems.append(
             Problem(
-                depot=Depot(
-                    depot.depot_id,
-                    float(depot.lat),
-                    float(depot.lon),
-                    int(depot.opens_s),
-                    int(depot.closes_s),
-                ),
-                orders=tuple(
-                    Order(
-                        order_id=o.order_id,
-                        lat=float(o.lat),
-                        lon=float(o.lon),
-                        weight_g=int(o.weight_g),
-                        volume_cm3=int(o.volume_cm3),
-                        service_s=int(o.service_s),
-                        tw_start_s=int(o.tw_start_s),
-                        tw_end_s=int(o.tw_end_s),
-                        required_skills=_skills(o.required_skills),
-                        priority=o.priority,
-                        order_type=o.order_type,
-                    )
-                    for o in depot_orders.itertuples(index=False)
-                ),
-                vehicles=tuple(
-                    Vehicle(
-                        vehicle_id=v.vehicle_id,
-                        vehicle_type=v.vehicle_type,
-                        capacity_weight_g=int(v.capacity_weight_g),
-                        capacity_volume_cm3=int(v.capacity_volume_cm3),
-                        shift_start_s=int(v.shift_start_s),
-                        shift_end_s=int(v.shift_end_s),
-                        speed_kmh=float(v.speed_kmh),
-                        cost_per_km_eur=float(v.cost_per_km_eur),
-                        cost_per_hour_eur=float(v.cost_per_hour_eur),
-                        cost_per_day_eur=float(v.cost_per_day_eur),
-                        skills=_skills(v.skills),
-                    )
-                    for v in depot_vehicles.itertuples(index=False)
-                ),
+                depot=depot,
+                orders=tuple(_order(o) for o in depot_orders.itertuples(index=False)),
+                vehicles=fleet,
+                depots=tuple(by_id[other] for other in others),
             )
         )
     return problems
@@ -157,7 +206,7 @@ def write_plan(
         The new plan id, ``<date>-<kind>-v<version>``.
     """
     ensure_plans_schema(conn)
-    route_rows, stop_rows, unassigned_rows, solve_rows = [], [], [], []
+    route_rows, stop_rows, reload_rows, unassigned_rows, solve_rows = [], [], [], [], []
     for plan in plans:
         solve_rows.append(
             {
@@ -189,10 +238,17 @@ def write_plan(
                     "volume_cm3": route.volume_cm3,
                     "cost_eur": route.cost_eur,
                     "overtime_s": route.overtime_s,
+                    "start_depot_id": route.start_depot_id,
+                    "end_depot_id": route.end_depot_id,
+                    "n_reloads": len(route.reloads),
+                    "break_after_sequence": route.break_after_sequence,
+                    "break_start_s": route.break_start_s,
                 }
             )
             for stop in route.stops:
                 stop_rows.append({"route_id": route.route_id, "vehicle_id": route.vehicle_id, **asdict(stop)})
+            for reload in route.reloads:
+                reload_rows.append({"route_id": route.route_id, **asdict(reload)})
         for item in plan.unassigned:
             unassigned_rows.append(
                 {
@@ -272,6 +328,11 @@ def write_plan(
                 "volume_cm3",
                 "cost_eur",
                 "overtime_s",
+                "start_depot_id",
+                "end_depot_id",
+                "n_reloads",
+                "break_after_sequence",
+                "break_start_s",
             ],
         )
         _insert(
@@ -292,7 +353,15 @@ def write_plan(
                 "leg_duration_s",
                 "late_s",
                 "in_preferred_window",
+                "trip",
             ],
+        )
+        _insert(
+            conn,
+            "plans.reloads",
+            plan_id,
+            reload_rows,
+            ["route_id", "after_sequence", "arrival_s", "departure_s", "leg_distance_m", "leg_duration_s"],
         )
         _insert(
             conn,
@@ -308,10 +377,16 @@ def write_plan(
     return plan_id
 
 
+_ROUTE_DEFAULTS = ("start_depot_id", "end_depot_id", "break_after_sequence", "break_start_s")
+_NULLABLE_INT_COLUMNS = frozenset({"break_after_sequence", "break_start_s"})
+
+
 def _insert(conn: duckdb.DuckDBPyConnection, table: str, plan_id: str, rows: list[dict], columns: list[str]) -> None:
     if not rows:
         return
     frame = pd.DataFrame(rows, columns=columns)
+    for column in _NULLABLE_INT_COLUMNS.intersection(columns):
+        frame[column] = frame[column].astype("Int64")  # None stays null, not a float NaN
     frame.insert(0, "plan_id", plan_id)
     conn.register("_plan_rows", frame)
     try:
@@ -353,6 +428,30 @@ def read_plan(conn: duckdb.DuckDBPyConnection, plan_id: str) -> dict[str, Plan]:
         "select * from plans.unassigned where plan_id = ? order by depot_id, order_id", [plan_id]
     ).fetchdf()
     depots = conn.execute("select depot_id from plans.solves where plan_id = ? order by depot_id", [plan_id]).fetchall()
+    # A warehouse from before issue 6 has no reloads table and none of the route and stop columns it added.
+    has_reloads = conn.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'plans' and table_name = 'reloads' "
+        "and database_name = current_database()"
+    ).fetchone()[0]
+    reloads = (
+        conn.execute("select * from plans.reloads where plan_id = ? order by route_id, after_sequence", [plan_id])
+        .fetchdf()
+        if has_reloads
+        else pd.DataFrame(columns=["route_id"])
+    )
+    routes = routes.reindex(columns=routes.columns.union(list(_ROUTE_DEFAULTS), sort=False))
+    stops = stops.reindex(columns=stops.columns.union(["trip"], sort=False))
+    reloads_by_route: dict[str, list[PlannedReload]] = {}
+    for r in reloads.itertuples(index=False):
+        reloads_by_route.setdefault(r.route_id, []).append(
+            PlannedReload(
+                after_sequence=int(r.after_sequence),
+                arrival_s=int(r.arrival_s),
+                departure_s=int(r.departure_s),
+                leg_distance_m=int(r.leg_distance_m),
+                leg_duration_s=int(r.leg_duration_s),
+            )
+        )
 
     stops_by_route: dict[str, list[PlannedStop]] = {}
     for s in stops.itertuples(index=False):
@@ -368,6 +467,7 @@ def read_plan(conn: duckdb.DuckDBPyConnection, plan_id: str) -> dict[str, Plan]:
                 leg_duration_s=int(s.leg_duration_s),
                 late_s=int(s.late_s) if pd.notna(s.late_s) else 0,
                 in_preferred_window=None if pd.isna(s.in_preferred_window) else bool(s.in_preferred_window),
+                trip=int(s.trip) if pd.notna(s.trip) else 1,
             )
         )
     plans = {}
@@ -390,6 +490,11 @@ def read_plan(conn: duckdb.DuckDBPyConnection, plan_id: str) -> dict[str, Plan]:
                     volume_cm3=int(r.volume_cm3),
                     cost_eur=float(r.cost_eur),
                     overtime_s=int(r.overtime_s) if pd.notna(r.overtime_s) else 0,
+                    start_depot_id="" if pd.isna(r.start_depot_id) else r.start_depot_id,
+                    end_depot_id="" if pd.isna(r.end_depot_id) else r.end_depot_id,
+                    reloads=tuple(reloads_by_route.get(r.route_id, [])),
+                    break_after_sequence=_int_or_none(r.break_after_sequence),
+                    break_start_s=_int_or_none(r.break_start_s),
                 )
                 for r in depot_routes.itertuples(index=False)
             ),

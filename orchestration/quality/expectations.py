@@ -50,17 +50,21 @@ SERVICE_AREA_MARGIN_M = 50_000.0
 
 # Typed view of each source's columns for the suite (raw keeps text); anything else stays text.
 _NUMERIC = {
-    "depots": ("lat", "lon"),
-    "vehicle_types": ("capacity_kg", "capacity_l", "avg_speed_kmh", "cost_per_km_eur", "cost_per_hour_eur"),
+    "depots": ("lat", "lon", "reload_min"),
+    "vehicle_types": (
+        "capacity_kg", "capacity_l", "avg_speed_kmh", "cost_per_km_eur", "cost_per_hour_eur", "capacity_parcels",
+        "max_reloads", "max_route_km", "max_route_hours", "max_overtime_min", "overtime_cost_per_hour_eur",
+        "break_min", "break_after_h",
+    ),
     "vehicles": (),
-    "orders": ("lat", "lon", "parcels", "weight_kg", "volume_l"),
+    "orders": ("lat", "lon", "parcels", "weight_kg", "volume_l", "unserved_penalty_eur"),
     "stop_events": ("lat", "lon"),
     "ratings": ("rating",),
     "weather_observations": ("temperature_c", "precipitation_mm", "wind_kmh"),
     "weather_forecasts": ("temperature_c", "precipitation_mm", "precipitation_probability"),
 }
 _TIMESTAMPS = {
-    "orders": ("window_start", "window_end", "created_at_utc"),
+    "orders": ("window_start", "window_end", "window2_start", "window2_end", "created_at_utc"),
     "stop_events": ("ts_utc",),
     "ratings": ("rated_at_utc",),
     "weather_observations": ("observed_at_utc",),
@@ -192,10 +196,10 @@ def partition_frame(conn: duckdb.DuckDBPyConnection, table: str, service_date: s
             "from quarantine.pings where service_date = cast($d as date)",
             {"d": service_date},
         ).df()
-    from orchestration.landing import LANDING_COLUMNS
+    from orchestration.landing import landing_columns
 
     columns = []
-    for column in LANDING_COLUMNS[table]:
+    for column in landing_columns(table):
         if column in _NUMERIC.get(table, ()):
             columns.append(f"try_cast({column} as double) as {column}")
         elif column in _TIMESTAMPS.get(table, ()):
@@ -274,13 +278,32 @@ def build_suite(table: str, ctx: PartitionContext):
         for column in ("capacity_kg", "capacity_l", "avg_speed_kmh"):
             between(column, 1e-9, None, CRITICAL, f"{column} is above 0")
         between("avg_speed_kmh", None, 130, WARNING, "avg_speed_kmh is a plausible road speed")
+        # Optional constraint columns (empty = default): the values the solver takes, when given.
+        between("capacity_parcels", 1, None, CRITICAL, "capacity_parcels is at least 1")
+        for column in ("max_reloads", "max_overtime_min", "overtime_cost_per_hour_eur", "break_min"):
+            between(column, 0, None, CRITICAL, f"{column} is not negative")
+        between("break_after_h", 0, 24, CRITICAL, "break_after_h is within a day")
+        between("max_route_hours", 1e-9, 24, CRITICAL, "max_route_hours is above 0 and within a day")
+        between("max_route_km", 1e-9, None, CRITICAL, "max_route_km is above 0")
     elif table == "vehicles":
         in_set("depot_id", ctx.depot_ids, CRITICAL, "depot_id is a depot of depots.csv")
+        in_set("start_depot_id", ctx.depot_ids, CRITICAL, "start_depot_id is empty or a depot of depots.csv")
+        in_set("end_depot_id", ctx.depot_ids, CRITICAL, "end_depot_id is empty or a depot of depots.csv")
         in_set("vehicle_type", ctx.vehicle_types, CRITICAL, "vehicle_type is a type of vehicle_types.csv")
     elif table == "orders":
         add(gxe.ExpectTableRowCountToBeBetween(min_value=1), WARNING, None, "the date has orders")
         in_set("service_date_value", [ctx.service_date], CRITICAL, "service_date is the file's date")
         in_set("order_type", ("delivery", "pickup"), CRITICAL, "order_type is delivery or pickup")
+        add(
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="window2_start", column_B="window_end", or_equal=True,
+                ignore_row_if="either_value_is_missing", **accepted,
+            ),
+            CRITICAL,
+            "window2_start",
+            "the second window starts after the first one ends",
+        )  # fmt: skip
+        between("unserved_penalty_eur", 0, None, CRITICAL, "unserved_penalty_eur is not negative")
         between("weight_kg", 1e-9, None, CRITICAL, "weight_kg is above 0")
         between("volume_l", 1e-9, None, CRITICAL, "volume_l is above 0")
         if ctx.max_capacity_kg:

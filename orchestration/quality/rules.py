@@ -36,6 +36,10 @@ QUARANTINE_REASONS: dict[str, str] = {
     "UNKNOWN_VEHICLE_TYPE": "The vehicle type is not in vehicle_types.csv.",
     "UNKNOWN_VEHICLE": "The vehicle id is not in the fleet master data of the date.",
     "UNKNOWN_ORDER": "The order id is not among the orders of the date.",
+    "BAD_SHIPMENT": (
+        "The shipment id is not on exactly one pickup and one delivery of the file's accepted rows: a lone end, or "
+        "two ends of the same type; every row of the shipment is quarantined."
+    ),
 }
 """Reason code -> what it means; every ``quarantine.*`` row carries one of these codes."""
 
@@ -95,6 +99,24 @@ def _number(column: str, positive: bool = False, low: float | None = None, high:
             )
         )
     return rules
+
+
+def _whole(column: str, low: int, high: int) -> list[RowRule]:
+    """An optional whole number in ``low..high`` (DuckDB's cast would round '2.5' to 3, so match digits)."""
+    return [
+        RowRule(
+            "BAD_NUMBER",
+            column,
+            f"{column} is not null and not regexp_full_match(trim({column}), '[0-9]+')",
+            f"'{column} ' || {_q(column)} || ' is not a whole number'",
+        ),
+        RowRule(
+            "OUT_OF_RANGE",
+            column,
+            f"try_cast({column} as bigint) not between {low} and {high}",
+            f"'{column} ' || {column} || ' is outside {low}..{high}'",
+        ),
+    ]
 
 
 def _coordinates(required: bool = True) -> RowRule:
@@ -215,6 +237,47 @@ def _window() -> list[RowRule]:
     ]
 
 
+def _second_window() -> list[RowRule]:
+    """``window2_start`` / ``window2_end``: a second window, after the first one, on the same day."""
+    start, end = "try_cast(window2_start as timestamptz)", "try_cast(window2_end as timestamptz)"
+    return [
+        RowRule(
+            "BAD_WINDOW",
+            "window2_start/window2_end",
+            "(window2_start is null) <> (window2_end is null)",
+            "'window2_start/window2_end: only one of the two is given'",
+        ),
+        _timestamp("window2_start", required=False),
+        _timestamp("window2_end", required=False),
+        RowRule(
+            "BAD_WINDOW",
+            "window2_start",
+            "window2_start is not null and window_start is null",
+            "'window2 ' || window2_start || ' .. ' || window2_end || ' given without a first window'",
+        ),
+        RowRule(
+            "BAD_WINDOW",
+            "window2_end",
+            f"{end} <= {start}",
+            "'window2_end ' || window2_end || ' is not after window2_start ' || window2_start",
+        ),
+        RowRule(
+            "BAD_WINDOW",
+            "window2_start",
+            f"{start} < try_cast(window_end as timestamptz)",
+            "'window2_start ' || window2_start || ' is before window_end ' || window_end || "
+            "' (the second window follows the first)'",
+        ),
+        RowRule(
+            "BAD_WINDOW",
+            "window2_start",
+            f"left(trim(window2_start), 10) <> cast({{date}} as varchar) "
+            f"or {end} > {_utc_midnight('{date}')} + interval 30 hour",
+            "'window2 ' || window2_start || ' .. ' || window2_end || ' is not on ' || {date}",
+        ),
+    ]
+
+
 ROW_RULES: dict[str, tuple[RowRule, ...]] = {
     "depots": (
         _missing("depot_id"),
@@ -229,6 +292,7 @@ ROW_RULES: dict[str, tuple[RowRule, ...]] = {
             "timezone is null or trim(timezone) not in (select name from pg_timezone_names())",
             f"'timezone ' || {_q('timezone')} || ' is not an IANA time zone'",
         ),
+        *_whole("reload_min", 0, 600),
     ),
     "vehicle_types": (
         _missing("vehicle_type"),
@@ -241,12 +305,28 @@ ROW_RULES: dict[str, tuple[RowRule, ...]] = {
             for c in ("cost_per_km_eur", "cost_per_hour_eur", "cost_per_day_eur")
             for rule in _number(c, low=0, high=1e6)
         ],
+        *_whole("capacity_parcels", 1, 1_000_000),
+        *_whole("max_reloads", 0, 20),
+        *_number("max_route_km", positive=True),
+        *_number("max_route_hours", positive=True, low=0, high=24),
+        *_whole("max_overtime_min", 0, 720),
+        *_number("overtime_cost_per_hour_eur", low=0, high=1e6),
+        *_whole("break_min", 0, 480),
+        *_number("break_after_h", low=0, high=24),
+        RowRule(
+            "MISSING_VALUE",
+            "break_after_h",
+            "try_cast(break_min as bigint) > 0 and break_after_h is null",
+            "'break_after_h is empty but break_min is ' || break_min",
+        ),
     ),
     "vehicles": (
         _missing("vehicle_id"),
         _duplicate("vehicle_id"),
         _known("depot_id", "UNKNOWN_DEPOT", "{staged:depots}", "depot_id"),
         _known("vehicle_type", "UNKNOWN_VEHICLE_TYPE", "{staged:vehicle_types}", "vehicle_type"),
+        _known("start_depot_id", "UNKNOWN_DEPOT", "{staged:depots}", "depot_id", optional=True),
+        _known("end_depot_id", "UNKNOWN_DEPOT", "{staged:depots}", "depot_id", optional=True),
         _hhmm("shift_start"),
         _hhmm("shift_end"),
         _hhmm_order("shift_start", "shift_end"),
@@ -259,7 +339,7 @@ ROW_RULES: dict[str, tuple[RowRule, ...]] = {
         _missing("customer_id"),
         _enum("order_type", ("delivery", "pickup")),
         _enum("site_type", ("house", "apartment", "business")),
-        _enum("priority", ("normal", "high"), required=False),
+        _enum("priority", ("optional", "normal", "high", "mandatory"), required=False),
         _coordinates(),
         RowRule(
             "BAD_NUMBER",
@@ -272,6 +352,8 @@ ROW_RULES: dict[str, tuple[RowRule, ...]] = {
         _missing("volume_l"),
         *_number("volume_l", positive=True),
         *_window(),
+        *_second_window(),
+        *_number("unserved_penalty_eur", low=0, high=1e6),
         _timestamp("created_at_utc", required=False),
     ),
     "stop_events": (
@@ -321,6 +403,24 @@ ROW_RULES: dict[str, tuple[RowRule, ...]] = {
     ),
 }
 """Landing table -> its row rules, in the order they are tried."""
+
+_SHIPMENT_ENDS = "partition by trim(shipment_id)"
+_PICKUPS = f"count(*) filter (where lower(trim(order_type)) = 'pickup') over ({_SHIPMENT_ENDS})"
+_DELIVERIES = f"count(*) filter (where lower(trim(order_type)) = 'delivery') over ({_SHIPMENT_ENDS})"
+
+ACCEPTED_ROWS_RULES: dict[str, tuple[RowRule, ...]] = {
+    "orders": (
+        RowRule(
+            "BAD_SHIPMENT",
+            "shipment_id",
+            f"shipment_id is not null and ({_PICKUPS} <> 1 or {_DELIVERIES} <> 1)",
+            f"'shipment_id ' || {_q('shipment_id')} || ' has ' || {_PICKUPS} || ' pickup(s) and ' || {_DELIVERIES} "
+            "|| ' delivery(ies) among the accepted rows; it needs exactly one of each'",
+        ),
+    ),
+}
+"""Rules over the rows that passed :data:`ROW_RULES` (window functions see only those rows), tried afterwards:
+both ends of a shipment must arrive, so a pickup whose delivery was quarantined goes to quarantine as well."""
 
 PINGS_RULES: tuple[RowRule, ...] = (
     RowRule("MISSING_VALUE", "vehicle_id", "vehicle_id is null", "'vehicle_id is empty'"),

@@ -2,7 +2,8 @@
 -- without any (all in the workshop, none working that weekday) hands its orders to the next-nearest depot that
 -- has some. Only when no depot has a vehicle that day does an order stay with its nearest depot, to be reported
 -- unassigned as NO_VEHICLE. Windows left empty in the export become the depot's opening hours, and the planned
--- service time comes from the site-type priors.
+-- service time comes from the site-type priors. Both ends of a shipment (same shipment_id) go on one route, so
+-- they go to one depot: the pickup's (where the load is collected first), whatever depot is nearest the delivery.
 with orders as (
     select * from {{ ref('stg_orders') }}
 ),
@@ -55,16 +56,52 @@ nearest as (
     select
         service_date,
         order_id,
-        depot_id,
-        depot_distance_m
+        depot_id
     from ranked
     where preference = 1
+),
+
+shipment_depots as (
+    select
+        orders.service_date,
+        orders.shipment_id,
+        nearest.depot_id
+    from orders
+    inner join nearest
+        on orders.service_date = nearest.service_date and orders.order_id = nearest.order_id
+    where orders.shipment_id is not null and orders.order_type = 'pickup'
+),
+
+chosen as (
+    select
+        orders.service_date,
+        orders.order_id,
+        coalesce(shipment_depots.depot_id, nearest.depot_id) as depot_id
+    from orders
+    inner join nearest
+        on orders.service_date = nearest.service_date and orders.order_id = nearest.order_id
+    left join shipment_depots
+        on orders.service_date = shipment_depots.service_date
+        and orders.shipment_id = shipment_depots.shipment_id
+),
+
+assigned_depot as (
+    select
+        chosen.service_date,
+        chosen.order_id,
+        chosen.depot_id,
+        distances.depot_distance_m
+    from chosen
+    inner join distances
+        on chosen.service_date = distances.service_date
+        and chosen.order_id = distances.order_id
+        and chosen.depot_id = distances.depot_id
 ),
 
 assigned as (
     select
         orders.service_date,
-        nearest.depot_id,
+        assigned_depot.depot_id,
         orders.order_id,
         orders.customer_id,
         orders.order_type,
@@ -85,15 +122,19 @@ assigned as (
         coalesce(orders.tw_start_s, depots.opens_s) as tw_start_s,
         coalesce(orders.tw_end_s, depots.closes_s) as tw_end_s,
         orders.tw_start_s is null as is_all_day,
+        orders.tw2_start_s,
+        orders.tw2_end_s,
         orders.priority,
+        orders.unserved_penalty_eur,
+        orders.shipment_id,
         orders.required_skills,
         orders.notes,
-        cast(round(nearest.depot_distance_m) as integer) as depot_distance_m
+        cast(round(assigned_depot.depot_distance_m) as integer) as depot_distance_m
     from orders
-    inner join nearest
-        on orders.service_date = nearest.service_date and orders.order_id = nearest.order_id
+    inner join assigned_depot
+        on orders.service_date = assigned_depot.service_date and orders.order_id = assigned_depot.order_id
     inner join depots
-        on nearest.service_date = depots.service_date and nearest.depot_id = depots.depot_id
+        on assigned_depot.service_date = depots.service_date and assigned_depot.depot_id = depots.depot_id
     left join service_priors on orders.site_type = service_priors.site_type
 )
 

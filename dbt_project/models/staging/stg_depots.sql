@@ -14,6 +14,7 @@ renamed as (
         cast(lon as double) as lon,
         {{ hhmm_to_seconds('opens') }} as opens_s,
         {{ hhmm_to_seconds('closes') }} as closes_s,
+        coalesce(cast(nullif(trim(reload_min), '') as integer), 0) * 60 as reload_s,
         timezone
     from source
 )

@@ -8,8 +8,9 @@
 -- Every order of the date exactly once, the current plan against what happened.
 -- Outcome: the visit's outcome (delivered / failed); without a visit `not_attempted` if the current plan routed the
 -- order, else `unassigned` (left unassigned by the plan, or no current plan for the date).
--- On time: service could start inside the window, i.e. actual arrival <= tw_end_s (arriving early and waiting is
--- on time). minutes_late = max(arrival - tw_end_s, 0) / 60. Both null when the order was not attempted.
+-- On time: service could start inside a window, i.e. actual arrival <= the end of the order's last window
+-- (tw2_end_s when it has a second one, else tw_end_s; arriving early and waiting is on time). minutes_late =
+-- max(arrival - that end, 0) / 60. Both null when the order was not attempted.
 -- Late cause (only when late), first rule that holds; "explains most" = accounts for at least half the lateness:
 --   late_departure  the vehicle left the depot > 10 min after the plan and that delay explains most of it;
 --   weather         precipitation at the local hour of arrival (precipitation_mm > 0 or rain / heavy_rain / snow);
@@ -68,6 +69,7 @@ joined as (
         orders.lon,
         orders.tw_start_s,
         orders.tw_end_s,
+        coalesce(orders.tw2_end_s, orders.tw_end_s) as last_window_end_s,
         orders.is_all_day,
         planned_stops.arrival_s as planned_arrival_s,
         planned_stops.departure_s - planned_stops.arrival_s as planned_on_site_s,
@@ -95,7 +97,7 @@ with_route as (
         route_days.route_id,
         coalesce(joined.visit_driver_id, route_days.driver_id) as driver_id,
         route_days.departure_delay_min,
-        joined.actual_arrival_s - joined.tw_end_s as late_s,
+        joined.actual_arrival_s - joined.last_window_end_s as late_s,
         -- on-site overrun of the same vehicle's earlier visits that day (unplanned visits count 0)
         coalesce(sum(joined.on_site_s - coalesce(joined.planned_on_site_s, joined.on_site_s)) over (
             partition by joined.service_date, joined.vehicle_id
@@ -130,7 +132,7 @@ select
     actual_arrival_s,
     actual_departure_s,
     actual_arrival_s - planned_arrival_s as eta_error_s,
-    actual_arrival_s <= tw_end_s as is_on_time,
+    actual_arrival_s <= last_window_end_s as is_on_time,
     -- greatest() skips nulls in DuckDB: keep minutes_late null for orders never reached
     case when late_s is not null then greatest(late_s, 0) / 60.0 end as minutes_late,
     outcome,

@@ -9,8 +9,8 @@
 -- last event, else the first / last GPS fix). Hours: driving from the telematics (legs at >= 5 km/h), service =
 -- time on site at the stops, idle = the rest of the route (waiting, breaks, loading), never below 0.
 -- Cost: the one route cost model (macro route_cost_eur, solver/costs.py) with the vehicle type's rates, planned
--- on the plan's metres and seconds, actual on the driven km and route seconds, plus failed attempts x
--- cost_model.failed_attempt_eur; a vehicle that did not go out costs nothing.
+-- on the plan's metres, seconds and overtime, actual on the driven km, route seconds and the return after the
+-- shift's end, plus failed attempts x cost_model.failed_attempt_eur; a vehicle that did not go out costs nothing.
 with planned_routes as (
     select * from {{ ref('fct_planned_routes') }}
     where {{ in_partition_window('service_date') }}
@@ -60,7 +60,8 @@ fleet as (
         vehicles.shift_end_s,
         vehicle_types.cost_per_km_eur,
         vehicle_types.cost_per_hour_eur,
-        vehicle_types.cost_per_day_eur
+        vehicle_types.cost_per_day_eur,
+        vehicle_types.overtime_cost_per_hour_eur
     from {{ ref('stg_vehicles') }} as vehicles
     inner join {{ ref('stg_vehicle_types') }} as vehicle_types
         on vehicles.service_date = vehicle_types.service_date
@@ -93,6 +94,7 @@ joined as (
         planned_routes.start_s as planned_start_s,
         planned_routes.end_s as planned_end_s,
         planned_routes.n_stops,
+        planned_routes.overtime_s as planned_overtime_s,
         coalesce(vehicle_events.departed_s, vehicle_events.first_event_s, driven.first_fix_s) as actual_start_s,
         coalesce(vehicle_events.returned_s, vehicle_events.last_event_s, driven.last_fix_s) as actual_end_s,
         driven.actual_km,
@@ -105,7 +107,8 @@ joined as (
         fleet.shift_end_s,
         fleet.cost_per_km_eur,
         fleet.cost_per_hour_eur,
-        fleet.cost_per_day_eur
+        fleet.cost_per_day_eur,
+        fleet.overtime_cost_per_hour_eur
     from vehicle_days
     left join planned_routes
         on vehicle_days.service_date = planned_routes.service_date
@@ -147,13 +150,16 @@ select
     cast(joined.failed as integer) as failed,
     case when joined.route_id is not null then
         {{ route_cost_eur('joined.planned_distance_m', 'joined.planned_duration_s', 'joined.cost_per_km_eur',
-                          'joined.cost_per_hour_eur', 'joined.cost_per_day_eur') }}
+                          'joined.cost_per_hour_eur', 'joined.cost_per_day_eur', 'joined.planned_overtime_s',
+                          'joined.overtime_cost_per_hour_eur') }}
     end as planned_cost_eur,
     case
         when joined.actual_start_s is null then 0.0
         else
             {{ route_cost_eur('coalesce(joined.actual_km, 0) * 1000', 'joined.actual_end_s - joined.actual_start_s',
-                              'joined.cost_per_km_eur', 'joined.cost_per_hour_eur', 'joined.cost_per_day_eur') }}
+                              'joined.cost_per_km_eur', 'joined.cost_per_hour_eur', 'joined.cost_per_day_eur',
+                              'greatest(joined.actual_end_s - joined.shift_end_s, 0)',
+                              'joined.overtime_cost_per_hour_eur') }}
             + joined.failed * cost_model.failed_attempt_eur
     end as actual_cost_eur
 from joined

@@ -46,8 +46,13 @@ joined as (
         orders.tw_end_s,
         orders.is_all_day,
         visits.arrival_s,
-        -- greatest() skips nulls in DuckDB: without a window, service starts at arrival
-        greatest(visits.arrival_s, orders.tw_start_s) as service_start_s,
+        -- greatest() skips nulls in DuckDB: without a window, service starts at arrival; arriving after the first
+        -- of two windows, the driver waits for the second
+        case
+            when visits.arrival_s > orders.tw_end_s and orders.tw2_start_s is not null
+                then greatest(visits.arrival_s, orders.tw2_start_s)
+            else greatest(visits.arrival_s, orders.tw_start_s)
+        end as service_start_s,
         visits.completion_s,
         visits.outcome,
         visits.failure_reason,

@@ -16,6 +16,7 @@ select
     lon,
     opens_s,
     closes_s,
+    reload_s,
     timezone,
     service_date as as_of_date
 from ranked

@@ -1,6 +1,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
+    on_schema_change='append_new_columns',
     pre_hook="{{ delete_partition_window('service_date') }}",
 ) }}
 
@@ -24,7 +25,11 @@ select
     tw_start_s,
     tw_end_s,
     is_all_day,
+    tw2_start_s,
+    tw2_end_s,
     priority,
+    unserved_penalty_eur,
+    shipment_id,
     required_skills,
     notes,
     depot_distance_m

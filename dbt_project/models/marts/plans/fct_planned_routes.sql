@@ -36,7 +36,15 @@ select
     vehicles.capacity_weight_g,
     vehicles.capacity_volume_cm3,
     routes.cost_eur,
-    coalesce(routes.overtime_s, 0) as overtime_s
+    coalesce(routes.overtime_s, 0) as overtime_s,
+    -- Issue 6; plans stored before it have none of these: the home depot, no reloads, no break.
+    coalesce(nullif(routes.start_depot_id, ''), routes.depot_id) as start_depot_id,
+    coalesce(nullif(routes.end_depot_id, ''), routes.depot_id) as end_depot_id,
+    coalesce(routes.n_reloads, 0) as n_reloads,
+    routes.break_after_sequence,
+    routes.break_start_s,
+    case when routes.break_start_s is not null then vehicles.break_s end as break_s,
+    vehicles.capacity_parcels
 from routes
 inner join current_plans on routes.plan_id = current_plans.plan_id
 left join vehicles
