@@ -113,6 +113,7 @@ class _Instance:
     shipment_orders: tuple[tuple[int, int], ...]  # shipment index -> (pickup order, delivery order)
     groups: tuple[_VehicleGroup, ...]  # vehicle type index -> group
     depot_locations: tuple[int, ...]  # PyVRP depot index -> location in the full matrices
+    dims: tuple[int, ...]  # PyVRP load dimension -> 0 weight, 1 volume, 2 parcels
     search_locations: np.ndarray  # PyVRP location -> location in the full matrices
 
 
@@ -171,8 +172,30 @@ def _order_windows(order: Order) -> list[tuple[int, int]]:
     return [(max(start, 0), end) for start, end in order.windows if end >= max(start, 0)]
 
 
-def _load(order: Order) -> list[int]:
-    return [order.weight_g, order.volume_cm3, order.parcels * PARCEL_UNITS]
+def _load(order: Order, dims: Sequence[int] = (0, 1, 2)) -> list[int]:
+    """The order's load in PyVRP's units (grams, cm3, thousandths of a parcel), in the dimensions ``dims``."""
+    full = (order.weight_g, order.volume_cm3, order.parcels * PARCEL_UNITS)
+    return [full[d] for d in dims]
+
+
+def _capacity(vehicle: Vehicle, dims: Sequence[int] = (0, 1, 2)) -> list[int]:
+    parcels = UNLIMITED if vehicle.capacity_parcels is None else vehicle.capacity_parcels * PARCEL_UNITS
+    full = (vehicle.capacity_weight_g, vehicle.capacity_volume_cm3, parcels)
+    return [full[d] for d in dims]
+
+
+def _binding_dimensions(orders: Sequence[Order], vehicles: Sequence[Vehicle]) -> tuple[int, ...]:
+    """The load dimensions that can limit a route: those where all orders together exceed some vehicle's room.
+
+    Every dimension costs PyVRP time in each move it evaluates; one that no route can overload (no parcels
+    limit, volumes of zero in a benchmark) is left out. At least weight stays, so the search has a load.
+    """
+    if not orders or not vehicles:
+        return (0,)
+    total = np.array([_load(o) for o in orders], dtype=np.float64).sum(axis=0)
+    smallest = np.array([_capacity(v) for v in vehicles], dtype=np.float64).min(axis=0)
+    dims = tuple(int(d) for d in np.flatnonzero(total > smallest))
+    return dims or (0,)
 
 
 def _build_instance(
@@ -278,6 +301,7 @@ def _build_instance(
     shipments: list[pyvrp.Shipment] = []
     shipment_orders: list[tuple[int, int]] = []
     must_plan = _skilled_orders_to_require(orders, usable)
+    dims = _binding_dimensions(orders, usable)
     paired: dict[str, dict[str, int]] = {}
     for k, o in enumerate(orders):
         if o.shipment_id is not None:
@@ -300,8 +324,8 @@ def _build_instance(
             clients.append(
                 pyvrp.Client(
                     location=k + 1,
-                    delivery=_load(o) if o.order_type == "delivery" else [0, 0, 0],
-                    pickup=_load(o) if o.order_type == "pickup" else [0, 0, 0],
+                    delivery=_load(o, dims) if o.order_type == "delivery" else [0] * len(dims),
+                    pickup=_load(o, dims) if o.order_type == "pickup" else [0] * len(dims),
                     service_duration=o.service_s,
                     tw_early=tw_start,
                     tw_late=tw_end,
@@ -329,7 +353,7 @@ def _build_instance(
                 delivery_tw_early=dw[0],
                 delivery_tw_late=dw[1],
                 delivery_service_duration=delivery.service_s,
-                amount=_load(pickup),
+                amount=_load(pickup, dims),
                 prize=unserved_penalty_micro(pickup, config) + unserved_penalty_micro(delivery, config),
                 required=required,
                 name=shipment_id,
@@ -345,11 +369,7 @@ def _build_instance(
         start_j, end_j = depot_index[problem.start_depot(v).depot_id], depot_index[problem.end_depot(v).depot_id]
         type_fields = dict(
             num_available=len(g.vehicles),
-            capacity=[
-                v.capacity_weight_g,
-                v.capacity_volume_cm3,
-                UNLIMITED if v.capacity_parcels is None else v.capacity_parcels * PARCEL_UNITS,
-            ],
+            capacity=_capacity(v, dims),
             start_depot=start_j,
             end_depot=end_j,
             fixed_cost=rates.fixed,
@@ -392,6 +412,7 @@ def _build_instance(
         groups=groups,
         depot_locations=tuple(depot_locations),
         search_locations=idx,
+        dims=dims,
     )
 
 
@@ -533,7 +554,11 @@ def _repair(inst: _Instance, problem: Problem, route: pyvrp.Route) -> tuple[pyvr
             exceeded = np.array(route.excess_load()) > 0
             capacity = np.array(data.vehicle_type(vt).capacity, dtype=np.float64)
             shares = [
-                float(np.max(np.array(_load(problem.orders[oi]), dtype=np.float64)[exceeded] / capacity[exceeded]))
+                float(
+                    np.max(
+                        np.array(_load(problem.orders[oi], inst.dims), dtype=np.float64)[exceeded] / capacity[exceeded]
+                    )
+                )
                 for oi in served
             ]
             victim = served[int(np.argmax(shares))]
