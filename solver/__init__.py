@@ -13,10 +13,12 @@ from solver.costs import (
     vehicle_rates,
 )
 from solver.diagnostics import REASON_CODES
+from solver.matrix import MatrixTravelModel
 from solver.model import (
     Depot,
     Order,
     Plan,
+    PlannedReload,
     PlannedRoute,
     PlannedStop,
     Problem,
@@ -29,6 +31,7 @@ from solver.solve import default_max_iters, default_no_improvement_iters, solve,
 from solver.timing import DEFAULT_CELL_DEG, TimeDependentTravelModel, retime_route, zone_cells
 from solver.travel import GreatCircleTravelModel, TravelMatrices, TravelModel, haversine_m
 from solver.validate import validate
+from solver.vrplib import VrptwInstance, read_vrptw
 
 __all__ = [
     "DEFAULT_CELL_DEG",
@@ -36,10 +39,12 @@ __all__ = [
     "CostRates",
     "Depot",
     "GreatCircleTravelModel",
+    "MatrixTravelModel",
     "Order",
     "Plan",
     "PlannedRoute",
     "PlannedStop",
+    "PlannedReload",
     "Problem",
     "SolveConfig",
     "SolveStats",
@@ -48,6 +53,7 @@ __all__ = [
     "TravelModel",
     "Unassigned",
     "Vehicle",
+    "VrptwInstance",
     "default_max_iters",
     "default_no_improvement_iters",
     "haversine_m",
@@ -58,6 +64,7 @@ __all__ = [
     "solve_many",
     "unserved_penalty_eur",
     "unserved_penalty_micro",
+    "read_vrptw",
     "validate",
     "vehicle_rates",
     "zone_cells",
