@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from solver import (
+    Depot,
     GreatCircleTravelModel,
     Plan,
     PlannedRoute,
@@ -28,6 +29,7 @@ from solver import (
     validate,
     zone_cells,
 )
+from solver.model import PlannedReload
 from tests.solver.factories import HOUR, depot, order_north, random_problem, van
 
 MINUTE = 60
@@ -283,6 +285,135 @@ def test_retime_route_refuses_a_route_of_another_problem(three_stop_problem, rus
         retime_route(dataclasses.replace(route, vehicle_id="V-99"), three_stop_problem, rush_hour)
     with pytest.raises(ValueError, match="not in the problem"):
         retime_route(route, dataclasses.replace(line_problem, orders=line_problem.orders[:1]), rush_hour)
+
+
+# --- re-timing the route constraints: depots, reloads, breaks, several windows -----------------------------------
+
+
+def _route(problem: Problem, order_ids: list[str], start_s: int, **changes) -> PlannedRoute:
+    """Order ids on the problem's first vehicle from ``start_s``, other times zero, with the given route fields."""
+    stops = tuple(PlannedStop(oid, k + 1, 0, 0, 0, 0, 0, 0) for k, oid in enumerate(order_ids))
+    load = [o for o in problem.orders if o.order_id in order_ids]
+    vehicle = problem.vehicles[0]
+    weight, volume = sum(o.weight_g for o in load), sum(o.volume_cm3 for o in load)
+    route = PlannedRoute(
+        f"D-TEST-{vehicle.vehicle_id}", vehicle.vehicle_id, "van", stops, start_s, 0, 0, 0, weight, volume, 0.0
+    )
+    return dataclasses.replace(route, **changes)
+
+
+@pytest.fixture
+def depots_problem() -> Problem:
+    """A, B, C 1, 2, 3 km north; the van starts at the test depot (reload 300 s), ends at D-NORTH 10 km north,
+    may reload once and takes a 10 min break starting 08:05-08:10; its shift runs 07:00-09:00."""
+    north = Depot("D-NORTH", order_north("x", 10).lat, 0.0, 6 * HOUR, 20 * HOUR)
+    vehicle = van(
+        shift_start_s=7 * HOUR,
+        shift_end_s=9 * HOUR,
+        end_depot_id="D-NORTH",
+        max_reloads=1,
+        break_s=10 * MINUTE,
+        break_earliest_s=8 * HOUR + 5 * MINUTE,
+        break_latest_s=8 * HOUR + 10 * MINUTE,
+    )
+    orders = (order_north("A", 1), order_north("B", 2), order_north("C", 3))
+    return Problem(dataclasses.replace(depot(), reload_s=300), orders, (vehicle,), depots=(north,))
+
+
+@pytest.fixture
+def depots_route(depots_problem, rush_hour) -> PlannedRoute:
+    """A, a reload, B, the break, C, then on to D-NORTH, leaving 07:55, re-timed under the rush hour."""
+    route = _route(
+        depots_problem,
+        ["A", "B", "C"],
+        7 * HOUR + 55 * MINUTE,
+        end_depot_id="D-NORTH",
+        reloads=(PlannedReload(1, 0, 0, 0, 0),),
+        break_after_sequence=2,
+        break_start_s=0,
+    )
+    return retime_route(route, depots_problem, rush_hour)
+
+
+def test_retime_route_with_depots_a_reload_and_a_break_by_hand(depots_problem, depots_route):
+    """A reached 07:57:10 (130 s), left 07:58:10; back at the depot 08:00:40 (110 s at 10 m/s, 200 m at 5 m/s),
+    reloaded till 08:05:40; B at 08:14:20 (2,600 m at 5 m/s), left 08:15:20; the break 08:15:20-08:25:20 (after
+    its window's latest start: allowed under learned times); C at 08:29:40; 9,100 m on to D-NORTH by 09:01:00,
+    60 s of overtime."""
+    route = depots_route
+    assert [(s.arrival_s, s.departure_s, s.trip) for s in route.stops] == [
+        (28_630, 28_690, 1),
+        (29_660, 29_720, 2),
+        (30_580, 30_640, 2),
+    ]
+    assert route.reloads == (PlannedReload(1, 28_840, 29_140, 1300, 150),)
+    assert (route.break_after_sequence, route.break_start_s) == (2, 29_720)
+    assert [s.leg_distance_m for s in route.stops] == [1300, 2600, 1300]
+    assert (route.end_s, route.distance_m, route.overtime_s) == (32_460, 15_600, 60)
+    assert route.cost_eur == pytest.approx(0.5 * 15.6 + 36 * (32_460 - 28_500) / 3600 + 100)
+    assert validate(depots_problem, _plan(route), TimeDependentTravelModel(hour_factor=hours())) != []
+
+
+def test_validate_times_reloads_and_breaks_exactly_under_learned_times(depots_problem, depots_route, rush_hour):
+    """The re-timed route is valid under the model (its late break included) but not under the great-circle
+    model; a reload or a break a minute longer than the model's timing is caught."""
+    assert validate(depots_problem, _plan(depots_route), rush_hour) == []
+    assert any("outside the break window" in e for e in validate(depots_problem, _plan(depots_route)))
+    (reload,) = depots_route.reloads
+    longer = dataclasses.replace(
+        depots_route, reloads=(dataclasses.replace(reload, departure_s=reload.departure_s + 60),)
+    )
+    assert any("the 300 s reload is done at" in e for e in validate(depots_problem, _plan(longer), rush_hour))
+    later = dataclasses.replace(depots_route, break_start_s=depots_route.break_start_s + 60)
+    assert any("it starts at 29720 s" in e for e in validate(depots_problem, _plan(later), rush_hour))
+
+
+def test_retime_route_adds_a_break_the_route_now_needs(rush_hour):
+    """Leaving 07:50, A (1 km) and B (2 km) are served before 08:00 and the van is back 08:01:20, past the
+    break window's opening at 08:00: the break is added after B, the last stop left by then, 08:00-08:30, and
+    the 2,600 m back take 520 s: 08:38:40. Leaving 07:40 it is back at 07:50:40 and needs none."""
+    vehicle = van(shift_start_s=7 * HOUR, break_s=30 * MINUTE, break_earliest_s=8 * HOUR, break_latest_s=9 * HOUR)
+    problem = Problem(depot(), (order_north("A", 1), order_north("B", 2)), (vehicle,))
+    route = retime_route(_route(problem, ["A", "B"], 7 * HOUR + 50 * MINUTE), problem, rush_hour)
+    assert [s.departure_s for s in route.stops] == [28_390, 28_580]
+    assert (route.break_after_sequence, route.break_start_s, route.end_s) == (2, 8 * HOUR, 31_120)
+    assert validate(problem, _plan(route), rush_hour) == []
+    early = retime_route(_route(problem, ["A", "B"], 7 * HOUR + 40 * MINUTE), problem, rush_hour)
+    assert (early.break_after_sequence, early.break_start_s, early.end_s) == (None, None, 28_240)
+
+
+def test_retime_route_serves_in_the_next_window_or_flags_the_last_one():
+    """At full speed, W (1 km, windows 08:00-08:01 and 09:00-09:30) is reached 08:02:10 and waits for 09:00, not
+    late; L (windows 07:00-07:10 and 07:30-07:40) is reached then too, 1,330 s after its last window closed."""
+    model = TimeDependentTravelModel(hour_factor=hours())
+    w = order_north(
+        "W", 1, tw_start_s=8 * HOUR, tw_end_s=8 * HOUR + MINUTE, extra_windows=((9 * HOUR, 9 * HOUR + 30 * MINUTE),)
+    )
+    late = order_north(
+        "L",
+        1,
+        tw_start_s=7 * HOUR,
+        tw_end_s=7 * HOUR + 10 * MINUTE,
+        extra_windows=((7 * HOUR + 30 * MINUTE, 7 * HOUR + 40 * MINUTE),),
+    )
+    for order, start, late_s in ((w, 9 * HOUR, 0), (late, 8 * HOUR + 130, 1330)):
+        problem = Problem(depot(), (order,), (van(),))
+        route = retime_route(_route(problem, [order.order_id], 8 * HOUR), problem, model)
+        (stop,) = route.stops
+        assert (stop.arrival_s, stop.service_start_s, stop.late_s) == (8 * HOUR + 130, start, late_s)
+        assert validate(problem, _plan(route), model) == []
+
+
+def test_retime_route_refuses_an_unknown_depot_or_a_misplaced_reload(depots_problem, rush_hour):
+    """A route ending at a depot the problem lacks, or reloading after its last stop, is a caller error."""
+    with pytest.raises(ValueError, match="D-NOWHERE, which is not in the problem"):
+        retime_route(_route(depots_problem, ["A"], 8 * HOUR, end_depot_id="D-NOWHERE"), depots_problem, rush_hour)
+    with pytest.raises(ValueError, match="not between two of its 2 stops"):
+        retime_route(
+            _route(depots_problem, ["A", "B"], 8 * HOUR, reloads=(PlannedReload(2, 0, 0, 0, 0),)),
+            depots_problem,
+            rush_hour,
+        )
 
 
 # --- solving --------------------------------------------------------------------------------------------------------
