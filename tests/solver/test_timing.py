@@ -17,6 +17,7 @@ from solver import (
     Depot,
     GreatCircleTravelModel,
     Plan,
+    PlannedReload,
     PlannedRoute,
     PlannedStop,
     Problem,
@@ -29,7 +30,6 @@ from solver import (
     validate,
     zone_cells,
 )
-from solver.model import PlannedReload
 from tests.solver.factories import HOUR, depot, order_north, random_problem, van
 
 MINUTE = 60

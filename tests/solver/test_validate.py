@@ -9,6 +9,7 @@ import pytest
 from solver import (
     Depot,
     Plan,
+    PlannedReload,
     PlannedRoute,
     PlannedStop,
     Problem,
@@ -19,7 +20,6 @@ from solver import (
     solve,
     validate,
 )
-from solver.model import PlannedReload
 from tests.solver.factories import HOUR, depot, order_north, van
 
 
@@ -357,7 +357,11 @@ def test_two_trips_with_a_reload_are_valid(reload_problem, reload_plan):
     route = reload_plan.routes[0]
     assert [s.trip for s in route.stops] == [1, 1, 1, 2, 2, 2]
     (reload,) = route.reloads
-    assert (reload.after_sequence, reload.arrival_s, reload.departure_s) == (3, 8 * HOUR + 16 * MINUTE, 8 * HOUR + 26 * MINUTE)
+    assert (reload.after_sequence, reload.arrival_s, reload.departure_s) == (
+        3,
+        8 * HOUR + 16 * MINUTE,
+        8 * HOUR + 26 * MINUTE,
+    )
     assert (route.distance_m, route.end_s) == (16_900, 8 * HOUR + 44 * MINUTE + 10)
     assert route.stops[3].leg_distance_m == 1950
     assert validate(reload_problem, reload_plan) == []
