@@ -668,8 +668,9 @@ class SolveStats:
     build_s
         Wall time before the search: travel matrices, diagnostics and PyVRP's ``ProblemData``, seconds.
     travel_model_version
-        ``version`` of the :class:`~solver.timing.TimeDependentTravelModel` the plan was timed with; empty for
-        the great-circle model.
+        ``version`` of the travel model the plan was made with (the learned
+        :class:`~solver.timing.TimeDependentTravelModel`, a road network, a given matrix); empty for the
+        great-circle model, which has none.
     """
 
     runtime_s: float

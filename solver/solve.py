@@ -976,7 +976,7 @@ def solve(problem: Problem, config: SolveConfig | None = None, travel_model: Tra
         stopped_by=stopped_by,
         search_s=search_s,
         build_s=build_s,
-        travel_model_version=travel_model.version if timed else "",
+        travel_model_version=getattr(travel_model, "version", ""),
     )
     return Plan(depot_id=problem.depot.depot_id, routes=tuple(routes), unassigned=tuple(unassigned), stats=stats)
 
