@@ -302,13 +302,16 @@ class _Schedule:
     distance_m: int
 
 
-def _service_start(order: Order, arrival_s: int) -> int:
-    """The first moment at or after ``arrival_s`` within one of the order's windows; the arrival itself when
-    every window has closed by then (the stop is late)."""
+def _service_start(order: Order, arrival_s: int, planned_start_s: int) -> int:
+    """When service starts on arrival at ``arrival_s``: at once within any of the order's windows; before one,
+    at the start of the window the plan chose (the one holding ``planned_start_s``, else the next to open); after
+    the chosen window closed, at once (the stop is late) rather than waiting for a later window."""
     if order.in_window(arrival_s):
         return arrival_s
-    later = [start for start, end in order.windows if arrival_s < start <= end]
-    return min(later) if later else arrival_s
+    chosen = [start for start, end in order.windows if start <= planned_start_s <= end]
+    if not chosen:
+        chosen = sorted(start for start, end in order.windows if arrival_s < start <= end)
+    return max(arrival_s, chosen[0]) if chosen else arrival_s
 
 
 def _route_depot(problem: Problem, route: PlannedRoute, depot_id: str) -> Depot:
@@ -326,10 +329,12 @@ def retime_route(route: PlannedRoute, problem: Problem, model: TimeDependentTrav
     The vehicle leaves its start depot (``route.start_depot_id``; empty for the problem's depot) at
     ``route.start_s``, visits the stops in order, drives back to the start depot for each reload
     (``route.reloads``) and ends at its end depot. Each leg takes :meth:`~TimeDependentTravelModel.leg_duration_s`
-    from the departure before it. Service starts at the first moment at or after arrival within one of the
-    order's windows (:attr:`~solver.model.Order.windows`), or at arrival when all have closed, and lasts
-    ``round(service_s * service_factor(vehicle))``; a stop whose service starts after a window closed is at risk:
-    its ``late_s`` is :meth:`~solver.model.Order.lateness_s`. A reload lasts the start depot's ``reload_s``.
+    from the departure before it. Service starts on arrival within any of the order's windows
+    (:attr:`~solver.model.Order.windows`); arriving before one, it waits for the window the plan chose (the one
+    holding the stop's planned ``service_start_s``; for a route without plausible times, the next window to
+    open); arriving after the chosen window closed, it starts at once rather than waiting hours for a later
+    window, and the stop is at risk: its ``late_s`` is :meth:`~solver.model.Order.lateness_s`. Service lasts
+    ``round(service_s * service_factor(vehicle))``; a reload lasts the start depot's ``reload_s``.
 
     The driver's break keeps its position (after stop ``break_after_sequence``, 0 at the start depot) and starts
     at ``max(departure from there, vehicle.break_earliest_s)``; under learned times it may start after
@@ -406,7 +411,7 @@ def retime_route(route: PlannedRoute, problem: Problem, model: TimeDependentTrav
             metres, drive = leg(here, 2 + k, t)
             distance += metres
             arrival = t + drive
-            start = _service_start(order, arrival)
+            start = _service_start(order, arrival, stop.service_start_s)
             t = start + round(order.service_s * service_factor)
             stops.append(
                 replace(

@@ -383,8 +383,10 @@ def test_retime_route_adds_a_break_the_route_now_needs(rush_hour):
 
 
 def test_retime_route_serves_in_the_next_window_or_flags_the_last_one():
-    """At full speed, W (1 km, windows 08:00-08:01 and 09:00-09:30) is reached 08:02:10 and waits for 09:00, not
-    late; L (windows 07:00-07:10 and 07:30-07:40) is reached then too, 1,330 s after its last window closed."""
+    """At full speed, W (1 km, windows 08:00-08:01 and 09:00-09:30) is reached 08:02:10. Planned without times it
+    waits for 09:00, not late; planned for 08:00 (the first window) it is served at once, 70 s late, instead of
+    waiting an hour for the second. L (windows 07:00-07:10 and 07:30-07:40) is reached then too, 1,330 s after its
+    last window closed."""
     model = TimeDependentTravelModel(hour_factor=hours())
     w = order_north(
         "W", 1, tw_start_s=8 * HOUR, tw_end_s=8 * HOUR + MINUTE, extra_windows=((9 * HOUR, 9 * HOUR + 30 * MINUTE),)
@@ -396,12 +398,18 @@ def test_retime_route_serves_in_the_next_window_or_flags_the_last_one():
         tw_end_s=7 * HOUR + 10 * MINUTE,
         extra_windows=((7 * HOUR + 30 * MINUTE, 7 * HOUR + 40 * MINUTE),),
     )
-    for order, start, late_s in ((w, 9 * HOUR, 0), (late, 8 * HOUR + 130, 1330)):
+    arrival = 8 * HOUR + 130
+    for order, planned_s, start, late_s in (
+        (w, 0, 9 * HOUR, 0),
+        (w, 8 * HOUR, arrival, 70),
+        (late, 0, arrival, 1330),
+    ):
         problem = Problem(depot(), (order,), (van(),))
-        route = retime_route(_route(problem, [order.order_id], 8 * HOUR), problem, model)
-        (stop,) = route.stops
-        assert (stop.arrival_s, stop.service_start_s, stop.late_s) == (8 * HOUR + 130, start, late_s)
-        assert validate(problem, _plan(route), model) == []
+        route = _route(problem, [order.order_id], 8 * HOUR)
+        route = dataclasses.replace(route, stops=(dataclasses.replace(route.stops[0], service_start_s=planned_s),))
+        (stop,) = retime_route(route, problem, model).stops
+        assert (stop.arrival_s, stop.service_start_s, stop.late_s) == (arrival, start, late_s)
+        assert validate(problem, _plan(retime_route(route, problem, model)), model) == []
 
 
 def test_retime_route_refuses_an_unknown_depot_or_a_misplaced_reload(depots_problem, rush_hour):
