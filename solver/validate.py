@@ -38,21 +38,22 @@ def validate(problem: Problem, plan: Plan, travel_model: TravelModel | None = No
     orders of a shipment are on the same route, pickup first, or both unassigned; each vehicle drives at most one
     route and belongs to the problem.
 
-    Route checks: the route starts at the vehicle's start depot and ends at its end depot (an empty depot id on
-    the route, or ``None`` on the vehicle, is the problem's depot); stops are numbered 1..n, their ``trip`` goes
-    up by one after each reload, each reload follows the last stop of its trip and there are at most
-    ``max_reloads``; weight, volume and parcels stay within capacity along every trip (a trip's deliveries are
-    on board when it leaves the depot, pickups stay on board until the next depot, a shipment's load is on board
-    from its pickup to its delivery); ``weight_g``/``volume_cm3`` are the route's deliveries outside shipments;
-    service starts within one of the order's windows; arrival, service start, departure and wait agree with the
-    legs and service times, reloads last at least the depot's ``reload_s`` (1 s tolerance); legs, route distance
-    and duration agree with the travel model; the route leaves no earlier than its shift start and the start
-    depot's opening, and is back by the end of its shift plus ``max_overtime_s`` and by the end depot's closing,
-    reporting ``overtime_s`` past the earlier of the shift end and the closing; ``max_duration_s`` and
-    ``max_distance_m`` hold; a vehicle with a break takes it when the route runs past ``break_earliest_s``,
-    starting within its break window after the stop it follows, and the next leg leaves when the break ends; the
-    vehicle has the skills each order needs; the route cost follows the cost model (overtime included);
-    ``in_preferred_window``, when recorded, says truly whether service starts in the order's preferred window.
+    Route checks: the route starts at the vehicle's start depot and ends at its end depot (an empty depot id on the
+    route, or ``None`` on the vehicle, is the problem's depot); stops are numbered 1..n, their ``trip`` goes up by
+    one after each reload, each reload follows the last stop of its trip and there are at most ``max_reloads``;
+    weight, volume and parcels stay within capacity along every trip (a trip's deliveries are on board when it
+    leaves the depot, pickups stay on board until the next depot, a shipment's load -- the size of its pickup, as
+    the solver plans it -- is on board from its pickup to its delivery, through reloads);
+    ``weight_g``/``volume_cm3`` are the route's deliveries outside shipments; service starts within one of the
+    order's windows; arrival, service start, departure and wait agree with the legs and service times, reloads last
+    at least the depot's ``reload_s`` (1 s tolerance); legs, route distance and duration agree with the travel
+    model; the route leaves no earlier than its shift start and the start depot's opening, and is back by the end of
+    its shift plus ``max_overtime_s`` and by the end depot's closing, reporting ``overtime_s`` past the earlier of
+    the shift end and the closing; ``max_duration_s`` and ``max_distance_m`` hold; a vehicle with a break takes it
+    when the route runs past ``break_earliest_s``, starting within its break window after the stop it follows, and
+    the next leg leaves when the break ends; the vehicle has the skills each order needs; the route cost follows the
+    cost model (overtime included); ``in_preferred_window``, when recorded, says truly whether service starts in the
+    order's preferred window.
 
     With a :class:`~solver.timing.TimeDependentTravelModel`, each leg must take
     :meth:`~solver.timing.TimeDependentTravelModel.leg_duration_s` from the previous departure and arrival (and
@@ -208,7 +209,7 @@ def _check_route(
     errors += trip_errors
     if trips is None:
         return errors  # the path is unclear: loads and times cannot be checked
-    errors += _check_loads(rid, route, vehicle, [[orders[s.order_id] for s in trip] for trip in trips])
+    errors += _check_loads(problem, rid, route, vehicle, [[orders[s.order_id] for s in trip] for trip in trips])
 
     timed = isinstance(travel_model, TimeDependentTravelModel)
     errors += _Timing(problem, route, vehicle, stops, stop_orders, start_depot, end_depot, travel_model).check()
@@ -275,8 +276,11 @@ _DIMENSIONS = (
 )
 
 
-def _check_loads(rid: str, route: PlannedRoute, vehicle: Vehicle, trips: list[list[Order]]) -> list[str]:
+def _check_loads(
+    problem: Problem, rid: str, route: PlannedRoute, vehicle: Vehicle, trips: list[list[Order]]
+) -> list[str]:
     """Peak load per dimension and trip within capacity; reported weight and volume = non-shipment deliveries."""
+    shipments = {o.shipment_id: o for o in problem.orders if o.shipment_id and o.order_type == "pickup"}
     errors = []
     for name, size, capacity in _DIMENSIONS:
         cap = getattr(vehicle, capacity)
@@ -287,10 +291,14 @@ def _check_loads(rid: str, route: PlannedRoute, vehicle: Vehicle, trips: list[li
             if load > peak:
                 peak, peak_trip = load, t
             for o in trip:
-                change = getattr(o, size) if o.order_type == "pickup" else -getattr(o, size)
-                load += change
                 if o.shipment_id:
+                    # A shipment's load is what its pickup collects, and its delivery hands over.
+                    change = getattr(shipments[o.shipment_id], size)
+                    change = change if o.order_type == "pickup" else -change
                     shipped += change
+                else:
+                    change = getattr(o, size) if o.order_type == "pickup" else -getattr(o, size)
+                load += change
                 if load > peak:
                     peak, peak_trip = load, t
         if cap is not None and peak > cap:

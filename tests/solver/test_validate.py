@@ -436,6 +436,19 @@ def test_shipment_load_is_on_board_only_between_its_ends(shipment_problem):
     assert any("deliveries outside shipments total 2000" in e for e in validate(shipment_problem, counted))
 
 
+def test_shipment_load_is_what_its_pickup_collects():
+    """A 1 kg shipment whose delivery order says 500 g: the delivery hands over the whole 1 kg, so after a reload
+    the 2 kg van has room for X's 2 kg (nothing of the shipment is left on board)."""
+    orders = (
+        order_north("X", 3, weight_g=2000),
+        order_north("P", 1, order_type="pickup", shipment_id="S1"),
+        order_north("D", 2, weight_g=500, shipment_id="S1"),
+    )
+    problem = Problem(depot=depot(), orders=orders, vehicles=(van(capacity_weight_g=2000, max_reloads=1),))
+    plan = plan_of(problem, planned(problem, ["P", "D", "X"], 8 * HOUR, reload_after=(2,)))
+    assert validate(problem, plan) == []
+
+
 def test_shipment_delivered_before_pickup_split_or_half_planned(shipment_problem):
     """D before P on one route, P and D on two routes, and P on a route with D unassigned are all caught."""
     backwards = plan_of(shipment_problem, planned(shipment_problem, ["X", "D", "P"], 8 * HOUR))
