@@ -2,7 +2,8 @@
 
 Nothing here imports Streamlit or touches the snapshot, so every function can be unit-tested on small
 DataFrames. Layer data is handed to pydeck as lists of plain dicts (not DataFrames), so the deck spec is
-plain JSON whatever the pandas version.
+plain JSON whatever the pandas version. What a reason code of an unassigned order means, and what to do about it,
+comes from the solver's one list (:data:`solver.diagnostics.REASON_CODES`, :data:`~solver.diagnostics.ACTIONS`).
 
 Times are seconds since local midnight of the service date (Europe/Vaduz); distances metres, weights grams.
 """
@@ -15,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 import pydeck as pdk
+
+from solver.diagnostics import ACTIONS, REASON_CODES
 
 # Tableau 10 without its red and grey: red is kept for unassigned orders, grey vanishes on a light basemap.
 # Two extra Tableau hues keep ten routes distinct before the palette repeats.
@@ -59,6 +62,7 @@ ROUTE_TABLE_COLUMNS = (
     "Cost (EUR)",
 )
 UNASSIGNED_COLUMNS = ("Order", "Depot", "Address", "Reason code", "Reason")
+UNASSIGNED_GROUP_COLUMNS = ("Reason code", "Orders", "Meaning", "What to do")
 
 # pydeck turns bare strings into data accessors ("@@=pixels"); a String stays a literal.
 _PIXELS = pdk.types.String("pixels")
@@ -432,11 +436,12 @@ def route_table(routes: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Columns :data:`ROUTE_TABLE_COLUMNS`; ``Colour`` holds the route's hex colour.
+        Columns :data:`ROUTE_TABLE_COLUMNS`; ``Colour`` holds the route's hex colour. Then ``Trips``, ``Break``
+        and ``Start → end depot`` when the routes carry them (see :func:`_with_trips_breaks_and_depots`).
     """
     colors = route_colors(routes)
     keys = [route_key(p, r) for p, r in zip(routes["plan_id"], routes["route_id"], strict=True)]
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "Colour": [hex_color(colors[key]) for key in keys],
             "Vehicle": routes["vehicle_id"].astype(str).to_list(),
@@ -452,6 +457,65 @@ def route_table(routes: pd.DataFrame) -> pd.DataFrame:
             "Cost (EUR)": routes["cost_eur"].astype(float).round(2).to_list(),
         },
         columns=list(ROUTE_TABLE_COLUMNS),
+    )
+    return _with_trips_breaks_and_depots(table, routes)
+
+
+def _with_trips_breaks_and_depots(table: pd.DataFrame, routes: pd.DataFrame) -> pd.DataFrame:
+    """The route table with ``Trips`` (1 + reloads), ``Break`` (its start) and ``Start → end depot`` when the
+    routes carry ``n_reloads``, ``break_start_s`` and ``start_depot_id``/``end_depot_id``; the depots only when
+    some route starts or ends away from its own depot. Snapshots that predate these columns, or hold no value in
+    them, keep the table as it was."""
+    table = table.copy()
+    if "n_reloads" in routes and routes["n_reloads"].notna().any():
+        trips = [None if _missing(n) else int(n) + 1 for n in routes["n_reloads"]]
+        table["Trips"] = pd.array(trips, dtype="Int64")
+    if "break_start_s" in routes and routes["break_start_s"].notna().any():
+        table["Break"] = ["" if _missing(s) else format_clock(s) for s in routes["break_start_s"]]
+    if {"start_depot_id", "end_depot_id"} <= set(routes.columns):
+        ends = [
+            (_depot_or(home, start), _depot_or(home, end))
+            for home, start, end in zip(
+                routes["depot_id"], routes["start_depot_id"], routes["end_depot_id"], strict=True
+            )
+        ]
+        if any(
+            (start, end) != (str(home), str(home)) for (start, end), home in zip(ends, routes["depot_id"], strict=True)
+        ):
+            table["Start → end depot"] = [f"{start} → {end}" for start, end in ends]
+    return table
+
+
+def _depot_or(home: Any, depot_id: Any) -> str:
+    """A route's start or end depot id; empty or missing means its own depot."""
+    return str(home) if _missing(depot_id) or not str(depot_id) else str(depot_id)
+
+
+def unassigned_groups(unassigned: pd.DataFrame) -> pd.DataFrame:
+    """Unassigned orders grouped by reason code: how many, what the code means and what the dispatcher can do.
+
+    Parameters
+    ----------
+    unassigned : DataFrame
+        Serving ``unassigned`` rows (at least ``reason_code``).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`UNASSIGNED_GROUP_COLUMNS`, one row per reason code, most orders first (ties by code). The
+        meaning and action come from :data:`solver.diagnostics.REASON_CODES` and :data:`~solver.diagnostics.ACTIONS`;
+        a code they do not know (an older plan) keeps its count with an empty meaning and action.
+    """
+    counts = unassigned["reason_code"].astype(str).value_counts()
+    groups = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return pd.DataFrame(
+        {
+            "Reason code": [code for code, _ in groups],
+            "Orders": [int(n) for _, n in groups],
+            "Meaning": [REASON_CODES.get(code, "") for code, _ in groups],
+            "What to do": [ACTIONS.get(code, "") for code, _ in groups],
+        },
+        columns=list(UNASSIGNED_GROUP_COLUMNS),
     )
 
 

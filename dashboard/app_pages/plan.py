@@ -156,7 +156,23 @@ def render(snapshot: Snapshot) -> None:
     if unassigned.empty:
         st.success("Every order of this selection is on a route.", icon=":material/check_circle:")
     else:
-        st.dataframe(layers.unassigned_table(unassigned), hide_index=True)
+        _unassigned_by_reason(unassigned)
+
+
+def _unassigned_by_reason(unassigned: pd.DataFrame) -> None:
+    """One box per reason code, most orders first, two to a row: the count, what the code means and what the
+    dispatcher can do; then the table of every unassigned order with its own reason."""
+    groups = layers.unassigned_groups(unassigned).to_dict("records")
+    for first in range(0, len(groups), 2):
+        for column, group in zip(st.columns(2), groups[first : first + 2], strict=False):
+            code, count = group["Reason code"], group["Orders"]
+            with column.container(border=True, key=f"unassigned_reason_{code}"):
+                st.markdown(f"**{code}** · {count} order{'' if count == 1 else 's'}")
+                if group["Meaning"]:
+                    st.caption(group["Meaning"])
+                if group["What to do"]:
+                    st.markdown(f":material/lightbulb: **What to do:** {group['What to do']}")
+    st.dataframe(layers.unassigned_table(unassigned), hide_index=True)
 
 
 run_page(render)
