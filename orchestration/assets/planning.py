@@ -1,5 +1,7 @@
 """Planning: one PyVRP solve per depot for the service date, stored as a new plan version in ``plans.*``."""
 
+import dataclasses
+import os
 import time
 
 import dagster as dg
@@ -10,6 +12,10 @@ from orchestration.partitions import one_run_per_date, service_date_partitions
 from orchestration.plan_store import set_plan_status, write_plan
 from orchestration.planning_inputs import prepare_problems
 from solver import SolveConfig, solve_many
+from solver.roads import RoadTravelModel
+
+ROAD_NETWORK_ENV = "LASTMILE_ROAD_NETWORK"
+"""Environment variable naming the OpenStreetMap extract (.osm.pbf) of the delivery area, when the operation has one."""
 
 PLAN_TABLES = ("plan_runs", "solves", "routes", "stops", "unassigned")
 PLAN_KEY = dg.AssetKey(["plans", "plan_runs"])
@@ -38,6 +44,10 @@ class PlanningConfig(dg.Config):
     preferred_window_min_lift: float = 0.1
     """An order without a fixed window gets its customer's recommended window as a soft preference when that
     window raises first-attempt success by at least this much (0.1 = 10 percentage points)."""
+    road_network_pbf: str | None = None
+    """OpenStreetMap extract (.osm.pbf) of the delivery area; default: $LASTMILE_ROAD_NETWORK, else none. With
+    one, plans drive on its road graph (great circle outside it) unless a learned travel-time model exists for
+    the date, which still wins: the two are not combined yet."""
 
 
 @dg.multi_asset(
@@ -82,6 +92,17 @@ def daily_plan(context: dg.AssetExecutionContext, config: PlanningConfig, duckdb
             service_statistic=config.service_time_estimate,
             min_lift=config.preferred_window_min_lift,
         )
+    road_pbf = config.road_network_pbf or os.environ.get(ROAD_NETWORK_ENV) or None
+    if road_pbf and inputs.travel_model is None:
+        road = RoadTravelModel(road_pbf)
+        inputs = dataclasses.replace(
+            inputs,
+            travel_model=road,
+            model_versions={**inputs.model_versions, "travel_model_version": road.version},
+        )
+        context.log.info(f"driving on the road network {road_pbf} ({road.version})")
+    elif road_pbf:
+        context.log.info(f"road network {road_pbf} not used: the learned travel model of the date wins")
     problems = inputs.problems
     read_s = time.perf_counter() - started
     solve_config = SolveConfig(
