@@ -462,16 +462,20 @@ def route_table(routes: pd.DataFrame) -> pd.DataFrame:
 
 
 def _with_trips_breaks_and_depots(table: pd.DataFrame, routes: pd.DataFrame) -> pd.DataFrame:
-    """The route table with ``Trips`` (1 + reloads), ``Break`` (its start) and ``Start → end depot`` when the
-    routes carry ``n_reloads``, ``break_start_s`` and ``start_depot_id``/``end_depot_id``; the depots only when
-    some route starts or ends away from its own depot. Snapshots that predate these columns, or hold no value in
-    them, keep the table as it was."""
+    """The route table with ``Trips`` (1 + ``n_reloads``), ``Break`` (``break_start_s``, with its length when
+    ``break_s`` is there) and ``Start → end depot`` (``start_depot_id``/``end_depot_id``, only when some route
+    starts or ends away from its own depot). Snapshots that predate these columns, or hold no value in them, keep
+    the table as it was."""
     table = table.copy()
     if "n_reloads" in routes and routes["n_reloads"].notna().any():
         trips = [None if _missing(n) else int(n) + 1 for n in routes["n_reloads"]]
         table["Trips"] = pd.array(trips, dtype="Int64")
     if "break_start_s" in routes and routes["break_start_s"].notna().any():
-        table["Break"] = ["" if _missing(s) else format_clock(s) for s in routes["break_start_s"]]
+        lengths = routes["break_s"] if "break_s" in routes else [None] * len(routes)
+        table["Break"] = [
+            "" if _missing(start) else format_clock(start) + ("" if _missing(length) else f" ({int(length) // 60} min)")
+            for start, length in zip(routes["break_start_s"], lengths, strict=True)
+        ]
     if {"start_depot_id", "end_depot_id"} <= set(routes.columns):
         ends = [
             (_depot_or(home, start), _depot_or(home, end))

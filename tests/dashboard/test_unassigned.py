@@ -103,7 +103,8 @@ def test_route_table_without_the_new_columns_is_unchanged():
 
 
 def test_route_table_shows_trips_break_and_depots():
-    """1 + n_reloads trips, the break's start as HH:MM (blank without one), and where each route starts and ends
+    """1 + n_reloads trips, the break's start as HH:MM (blank without one; with its length when break_s is there),
+    and where each route starts and ends
     when one of them leaves its own depot (an empty id is its own depot)."""
     routes = _day_two_routes().assign(
         n_reloads=pd.array([0, 2, None], dtype="Int64"),
@@ -113,6 +114,8 @@ def test_route_table_shows_trips_break_and_depots():
     )
     table = layers.route_table(routes)
     assert list(table.columns) == [*layers.ROUTE_TABLE_COLUMNS, "Trips", "Break", "Start → end depot"]
+    with_length = layers.route_table(routes.assign(break_s=pd.array([1800, None, 2700], dtype="Int64")))
+    assert with_length["Break"].to_list() == ["12:15 (30 min)", "", "11:00 (45 min)"]
     assert table["Vehicle"].to_list() == ["V-SCH-01", "V-SCH-02", "V-TRI-01"]
     assert table["Trips"].to_list() == [1, 3, pd.NA]
     assert table["Break"].to_list() == ["12:15", "", "11:00"]
