@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from solver import Depot, Plan, Problem, SolveConfig, TimeDependentTravelModel, Vehicle, solve, validate
-from tests.solver.factories import HOUR, depot, order_north, van
+from tests.solver.factories import HOUR, depot, order_north, random_problem, van
 
 MINUTE = 60
 CONFIG = SolveConfig(time_budget_s=5, max_iters=300, seed=0)
@@ -197,6 +198,7 @@ def test_paid_overtime(max_overtime_s, served):
     (route,) = plan.routes
     assert (route.start_s, route.end_s, route.overtime_s) == (8 * HOUR, 9 * HOUR + 30 * MINUTE, 30 * MINUTE)
     assert route.cost_eur == pytest.approx(0.5 * 15.6 + 36 * 1.5 + 18 * 0.5 + 100)
+    assert plan.stats.objective == pytest.approx(route.cost_eur)
 
 
 @pytest.mark.parametrize("limit", [{"max_distance_m": 20_000}, {"max_duration_s": 2000}])
@@ -289,3 +291,47 @@ def test_skilled_order_goes_to_the_van_with_the_skill():
     )
     plan = solved(problem)
     assert [(r.vehicle_id, [s.order_id for s in r.stops]) for r in plan.routes] == [("V-02", ["PALLET"])]
+
+
+def _every_constraint(seed: int) -> Problem:
+    """A 40-order demo-like depot with every constraint at once: a second depot (one van based there, one ending
+    there), second windows, parcels, all four priorities, two shipments, breaks, paid overtime, route limits and
+    cargo bikes that reload."""
+    base = random_problem(40, 3, seed=seed, n_bikes=2)
+    rng = np.random.default_rng(seed)
+    other = Depot("D-OTHER", base.depot.lat + 0.05, base.depot.lon + 0.05, 7 * HOUR, 19 * HOUR, reload_s=300)
+    orders = []
+    for k, o in enumerate(base.orders):
+        changes: dict = {"parcels": int(rng.integers(1, 5))}
+        changes["priority"] = str(rng.choice(["optional", "normal", "high", "mandatory"], p=[0.2, 0.6, 0.15, 0.05]))
+        if rng.random() < 0.15:
+            changes |= {"tw_start_s": 8 * HOUR, "tw_end_s": 10 * HOUR, "extra_windows": ((16 * HOUR, 18 * HOUR),)}
+        if k < 4:  # two shipments, open all day
+            kind = "pickup" if k % 2 == 0 else "delivery"
+            changes |= {"order_type": kind, "shipment_id": f"S{k // 2}", "tw_start_s": 0, "tw_end_s": 24 * HOUR}
+            changes["priority"] = "normal"
+        orders.append(dataclasses.replace(o, **changes))
+    vehicles = []
+    for k, v in enumerate(base.vehicles):
+        changes = dict(capacity_parcels=60, break_s=30 * MINUTE, break_earliest_s=11 * HOUR, break_latest_s=13 * HOUR)
+        changes |= [
+            {"start_depot_id": "D-OTHER", "end_depot_id": "D-OTHER"},
+            {"end_depot_id": "D-OTHER", "max_overtime_s": HOUR, "overtime_cost_per_hour_eur": 20.0},
+            {"max_distance_m": 60_000, "max_duration_s": 6 * HOUR},
+            {"max_reloads": 2, "capacity_parcels": 10},
+            {"max_reloads": 2, "capacity_parcels": 10},
+        ][k]
+        vehicles.append(dataclasses.replace(v, **changes))
+    return Problem(dataclasses.replace(base.depot, reload_s=600), tuple(orders), tuple(vehicles), depots=(other,))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_every_constraint_at_once_gives_a_valid_plan(seed):
+    """On a 40-order depot mixing every constraint, the plan is valid under the great-circle model and under a
+    learned model with slow rush hours, every order is on a route or explained, and the bikes reload."""
+    problem = _every_constraint(seed)
+    model = TimeDependentTravelModel(hour_factor=tuple(0.7 if h in (7, 8, 16, 17) else 1.1 for h in range(24)))
+    for travel_model in (None, model):
+        plan = solved(problem, travel_model)
+        assert sum(len(r.stops) for r in plan.routes) + len(plan.unassigned) == 40
+        assert any(r.reloads for r in plan.routes)
