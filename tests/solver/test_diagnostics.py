@@ -550,3 +550,25 @@ def test_shipment_left_out_is_explained_together():
         assert reasons["D"][1].startswith("with its paired order P: ")
         if code == "FLEET_CAPACITY":
             assert reasons["P"][1].endswith("another 7 parcels between the pickup and the delivery (parcels capacity)")
+
+
+def test_new_presolve_codes_come_out_of_solve(fast_config):
+    """Through solve: 30 parcels for a 20-parcel van is TOO_MANY_PARCELS, a shipment whose delivery window is before
+    the shift leaves its pickup PAIR_UNSERVABLE, a mandatory order too heavy is TOO_HEAVY; the plan validates."""
+    pickup, delivery = _shipment({}, dict(tw_start_s=5 * HOUR, tw_end_s=6 * HOUR))
+    orders = (
+        order_north("MANY", 1, parcels=30),
+        pickup,
+        delivery,
+        order_north("M", 2, weight_g=850_000, priority="mandatory"),
+        order_north("OK", 3),
+    )
+    problem = Problem(depot=depot(), orders=orders, vehicles=(van(capacity_parcels=20),))
+    reasons = _reasons(problem, fast_config)
+    assert {order_id: code for order_id, (code, _) in reasons.items()} == {
+        "MANY": "TOO_MANY_PARCELS",
+        "P": "PAIR_UNSERVABLE",
+        "D": "WINDOW_UNREACHABLE",
+        "M": "TOO_HEAVY",
+    }
+    assert reasons["M"][1].endswith("(mandatory order)")
