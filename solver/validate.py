@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -359,15 +359,21 @@ class _Timing:
     start_depot: Depot
     end_depot: Depot
     travel_model: TravelModel
+    rid: str = field(init=False)
+    errors: list[str] = field(init=False, default_factory=list)
+    timed: bool = field(init=False)
+    leg: Callable[[int, int, int], tuple[int, int]] = field(init=False)
+    break_at: int | None = field(init=False)  # the stop the break follows (0: the start depot)
+    exact_next: bool = field(init=False, default=False)  # the leg after a break leaves exactly when it ends
 
-    def check(self) -> list[str]:
-        route, vehicle = self.route, self.vehicle
-        self.rid = f"route {route.route_id}"
-        self.errors: list[str] = []
+    def __post_init__(self) -> None:
+        self.rid = f"route {self.route.route_id}"
         self.timed = isinstance(self.travel_model, TimeDependentTravelModel)
         self.leg = self._legs()
         self.break_at = self._check_break_fields()
-        self.exact_next = False  # the leg after a break leaves exactly when the break ends
+
+    def check(self) -> list[str]:
+        route, vehicle = self.route, self.vehicle
         reloads = {r.after_sequence: r for r in route.reloads}
         distance = 0
         here, departure = _START, route.start_s
