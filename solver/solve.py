@@ -947,7 +947,7 @@ def solve(problem: Problem, config: SolveConfig | None = None, travel_model: Tra
 
         planned = {s.order_id for r in routes for s in r.stops}
         left_out = [i for i in servable if orders[i].order_id not in planned]
-        for u in diagnose_left_out(problem, left_out, routes, matrices):
+        for u in diagnose_left_out(problem, left_out, routes, matrices, config=config):
             search_cut_short = stopped_by in ("max_iters", "time_budget")
             if u.reason_code == "NOT_WORTH_SERVING" and (
                 u.order_id in repaired_out or not feasible or search_cut_short
