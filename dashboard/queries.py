@@ -32,13 +32,23 @@ MODEL_TABLES = ("model_versions", "travel_time_factors", "service_times", "avail
 # re-timed arrival misses the window by that many seconds) and ``in_preferred_window``,
 # ``planned_routes.overtime_s``, and the model versions in ``plan_runs``. A snapshot of older plans lacks them;
 # the queries read each plan table unioned by name with a typed empty row set of those columns, so a missing
-# column reads as null.
+# column reads as null. Likewise the constraint columns of issue 6: ``planned_routes.start_depot_id,
+# end_depot_id, n_reloads, break_after_sequence, break_start_s, break_s`` and ``planned_stops.trip, tw2_start_s,
+# tw2_end_s, shipment_id``.
 
 _ROUTES_SQL = """
 with routes as (
     select * from read_parquet($planned_routes)
     union all by name
-    select null::bigint as overtime_s where false
+    select
+        null::bigint as overtime_s,
+        null::varchar as start_depot_id,
+        null::varchar as end_depot_id,
+        null::bigint as n_reloads,
+        null::bigint as break_after_sequence,
+        null::bigint as break_start_s,
+        null::bigint as break_s
+    where false
 )
 
 select
@@ -57,7 +67,13 @@ select
     r.weight_g,
     r.volume_cm3,
     r.cost_eur,
-    r.overtime_s
+    r.overtime_s,
+    r.start_depot_id,
+    r.end_depot_id,
+    r.n_reloads,
+    r.break_after_sequence,
+    r.break_start_s,
+    r.break_s
 from routes as r
 left join read_parquet($depots) as d on d.depot_id = r.depot_id
 where cast(r.service_date as date) = $service_date
@@ -69,7 +85,14 @@ _STOPS_SQL = """
 with stops as (
     select * from read_parquet($planned_stops)
     union all by name
-    select null::bigint as late_s, null::boolean as in_preferred_window where false
+    select
+        null::bigint as late_s,
+        null::boolean as in_preferred_window,
+        null::bigint as trip,
+        null::bigint as tw2_start_s,
+        null::bigint as tw2_end_s,
+        null::varchar as shipment_id
+    where false
 )
 
 select
@@ -97,7 +120,11 @@ select
     volume_cm3,
     notes,
     late_s,
-    in_preferred_window
+    in_preferred_window,
+    trip,
+    tw2_start_s,
+    tw2_end_s,
+    shipment_id
 from stops
 where cast(service_date as date) = $service_date
     and ($depot_id::varchar is null or depot_id = $depot_id)
@@ -181,7 +208,14 @@ _ROUTE_STOPS_SQL = """
 with stops as (
     select * from read_parquet($planned_stops)
     union all by name
-    select null::bigint as late_s, null::boolean as in_preferred_window where false
+    select
+        null::bigint as late_s,
+        null::boolean as in_preferred_window,
+        null::bigint as trip,
+        null::bigint as tw2_start_s,
+        null::bigint as tw2_end_s,
+        null::varchar as shipment_id
+    where false
 )
 
 select
@@ -292,7 +326,8 @@ def kpis_by_date(snapshot_key: str) -> pd.DataFrame:
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def planned_routes(snapshot_key: str, service_date: dt.date, depot_id: str | None = None) -> pd.DataFrame:
     """Routes of the current plan, ordered by depot and vehicle (the order that fixes route colours), with
-    ``overtime_s`` (null for plans made before re-timing)."""
+    ``overtime_s`` (null for plans made before re-timing), and ``start_depot_id, end_depot_id, n_reloads,
+    break_after_sequence, break_start_s, break_s`` (null for plans made before issue 6)."""
     return _frame(
         _ROUTES_SQL,
         snapshot_key,
@@ -306,7 +341,7 @@ def planned_routes(snapshot_key: str, service_date: dt.date, depot_id: str | Non
 def planned_stops(snapshot_key: str, service_date: dt.date, depot_id: str | None = None) -> pd.DataFrame:
     """Planned stops of the current plan, in route and sequence order, with ``late_s`` (> 0: the re-timed arrival
     misses the window by that many seconds) and ``in_preferred_window``; both null for plans made before
-    re-timing."""
+    re-timing. ``trip, tw2_start_s, tw2_end_s, shipment_id`` are null for plans made before issue 6."""
     return _frame(_STOPS_SQL, snapshot_key, ("planned_stops",), service_date=service_date, depot_id=depot_id)
 
 
