@@ -4,8 +4,12 @@ The planner sees great-circle distance x 1.3 at a constant speed per vehicle typ
 times. The true world differs: roads are polylines of about that length driven at speeds that vary by hour
 of day, weekday, weather, hillside and driver; service times are lognormal per site type; customers are not
 always at home; a few routes leave the depot late. Vehicles follow the planned sequence, arrive early and
-wait for the window like the plan, always drive on to the next stop however late they are, and a failed
-delivery ends that stop (no second attempt on the same day).
+wait for the window like the plan (for an order with two windows, the one the plan chose; arriving after it
+closed, service starts at once), always drive on to the next stop however late they are, and a failed
+delivery ends that stop (no second attempt on the same day). A planned break is taken where the plan puts it
+(the driver pauses its length after that stop, or at the depot before leaving); a planned reload drives back to
+the start depot between two trips and loads for the depot's reload time; a route that ends at another depot
+drives there.
 
 The result is what the source systems would record: GPS pings, driver-app stop events and customer
 ratings (``docs/data_contract.md`` section 4), plus the hidden truth for tests and diagnostics.
@@ -58,6 +62,10 @@ _STOP_INPUT = (
     "route_id", "vehicle_id", "sequence", "order_id", "lat", "lon", "arrival_s", "service_start_s",
     "departure_s", "tw_start_s", "tw_end_s",
 )
+# Optional plan columns (issue 6), read when present: where a route starts and ends (empty / missing = its
+# depot_id), its break (after which stop, how long), a stop's second window and trip (a new trip = a reload).
+_ROUTE_OPTIONAL = ("start_depot_id", "end_depot_id", "break_after_sequence", "break_s")
+_STOP_OPTIONAL = ("tw2_start_s", "tw2_end_s", "trip")
 
 # Hidden truth beyond simulator.truth.Truth (which this module may not change): road speed by weekday
 # (Monday first) and by weather, service slow-down by weather.
@@ -159,10 +167,14 @@ def execute_plan(
         Orders of the date with at least ``order_id, customer_id, lat, lon, site_type, parcels``.
     routes : pandas.DataFrame
         One row per planned route: ``route_id, vehicle_id, depot_id, start_s, end_s`` (seconds since local
-        midnight). Routes without stops are not driven.
+        midnight). Routes without stops are not driven. Optional: ``start_depot_id, end_depot_id`` (null or
+        empty: ``depot_id``), ``break_after_sequence`` (the break follows that stop, 0: at the depot before the
+        first leg; null: no break) and ``break_s`` (its length).
     stops : pandas.DataFrame
         One row per planned stop: ``route_id, vehicle_id, sequence, order_id, lat, lon, arrival_s,
-        service_start_s, departure_s, tw_start_s, tw_end_s``.
+        service_start_s, departure_s, tw_start_s, tw_end_s``. Optional: ``tw2_start_s, tw2_end_s`` (a second
+        window; null: none) and ``trip`` (1-based; the vehicle reloads at its start depot before each new trip,
+        for the depot's ``reload_min``).
     seed : int
         Non-negative seed; equal inputs and seed give equal results.
     weather : Weather, optional
@@ -212,7 +224,9 @@ def execute_plan(
     pings, n_outliers = simulate_pings(
         moves, parks, plan.vehicle_ids, projection, base_s, rng_for(seed, "execution.pings", ordinal)
     )
-    events = _events(plan, timeline, service_date, projection, base_s, rng_for(seed, "execution.events", ordinal))
+    events = _events(
+        plan, legs, timeline, service_date, projection, base_s, rng_for(seed, "execution.events", ordinal)
+    )
     ratings = _ratings(plan, timeline, base_s, rng_for(seed, "execution.ratings", ordinal))
     truth, paths = _truth(plan, legs, timeline, driver, projection, base_s)
     return Execution(pings, events, ratings, truth, paths, n_outliers)
@@ -233,10 +247,15 @@ class _Plan:
     route_vehicle: np.ndarray
     route_start_s: np.ndarray
     route_speed_ms: np.ndarray
-    depot_lat: np.ndarray
+    depot_lat: np.ndarray  # start depot
     depot_lon: np.ndarray
+    end_lat: np.ndarray  # end depot
+    end_lon: np.ndarray
+    route_break_after: np.ndarray  # sequence the break follows, -1 for none
+    route_break_s: np.ndarray
+    route_reload_s: np.ndarray  # the start depot's reload time
     route_first_stop: np.ndarray  # stops of route r: route_first_stop[r] : route_first_stop[r + 1]
-    stops: pd.DataFrame  # planned order, with customer_id, site_type, parcels, presence (24 floats)
+    stops: pd.DataFrame  # planned order, with customer_id, site_type, parcels, presence (24 floats), tw2, trip
 
     @classmethod
     def build(cls, world: World, orders: pd.DataFrame, routes: pd.DataFrame, stops: pd.DataFrame) -> _Plan:
@@ -245,7 +264,15 @@ class _Plan:
         unknown = sorted(set(routes["vehicle_id"]) - set(vehicles))
         if unknown:
             raise ValueError(f"routes name vehicle(s) not in the world: {', '.join(map(str, unknown))}")
-        unknown = sorted(set(routes["depot_id"]) - set(depots))
+        routes = routes.copy()
+        for column in _ROUTE_OPTIONAL:
+            if column not in routes.columns:
+                routes[column] = None
+        for column in ("start_depot_id", "end_depot_id"):
+            given = routes[column].where(routes[column].notna() & (routes[column].astype(str) != ""))
+            routes[column] = given.fillna(routes["depot_id"])
+        named = set(routes["depot_id"]) | set(routes["start_depot_id"]) | set(routes["end_depot_id"])
+        unknown = sorted(named - set(depots))
         if unknown:
             raise ValueError(f"routes name depot(s) not in the world: {', '.join(map(str, unknown))}")
         if routes["route_id"].duplicated().any():
@@ -272,6 +299,10 @@ class _Plan:
         planned = stops.assign(_route=rank.reindex(stops["route_id"]).to_numpy())
         planned = planned.sort_values(["_route", "sequence"], kind="stable").reset_index(drop=True)
         planned = planned.join(order_info, on="order_id")
+        for column in _STOP_OPTIONAL:
+            if column not in planned.columns:
+                planned[column] = 1 if column == "trip" else np.nan
+        planned["trip"] = pd.to_numeric(planned["trip"]).fillna(1).astype(np.int64)
         unknown = sorted(set(planned["customer_id"]) - set(customers))
         if unknown:
             raise ValueError(f"orders name customer(s) not in the world: {', '.join(map(str, unknown[:5]))}")
@@ -287,8 +318,13 @@ class _Plan:
             route_vehicle=np.array([code[v] for v in routes["vehicle_id"]], dtype=np.int64),
             route_start_s=routes["start_s"].to_numpy(dtype=float),
             route_speed_ms=np.array([speed[vehicles[v].vehicle_type] for v in routes["vehicle_id"]]),
-            depot_lat=np.array([depots[d].lat for d in routes["depot_id"]]),
-            depot_lon=np.array([depots[d].lon for d in routes["depot_id"]]),
+            depot_lat=np.array([depots[d].lat for d in routes["start_depot_id"]]),
+            depot_lon=np.array([depots[d].lon for d in routes["start_depot_id"]]),
+            end_lat=np.array([depots[d].lat for d in routes["end_depot_id"]]),
+            end_lon=np.array([depots[d].lon for d in routes["end_depot_id"]]),
+            route_break_after=pd.to_numeric(routes["break_after_sequence"]).fillna(-1).to_numpy(dtype=np.int64),
+            route_break_s=pd.to_numeric(routes["break_s"]).fillna(0).to_numpy(dtype=float),
+            route_reload_s=np.array([depots[d].reload_min * 60.0 for d in routes["start_depot_id"]]),
             route_first_stop=np.concatenate(([0], np.cumsum(counts))),
             stops=planned,
         )
@@ -296,9 +332,11 @@ class _Plan:
 
 @dataclass(frozen=True)
 class _Legs:
-    """One leg per drive: depot -> first stop, stop -> stop, last stop -> depot; in driving order.
+    """One leg per drive: depot -> first stop, stop -> stop, last stop -> depot; in driving order. A reload
+    between two trips is a leg back to the start depot and one out from it.
 
-    ``stop`` is the index of the stop the leg ends at, -1 for the return to the depot.
+    ``stop`` is the index of the stop the leg ends at, -1 for the return to the (end) depot at the end of the
+    route, -2 for a return to the start depot to reload.
     """
 
     route: np.ndarray
@@ -314,13 +352,23 @@ class _Legs:
               rng: np.random.Generator) -> _Legs:
         stop_lat = plan.stops["lat"].to_numpy(dtype=float)
         stop_lon = plan.stops["lon"].to_numpy(dtype=float)
+        trip = plan.stops["trip"].to_numpy(dtype=np.int64)
         route, stop, lat0, lon0, lat1, lon1 = [], [], [], [], [], []
         for r in range(plan.route_ids.size):
             first, end = plan.route_first_stop[r], plan.route_first_stop[r + 1]
-            lats = np.concatenate(([plan.depot_lat[r]], stop_lat[first:end], [plan.depot_lat[r]]))
-            lons = np.concatenate(([plan.depot_lon[r]], stop_lon[first:end], [plan.depot_lon[r]]))
-            route.append(np.full(end - first + 1, r))
-            stop.append(np.concatenate((np.arange(first, end), [-1])))
+            lats, lons, ends = [plan.depot_lat[r]], [plan.depot_lon[r]], []
+            for i in range(first, end):
+                if i > first and trip[i] != trip[i - 1]:  # back to the start depot to reload
+                    lats.append(plan.depot_lat[r])
+                    lons.append(plan.depot_lon[r])
+                    ends.append(-2)
+                lats.append(stop_lat[i])
+                lons.append(stop_lon[i])
+                ends.append(i)
+            lats = np.array([*lats, plan.end_lat[r]])
+            lons = np.array([*lons, plan.end_lon[r]])
+            route.append(np.full(len(ends) + 1, r))
+            stop.append(np.array([*ends, -1], dtype=np.int64))
             lat0.append(lats[:-1])
             lon0.append(lons[:-1])
             lat1.append(lats[1:])
@@ -355,7 +403,9 @@ class _Timeline:
     arrival: np.ndarray  # per stop
     service_start: np.ndarray
     service_end: np.ndarray
+    leave: np.ndarray  # per stop: the end of service, or of the break taken after it
     reason: np.ndarray  # per stop: "" when delivered, else a failure reason
+    reload_depart: np.ndarray  # per leg: leaving the depot after a reload (legs with stop -2), else NaN
 
 
 def _play(plan: _Plan, legs: _Legs, world: World, hour_speed: np.ndarray, hour_service: np.ndarray,
@@ -377,20 +427,30 @@ def _play(plan: _Plan, legs: _Legs, world: World, hour_speed: np.ndarray, hour_s
     site = stops["site_type"].to_numpy()
     parcels = stops["parcels"].to_numpy(dtype=float)
     tw_start = stops["tw_start_s"].to_numpy(dtype=float)
+    tw_end = stops["tw_end_s"].to_numpy(dtype=float)
+    tw2_start = pd.to_numeric(stops["tw2_start_s"]).to_numpy(dtype=float)
+    tw2_end = pd.to_numeric(stops["tw2_end_s"]).to_numpy(dtype=float)
+    # The window the plan chose: the second one when the planned service starts in it.
+    chosen_start = np.where(stops["service_start_s"].to_numpy(dtype=float) >= tw2_start, tw2_start, tw_start)
+    sequence = stops["sequence"].to_numpy(dtype=np.int64)
     presence = stops["presence"].to_numpy()
     truths = {st.site_type: st for st in world.truth.service_times}
     no_access_p = np.array([_NO_ACCESS_P[s] for s in site])
     pace = legs.piece_pace.sum(axis=1)
 
     leg_t0, leg_t1, leg_speed = np.empty(n_legs), np.empty(n_legs), np.empty(n_legs)
-    arrival, start, end = np.empty(n_stops), np.empty(n_stops), np.empty(n_stops)
+    arrival, start, end, leave = np.empty(n_stops), np.empty(n_stops), np.empty(n_stops), np.empty(n_stops)
     reason = np.full(n_stops, "", dtype=object)
-    depart, back = np.empty(n_routes), np.empty(n_routes)
+    depart, back, planned_depart = np.empty(n_routes), np.empty(n_routes), plan.route_start_s.copy()
+    reload_depart = np.full(n_legs, np.nan)
     free_at: dict[int, float] = {}
     leg = 0
     for r in range(n_routes):
         v = plan.route_vehicle[r]
         t = max(plan.route_start_s[r] + delay[r], free_at.get(v, -np.inf))
+        if plan.route_break_after[r] == 0:  # the break at the depot, before the first leg
+            t += plan.route_break_s[r]
+            planned_depart[r] += plan.route_break_s[r]
         depart[r] = t
         while leg < n_legs and legs.route[leg] == r:
             hour = int(t // 3600) % 24
@@ -400,10 +460,15 @@ def _play(plan: _Plan, legs: _Legs, world: World, hour_speed: np.ndarray, hour_s
             leg_t1[leg] = t
             i = legs.stop[leg]
             leg += 1
-            if i < 0:
+            if i == -1:
                 break
+            if i == -2:
+                t += plan.route_reload_s[r]
+                reload_depart[leg - 1] = t
+                continue
             arrival[i] = t
-            start[i] = max(t, tw_start[i])
+            in_window = tw_start[i] <= t <= tw_end[i] or tw2_start[i] <= t <= tw2_end[i]
+            start[i] = t if in_window else max(t, chosen_start[i])
             hour = int(start[i] // 3600) % 24
             if u_other[i] < _REFUSED_P:
                 reason[i] = "refused"
@@ -419,11 +484,12 @@ def _play(plan: _Plan, legs: _Legs, world: World, hour_speed: np.ndarray, hour_s
                 truth = truths[site[i]]
                 service = truth.median_s * np.exp(truth.sigma * z_service[i]) + truth.per_parcel_s * parcels[i]
             end[i] = start[i] + service * hour_service[hour] * driver[v]
-            t = end[i]
+            leave[i] = end[i] + (plan.route_break_s[r] if sequence[i] == plan.route_break_after[r] else 0.0)
+            t = leave[i]
         back[r] = t
         free_at[v] = t
-    return _Timeline(leg_t0, leg_speed, leg_t1, depart, back, depart - plan.route_start_s, arrival, start, end,
-                     reason)
+    return _Timeline(leg_t0, leg_speed, leg_t1, depart, back, depart - planned_depart, arrival, start, end, leave,
+                     reason, reload_depart)
 
 
 def _motion(plan: _Plan, legs: _Legs, timeline: _Timeline) -> tuple[Moves, Parks]:
@@ -446,17 +512,19 @@ def _motion(plan: _Plan, legs: _Legs, timeline: _Timeline) -> tuple[Moves, Parks
     )
     heading_in = np.degrees(np.arctan2(legs.x[:, -1] - legs.x[:, -2], legs.y[:, -1] - legs.y[:, -2])) % 360
 
-    # Parks: at each stop from arrival to the end of service; at the depot from the return of one route to
-    # the departure of the vehicle's next (zero-length at the start and end of its day).
+    # Parks: at each stop from arrival to the end of service (or of the break after it); at the depot while
+    # reloading, and from the return of one route to the departure of the vehicle's next (zero-length at the
+    # start and end of its day).
     at_stop = legs.stop >= 0
     stop_idx = legs.stop[at_stop]
-    p_vehicle = [vehicle[at_stop]]
-    p_t0 = [timeline.arrival[stop_idx]]
-    p_t1 = [timeline.service_end[stop_idx]]
-    p_x, p_y = [legs.x[at_stop, -1]], [legs.y[at_stop, -1]]
-    p_heading = [heading_in[at_stop]]
+    reloading = legs.stop == -2
+    p_vehicle = [vehicle[at_stop], vehicle[reloading]]
+    p_t0 = [timeline.arrival[stop_idx], timeline.leg_t1[reloading]]
+    p_t1 = [timeline.leave[stop_idx], timeline.reload_depart[reloading]]
+    p_x, p_y = [legs.x[at_stop, -1], legs.x[reloading, -1]], [legs.y[at_stop, -1], legs.y[reloading, -1]]
+    p_heading = [heading_in[at_stop], heading_in[reloading]]
     first_leg = np.flatnonzero(np.r_[True, legs.route[1:] != legs.route[:-1]])
-    last_leg = np.flatnonzero(~at_stop)
+    last_leg = np.flatnonzero(legs.stop == -1)
     for r in range(plan.route_ids.size):
         v = plan.route_vehicle[r]
         previous = r > 0 and plan.route_vehicle[r - 1] == v
@@ -489,7 +557,7 @@ def _iso(base_s: float, t: np.ndarray) -> np.ndarray:
     return np.asarray(stamps.strftime("%Y-%m-%dT%H:%M:%SZ"), dtype=object)
 
 
-def _events(plan: _Plan, timeline: _Timeline, service_date: dt.date, projection: LocalProjection,
+def _events(plan: _Plan, legs: _Legs, timeline: _Timeline, service_date: dt.date, projection: LocalProjection,
             base_s: float, rng: np.random.Generator) -> pd.DataFrame:
     stops = plan.stops
     n_routes = plan.route_ids.size
@@ -497,24 +565,36 @@ def _events(plan: _Plan, timeline: _Timeline, service_date: dt.date, projection:
     stop_vehicle = plan.route_vehicle[stop_route]
     delivered = timeline.reason == ""
     n = len(stops)
-    # Per route: departure, (arrived, outcome) per stop, return; `rank` keeps that order within equal times.
-    vehicle = np.concatenate([plan.route_vehicle, stop_vehicle, stop_vehicle, plan.route_vehicle])
-    t = np.concatenate([timeline.route_depart, timeline.arrival, timeline.service_end, timeline.route_return])
-    route = np.concatenate([np.arange(n_routes), stop_route, stop_route, np.arange(n_routes)])
+    # Per route: departure, (arrived, outcome) per stop, return; `rank` keeps that order within equal times. A
+    # reload is a return to the start depot and a departure from it, right after the outcome of the stop before.
+    reload_leg = np.flatnonzero(legs.stop == -2)
+    reload_route = legs.route[reload_leg]
+    reload_after = legs.stop[reload_leg - 1]  # the stop driven from: a reload always follows a stop
+    m = reload_leg.size
+    vehicle = np.concatenate([plan.route_vehicle, stop_vehicle, stop_vehicle, plan.route_vehicle,
+                              plan.route_vehicle[reload_route], plan.route_vehicle[reload_route]])
+    t = np.concatenate([timeline.route_depart, timeline.arrival, timeline.service_end, timeline.route_return,
+                        timeline.leg_t1[reload_leg], timeline.reload_depart[reload_leg]])
+    route = np.concatenate([np.arange(n_routes), stop_route, stop_route, np.arange(n_routes), reload_route,
+                            reload_route])
     rank = np.concatenate([np.zeros(n_routes), 1 + 2 * np.arange(n), 2 + 2 * np.arange(n),
-                           np.full(n_routes, 2 * n + 1)])
+                           np.full(n_routes, 2 * n + 1), 2 + 2 * reload_after + 0.25, 2 + 2 * reload_after + 0.5])
     kind = np.concatenate([
         np.full(n_routes, "depot_departure", dtype=object),
         np.full(n, "arrived", dtype=object),
         np.where(delivered, "delivered", "failed").astype(object),
         np.full(n_routes, "depot_return", dtype=object),
+        np.full(m, "depot_return", dtype=object),
+        np.full(m, "depot_departure", dtype=object),
     ])
     order_id = np.concatenate([np.full(n_routes, "", dtype=object), stops["order_id"].to_numpy(dtype=object),
-                               stops["order_id"].to_numpy(dtype=object), np.full(n_routes, "", dtype=object)])
+                               stops["order_id"].to_numpy(dtype=object), np.full(n_routes + 2 * m, "", dtype=object)])
     reason = np.concatenate([np.full(n_routes + n, "", dtype=object), timeline.reason,
-                             np.full(n_routes, "", dtype=object)])
-    lat = np.concatenate([plan.depot_lat, stops["lat"], stops["lat"], plan.depot_lat]).astype(float)
-    lon = np.concatenate([plan.depot_lon, stops["lon"], stops["lon"], plan.depot_lon]).astype(float)
+                             np.full(n_routes + 2 * m, "", dtype=object)])
+    lat = np.concatenate([plan.depot_lat, stops["lat"], stops["lat"], plan.end_lat, plan.depot_lat[reload_route],
+                          plan.depot_lat[reload_route]]).astype(float)
+    lon = np.concatenate([plan.depot_lon, stops["lon"], stops["lon"], plan.end_lon, plan.depot_lon[reload_route],
+                          plan.depot_lon[reload_route]]).astype(float)
     x, y = projection.to_xy(lat, lon)
     lat, lon = projection.to_latlon(x + rng.normal(0.0, _EVENT_JITTER_M, x.size),
                                     y + rng.normal(0.0, _EVENT_JITTER_M, y.size))
@@ -547,7 +627,11 @@ def _ratings(plan: _Plan, timeline: _Timeline, base_s: float, rng: np.random.Gen
     stops = plan.stops
     n = len(stops)
     delivered = timeline.reason == ""
-    minutes_late = np.maximum(timeline.arrival - stops["tw_end_s"].to_numpy(dtype=float), 0.0) / 60.0
+    # Late against the end of the last window that had opened (the second one, once it has).
+    tw2_start = pd.to_numeric(stops["tw2_start_s"]).to_numpy(dtype=float)
+    window_end = np.where(timeline.arrival >= tw2_start, pd.to_numeric(stops["tw2_end_s"]).to_numpy(dtype=float),
+                          stops["tw_end_s"].to_numpy(dtype=float))
+    minutes_late = np.maximum(timeline.arrival - window_end, 0.0) / 60.0
     u_rate = rng.random(n)
     latent = rng.normal(_RATING_MEAN, _RATING_SD, n) - np.minimum(
         minutes_late / _RATING_LATE_MIN_PER_STAR, _RATING_LATE_MAX_PENALTY

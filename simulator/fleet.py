@@ -42,6 +42,20 @@ class VehicleType:
         Variable cost per km driven, cost per hour on route, fixed cost per vehicle used on a day (EUR).
     skills : tuple of str
         Capabilities orders may require, e.g. ``("tail_lift",)``.
+    capacity_parcels : int or None
+        Parcels (handling units) the vehicle holds; ``None`` for no limit beyond weight and volume.
+    max_reloads : int
+        Returns to the depot to load again during a route (0: none).
+    max_route_km, max_route_hours : float or None
+        Longest route; ``None`` for no limit beyond the shift.
+    max_overtime_min : int
+        Paid overtime after the shift's end, minutes (0: none).
+    overtime_cost_per_hour_eur : float
+        Premium per hour of overtime, on top of ``cost_per_hour_eur``.
+    break_min : int
+        The driver's break, minutes (0: none); taken on shifts longer than ``break_after_h`` + 1 h.
+    break_after_h : float or None
+        Hours after the shift start when the break window opens (it closes 2 h later).
     """
 
     vehicle_type: str
@@ -53,6 +67,19 @@ class VehicleType:
     cost_per_hour_eur: float
     cost_per_day_eur: float
     skills: tuple[str, ...] = ()
+    capacity_parcels: int | None = None
+    max_reloads: int = 0
+    max_route_km: float | None = None
+    max_route_hours: float | None = None
+    max_overtime_min: int = 0
+    overtime_cost_per_hour_eur: float = 0.0
+    break_min: int = 0
+    break_after_h: float | None = None
+
+
+# Working-time rule of the demo operation: a 30-minute break on shifts over 6 h, taken 5-7 h after the start.
+_BREAK = {"break_min": 30, "break_after_h": 5.0}
+_VAN_PARCELS = 240
 
 
 @dataclass(frozen=True)
@@ -67,17 +94,22 @@ class Shift:
 VEHICLE_TYPES: dict[str, VehicleType] = {
     vt.vehicle_type: vt
     for vt in (
-        VehicleType("van", "Delivery van, 3.5 t class", 800.0, 10_000.0, 32.0, 0.32, 42.0, 45.0),
+        # Vans hold about 240 parcels on their shelves, and may work up to an hour over at a 50% premium.
         VehicleType(
-            "small_truck", "7.5 t box truck with tail lift, for pallets and bulky goods",
-            2_500.0, 30_000.0, 28.0, 0.55, 46.0, 90.0, ("tail_lift",),
+            "van", "Delivery van, 3.5 t class", 800.0, 10_000.0, 32.0, 0.32, 42.0, 45.0,
+            capacity_parcels=_VAN_PARCELS, max_overtime_min=60, overtime_cost_per_hour_eur=21.0, **_BREAK,
         ),
         VehicleType(
-            "cargo_bike", "Electric cargo bike for the town centres", 150.0, 1_000.0, 16.0, 0.04, 34.0, 10.0
+            "small_truck", "7.5 t box truck with tail lift, for pallets and bulky goods",
+            2_500.0, 30_000.0, 28.0, 0.55, 46.0, 90.0, ("tail_lift",), **_BREAK,
+        ),
+        VehicleType(
+            "cargo_bike", "Electric cargo bike for the town centres", 150.0, 1_000.0, 16.0, 0.04, 34.0, 10.0,
+            **_BREAK,
         ),
         VehicleType(
             "refrigerated_van", "Refrigerated van, 2-8 degC, for pharmacy and fresh food",
-            700.0, 7_500.0, 30.0, 0.38, 44.0, 65.0, ("refrigerated",),
+            700.0, 7_500.0, 30.0, 0.38, 44.0, 65.0, ("refrigerated",), **_BREAK,
         ),
     )
 }

@@ -27,16 +27,18 @@ __all__ = [
 ]
 
 DEPOT_COLUMNS: tuple[str, ...] = (
-    "depot_id", "name", "street", "postcode", "town", "lat", "lon", "opens", "closes", "timezone",
+    "depot_id", "name", "street", "postcode", "town", "lat", "lon", "opens", "closes", "timezone", "reload_min",
 )
 VEHICLE_TYPE_COLUMNS: tuple[str, ...] = (
     "vehicle_type", "description", "capacity_kg", "capacity_l", "avg_speed_kmh", "cost_per_km_eur",
-    "cost_per_hour_eur", "cost_per_day_eur", "skills",
+    "cost_per_hour_eur", "cost_per_day_eur", "skills", "capacity_parcels", "max_reloads", "max_route_km",
+    "max_route_hours", "max_overtime_min", "overtime_cost_per_hour_eur", "break_min", "break_after_h",
 )
 _FILE_MODE = 0o644
 
 VEHICLE_COLUMNS: tuple[str, ...] = (
-    "vehicle_id", "depot_id", "vehicle_type", "shift_start", "shift_end", "work_days",
+    "vehicle_id", "depot_id", "vehicle_type", "shift_start", "shift_end", "work_days", "start_depot_id",
+    "end_depot_id",
 )
 
 
@@ -65,7 +67,7 @@ def write_master_data(world: World, landing_dir: str | os.PathLike) -> list[Path
     vehicle_types = pd.DataFrame(
         [{**_fields(vt, VEHICLE_TYPE_COLUMNS), "skills": " ".join(vt.skills)} for vt in world.vehicle_types],
         columns=list(VEHICLE_TYPE_COLUMNS),
-    )
+    ).astype({"capacity_parcels": "Int64"})  # whole parcels; empty = no limit (not "200.0" and "nan")
     vehicles = pd.DataFrame(
         [{**_fields(v, VEHICLE_COLUMNS), "work_days": " ".join(v.work_days)} for v in world.vehicles],
         columns=list(VEHICLE_COLUMNS),

@@ -18,9 +18,11 @@ __all__ = ["ORDER_COLUMNS", "WEEKDAY_FACTORS", "expected_orders", "generate_orde
 ORDER_COLUMNS: tuple[str, ...] = (
     "order_id", "customer_id", "service_date", "order_type", "street", "postcode", "town", "lat", "lon",
     "site_type", "parcels", "weight_kg", "volume_l", "window_start", "window_end", "priority",
-    "required_skills", "notes", "created_at_utc",
+    "required_skills", "notes", "created_at_utc", "window2_start", "window2_end", "shipment_id",
+    "unserved_penalty_eur",
 )
-"""Columns of ``orders/orders_YYYY-MM-DD.csv``, in contract order."""
+"""Columns of ``orders/orders_YYYY-MM-DD.csv``, in contract order (the last four are optional in the contract;
+the demo writes them, shipments and own penalties always empty)."""
 
 WEEKDAY_FACTORS: tuple[float, ...] = (1.12, 1.08, 0.98, 0.94, 0.88, 0.35, 0.004)
 """Order volume by weekday (Monday first) relative to the Monday-to-Friday mean, which is 1."""
@@ -43,6 +45,14 @@ _EVENING_SHARE_RESIDENTIAL = 0.35
 _WINDOW_HOURS = (1, 2, 3, 4)
 _WINDOW_HOURS_P = (0.15, 0.35, 0.25, 0.25)
 _BUSINESS_WEEKEND_RATE = 0.3  # most businesses are closed on Saturday
+# Issue 6, drawn from their own stream so the orders' other fields stay as they were: households with a daytime
+# window that ends by 15:00 often offer the evening as well; some returns may wait for another day; a few
+# deliveries are promised for today whatever it costs.
+_SECOND_WINDOW_SHARE = 0.4  # of the eligible orders, about 5% of all on a weekday
+_SECOND_WINDOW_LATEST_FIRST_END_SLOT = 30  # 15:00
+_SECOND_WINDOW_SLOTS = (36, 40)  # 18:00-20:00
+_OPTIONAL_SHARE_PICKUP = 0.4
+_MANDATORY_SHARE = 0.01
 
 # Half-hour slots since midnight.
 _EARLIEST_SLOT = 16  # 08:00
@@ -172,13 +182,20 @@ def generate_orders(world: World, service_date: dt.date, seed: int) -> pd.DataFr
         pallet[:] = False
 
     parcels, weight_kg, volume_l = _loads(rng, site, pickup, refrigerated, pallet)
-    window_start, window_end = _windows(rng, service_date, site, pickup, refrigerated, world.timezone)
+    window_start, window_end, evening_eligible = _windows(rng, service_date, site, pickup, refrigerated, world.timezone)
 
     urgent_cold = refrigerated & (rng.random(n) < _HIGH_PRIORITY_SHARE_REFRIGERATED)
     high = (rng.random(n) < _HIGH_PRIORITY_SHARE) | urgent_cold | (weekday == 6)
     skills = np.where(pallet, "tail_lift", np.where(refrigerated, "refrigerated", ""))
     notes = _notes(rng, site, pickup, refrigerated)
     created = _created_at(rng, service_date, n, world.timezone)
+    options = rng_for(seed, "orders.constraints", service_date.toordinal())
+    second = evening_eligible & (options.random(n) < _SECOND_WINDOW_SHARE)
+    window2_start, window2_end = _second_windows(second, service_date, world.timezone)
+    draw = options.random(n)
+    priority = np.where(high, "high", "normal").astype(object)
+    priority[pickup & (draw < _OPTIONAL_SHARE_PICKUP)] = "optional"
+    priority[~high & ~pickup & (draw < _MANDATORY_SHARE)] = "mandatory"
 
     frame = pd.DataFrame(
         {
@@ -196,10 +213,14 @@ def generate_orders(world: World, service_date: dt.date, seed: int) -> pd.DataFr
             "volume_l": volume_l,
             "window_start": window_start,
             "window_end": window_end,
-            "priority": np.where(high, "high", "normal"),
+            "priority": priority,
             "required_skills": skills,
             "notes": notes,
             "created_at_utc": created,
+            "window2_start": window2_start,
+            "window2_end": window2_end,
+            "shipment_id": "",
+            "unserved_penalty_eur": "",
         }
     )
     frame = frame.sort_values(["created_at_utc", "customer_id"], kind="stable").reset_index(drop=True)
@@ -264,8 +285,9 @@ def _windows(
     pickup: np.ndarray,
     refrigerated: np.ndarray,
     timezone: str,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Delivery windows as ISO 8601 local strings; both empty for all-day orders."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Delivery windows as ISO 8601 local strings (both empty for all-day orders), and which orders could offer
+    an evening window as well: households on a weekday whose daytime window ends by 15:00."""
     n = site.size
     length = rng.choice(np.array(_WINDOW_HOURS), size=n, p=_WINDOW_HOURS_P) * 2  # in half hours
     weekend = service_date.weekday() >= 5
@@ -291,7 +313,17 @@ def _windows(
     window_end = np.array([fmt(int(e)) for e in end], dtype=object)
     window_start[all_day] = ""
     window_end[all_day] = ""
-    return window_start, window_end
+    evening_eligible = ~weekend & ~business_hours & ~all_day & (end <= _SECOND_WINDOW_LATEST_FIRST_END_SLOT)
+    return window_start, window_end, evening_eligible
+
+
+def _second_windows(second: np.ndarray, service_date: dt.date, timezone: str) -> tuple[np.ndarray, np.ndarray]:
+    """The evening window 18:00-20:00 for the orders in ``second``, empty for the others."""
+    offset = _utc_offset(service_date, timezone)
+    start, end = (
+        f"{service_date.isoformat()}T{slot // 2:02d}:{30 * (slot % 2):02d}:00{offset}" for slot in _SECOND_WINDOW_SLOTS
+    )
+    return np.where(second, start, "").astype(object), np.where(second, end, "").astype(object)
 
 
 def _utc_offset(service_date: dt.date, timezone: str) -> str:

@@ -29,6 +29,7 @@ TIMEZONE = "Europe/Vaduz"
 SITE_TYPES: tuple[str, ...] = ("house", "apartment", "business")
 
 _DEPOT_OPENS, _DEPOT_CLOSES = "06:00", "21:30"
+_DEPOT_RELOAD_MIN = 15  # no demo vehicle reloads (max_reloads 0), but the depots could load one in 15 min
 
 # Site-type shares of the customer base by kind of settlement (houses, apartments, businesses).
 _SITE_SHARES = {
@@ -50,7 +51,8 @@ _PRESENCE_MIX = {
 
 @dataclass(frozen=True)
 class Depot:
-    """A depot: one row of ``master/depots.csv``. Opening hours are local ``HH:MM``."""
+    """A depot: one row of ``master/depots.csv``. Opening hours are local ``HH:MM``; ``reload_min`` is the time a
+    vehicle takes to load again between two trips."""
 
     depot_id: str
     name: str
@@ -62,11 +64,13 @@ class Depot:
     opens: str
     closes: str
     timezone: str
+    reload_min: int = 0
 
 
 @dataclass(frozen=True)
 class Vehicle:
-    """A vehicle: one row of ``master/vehicles.csv``. Shift times are local ``HH:MM``."""
+    """A vehicle: one row of ``master/vehicles.csv``. Shift times are local ``HH:MM``; an empty start or end
+    depot is the home depot (the demo fleet starts and ends every route at home)."""
 
     vehicle_id: str
     depot_id: str
@@ -74,6 +78,8 @@ class Vehicle:
     shift_start: str
     shift_end: str
     work_days: tuple[str, ...]
+    start_depot_id: str = ""
+    end_depot_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -206,6 +212,7 @@ def _build_depot(depot_id: str) -> Depot:
         opens=_DEPOT_OPENS,
         closes=_DEPOT_CLOSES,
         timezone=TIMEZONE,
+        reload_min=_DEPOT_RELOAD_MIN,
     )
 
 

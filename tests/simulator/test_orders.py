@@ -62,7 +62,7 @@ def test_columns_and_types_follow_the_contract(small_world):
     assert orders["customer_id"].is_unique
     assert orders["service_date"].eq("2026-01-14").all()
     assert set(orders["order_type"]) <= {"delivery", "pickup"}
-    assert set(orders["priority"]) <= {"normal", "high"}
+    assert set(orders["priority"]) <= {"optional", "normal", "high", "mandatory"}
     assert set(orders["site_type"]) <= {"house", "apartment", "business"}
 
 
