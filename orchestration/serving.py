@@ -22,8 +22,8 @@ import pyarrow.parquet as pq
 from orchestration.model_store import MODEL_TABLES
 
 SNAPSHOT_QUERIES: dict[str, str] = {
-    "depots": "select depot_id, depot_name as name, street, postcode, town, lat, lon, opens_s, closes_s, timezone "
-    "from marts.dim_depots order by depot_id",
+    "depots": "select depot_id, depot_name as name, street, postcode, town, lat, lon, opens_s, closes_s, timezone, "
+    "{reload_s} from marts.dim_depots order by depot_id",
     "plan_runs": "select plan_id, service_date, kind, version, created_at_utc, seed, time_budget_s, runtime_s, "
     "objective, n_orders, n_assigned, n_unassigned, status, {model_versions}, is_current "
     "from marts.dim_plan_versions order by service_date, kind, version",
@@ -120,19 +120,22 @@ def publish_snapshot(conn: duckdb.DuckDBPyConnection, serving_dir: Path) -> Publ
             "select table_name from information_schema.tables where table_schema = 'marts'"
         ).fetchall()
     }
-    plan_columns = {
-        row[0]
-        for row in conn.execute(
-            "select column_name from information_schema.columns "
-            "where table_schema = 'marts' and table_name = 'dim_plan_versions'"
-        ).fetchall()
-    }
+    mart_columns: dict[str, set[str]] = {}
+    for table, column in conn.execute(
+        "select table_name, column_name from information_schema.columns where table_schema = 'marts' "
+        "and table_name in ('dim_plan_versions', 'dim_depots')"
+    ).fetchall():
+        mart_columns.setdefault(table, set()).add(column)
+    plan_columns = mart_columns.get("dim_plan_versions", set())
     model_versions = ", ".join(
         column if column in plan_columns else f"cast(null as varchar) as {column}"  # names from a fixed list
         for column in PLAN_MODEL_VERSION_COLUMNS
     )
     queries = dict(SNAPSHOT_QUERIES)
     queries["plan_runs"] = queries["plan_runs"].format(model_versions=model_versions)
+    # Depots' reload time (issue 6); a warehouse whose marts predate it publishes nulls.
+    reload_s = "reload_s" if "reload_s" in mart_columns.get("dim_depots", set()) else "null::integer as reload_s"
+    queries["depots"] = queries["depots"].format(reload_s=reload_s)
     queries.update({name: query for name, (mart, query) in OPTIONAL_SNAPSHOT_QUERIES.items() if mart in marts})
     queries.update(data_health_queries(conn))
     queries.update(model_queries(conn))
