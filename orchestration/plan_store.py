@@ -15,8 +15,18 @@ from datetime import UTC, datetime
 import duckdb
 import pandas as pd
 
-from solver import Depot, Order, Plan, PlannedRoute, PlannedStop, Problem, SolveConfig, Unassigned, Vehicle
-from solver.model import PlannedReload
+from solver import (
+    Depot,
+    Order,
+    Plan,
+    PlannedReload,
+    PlannedRoute,
+    PlannedStop,
+    Problem,
+    SolveConfig,
+    Unassigned,
+    Vehicle,
+)
 
 PLANS_DDL = (
     "create schema if not exists plans",

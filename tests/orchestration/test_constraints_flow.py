@@ -244,8 +244,7 @@ def test_stored_routes_and_reloads_carry_the_new_columns(solved, tmp_path):
 
 def test_the_round_trip_keeps_hand_made_routes_exactly(tmp_path):
     """Independent of the solver: a route with two trips, a reload, a break and another end depot."""
-    from solver import PlannedRoute, PlannedStop, SolveStats, Unassigned
-    from solver.model import PlannedReload
+    from solver import PlannedReload, PlannedRoute, PlannedStop, SolveStats, Unassigned
 
     stops = (
         PlannedStop("O-1", 1, 30_000, 32_400, 32_600, 2_400, 1_200, 150, trip=1),
