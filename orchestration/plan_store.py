@@ -438,7 +438,8 @@ def read_plan(conn: duckdb.DuckDBPyConnection, plan_id: str) -> dict[str, Plan]:
         "select * from plans.unassigned where plan_id = ? order by depot_id, order_id", [plan_id]
     ).fetchdf()
     depots = conn.execute("select depot_id from plans.solves where plan_id = ? order by depot_id", [plan_id]).fetchall()
-    # A warehouse from before issue 6 has no reloads table and none of the route and stop columns it added.
+    # A warehouse from before issue 6 (or 5) has no reloads table and none of the route and stop columns they
+    # added: such plans read as single trips at the plan's depot, without a break, on time.
     has_reloads = conn.execute(
         "select count(*) from duckdb_tables() where schema_name = 'plans' and table_name = 'reloads' "
         "and database_name = current_database()"
@@ -449,8 +450,8 @@ def read_plan(conn: duckdb.DuckDBPyConnection, plan_id: str) -> dict[str, Plan]:
         if has_reloads
         else pd.DataFrame(columns=["route_id"])
     )
-    routes = routes.reindex(columns=routes.columns.union(list(_ROUTE_DEFAULTS), sort=False))
-    stops = stops.reindex(columns=stops.columns.union(["trip"], sort=False))
+    routes = routes.reindex(columns=routes.columns.union(["overtime_s", *_ROUTE_DEFAULTS], sort=False))
+    stops = stops.reindex(columns=stops.columns.union(["late_s", "in_preferred_window", "trip"], sort=False))
     reloads_by_route: dict[str, list[PlannedReload]] = {}
     for r in reloads.itertuples(index=False):
         reloads_by_route.setdefault(r.route_id, []).append(

@@ -269,3 +269,51 @@ def test_the_round_trip_keeps_hand_made_routes_exactly(tmp_path):
         (back,) = read_plan(conn, plan_id).values()
     assert back.routes == plan.routes
     assert back.unassigned == plan.unassigned
+
+
+OLD_PLANS_DDL = (
+    "create schema plans",
+    "create table plans.plan_runs (plan_id varchar primary key, service_date date not null, kind varchar not null, "
+    "version integer not null, created_at_utc timestamptz not null, seed integer, time_budget_s double, "
+    "parameters varchar, runtime_s double, objective double, n_orders integer, n_assigned integer, "
+    "n_unassigned integer, status varchar not null)",
+    "create table plans.solves (plan_id varchar, depot_id varchar, n_orders integer, n_vehicles integer, "
+    "runtime_s double, iterations bigint, objective double, feasible boolean, stopped_by varchar, build_s double, "
+    "search_s double)",
+    "create table plans.routes (plan_id varchar, depot_id varchar, route_id varchar, vehicle_id varchar, "
+    "vehicle_type varchar, n_stops integer, start_s integer, end_s integer, distance_m bigint, duration_s bigint, "
+    "weight_g bigint, volume_cm3 bigint, cost_eur double)",
+    "create table plans.stops (plan_id varchar, route_id varchar, vehicle_id varchar, sequence integer, "
+    "order_id varchar, arrival_s integer, service_start_s integer, departure_s integer, wait_s integer, "
+    "leg_distance_m bigint, leg_duration_s bigint)",
+    "create table plans.unassigned (plan_id varchar, depot_id varchar, order_id varchar, reason_code varchar, "
+    "reason varchar)",
+)
+
+
+def test_a_plan_from_before_the_constraints_reads_back_as_one_trip_without_a_break(tmp_path):
+    """A warehouse from before issues 5 and 6 (no reloads table, no trip, break or depot columns): read_plan gives
+    single-trip routes at the plan's depot; the next write_plan adds the columns and stores a new plan in full."""
+    from solver import PlannedRoute, PlannedStop
+
+    with duckdb.connect(str(tmp_path / "old.duckdb")) as conn:
+        for statement in OLD_PLANS_DDL:
+            conn.execute(statement)
+        conn.execute("insert into plans.solves (plan_id, depot_id) values ('P-OLD', 'D-A')")
+        conn.execute(
+            "insert into plans.routes values ('P-OLD', 'D-A', 'D-A-V1', 'V1', 'van', 1, 28800, 30000, 2000, 1200, "
+            "1000, 5000, 12.5)"
+        )
+        conn.execute("insert into plans.stops values ('P-OLD', 'D-A-V1', 'V1', 1, 'O-1', 29000, 29000, 29300, 0, "
+                     "1000, 200)")  # fmt: skip
+        (old,) = read_plan(conn, "P-OLD").values()
+        assert old.routes == (
+            PlannedRoute("D-A-V1", "V1", "van", (PlannedStop("O-1", 1, 29000, 29000, 29300, 0, 1000, 200),), 28800,
+                         30000, 2000, 1200, 1000, 5000, 12.5),
+        )  # fmt: skip
+        route = dataclasses.replace(old.routes[0], end_depot_id="D-B", break_after_sequence=1, break_start_s=29300)
+        new_id = write_plan(conn, DATE, "daily", [dataclasses.replace(old, routes=(route,))], SolveConfig(), 1.0)
+        (new,) = read_plan(conn, new_id).values()
+        assert new.routes == (route,)
+        assert conn.execute("select n_reloads, trip from plans.routes join plans.stops using (plan_id, route_id) "
+                            "where plan_id = 'P-OLD'").fetchall() == [(0, 1)]  # fmt: skip
