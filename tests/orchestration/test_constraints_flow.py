@@ -132,7 +132,7 @@ def warehouse(tmp_path_factory, dbt_manifest) -> Path:
     env = {**os.environ, "LASTMILE_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
     build = subprocess.run(
         [str(DBT), "build", "--select", "+fct_orders_to_plan +fct_vehicle_days +dim_depots",
-         "--exclude", "tag:actuals", "--vars", json.dumps({"min_date": DATE, "max_date": DATE}),
+         "--indirect-selection", "cautious", "--vars", json.dumps({"min_date": DATE, "max_date": DATE}),
          "--profiles-dir", ".", "--project-dir", ".", "--target-path", str(root / "target"),
          "--log-path", str(root / "logs")],
         cwd=REPO / "dbt_project", env=env, capture_output=True, text=True, check=False,
