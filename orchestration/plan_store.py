@@ -86,6 +86,35 @@ def _skills(text: str | None) -> frozenset[str]:
     return frozenset((text or "").split())
 
 
+# The solver-input columns of issue 6 and what a mart built before them means (its rows: no such constraint).
+_CONSTRAINT_DEFAULTS_BY_MART: dict[str, dict[str, str]] = {
+    "dim_depots": {"reload_s": "0"},
+    "fct_orders_to_plan": {
+        "parcels": "1", "tw2_start_s": "null", "tw2_end_s": "null", "unserved_penalty_eur": "null",
+        "shipment_id": "null",
+    },
+    "fct_vehicle_days": {
+        "capacity_parcels": "null", "start_depot_id": "null", "end_depot_id": "null", "max_duration_s": "null",
+        "max_distance_m": "null", "max_overtime_s": "0", "overtime_cost_per_hour_eur": "0", "break_s": "0",
+        "break_earliest_s": "null", "break_latest_s": "null", "max_reloads": "0",
+    },
+}  # fmt: skip
+
+
+def _columns(conn: duckdb.DuckDBPyConnection, mart: str) -> str:
+    """The mart's constraint columns for a select list; one the mart lacks (built before them) reads as its
+    default. Names and defaults come from :data:`_CONSTRAINT_DEFAULTS_BY_MART`, never from input."""
+    present = {
+        row[0]
+        for row in conn.execute(
+            "select column_name from information_schema.columns where table_schema = 'marts' and table_name = ?",
+            [mart],
+        ).fetchall()
+    }
+    defaults = _CONSTRAINT_DEFAULTS_BY_MART[mart]
+    return ", ".join(c if c in present else f"{value} as {c}" for c, value in defaults.items())
+
+
 def _int_or_none(value) -> int | None:
     return None if pd.isna(value) else int(value)
 
@@ -157,20 +186,20 @@ def read_problems(conn: duckdb.DuckDBPyConnection, service_date: str) -> list[Pr
     start or end at (in depot id order); a vehicle's start or end at its own depot is ``None``.
     """
     depots = conn.execute(
-        "select depot_id, lat, lon, opens_s, closes_s, reload_s from marts.dim_depots order by depot_id"
+        f"select depot_id, lat, lon, opens_s, closes_s, {_columns(conn, 'dim_depots')} "
+        "from marts.dim_depots order by depot_id"
     ).fetchdf()
     orders = conn.execute(
-        """select depot_id, order_id, lat, lon, parcels, weight_g, volume_cm3, service_s, tw_start_s, tw_end_s,
-                  tw2_start_s, tw2_end_s, required_skills, priority, unserved_penalty_eur, order_type, shipment_id
-           from marts.fct_orders_to_plan where service_date = cast(? as date) order by depot_id, order_id""",
+        f"""select depot_id, order_id, lat, lon, weight_g, volume_cm3, service_s, tw_start_s, tw_end_s,
+                   required_skills, priority, order_type, {_columns(conn, 'fct_orders_to_plan')}
+            from marts.fct_orders_to_plan where service_date = cast(? as date) order by depot_id, order_id""",
         [service_date],
     ).fetchdf()
     vehicles = conn.execute(
-        """select depot_id, vehicle_id, vehicle_type, capacity_weight_g, capacity_volume_cm3, capacity_parcels,
-                  shift_start_s, shift_end_s, speed_kmh, cost_per_km_eur, cost_per_hour_eur, cost_per_day_eur,
-                  skills, start_depot_id, end_depot_id, max_duration_s, max_distance_m, max_overtime_s,
-                  overtime_cost_per_hour_eur, break_s, break_earliest_s, break_latest_s, max_reloads
-           from marts.fct_vehicle_days where service_date = cast(? as date) order by depot_id, vehicle_id""",
+        f"""select depot_id, vehicle_id, vehicle_type, capacity_weight_g, capacity_volume_cm3, shift_start_s,
+                   shift_end_s, speed_kmh, cost_per_km_eur, cost_per_hour_eur, cost_per_day_eur, skills,
+                   {_columns(conn, 'fct_vehicle_days')}
+            from marts.fct_vehicle_days where service_date = cast(? as date) order by depot_id, vehicle_id""",
         [service_date],
     ).fetchdf()
     by_id = {row.depot_id: _depot(row) for row in depots.itertuples(index=False)}
