@@ -11,6 +11,7 @@ from orchestration.checks import validate_stored_plan
 from orchestration.partitions import one_run_per_date, service_date_partitions
 from orchestration.plan_store import set_plan_status, write_plan
 from orchestration.planning_inputs import prepare_problems
+from orchestration.route_geometry import route_geometry, write_route_geometry
 from solver import SolveConfig, solve_many
 from solver.roads import RoadTravelModel
 
@@ -121,12 +122,16 @@ def daily_plan(context: dg.AssetExecutionContext, config: PlanningConfig, duckdb
     solve_started = time.perf_counter()
     plans = solve_many(problems, solve_config, processes=config.processes, travel_model=inputs.travel_model)
     solve_s = time.perf_counter() - solve_started
+    geometry = route_geometry(problems, plans, inputs.travel_model)  # road paths for the map; empty without roads
 
     write_started = time.perf_counter()
     with duckdb.get_connection() as conn:
         plan_id = write_plan(
             conn, service_date, "daily", plans, solve_config, runtime_s=solve_s, model_versions=inputs.model_versions
         )
+        if len(geometry):
+            write_route_geometry(conn, plan_id, geometry)
+        context.log.info(f"route geometry: {len(geometry)} vertices")
         violations = validate_stored_plan(conn, plan_id, service_date, inputs)
         set_plan_status(conn, plan_id, "invalid" if violations else "valid")
     write_s = time.perf_counter() - write_started
@@ -170,6 +175,7 @@ def daily_plan(context: dg.AssetExecutionContext, config: PlanningConfig, duckdb
             "max_depot_distance_m": config.max_depot_distance_m,
             **{k: v or "none" for k, v in inputs.model_versions.items()},
             "preferred_windows": inputs.preferred,
+            "route_geometry_vertices": len(geometry),
         },
         check_results=[
             dg.AssetCheckResult(
