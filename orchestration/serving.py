@@ -73,6 +73,13 @@ _MODEL_TABLE_ORDER = {
     "availability": "level, zone, customer_id, hour",
     "recommended_windows": "level, zone, customer_id",
 }
+# Road geometry of the published routes (issue 6): when the warehouse has ``plans.route_geometry`` (plans made on
+# a road network write it); the rows of the plans in ``planned_routes``, i.e. the current daily plans.
+ROUTE_GEOMETRY_QUERY = """
+    select g.plan_id, r.service_date, g.depot_id, g.route_id, g.seq, g.lon, g.lat
+    from plans.route_geometry as g
+    inner join (select distinct plan_id, service_date from marts.fct_planned_routes) as r on r.plan_id = g.plan_id
+    order by r.service_date, g.depot_id, g.route_id, g.seq"""
 KEEP_SNAPSHOTS = 5
 
 
@@ -139,6 +146,7 @@ def publish_snapshot(conn: duckdb.DuckDBPyConnection, serving_dir: Path) -> Publ
     queries.update({name: query for name, (mart, query) in OPTIONAL_SNAPSHOT_QUERIES.items() if mart in marts})
     queries.update(data_health_queries(conn))
     queries.update(model_queries(conn))
+    queries.update(route_geometry_queries(conn))
     conn.register(_REASONS_VIEW, _quarantine_reasons())
     try:
         row_counts = {}
@@ -316,6 +324,15 @@ def model_queries(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
             )
             order by {_MODEL_TABLE_ORDER[table]}"""
     return queries
+
+
+def route_geometry_queries(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """``route_geometry`` (:data:`ROUTE_GEOMETRY_QUERY`) when the warehouse has ``plans.route_geometry``, else none."""
+    exists = conn.execute(
+        "select count(*) from information_schema.tables "
+        "where table_catalog = current_database() and table_schema = 'plans' and table_name = 'route_geometry'"
+    ).fetchone()[0]
+    return {"route_geometry": ROUTE_GEOMETRY_QUERY} if exists else {}
 
 
 def current_snapshot_id(serving_dir: Path) -> str | None:

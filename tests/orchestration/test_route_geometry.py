@@ -6,9 +6,11 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 
 from orchestration.route_geometry import GEOMETRY_COLUMNS, route_geometry, route_waypoints, write_route_geometry
+from orchestration.serving import publish_snapshot
 from solver import (
     Depot,
     GreatCircleTravelModel,
@@ -172,3 +174,49 @@ def test_on_the_monaco_roads_a_route_has_more_vertices_than_stops_and_ends_at_it
     station = np.flatnonzero(geometry.lon == PLACES["O-STATION"][1])[0]
     assert at_home.tolist()[0] == 0 and any(casino < k < station for k in at_home)
     assert geometry.seq.tolist() == list(range(len(geometry)))
+
+
+def _serving_warehouse(conn, *, with_geometry: bool) -> None:
+    """Marts of one current plan p2 (p1 is an older version of the date), and plans.route_geometry of both."""
+    conn.execute("create schema marts")
+    conn.execute(
+        "create table marts.dim_depots as select 'D-HOME' as depot_id, 'Home' as depot_name, 's' as street, "
+        "'98000' as postcode, 'Monaco' as town, 43.7 as lat, 7.4 as lon, 21600 as opens_s, 72000 as closes_s, "
+        "'Europe/Monaco' as timezone"
+    )
+    conn.execute(
+        "create table marts.dim_plan_versions as select * from (values "
+        "('p1', date '2026-03-03', 'daily', 1, now(), 0, 5.0, 1.0, 1.0, 1, 1, 0, 'valid', false), "
+        "('p2', date '2026-03-03', 'daily', 2, now(), 0, 5.0, 1.0, 1.0, 1, 1, 0, 'valid', true)) as t(plan_id, "
+        "service_date, kind, version, created_at_utc, seed, time_budget_s, runtime_s, objective, n_orders, "
+        "n_assigned, n_unassigned, status, is_current)"
+    )
+    for name in ("fct_planned_routes", "fct_planned_stops", "fct_plan_unassigned", "fct_plan_kpis"):
+        conn.execute(
+            f"create table marts.{name} as select 'p2' as plan_id, date '2026-03-03' as service_date, "
+            "'D-HOME' as depot_id, 'D-HOME-V-02' as route_id, 1 as sequence, 'O-PALACE' as order_id"
+        )
+    if with_geometry:
+        problem, plan = _problem_and_plan((_route("D-HOME-V-02", ["O-PALACE", "O-HOSPITAL"]),))
+        geometry = route_geometry([problem], [plan], StraightLines())
+        write_route_geometry(conn, "p1", geometry.iloc[:2])
+        write_route_geometry(conn, "p2", geometry)
+
+
+def test_the_snapshot_publishes_the_geometry_of_the_current_plans(tmp_path):
+    with duckdb.connect(":memory:") as conn:
+        _serving_warehouse(conn, with_geometry=True)
+        published = publish_snapshot(conn, tmp_path)
+    table = pq.read_table(published.path / "route_geometry.parquet").to_pandas()
+    assert list(table.columns) == ["plan_id", "service_date", "depot_id", "route_id", *GEOMETRY_COLUMNS[2:]]
+    assert set(table.plan_id) == {"p2"} and table.seq.tolist() == [0, 1, 2, 3]
+    assert str(table.service_date.iloc[0]) == "2026-03-03"
+    assert published.row_counts["route_geometry"] == 4
+
+
+def test_a_warehouse_without_geometry_publishes_no_geometry_file(tmp_path):
+    with duckdb.connect(":memory:") as conn:
+        _serving_warehouse(conn, with_geometry=False)
+        published = publish_snapshot(conn, tmp_path)
+    assert not (published.path / "route_geometry.parquet").exists()
+    assert "route_geometry" not in published.row_counts
