@@ -145,16 +145,22 @@ def route_paths(
     stops: pd.DataFrame,
     depots: pd.DataFrame,
     colors: dict[tuple[str, str], tuple[int, int, int]] | None = None,
+    geometry: pd.DataFrame | None = None,
 ) -> list[dict[str, Any]]:
-    """One path record per route: its depot, its stops in sequence, back to the depot.
+    """One path record per route: its road geometry when given, else straight lines from its start depot through
+    its stops in sequence (back to the start depot between two trips) to its end depot.
 
     Parameters
     ----------
     routes, stops, depots : DataFrame
-        Query results (serving columns).
+        Query results (serving columns). ``start_depot_id``/``end_depot_id`` of ``routes`` and ``trip`` of
+        ``stops`` may be missing or null (snapshots of older plans): the route's own depot, one trip.
     colors : dict, optional
         Route colours by :func:`route_key`; default :func:`route_colors` of ``routes``. Pass the colours of the
         unfiltered routes to keep them when drawing a subset.
+    geometry : DataFrame, optional
+        Road polylines (``plan_id, route_id, seq, lon, lat``, :func:`dashboard.queries.route_geometry`). A route
+        with rows there follows them; the others are drawn straight.
 
     Returns
     -------
@@ -164,7 +170,7 @@ def route_paths(
     Raises
     ------
     ValueError
-        If a route's depot is not in ``depots``.
+        If a route drawn straight starts or ends at a depot that is not in ``depots``.
     """
     colors = route_colors(routes) if colors is None else colors
     depot_positions = {str(row.depot_id): _lon_lat(row.lon, row.lat) for row in depots.itertuples(index=False)}
@@ -172,20 +178,24 @@ def route_paths(
         route_key(*key): group.sort_values("sequence")
         for key, group in stops.groupby(["plan_id", "route_id"], sort=False)
     }
+    roads = {}
+    if geometry is not None and not geometry.empty:
+        roads = {
+            route_key(*key): [_lon_lat(lon, lat) for lon, lat in zip(group["lon"], group["lat"], strict=True)]
+            for key, group in geometry.sort_values("seq").groupby(["plan_id", "route_id"], sort=False)
+        }
     records = []
     for route in routes.itertuples(index=False):
         key = route_key(route.plan_id, route.route_id)
-        depot = depot_positions.get(str(route.depot_id))
-        if depot is None:
-            raise ValueError(f"route {route.route_id} starts at depot {route.depot_id}, which is not in depots")
-        route_stops = stops_by_route.get(key, stops.iloc[0:0])
-        visits = [_lon_lat(lon, lat) for lon, lat in zip(route_stops["lon"], route_stops["lat"], strict=True)]
+        path = roads.get(key)
+        if path is None:
+            path = _straight_path(route, stops_by_route.get(key, stops.iloc[0:0]), depot_positions)
         records.append(
             {
                 "plan_id": str(route.plan_id),
                 "route_id": str(route.route_id),
                 "vehicle_id": str(route.vehicle_id),
-                "path": [depot, *visits, depot],
+                "path": path,
                 "color": list(colors[key]),
                 "tooltip": (
                     f"{route.vehicle_id} ({route.vehicle_type})\n"
@@ -195,6 +205,38 @@ def route_paths(
             }
         )
     return records
+
+
+def _straight_path(route: Any, route_stops: pd.DataFrame, depot_positions: dict[str, list[float]]) -> list[list[float]]:
+    """Start depot, the stops in sequence with the start depot between two trips, end depot."""
+    start_id = _depot_or(route.depot_id, getattr(route, "start_depot_id", None))
+    end_id = _depot_or(route.depot_id, getattr(route, "end_depot_id", None))
+    for role, depot_id in (("starts", start_id), ("ends", end_id)):
+        if depot_id not in depot_positions:
+            raise ValueError(f"route {route.route_id} {role} at depot {depot_id}, which is not in depots")
+    start = depot_positions[start_id]
+    trips = route_stops["trip"] if "trip" in route_stops else [None] * len(route_stops)
+    path, previous_trip = [start], None
+    for lon, lat, trip in zip(route_stops["lon"], route_stops["lat"], trips, strict=True):
+        trip = None if _missing(trip) else int(trip)
+        if trip is not None and previous_trip is not None and trip > previous_trip:
+            path.append(start)  # reload at the start depot before the next trip
+        previous_trip = trip if trip is not None else previous_trip
+        path.append(_lon_lat(lon, lat))
+    path.append(depot_positions[end_id])
+    return path
+
+
+def route_depots(depots: pd.DataFrame, routes: pd.DataFrame, depot_id: str | None = None) -> pd.DataFrame:
+    """The depots a map of ``routes`` draws: ``depot_id`` (all depots when None) and every depot where one of the
+    routes starts or ends (a route may end at another depot)."""
+    if depot_id is None:
+        return depots
+    wanted = {str(depot_id)}
+    for column in ("start_depot_id", "end_depot_id"):
+        if column in routes:
+            wanted |= {_depot_or(home, other) for home, other in zip(routes["depot_id"], routes[column], strict=True)}
+    return depots[depots["depot_id"].astype(str).isin(wanted)].reset_index(drop=True)
 
 
 def stop_points(routes: pd.DataFrame, stops: pd.DataFrame) -> list[dict[str, Any]]:
@@ -316,6 +358,7 @@ def build_deck(
     stops: pd.DataFrame,
     depots: pd.DataFrame,
     unassigned: pd.DataFrame,
+    geometry: pd.DataFrame | None = None,
 ) -> pdk.Deck:
     """The plan map: one PathLayer per plan (one path per route), stops, depots and unassigned orders.
 
@@ -324,14 +367,16 @@ def build_deck(
     routes, stops, unassigned : DataFrame
         Query results for one service date (columns as in the serving snapshot).
     depots : DataFrame
-        The depots to draw (``depot_id, name, lat, lon``).
+        The depots to draw (``depot_id, name, lat, lon``), including where the routes start and end.
+    geometry : DataFrame, optional
+        Road polylines of the routes (:func:`route_paths`); routes without are drawn straight.
 
     Returns
     -------
     pydeck.Deck
         With a token-free CARTO basemap and a view that fits depots, stops and unassigned orders.
     """
-    paths = route_paths(routes, stops, depots)
+    paths = route_paths(routes, stops, depots, geometry=geometry)
     points = stop_points(routes, stops)
     depot_records = depot_points(depots)
     unassigned_records = unassigned_points(unassigned)
@@ -743,6 +788,7 @@ def build_plan_vs_actual_deck(
     deliveries: pd.DataFrame,
     depots: pd.DataFrame,
     vehicles: Iterable[str] | None = None,
+    geometry: pd.DataFrame | None = None,
 ) -> pdk.Deck:
     """The plan-versus-actual map of one day: planned paths, driven tracks, stops by outcome, depots.
 
@@ -758,6 +804,8 @@ def build_plan_vs_actual_deck(
         The depots to draw.
     vehicles : iterable of str, optional
         Vehicles to draw; default all.
+    geometry : DataFrame, optional
+        Road polylines of the planned routes (:func:`route_paths`); routes without are drawn straight.
 
     Returns
     -------
@@ -773,7 +821,7 @@ def build_plan_vs_actual_deck(
         stops = stops[stops["vehicle_id"].astype(str).isin(chosen)]
         tracks = tracks[tracks["vehicle_id"].astype(str).isin(chosen)]
         deliveries = deliveries[deliveries["vehicle_id"].astype(str).isin(chosen)]
-    planned = route_paths(routes, stops, depots, colors)
+    planned = route_paths(routes, stops, depots, colors, geometry=geometry)
     driven = driven_paths(tracks, by_vehicle)
     points = outcome_points(deliveries)
     depot_records = depot_points(depots)

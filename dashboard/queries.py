@@ -267,8 +267,9 @@ order by k.depot_id
 
 
 def _table_file(snapshot_key: str, table: str) -> str:
-    """Path of a serving table, model tables included (:func:`dashboard.snapshot.table_path` checks the rest)."""
-    if table in MODEL_TABLES:
+    """Path of a serving table, model tables and the route geometry included (:func:`dashboard.snapshot.table_path`
+    checks the rest)."""
+    if table in MODEL_TABLES or table == ROUTE_GEOMETRY_TABLE:
         return str(Path(snapshot_key) / f"{table}.parquet")
     return table_path(snapshot_key, table)
 
@@ -370,6 +371,34 @@ def plan_model_versions(snapshot_key: str, service_date: dt.date, depot_id: str 
     travel_model_version, service_model_version, availability_model_version`` (null: planned without it)."""
     return _frame(
         _PLAN_MODEL_VERSIONS_SQL, snapshot_key, ("plan_kpis", "plan_runs"), service_date=service_date, depot_id=depot_id
+    )
+
+
+# --- road geometry of the planned routes (contract, section 3): optional table ---------------------------------
+# Published when the plans drove on a road network; without it (or for a route without rows) the map draws
+# straight lines.
+ROUTE_GEOMETRY_TABLE = "route_geometry"
+ROUTE_GEOMETRY_COLUMNS = ("plan_id", "route_id", "seq", "lon", "lat")
+_ROUTE_GEOMETRY_SQL = """
+select plan_id, route_id, seq, lon, lat
+from read_parquet($route_geometry)
+where cast(service_date as date) = $service_date
+    and ($depot_id::varchar is null or depot_id = $depot_id)
+order by plan_id, route_id, seq
+"""
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def route_geometry(snapshot_key: str, service_date: dt.date, depot_id: str | None = None) -> pd.DataFrame:
+    """Road polylines of the current plan's routes (:data:`ROUTE_GEOMETRY_COLUMNS`, one row per vertex in
+    ``seq`` order); empty when the snapshot has no ``route_geometry.parquet``."""
+    return _optional_frame(
+        _ROUTE_GEOMETRY_SQL,
+        snapshot_key,
+        (ROUTE_GEOMETRY_TABLE,),
+        ROUTE_GEOMETRY_COLUMNS,
+        service_date=service_date,
+        depot_id=depot_id,
     )
 
 

@@ -75,17 +75,18 @@ def render(snapshot: Snapshot) -> None:
         border=True,
     )
 
+    geometry = queries.route_geometry(snapshot.key, service_date, depot_id)
+    map_depots = layers.route_depots(queries.depots(snapshot.key), routes, depot_id)
     with st.container(border=True):
         st.pydeck_chart(
-            learned.with_at_risk(
-                layers.build_deck(routes, stops, queries.depots(snapshot.key, depot_id), unassigned), stops
-            ),
+            learned.with_at_risk(layers.build_deck(routes, stops, map_depots, unassigned, geometry), stops),
             height=layers.MAP_HEIGHT_PX,
             alt="Map of the planned routes, stops, depots, at-risk stops and unassigned orders",
         )
         st.caption(
             "One colour per route · dark dots: depots · red dots: unassigned orders · red rings: stops at risk of "
             "missing their window · hover for details"
+            + (" · routes follow the roads: map data © OpenStreetMap contributors" if not geometry.empty else "")
         )
     inside, with_preferred = learned.preferred_window_counts(stops)
     preferred = (

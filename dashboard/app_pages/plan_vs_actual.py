@@ -97,16 +97,19 @@ def render(snapshot: Snapshot) -> None:
     with st.container(border=True):
         stops = queries.planned_stops(snapshot.key, service_date, depot_id)
         tracks = queries.day_driven_paths(snapshot.key, service_date, depot_id)
+        geometry = queries.route_geometry(snapshot.key, service_date, depot_id)
+        map_depots = layers.route_depots(queries.depots(snapshot.key), routes, depot_id)
         st.pydeck_chart(
             layers.build_plan_vs_actual_deck(
-                routes, stops, tracks, deliveries, queries.depots(snapshot.key, depot_id), vehicles=chosen
+                routes, stops, tracks, deliveries, map_depots, vehicles=chosen, geometry=geometry
             ),
             height=layers.MAP_HEIGHT_PX,
             alt="Map of the planned routes, the driven tracks and each stop's outcome",
         )
         st.caption(
             f"Thin line: planned route · thick darker line: driven track (same colour per vehicle) · "
-            f"{LEGEND} · hover for details",
+            f"{LEGEND} · hover for details"
+            + (" · planned routes follow the roads (map data © OpenStreetMap contributors)" if len(geometry) else ""),
             unsafe_allow_html=True,
         )
         if routes.empty:
