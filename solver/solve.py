@@ -506,15 +506,19 @@ def _visits(inst: _Instance, problem: Problem, route: pyvrp.Route) -> list[_Visi
             oi = inst.client_orders[a.idx]
             visits.append(_Visit(oi, oi + 1, *_real_window(problem.orders[oi], data.clients()[a.idx].tw_early)))
             continue
-        oi = inst.shipment_orders[a.idx][0 if a.type == pyvrp.ActivityType.PICKUP else 1]
-        visits.append(_Visit(oi, oi + 1, *_order_windows(problem.orders[oi])[0]))
+        pickup = a.type == pyvrp.ActivityType.PICKUP
+        step = data.shipments()[a.idx].pickup if pickup else data.shipments()[a.idx].delivery
+        oi = inst.shipment_orders[a.idx][0 if pickup else 1]
+        visits.append(_Visit(oi, oi + 1, *_real_window(problem.orders[oi], step.tw_early)))
     return visits
 
 
 def _real_window(order: Order, search_start: int) -> tuple[int, int]:
-    """The order's own window a client of the search stands for: the one its (maybe narrowed or preferred)
-    window starts in. The search's windows close early to leave room for breaks (:class:`_BreakSlack`)."""
-    return next(((s, e) for s, e in _order_windows(order) if s <= search_start <= e), _order_windows(order)[0])
+    """When a stop may start: from the start of the search's window for it (a preferred window's, where the
+    search chose that) to the end of the order's own window that contains it. The search's windows close early
+    to leave room for breaks (:class:`_BreakSlack`); the stops' real windows are the orders'."""
+    end = next((e for s, e in _order_windows(order) if s <= search_start <= e), _order_windows(order)[0][1])
+    return search_start, end
 
 
 def _activities(inst: _Instance, route: pyvrp.Route) -> list[pyvrp.Activity]:
