@@ -76,13 +76,15 @@ def landing_execution(
     service_date = dt.date.fromisoformat(context.partition_key)
     with duckdb.get_connection() as conn:
         routes = conn.execute(
-            "select route_id, vehicle_id, depot_id, start_s, end_s from marts.fct_planned_routes "
+            "select route_id, vehicle_id, depot_id, start_s, end_s, start_depot_id, end_depot_id, "
+            "break_after_sequence, break_s from marts.fct_planned_routes "
             "where service_date = cast(? as date) order by route_id",
             [context.partition_key],
         ).fetchdf()
         stops = conn.execute(
             "select route_id, vehicle_id, sequence, order_id, lat, lon, arrival_s, service_start_s, departure_s, "
-            "tw_start_s, tw_end_s from marts.fct_planned_stops where service_date = cast(? as date) "
+            "tw_start_s, tw_end_s, tw2_start_s, tw2_end_s, trip from marts.fct_planned_stops "
+            "where service_date = cast(? as date) "
             "order by route_id, sequence",
             [context.partition_key],
         ).fetchdf()

@@ -76,7 +76,10 @@ def test_each_day_trains_model_versions_and_the_next_plan_uses_them(history):
             "from marts.dim_plan_versions where is_current order by service_date"
         ).fetchall()
         late = conn.execute(
-            "select count(*) filter (where late_s <> greatest(service_start_s - tw_end_s, 0)) "
+            # Lateness counts from the end of the window service starts in (a second, evening window after the
+            # first): the demo world gives about 5% of orders one.
+            "select count(*) filter (where late_s <> case when service_start_s >= tw2_start_s "
+            "then greatest(service_start_s - tw2_end_s, 0) else greatest(service_start_s - tw_end_s, 0) end) "
             "from marts.fct_planned_stops"
         ).fetchone()[0]
     assert [(m, v) for m, v, _ in versions] == [
