@@ -253,9 +253,9 @@ class Vehicle:
     overtime_cost_per_hour_eur
         Cost of an hour of overtime on top of ``cost_per_hour_eur``. Default 0.
     break_s
-        Length of the driver's break, seconds (default 0: none). A route still running when the break window
-        opens takes the break, starting between ``break_earliest_s`` and ``break_latest_s``, after one of its
-        stops (before driving on); the search reserves the time in the shift.
+        Length of the driver's break, seconds (default 0: none). A route on the road during the break window
+        (:meth:`needs_break`) takes the break, starting between ``break_earliest_s`` and ``break_latest_s``, after
+        one of its stops (before driving on); the search reserves the time in the shift.
     break_earliest_s, break_latest_s
         Window for the start of the break, seconds since local midnight; required with ``break_s``.
     max_reloads
@@ -319,6 +319,16 @@ class Vehicle:
             _check_int(what, "break_latest_s", self.break_latest_s)
             if self.break_latest_s < self.break_earliest_s:
                 raise ValueError(f"break window of {what} ends before it starts")
+
+    def needs_break(self, start_s: int, end_s: int) -> bool:
+        """Whether a route leaving at ``start_s`` and back at ``end_s`` takes the driver's break: the vehicle has
+        one, the route leaves before the break window closes and is still out when it opens. A route that leaves
+        after the window closed, or is back before it opens, needs none."""
+        return _vehicle_needs_break(self, start_s, end_s)
+
+
+def _vehicle_needs_break(vehicle: Vehicle, start_s: int, end_s: int) -> bool:
+    return bool(vehicle.break_s) and start_s <= vehicle.break_latest_s and end_s > vehicle.break_earliest_s
 
 
 @dataclass(frozen=True)

@@ -696,29 +696,28 @@ def _schedule(
 ) -> _Timeline | None:
     """The route's times with the driver's break placed at the best gap; ``None`` when no placement is valid.
 
-    A route still running when the break window opens takes the break after one of its stops (or at the depot
-    before the first leg): of the placements that keep every window, the break window and the vehicle's limits,
-    the one that returns earliest (then the earliest position). Leaving at the start of the shift instead of
-    ``start_s`` is tried as well, since the break may use time the search left for waiting.
+    A route out during the break window (:meth:`~solver.model.Vehicle.needs_break`) takes the break after one
+    of its stops (or at the depot before the first leg): of the placements that keep every window, the break
+    window and the vehicle's limits, the shortest route (then the earliest return, then the earliest position).
+    Leaving at the start of the shift instead of ``start_s`` is tried as well, since the break may use time the
+    search left for waiting, and so is leaving after the break window closes, which needs no break.
     """
     plain = _timeline(problem, vehicle, visits, start_s, matrices, None)
-    if not vehicle.break_s or plain.end_s <= vehicle.break_earliest_s:
+    if not vehicle.needs_break(plain.start_s, plain.end_s):
         return plain if plain.feasible else None
     n_stops = sum(v.order is not None for v in visits)
-    best = None
+    candidates = []
+    # Leaving after the break window closes needs no break, when the stops' windows allow it.
+    late = _timeline(problem, vehicle, visits, max(start_s, vehicle.break_latest_s + 1), matrices, None)
+    if not vehicle.needs_break(late.start_s, late.end_s):
+        candidates.append(late)
     for start in sorted({start_s, _limits(vehicle, problem).early}):
         for k in range(n_stops + 1):
             timeline = _timeline(problem, vehicle, visits, start, matrices, k)
-            if timeline.feasible and (
-                best is None
-                or (timeline.end_s - timeline.start_s, timeline.end_s)
-                < (
-                    best.end_s - best.start_s,
-                    best.end_s,
-                )
-            ):
-                best = timeline
-    return best
+            if vehicle.needs_break(timeline.start_s, timeline.end_s):
+                candidates.append(timeline)
+    feasible = [t for t in candidates if t.feasible]
+    return min(feasible, key=lambda t: (t.end_s - t.start_s, t.end_s), default=None)
 
 
 def _planned_route(problem: Problem, vehicle: Vehicle, timeline: _Timeline) -> PlannedRoute:
@@ -751,27 +750,32 @@ def _planned_route(problem: Problem, vehicle: Vehicle, timeline: _Timeline) -> P
 
 def _finish_route(
     inst: _Instance, problem: Problem, route: pyvrp.Route, matrices: TravelMatrices
-) -> tuple[list[_Visit], int, _Timeline | None, list[int]]:
-    """Repair a PyVRP route and place the break; takes the last stop out while no break placement is valid.
+) -> tuple[list[_Visit], int, _Timeline | None, list[int], list[int]]:
+    """Repair a PyVRP route and place the break; while no break placement is valid, takes out the last stop that
+    is not mandatory (the last stop when all are).
 
-    Returns the visits, the vehicle type, the timeline (``None`` when nothing is left) and the orders taken out.
+    Returns the visits, the vehicle type, the timeline (``None`` when nothing is left), the orders the repair took
+    out and those taken out to make room for the break.
     """
     vt = route.vehicle_type()
     vehicle = inst.groups[vt].vehicles[0]
     repaired, removed = _repair(inst, problem, route)
     if repaired is None:
-        return [], vt, None, removed
+        return [], vt, None, removed, []
     activities = _activities(inst, repaired)
     start_s = int(repaired.start_time())
+    for_break: list[int] = []
     while activities:
         visits = _visits(inst, problem, pyvrp.Route(inst.data, activities, vt))
         timeline = _schedule(problem, vehicle, visits, start_s, matrices)
         if timeline is not None:
-            return visits, vt, timeline, removed
-        victim = [v.order for v in visits if v.order is not None][-1]
-        removed.append(victim)
+            return visits, vt, timeline, removed, for_break
+        served = [v.order for v in visits if v.order is not None]
+        optional = [i for i in served if problem.orders[i].priority != "mandatory"]
+        victim = (optional or served)[-1]
+        for_break.append(victim)
         activities = _without(inst, activities, victim)
-    return [], vt, None, removed
+    return [], vt, None, removed, for_break
 
 
 def _stops_and_budget(config: SolveConfig, n_clients: int, time_budget_s: float) -> _RecordingStop:
@@ -966,9 +970,12 @@ def solve(problem: Problem, config: SolveConfig | None = None, travel_model: Tra
         # PyVRP's solutions visit each client group and shipment at most once, so no order is served twice.
         by_type: dict[int, list[tuple[list[_Visit], _Timeline]]] = {}
         repaired_out: set[str] = set()
+        out_for_break: dict[str, str] = {}
         for route in best.routes():
-            visits, vt, timeline, removed = _finish_route(inst, problem, route, search_matrices)
+            visits, vt, timeline, removed, for_break = _finish_route(inst, problem, route, search_matrices)
             repaired_out.update(orders[i].order_id for i in removed)
+            vehicle_type = inst.groups[vt].vehicles[0].vehicle_type
+            out_for_break.update((orders[i].order_id, vehicle_type) for i in for_break)
             if timeline is not None:
                 by_type.setdefault(vt, []).append((visits, timeline))
         for vt, type_routes in sorted(by_type.items()):
@@ -983,7 +990,17 @@ def solve(problem: Problem, config: SolveConfig | None = None, travel_model: Tra
         left_out = [i for i in servable if orders[i].order_id not in planned]
         for u in diagnose_left_out(problem, left_out, routes, matrices, config=config):
             search_cut_short = stopped_by in ("max_iters", "time_budget")
-            if u.reason_code == "NOT_WORTH_SERVING" and (
+            if u.order_id in out_for_break and u.reason_code == "NOT_WORTH_SERVING":
+                # The search had it on a route where the driver's break then fitted nowhere.
+                u = Unassigned(
+                    u.order_id,
+                    "FLEET_TIME",
+                    (
+                        f"the {out_for_break[u.order_id]} route it was planned on had no gap for the driver's break "
+                        "within its window with this stop on it"
+                    ),
+                )
+            elif u.reason_code == "NOT_WORTH_SERVING" and (
                 u.order_id in repaired_out or not feasible or search_cut_short
             ):
                 # The search ended on an infeasible solution (or this order's stop made it so), or hit its

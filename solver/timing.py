@@ -339,9 +339,9 @@ def retime_route(route: PlannedRoute, problem: Problem, model: TimeDependentTrav
     The driver's break keeps its position (after stop ``break_after_sequence``, 0 at the start depot) and starts
     at ``max(departure from there, vehicle.break_earliest_s)``; under learned times it may start after
     ``break_latest_s`` (the validator allows that with a time-dependent model only). A route without a break
-    that now runs past ``break_earliest_s`` gets one, at the earliest: after the last stop left by then (at the
-    start depot when none was), starting at ``max(that departure, break_earliest_s)``. A break on a vehicle
-    without ``break_s`` is dropped. The next leg leaves when the break ends.
+    that now needs one (:meth:`~solver.model.Vehicle.needs_break`) gets one, at the earliest: after the last
+    stop left by then (at the start depot when none was), starting at ``max(that departure, break_earliest_s)``.
+    A break on a vehicle without ``break_s`` is dropped. The next leg leaves when the break ends.
 
     The route's ``overtime_s`` is how far it returns after ``min(shift end, end depot closing)``.
 
@@ -439,7 +439,7 @@ def retime_route(route: PlannedRoute, problem: Problem, model: TimeDependentTrav
         return _Schedule(tuple(stops), tuple(reloads), break_start, t + drive, distance + metres)
 
     timed = schedule(break_after)
-    if vehicle.break_s and break_after is None and timed.end_s > vehicle.break_earliest_s:
+    if break_after is None and vehicle.needs_break(route.start_s, timed.end_s):
         left = [s.sequence for s in timed.stops if s.departure_s <= vehicle.break_earliest_s]
         break_after = left[-1] if left else 0
         timed = schedule(break_after)

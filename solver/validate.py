@@ -50,7 +50,8 @@ def validate(problem: Problem, plan: Plan, travel_model: TravelModel | None = No
     model; the route leaves no earlier than its shift start and the start depot's opening, and is back by the end of
     its shift plus ``max_overtime_s`` and by the end depot's closing, reporting ``overtime_s`` past the earlier of
     the shift end and the closing; ``max_duration_s`` and ``max_distance_m`` hold; a vehicle with a break takes it
-    when the route runs past ``break_earliest_s``, starting within its break window after the stop it follows, and
+    when the route is out during its break window (:meth:`~solver.model.Vehicle.needs_break`), starting within
+    that window after the stop it follows, and
     the next leg leaves when the break ends; the vehicle has the skills each order needs; the route cost follows the
     cost model (overtime included); ``in_preferred_window``, when recorded, says truly whether service starts in the
     order's preferred window.
@@ -411,7 +412,7 @@ class _Timing:
         n_legs = len(self.stops) + len(route.reloads) + 1
         if abs(route.distance_m - distance) > TOLERANCE_M * n_legs:
             self.errors.append(f"{self.rid} reports {route.distance_m} m; its legs add up to {distance} m")
-        if vehicle.break_s and self.break_at is None and route.end_s > vehicle.break_earliest_s:
+        if self.break_at is None and vehicle.needs_break(route.start_s, route.end_s):
             self.errors.append(
                 f"{self.rid} runs until {clock(route.end_s)}, past the opening of the break window at "
                 f"{clock(vehicle.break_earliest_s)}, but takes no break ({vehicle.break_s} s)"

@@ -335,3 +335,57 @@ def test_every_constraint_at_once_gives_a_valid_plan(seed):
         plan = solved(problem, travel_model)
         assert sum(len(r.stops) for r in plan.routes) + len(plan.unassigned) == 40
         assert any(r.reloads for r in plan.routes)
+
+
+@pytest.mark.parametrize("priority", ["normal", "mandatory"])
+def test_a_route_after_the_break_window_needs_no_break(priority):
+    """Regression (break placement used to drop this order as SEARCH_LIMIT): a van on duty 07:00-17:00 with a
+    30-min break starting 11:00-13:00 and routes of at most 2 h, one order 1 km out due 15:00-15:30. The route
+    leaves after the break window has closed, so it takes no break, and serves the order in its window."""
+    problem = Problem(
+        depot=depot(),
+        orders=(order_north("A", 1, tw_start_s=15 * HOUR, tw_end_s=15 * HOUR + 30 * MINUTE, priority=priority),),
+        vehicles=(
+            van(
+                shift_start_s=7 * HOUR,
+                shift_end_s=17 * HOUR,
+                break_s=30 * MINUTE,
+                break_earliest_s=11 * HOUR,
+                break_latest_s=13 * HOUR,
+                max_duration_s=2 * HOUR,
+            ),
+        ),
+    )
+    plan = solved(problem)
+    assert plan.unassigned == ()
+    (route,) = plan.routes
+    assert route.start_s > 13 * HOUR
+    assert route.break_start_s is None and route.break_after_sequence is None
+    assert route.duration_s <= 2 * HOUR
+
+
+def test_an_order_that_leaves_no_gap_for_the_break_is_explained():
+    """A van on duty 08:00-16:00 with a 60-min break starting 11:00-11:30, and two orders 1 km out due exactly at
+    11:00-11:05 and 11:40-11:45: serving both leaves no hour for the break in its window, so one is unassigned as
+    FLEET_TIME (never the unexplained SEARCH_LIMIT), and the route that remains takes its break in the window."""
+    problem = Problem(
+        depot=depot(),
+        orders=(
+            order_north("A", 1, tw_start_s=11 * HOUR, tw_end_s=11 * HOUR + 5 * MINUTE),
+            order_north("B", 1.2, tw_start_s=11 * HOUR + 40 * MINUTE, tw_end_s=11 * HOUR + 45 * MINUTE),
+        ),
+        vehicles=(
+            van(
+                shift_start_s=8 * HOUR,
+                shift_end_s=16 * HOUR,
+                break_s=60 * MINUTE,
+                break_earliest_s=11 * HOUR,
+                break_latest_s=11 * HOUR + 30 * MINUTE,
+            ),
+        ),
+    )
+    plan = solved(problem)
+    assert [u.reason_code for u in plan.unassigned] == ["FLEET_TIME"]
+    for route in plan.routes:
+        if route.break_start_s is not None:
+            assert 11 * HOUR <= route.break_start_s <= 11 * HOUR + 30 * MINUTE
