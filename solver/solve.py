@@ -988,6 +988,7 @@ def solve(problem: Problem, config: SolveConfig | None = None, travel_model: Tra
 
         planned = {s.order_id for r in routes for s in r.stops}
         left_out = [i for i in servable if orders[i].order_id not in planned]
+        position = {o.order_id: i for i, o in enumerate(orders)}
         for u in diagnose_left_out(problem, left_out, routes, matrices, config=config):
             search_cut_short = stopped_by in ("max_iters", "time_budget")
             if u.order_id in out_for_break and u.reason_code == "NOT_WORTH_SERVING":
@@ -1001,7 +1002,10 @@ def solve(problem: Problem, config: SolveConfig | None = None, travel_model: Tra
                     ),
                 )
             elif u.reason_code == "NOT_WORTH_SERVING" and (
-                u.order_id in repaired_out or not feasible or search_cut_short
+                u.order_id in repaired_out
+                or not feasible
+                or search_cut_short
+                or orders[position[u.order_id]].priority == "mandatory"  # the search must serve it: it ran out
             ):
                 # The search ended on an infeasible solution (or this order's stop made it so), or hit its
                 # iteration or time cap before converging: the search ran out, not the fleet.

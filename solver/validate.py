@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from solver.costs import route_cost_eur
-from solver.diagnostics import PRESOLVE_CODES, REASON_CODES, clock
+from solver.diagnostics import REASON_CODES, clock
 from solver.model import Depot, Order, Plan, PlannedRoute, PlannedStop, Problem, Vehicle
 from solver.timing import TimeDependentTravelModel
 from solver.travel import GreatCircleTravelModel, TravelModel
@@ -34,7 +34,8 @@ def validate(problem: Problem, plan: Plan, travel_model: TravelModel | None = No
     """List every way ``plan`` breaks the rules of ``problem``.
 
     Plan-wide checks: every order appears exactly once (on a route or unassigned, with a known reason code); a
-    mandatory order is unassigned only with a pre-solve reason (:data:`~solver.diagnostics.PRESOLVE_CODES`); both
+    mandatory order is never unassigned as ``NOT_WORTH_SERVING`` (cost is no reason to leave it out; the fleet,
+    its data or the search running out are); both
     orders of a shipment are on the same route, pickup first, or both unassigned; each vehicle drives at most one
     route and belongs to the problem.
 
@@ -101,11 +102,11 @@ def validate(problem: Problem, plan: Plan, travel_model: TravelModel | None = No
         if u.reason_code not in REASON_CODES:
             errors.append(f"order {u.order_id} is unassigned with unknown reason code {u.reason_code!r}")
         elif (
-            u.reason_code not in PRESOLVE_CODES and u.order_id in orders and orders[u.order_id].priority == "mandatory"
+            u.reason_code == "NOT_WORTH_SERVING" and u.order_id in orders and orders[u.order_id].priority == "mandatory"
         ):
             errors.append(
-                f"mandatory order {u.order_id} is unassigned as {u.reason_code}; only a pre-solve reason "
-                f"({', '.join(PRESOLVE_CODES)}) may leave a mandatory order out"
+                f"mandatory order {u.order_id} is unassigned as NOT_WORTH_SERVING; cost is no reason to leave a "
+                "mandatory order out"
             )
     errors += _check_shipments(problem, plan)
 

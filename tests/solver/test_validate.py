@@ -540,8 +540,9 @@ def test_service_in_the_second_of_two_windows():
     assert any("outside its windows 08:00-08:10, 13:00-14:00" in e for e in validate(other, plan))
 
 
-def test_mandatory_order_left_out_only_for_a_presolve_reason(line_problem, line_plan):
-    """A mandatory order unassigned as NOT_WORTH_SERVING is an error; as WINDOW_UNREACHABLE it is not."""
+def test_mandatory_order_is_never_left_out_for_cost(line_problem, line_plan):
+    """A mandatory order unassigned as NOT_WORTH_SERVING is an error; as WINDOW_UNREACHABLE (its data) or
+    SEARCH_LIMIT (a 5,000-order day's search ran out of time: the plan stands, with the reason) it is not."""
     problem = _problem_with(line_problem, order_changes={"priority": "mandatory"})
     route = line_plan.routes[0]
     last = route.stops[-1].order_id
@@ -550,4 +551,6 @@ def test_mandatory_order_left_out_only_for_a_presolve_reason(line_problem, line_
     assert any(f"mandatory order {last} is unassigned as NOT_WORTH_SERVING" in e for e in validate(problem, dropped))
     unreachable = plan_of(problem, shorter, unassigned=(Unassigned(last, "WINDOW_UNREACHABLE", "x"),))
     assert validate(problem, unreachable) == []
+    cut_short = plan_of(problem, shorter, unassigned=(Unassigned(last, "SEARCH_LIMIT", "x"),))
+    assert validate(problem, cut_short) == []
     assert validate(line_problem, dropped) == []
