@@ -81,8 +81,8 @@ where cast(r.service_date as date) = $service_date
 order by r.depot_id, r.vehicle_id, r.route_id
 """
 
-_STOPS_SQL = """
-with stops as (
+# Planned stops with the columns later plans added (learned re-timing, issue 6 constraints), null in older snapshots.
+_PLANNED_STOPS_CTE = """with stops as (
     select * from read_parquet($planned_stops)
     union all by name
     select
@@ -94,7 +94,9 @@ with stops as (
         null::varchar as shipment_id
     where false
 )
+"""
 
+_STOPS_SQL = _PLANNED_STOPS_CTE + """
 select
     plan_id,
     cast(service_date as date) as service_date,
@@ -204,20 +206,7 @@ where $depot_id::varchar is null or depot_id = $depot_id
 order by depot_id
 """
 
-_ROUTE_STOPS_SQL = """
-with stops as (
-    select * from read_parquet($planned_stops)
-    union all by name
-    select
-        null::bigint as late_s,
-        null::boolean as in_preferred_window,
-        null::bigint as trip,
-        null::bigint as tw2_start_s,
-        null::bigint as tw2_end_s,
-        null::varchar as shipment_id
-    where false
-)
-
+_ROUTE_STOPS_SQL = _PLANNED_STOPS_CTE + """
 select
     plan_id,
     route_id,
