@@ -612,6 +612,8 @@ def _route_view(problem: Problem, vehicle: Vehicle, route: PlannedRoute) -> _Rou
     end_loc = problem.depot_location(route.end_depot_id or None)
     start_depot = problem.depot_of(route.start_depot_id or None)
     end_depot = problem.depot_of(route.end_depot_id or None)
+    reload_depot = problem.reload_depot(vehicle)
+    reload_loc = problem.depot_location(reload_depot.depot_id)
     has_break = route.break_start_s is not None
     reserve = 0 if has_break else _break_reserve(vehicle, problem)
     back_by = min(vehicle.shift_end_s + vehicle.max_overtime_s, end_depot.closes_s) - reserve
@@ -647,11 +649,11 @@ def _route_view(problem: Problem, vehicle: Vehicle, route: PlannedRoute) -> _Rou
             preload.append(_size(order))
         reload = reloads.get(stop.sequence)
         if reload is not None:
-            locs.append(start_loc)
+            locs.append(reload_loc)
             dep.append(reload.departure_s)
             arr.append(reload.arrival_s)
             wait.append(0)
-            own.append(max(0, start_depot.closes_s - reload.arrival_s))
+            own.append(max(0, reload_depot.closes_s - reload.arrival_s))
             is_depot.append(True)
             change.append(np.zeros(3, dtype=np.int64))
             preload.append(np.zeros(3, dtype=np.int64))

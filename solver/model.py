@@ -15,6 +15,8 @@ ORDER_TYPES = ("delivery", "pickup")
 PRIORITIES = ("optional", "normal", "high", "mandatory")
 """Order priorities, lowest first: an optional order is dropped sooner than a normal one, a mandatory one never
 unless no route can take it (PyVRP must serve it)."""
+STOP_STATUSES = ("planned", "committed", "delivered", "failed")
+"""Statuses of a planned stop: a re-planned day keeps its finished stops (delivered, failed) and the committed one."""
 
 
 def _check_coordinates(what: str, lat: float, lon: float) -> None:
@@ -122,6 +124,14 @@ class Order:
         What serving within the preferred window is worth to the search, EUR (>= 0, default 0): the search
         serves the order outside it only when that saves more than the bonus. Not money: the objective in
         :class:`SolveStats` leaves it out.
+    release_s
+        When the order is ready at the depot, seconds since local midnight: the trip that carries it leaves the
+        depot (or a reload there) no earlier. Default 0 (ready all day). Used by re-planning for a broken-down
+        vehicle's parcels.
+    current_vehicle_id, move_penalty_eur
+        The vehicle the order is planned on now, and what serving it on any other vehicle costs the search, EUR
+        (>= 0). Default ``None`` and 0: no preference. Used by re-planning to keep plans stable; not money, the
+        objective in :class:`SolveStats` leaves it out.
     """
 
     order_id: str
@@ -142,6 +152,9 @@ class Order:
     extra_windows: tuple[tuple[int, int], ...] = ()
     unserved_penalty_eur: float | None = None
     shipment_id: str | None = None
+    release_s: int = 0
+    current_vehicle_id: str | None = None
+    move_penalty_eur: float = 0.0
 
     def __post_init__(self) -> None:
         what = f"order {self.order_id}"
@@ -172,6 +185,10 @@ class Order:
             _check_positive_finite(what, "unserved_penalty_eur", self.unserved_penalty_eur)
         if self.shipment_id is not None and not self.shipment_id:
             raise ValueError(f"shipment_id of {what} must not be empty (None for an unpaired order)")
+        _check_int(what, "release_s", self.release_s, minimum=None)
+        if self.current_vehicle_id is not None and not self.current_vehicle_id:
+            raise ValueError(f"current_vehicle_id of {what} must not be empty (None for no current vehicle)")
+        _check_positive_finite(what, "move_penalty_eur", self.move_penalty_eur)
         self._check_preferred_window(what)
 
     def _check_preferred_window(self, what: str) -> None:
@@ -259,8 +276,15 @@ class Vehicle:
     break_earliest_s, break_latest_s
         Window for the start of the break, seconds since local midnight; required with ``break_s``.
     max_reloads
-        How often the vehicle may return to its start depot during the route to load again (cargo bikes);
-        default 0. Each reload takes :attr:`Depot.reload_s`.
+        How often the vehicle may return to its start depot (or :attr:`reload_depot_id`) during the route to load
+        again (cargo bikes); default 0. Each reload takes :attr:`Depot.reload_s`.
+    reload_depot_id
+        Where the vehicle reloads; ``None`` (default) for its start depot. A re-planned vehicle on the road starts
+        at a depot-like stand-in for where it is and reloads at its own depot.
+    on_board
+        Orders already loaded (a re-planned vehicle on the road): only this vehicle serves them, all on its first
+        trip, and that trip takes no other delivery (those wait at the depot for a reload). ``None`` (default):
+        the vehicle starts empty at its depot.
     """
 
     vehicle_id: str
@@ -285,6 +309,8 @@ class Vehicle:
     break_earliest_s: int | None = None
     break_latest_s: int | None = None
     max_reloads: int = 0
+    reload_depot_id: str | None = None
+    on_board: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         what = f"vehicle {self.vehicle_id}"
@@ -305,12 +331,14 @@ class Vehicle:
         for name in ("capacity_parcels", "max_duration_s", "max_distance_m"):
             if getattr(self, name) is not None:
                 _check_int(what, name, getattr(self, name))
-        for name in ("start_depot_id", "end_depot_id"):
+        for name in ("start_depot_id", "end_depot_id", "reload_depot_id"):
             if getattr(self, name) is not None and not getattr(self, name):
                 raise ValueError(f"{name} of {what} must not be empty (None for the problem's depot)")
         _check_int(what, "max_overtime_s", self.max_overtime_s)
         _check_positive_finite(what, "overtime_cost_per_hour_eur", self.overtime_cost_per_hour_eur)
         _check_int(what, "max_reloads", self.max_reloads)
+        if self.on_board is not None and not isinstance(self.on_board, frozenset):
+            raise ValueError(f"on_board of {what} must be a frozenset of order ids or None, got {self.on_board!r}")
         _check_int(what, "break_s", self.break_s)
         if self.break_s:
             if self.break_earliest_s is None or self.break_latest_s is None:
@@ -367,6 +395,7 @@ class Problem:
             if order.order_id in seen:
                 raise ValueError(f"duplicate order id {order.order_id} at depot {self.depot.depot_id}")
             seen.add(order.order_id)
+        seen_orders = seen
         seen = set()
         for vehicle in self.vehicles:
             if vehicle.vehicle_id in seen:
@@ -378,9 +407,19 @@ class Problem:
         if len(set(depot_ids)) != len(depot_ids):
             raise ValueError(f"duplicate depot ids in the problem of depot {self.depot.depot_id}: {depot_ids}")
         for vehicle in self.vehicles:
-            for end in (vehicle.start_depot_id, vehicle.end_depot_id):
+            for end in (vehicle.start_depot_id, vehicle.end_depot_id, vehicle.reload_depot_id):
                 if end is not None and end not in depot_ids:
-                    raise ValueError(f"vehicle {vehicle.vehicle_id} starts or ends at unknown depot {end}")
+                    raise ValueError(f"vehicle {vehicle.vehicle_id} starts, ends or reloads at unknown depot {end}")
+        loaded_on: dict[str, str] = {}
+        for vehicle in self.vehicles:
+            for order_id in sorted(vehicle.on_board or ()):
+                if order_id not in seen_orders:
+                    raise ValueError(f"vehicle {vehicle.vehicle_id} has order {order_id} on board, not in the problem")
+                if order_id in loaded_on:
+                    raise ValueError(
+                        f"order {order_id} is on board of both {loaded_on[order_id]} and {vehicle.vehicle_id}"
+                    )
+                loaded_on[order_id] = vehicle.vehicle_id
         pairs: dict[str, list[Order]] = {}
         for order in self.orders:
             if order.shipment_id is not None:
@@ -413,6 +452,14 @@ class Problem:
     def end_depot(self, vehicle: Vehicle) -> Depot:
         """Where ``vehicle``'s route ends."""
         return self.depot_of(vehicle.end_depot_id)
+
+    def reload_depot(self, vehicle: Vehicle) -> Depot:
+        """Where ``vehicle`` reloads between trips: :attr:`Vehicle.reload_depot_id`, else its start depot."""
+        return self.depot_of(vehicle.reload_depot_id or vehicle.start_depot_id)
+
+    def on_board_vehicle(self) -> dict[str, str]:
+        """Order id -> the vehicle it is on board of (:attr:`Vehicle.on_board`), for the orders loaded on one."""
+        return {o: v.vehicle_id for v in self.vehicles for o in sorted(v.on_board or ())}
 
     def depot_location(self, depot_id: str | None) -> int:
         """Index of a depot in the solver's travel matrices.
@@ -541,6 +588,10 @@ class PlannedStop:
         Which trip of the route the stop is on, 1-based: a vehicle that reloads at the depot
         (:attr:`Vehicle.max_reloads`) starts trip 2 after the first reload. The leg of the first stop of a
         later trip comes from the depot. Default 1.
+    status
+        One of :data:`STOP_STATUSES`: ``"planned"`` (default), or in a re-planned day (:mod:`solver.replan`)
+        ``"delivered"`` / ``"failed"`` for a finished stop (with its actual times) and ``"committed"`` for the stop
+        the vehicle is driving to or serving.
     """
 
     order_id: str
@@ -554,6 +605,7 @@ class PlannedStop:
     late_s: int = 0
     in_preferred_window: bool | None = None
     trip: int = 1
+    status: str = "planned"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, fields, replace
@@ -248,20 +248,58 @@ def _build_instance(
     sub = np.ix_(idx, idx)
     depot_search_loc = [0] + [len(servable) + 1 + j for j in range(len(problem.depots))]
 
-    # Routing profiles: one per speed and set of skills that matter; a vehicle lacking a skill an order needs
-    # gets forbidden edges into and out of that order.
+    # Routing profiles: one per speed, set of skills that matter and edges of its own; a vehicle lacking a skill
+    # an order needs gets forbidden edges into and out of that order (and so do orders on board of another
+    # vehicle), a vehicle on the road with orders on board gets forbidden edges that keep its first trip to them,
+    # and a move penalty lengthens the edges into an order for every vehicle but its current one.
     needed = frozenset().union(*(o.required_skills for o in orders))
     usable = _usable_vehicles(problem, servable, matrices)
-    profile_keys: list[tuple[float, frozenset[str]]] = sorted(
-        {(float(v.speed_kmh), v.skills & needed) for v in usable}, key=lambda k: (k[0], sorted(k[1]))
-    )
+    loaded_on = problem.on_board_vehicle()
+    penalised = [k for k, o in enumerate(orders) if o.current_vehicle_id is not None and o.move_penalty_eur > 0]
+
+    def profile_key(v: Vehicle) -> tuple:
+        own = None
+        if penalised:
+            current = frozenset(k for k in penalised if orders[k].current_vehicle_id == v.vehicle_id)
+            own = (current, vehicle_rates(v).per_m)
+        loaded = None
+        if v.on_board is not None:
+            loaded = (v.on_board, problem.start_depot(v).depot_id, problem.reload_depot(v).depot_id)
+        return (float(v.speed_kmh), v.skills & needed, loaded, own)
+
+    def key_order(key: tuple) -> tuple:
+        loaded = (sorted(key[2][0]), key[2][1], key[2][2]) if key[2] is not None else ()
+        own = (sorted(key[3][0]), key[3][1]) if key[3] is not None else ()
+        return (key[0], sorted(key[1]), loaded, own)
+
+    depot_pos = {d.depot_id: j for j, d in enumerate(problem.all_depots)}
+    profile_keys = sorted({profile_key(v) for v in usable}, key=key_order)
+    owner = {profile_key(v): v for v in sorted(usable, key=lambda v: v.vehicle_id, reverse=True)}
     distance_matrices: list[np.ndarray] = []
     duration_matrices: list[np.ndarray] = []
-    for speed, skills in profile_keys:
+    modified = False
+    for key in profile_keys:
+        speed, skills, loaded_key, own = key
+        on_board = None if loaded_key is None else loaded_key[0]
+        vehicle = owner[key]
         p = search_matrices.profile(speed)
         dist = np.ascontiguousarray(search_matrices.distance_m[p][sub], dtype=np.int64)
         dur = np.ascontiguousarray(search_matrices.duration_s[p][sub], dtype=np.int64)
-        banned = np.array([not o.required_skills <= skills for o in orders], dtype=bool)
+        if own is not None and own[1] > 0:
+            # The penalty enters as extra metres into the order, at this vehicle's cost per metre.
+            for k in penalised:
+                if k not in own[0]:
+                    extra = int(round(eur_to_micro(orders[k].move_penalty_eur) / own[1]))
+                    dist[:, k + 1] += extra
+                    dist[k + 1, k + 1] -= extra
+                    modified = True
+        banned = np.array(
+            [
+                not o.required_skills <= skills or loaded_on.get(o.order_id, vehicle.vehicle_id) != vehicle.vehicle_id
+                for o in orders
+            ],
+            dtype=bool,
+        )
         if banned.any():
             locs = np.flatnonzero(banned) + 1
             dist[locs, :] = FORBIDDEN_DISTANCE_M
@@ -270,14 +308,30 @@ def _build_instance(
             dur[:, locs] = FORBIDDEN_DURATION_S
             dist[locs, locs] = 0
             dur[locs, locs] = 0
+            modified = True
+        if on_board is not None:
+            # The first trip serves what is on board, and nothing loaded at the depot: that waits for a reload.
+            loaded = np.array([o.order_id in on_board for o in orders], dtype=bool)
+            held = ~loaded & ~banned & np.array([o.order_type == "delivery" and o.shipment_id is None for o in orders])
+            start_loc = depot_search_loc[depot_pos[problem.start_depot(vehicle).depot_id]]
+            reload_loc = depot_search_loc[depot_pos[problem.reload_depot(vehicle).depot_id]]
+            loaded_locs, held_locs = np.flatnonzero(loaded) + 1, np.flatnonzero(held) + 1
+            for rows, cols in (
+                ([start_loc, *loaded_locs], held_locs),
+                ([reload_loc, *held_locs], loaded_locs),
+            ):
+                if len(rows) and len(cols):
+                    dist[np.ix_(rows, cols)] = FORBIDDEN_DISTANCE_M
+                    dur[np.ix_(rows, cols)] = FORBIDDEN_DURATION_S
+                    modified = True
         distance_matrices.append(dist)
         duration_matrices.append(dur)
     # PyVRP builds its granular neighbourhood from the first profile. With forbidden edges there, an order
     # needing a skill has no real neighbours and the search rarely inserts it, so put an unblocked profile
     # first, used by no vehicle, to keep neighbourhoods geographic.
     profile_offset = 0
-    if any(not o.required_skills <= skills for o in orders for _, skills in profile_keys):
-        base = search_matrices.profile(max(speed for speed, _ in profile_keys))
+    if modified:
+        base = search_matrices.profile(max(key[0] for key in profile_keys))
         distance_matrices.insert(0, np.ascontiguousarray(search_matrices.distance_m[base][sub], dtype=np.int64))
         duration_matrices.insert(0, np.ascontiguousarray(search_matrices.duration_s[base][sub], dtype=np.int64))
         profile_offset = 1
@@ -286,10 +340,10 @@ def _build_instance(
     for v in sorted(usable, key=lambda v: v.vehicle_id):
         key = tuple(
             (f.name, getattr(v, f.name)) for f in fields(Vehicle) if f.name != "vehicle_id"
-        )  # every field but the id
-        groups_by_key.setdefault(key, []).append(v)
+        )  # every field but the id, and the edges it drives on
+        groups_by_key.setdefault((key, profile_key(v)), []).append(v)
     groups = tuple(
-        _VehicleGroup(tuple(vs), profile_offset + profile_keys.index((float(vs[0].speed_kmh), vs[0].skills & needed)))
+        _VehicleGroup(tuple(vs), profile_offset + profile_keys.index(profile_key(vs[0])))
         for vs in groups_by_key.values()
     )
 
@@ -306,7 +360,7 @@ def _build_instance(
     depot_locations = [0] + [n_orders + 1 + j for j in range(len(problem.depots))]
     reload_depot: dict[str, int] = {}
     for v in usable:
-        start = problem.start_depot(v)
+        start = problem.reload_depot(v)
         if v.max_reloads and start.depot_id not in reload_depot:
             j = [d.depot_id for d in all_depots].index(start.depot_id)
             reload_depot[start.depot_id] = len(depots)
@@ -357,6 +411,7 @@ def _build_instance(
                     service_duration=o.service_s,
                     tw_early=tw_start,
                     tw_late=tw_end,
+                    release_time=max(0, o.release_s),
                     prize=client_prize,
                     required=group is None and required,  # PyVRP requires the group, not its members
                     group=group,
@@ -410,7 +465,8 @@ def _build_instance(
             name=v.vehicle_type,
         )
         if v.max_reloads:
-            type_fields.update(reload_depots=[reload_depot[problem.start_depot(v).depot_id]], max_reloads=v.max_reloads)
+            reload_j = reload_depot[problem.reload_depot(v).depot_id]
+            type_fields.update(reload_depots=[reload_j], max_reloads=v.max_reloads)
         if v.max_overtime_s:
             # The route leaves at the start of the shift, so time beyond the shift's length is time after its end.
             shift = max(0, limits.paid_end - limits.early - limits.reserve)
@@ -633,9 +689,12 @@ def _timeline(
     """
     p = matrices.profile(vehicle.speed_kmh)
     duration, distance = matrices.duration_s[p], matrices.distance_m[p]
-    start_depot, end_depot = problem.start_depot(vehicle), problem.end_depot(vehicle)
+    reload_depot, end_depot = problem.reload_depot(vehicle), problem.end_depot(vehicle)
     limits = _limits(vehicle, problem)
     prev = problem.depot_location(vehicle.start_depot_id)
+    # A trip leaves the depot when its orders are ready there (Order.release_s).
+    releases = _trip_releases(problem, visits)
+    start_s = max(start_s, releases[0])
     t = start_s
     feasible = True
     break_start = None
@@ -656,9 +715,9 @@ def _timeline(
         arrival = t + leg_s
         total_m += leg_m
         if visit.order is None:
-            begin = max(arrival, start_depot.opens_s)
-            feasible &= begin <= start_depot.closes_s
-            t = begin + start_depot.reload_s
+            begin = max(arrival, reload_depot.opens_s)
+            feasible &= begin <= reload_depot.closes_s
+            t = max(begin + reload_depot.reload_s, releases[len(reloads) + 1])
             reloads.append(PlannedReload(len(stops), arrival, t, leg_m, leg_s))
         else:
             order = problem.orders[visit.order]
@@ -689,6 +748,17 @@ def _timeline(
     if vehicle.max_distance_m is not None:
         feasible &= total_m <= vehicle.max_distance_m
     return _Timeline(tuple(stops), tuple(reloads), start_s, end, total_m, break_after, break_start, feasible)
+
+
+def _trip_releases(problem: Problem, visits: Sequence[_Visit]) -> list[int]:
+    """Per trip of a route (visits split at reloads), when its orders are all ready at the depot, seconds."""
+    releases = [0]
+    for visit in visits:
+        if visit.order is None:
+            releases.append(0)
+        else:
+            releases[-1] = max(releases[-1], problem.orders[visit.order].release_s)
+    return releases
 
 
 def _schedule(
@@ -818,25 +888,84 @@ def _solution(data: pyvrp.ProblemData, outcome: _SearchOutcome) -> pyvrp.Solutio
     return pyvrp.Solution(data, routes)
 
 
+def _initial_routes(
+    inst: _Instance, problem: Problem, initial_routes: Mapping[str, Sequence[str | None]] | None
+) -> tuple[tuple[int, tuple[tuple[int, int], ...]], ...] | None:
+    """A warm start in the form of :attr:`_SearchOutcome.routes`, when the given routes are a feasible solution.
+
+    Orders that are not clients of the search (left out by the pre-solve, shipments) and reloads of a vehicle
+    that cannot reload are skipped; ``None`` when nothing is left or PyVRP finds the solution infeasible.
+    """
+    if not initial_routes:
+        return None
+    client_of: dict[int, int] = {}
+    for c, oi in enumerate(inst.client_orders):
+        client_of.setdefault(oi, c)
+    position = {o.order_id: i for i, o in enumerate(problem.orders)}
+    type_of = {v.vehicle_id: vt for vt, g in enumerate(inst.groups) for v in g.vehicles}
+    routes = []
+    for vehicle_id in sorted(initial_routes):
+        vt = type_of.get(vehicle_id)
+        if vt is None:
+            continue
+        reload_depots = inst.data.vehicle_type(vt).reload_depots
+        acts: list[pyvrp.Activity] = []
+        for order_id in initial_routes[vehicle_id]:
+            if order_id is None:
+                if reload_depots:
+                    acts.append(pyvrp.Activity(pyvrp.ActivityType.DEPOT, reload_depots[0]))
+            elif position.get(order_id) in client_of:
+                acts.append(pyvrp.Activity(pyvrp.ActivityType.CLIENT, client_of[position[order_id]]))
+        acts = _tidy(acts)
+        if acts:
+            routes.append((vt, tuple((int(a.type.value), int(a.idx)) for a in acts)))
+    if not routes:
+        return None
+    try:
+        solution = _solution(inst.data, _SearchOutcome(0, tuple(routes), 0.0, True, 0, ""))
+    except (ValueError, RuntimeError, IndexError):
+        return None
+    return tuple(routes) if solution.is_feasible() else None
+
+
 def _search_seed(
-    data: pyvrp.ProblemData, config: SolveConfig, n_clients: int, seed: int, deadline: float
+    data: pyvrp.ProblemData,
+    config: SolveConfig,
+    n_clients: int,
+    seed: int,
+    deadline: float,
+    initial: tuple[tuple[int, tuple[tuple[int, int], ...]], ...] | None = None,
 ) -> _SearchOutcome:
     """One seed's search until its stopping rule or ``deadline`` (``time.monotonic()``), with the rescue run.
 
-    When the search ends infeasible with budget left, it runs again with the rescue penalty cap.
+    When the search ends infeasible with budget left, it runs again with the rescue penalty cap. ``initial``
+    (routes as in :attr:`_SearchOutcome.routes`) warm-starts both.
     """
     config = replace(config, seed=seed)
+    start = None if initial is None else _solution(data, _SearchOutcome(seed, initial, 0.0, True, 0, ""))
     budget = max(0.0, deadline - time.monotonic())
     stop = _stops_and_budget(config, n_clients, budget)
     result = pyvrp.solve(
-        data, stop, seed=seed, collect_stats=False, display=False, params=_search_params(config, MAX_PENALTY)
+        data,
+        stop,
+        seed=seed,
+        collect_stats=False,
+        display=False,
+        params=_search_params(config, MAX_PENALTY),
+        initial_solution=start,
     )
     iterations, stopped_by = result.num_iterations, stop.stopped_by
     remaining = deadline - time.monotonic()
     if not result.best.is_feasible() and remaining > 0:
         stop = _stops_and_budget(config, n_clients, remaining)
         rescue = pyvrp.solve(
-            data, stop, seed=seed, collect_stats=False, display=False, params=_search_params(config, RESCUE_MAX_PENALTY)
+            data,
+            stop,
+            seed=seed,
+            collect_stats=False,
+            display=False,
+            params=_search_params(config, RESCUE_MAX_PENALTY),
+            initial_solution=start,
         )
         iterations += rescue.num_iterations
         stopped_by = stop.stopped_by
@@ -867,7 +996,11 @@ def _drop_seed_pool() -> None:
 
 
 def _search(
-    inst: _Instance, config: SolveConfig, n_clients: int, deadline: float
+    inst: _Instance,
+    config: SolveConfig,
+    n_clients: int,
+    deadline: float,
+    initial: tuple[tuple[int, tuple[tuple[int, int], ...]], ...] | None = None,
 ) -> tuple[pyvrp.Solution, _SearchOutcome]:
     """Search with ``config.parallel_seeds`` seeds (the extra ones in worker processes) and keep the best.
 
@@ -877,11 +1010,11 @@ def _search(
     seeds = [config.seed + k for k in range(config.parallel_seeds)]
     outcomes: list[_SearchOutcome] = []
     if len(seeds) == 1:
-        outcomes.append(_search_seed(inst.data, config, n_clients, seeds[0], deadline))
+        outcomes.append(_search_seed(inst.data, config, n_clients, seeds[0], deadline, initial))
     else:
         pool = _seed_pool(len(seeds) - 1)
-        futures = [pool.submit(_search_seed, inst.data, config, n_clients, s, deadline) for s in seeds[1:]]
-        outcomes.append(_search_seed(inst.data, config, n_clients, seeds[0], deadline))
+        futures = [pool.submit(_search_seed, inst.data, config, n_clients, s, deadline, initial) for s in seeds[1:]]
+        outcomes.append(_search_seed(inst.data, config, n_clients, seeds[0], deadline, initial))
         for future in futures:
             try:
                 outcomes.append(future.result(timeout=max(0.0, deadline - time.monotonic()) + 0.05))
@@ -907,7 +1040,12 @@ def _objective_micro(
     return cost + sum(unserved_penalty_micro(by_order[u.order_id], config) for u in unassigned)
 
 
-def solve(problem: Problem, config: SolveConfig | None = None, travel_model: TravelModel | None = None) -> Plan:
+def solve(
+    problem: Problem,
+    config: SolveConfig | None = None,
+    travel_model: TravelModel | None = None,
+    initial_routes: Mapping[str, Sequence[str | None]] | None = None,
+) -> Plan:
     """Plan one depot's routes for one service date.
 
     Parameters
@@ -924,6 +1062,10 @@ def solve(problem: Problem, config: SolveConfig | None = None, travel_model: Tra
         start, each order in the middle of its window within the fleet's day) and every route is re-timed
         exactly with :func:`~solver.timing.retime_route`: stops that then start after their window carry
         ``late_s`` (at risk), routes that end after the shift carry ``overtime_s``.
+    initial_routes
+        A warm start: vehicle id -> order ids in visiting order (``None`` for a reload). Used when it is a
+        feasible solution of the search (orders the pre-solve leaves out are skipped), else the search starts
+        cold. Default ``None``.
 
     Returns
     -------
@@ -961,7 +1103,8 @@ def solve(problem: Problem, config: SolveConfig | None = None, travel_model: Tra
         build_s = time.perf_counter() - started
         search_started = time.perf_counter()
         n_clients = len(servable)
-        best, outcome = _search(inst, config, n_clients, deadline - FINISH_RESERVE_S)
+        initial = _initial_routes(inst, problem, initial_routes)
+        best, outcome = _search(inst, config, n_clients, deadline - FINISH_RESERVE_S, initial)
         iterations = outcome.iterations
         search_s = time.perf_counter() - search_started
         stopped_by = outcome.stopped_by

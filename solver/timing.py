@@ -327,14 +327,16 @@ def retime_route(route: PlannedRoute, problem: Problem, model: TimeDependentTrav
     """Time a planned route exactly with a time-dependent travel model.
 
     The vehicle leaves its start depot (``route.start_depot_id``; empty for the problem's depot) at
-    ``route.start_s``, visits the stops in order, drives back to the start depot for each reload
-    (``route.reloads``) and ends at its end depot. Each leg takes :meth:`~TimeDependentTravelModel.leg_duration_s`
-    from the departure before it. Service starts on arrival within any of the order's windows
-    (:attr:`~solver.model.Order.windows`); arriving before one, it waits for the window the plan chose (the one
-    holding the stop's planned ``service_start_s``; for a route without plausible times, the next window to
-    open); arriving after the chosen window closed, it starts at once rather than waiting hours for a later
-    window, and the stop is at risk: its ``late_s`` is :meth:`~solver.model.Order.lateness_s`. Service lasts
-    ``round(service_s * service_factor(vehicle))``; a reload lasts the start depot's ``reload_s``.
+    ``route.start_s``, visits the stops in order, drives to its reload depot
+    (:meth:`~solver.model.Problem.reload_depot`) for each reload (``route.reloads``) and ends at its end depot.
+    Each leg takes :meth:`~TimeDependentTravelModel.leg_duration_s` from the departure before it. Service starts
+    on arrival within any of the order's windows (:attr:`~solver.model.Order.windows`); arriving before one, it
+    waits for the window the plan chose (the one holding the stop's planned ``service_start_s``; for a route
+    without plausible times, the next window to open); arriving after the chosen window closed, it starts at once
+    rather than waiting hours for a later window, and the stop is at risk: its ``late_s`` is
+    :meth:`~solver.model.Order.lateness_s`. Service lasts ``round(service_s * service_factor(vehicle))``; a reload
+    lasts the reload depot's ``reload_s``, and the next trip leaves no earlier than the latest ``release_s`` of its
+    orders.
 
     The driver's break keeps its position (after stop ``break_after_sequence``, 0 at the start depot) and starts
     at ``max(departure from there, vehicle.break_earliest_s)``; under learned times it may start after
@@ -382,9 +384,16 @@ def retime_route(route: PlannedRoute, problem: Problem, model: TimeDependentTrav
         raise ValueError(f"route {route.route_id} takes its break after stop {break_after}, but has {n} stops")
     start_depot = _route_depot(problem, route, route.start_depot_id)
     end_depot = _route_depot(problem, route, route.end_depot_id)
+    reload_depot = problem.reload_depot(vehicle)
     stop_orders = [orders[s.order_id] for s in route.stops]
-    # Locations: 0 the start depot (also where reloads happen), 1 the end depot, 2 + k stop k.
-    points = [start_depot, end_depot, *stop_orders]
+    # Locations: 0 the start depot, 1 the end depot, 2 + k stop k, 2 + n the depot where reloads happen.
+    points = [start_depot, end_depot, *stop_orders, reload_depot]
+    reload_at = 2 + n
+    # A trip leaves a reload when its orders are ready at the depot (Order.release_s).
+    trip_release = [0] * (len(reload_after) + 1)
+    for k, order in enumerate(stop_orders):
+        trip = sum(a <= k for a in reload_after)
+        trip_release[trip] = max(trip_release[trip], order.release_s)
     lat = np.array([p.lat for p in points], dtype=np.float64)
     lon = np.array([p.lon for p in points], dtype=np.float64)
     zones = model.zone_factors(lat, lon)
@@ -431,10 +440,11 @@ def retime_route(route: PlannedRoute, problem: Problem, model: TimeDependentTrav
             here = 2 + k
             t = take_break(k + 1, t)
             if k + 1 in reload_after:
-                metres, drive = leg(here, 0, t)
+                metres, drive = leg(here, reload_at, t)
                 distance += metres
-                reloads.append(PlannedReload(k + 1, t + drive, t + drive + start_depot.reload_s, metres, drive))
-                t, here = t + drive + start_depot.reload_s, 0
+                leave = max(t + drive + reload_depot.reload_s, trip_release[len(reloads) + 1])
+                reloads.append(PlannedReload(k + 1, t + drive, leave, metres, drive))
+                t, here = leave, reload_at
         metres, drive = leg(here, 1, t)
         return _Schedule(tuple(stops), tuple(reloads), break_start, t + drive, distance + metres)
 

@@ -110,6 +110,14 @@ def validate(problem: Problem, plan: Plan, travel_model: TravelModel | None = No
             )
     errors += _check_shipments(problem, plan)
 
+    loaded_on = problem.on_board_vehicle()
+    for route in plan.routes:
+        for s in route.stops:
+            if loaded_on.get(s.order_id, route.vehicle_id) != route.vehicle_id:
+                errors.append(
+                    f"order {s.order_id} is on board of vehicle {loaded_on[s.order_id]} but on route {route.route_id}"
+                )
+
     used = Counter(r.vehicle_id for r in plan.routes)
     for vehicle_id, count in sorted(used.items()):
         if count > 1:
@@ -212,6 +220,7 @@ def _check_route(
     if trips is None:
         return errors  # the path is unclear: loads and times cannot be checked
     errors += _check_loads(problem, rid, route, vehicle, [[orders[s.order_id] for s in trip] for trip in trips])
+    errors += _check_on_board(rid, vehicle, trips, orders)
 
     timed = isinstance(travel_model, TimeDependentTravelModel)
     errors += _Timing(problem, route, vehicle, stops, stop_orders, start_depot, end_depot, travel_model).check()
@@ -269,6 +278,28 @@ def _check_trips(
         if k in after:
             trips.append([])
     return errors, trips
+
+
+def _check_on_board(rid: str, vehicle: Vehicle, trips: list[list[PlannedStop]], orders: dict[str, Order]) -> list[str]:
+    """A vehicle on the road serves what it has on board on its first trip, and no delivery loaded at the depot."""
+    if vehicle.on_board is None:
+        return []
+    errors = []
+    for t, trip in enumerate(trips, start=1):
+        for s in trip:
+            order = orders[s.order_id]
+            if t > 1 and s.order_id in vehicle.on_board:
+                errors.append(
+                    f"stop {s.sequence} ({s.order_id}) of {rid} is on board of {vehicle.vehicle_id} but on trip {t}; "
+                    "what is on board is served on the first trip"
+                )
+            loaded_at_depot = order.order_type == "delivery" and order.shipment_id is None
+            if t == 1 and loaded_at_depot and s.order_id not in vehicle.on_board:
+                errors.append(
+                    f"stop {s.sequence} ({s.order_id}) of {rid} waits at the depot but is on the first trip of "
+                    f"{vehicle.vehicle_id}, which is on the road: it needs a reload first"
+                )
+    return errors
 
 
 _DIMENSIONS = (
@@ -366,10 +397,21 @@ class _Timing:
     timed: bool = field(init=False)
     leg: Callable[[int, int, int], tuple[int, int]] = field(init=False)
     break_at: int | None = field(init=False)  # the stop the break follows (0: the start depot)
+    reload_depot: Depot = field(init=False)
+    reload_at: int = field(init=False)  # location of the reload depot in the route's own matrices
+    trip_release: list[int] = field(init=False)
     exact_next: bool = field(init=False, default=False)  # the leg after a break leaves exactly when it ends
 
     def __post_init__(self) -> None:
         self.rid = f"route {self.route.route_id}"
+        self.reload_depot = self.problem.reload_depot(self.vehicle)
+        self.reload_at = 2 + len(self.stops)
+        # When each trip's orders are ready at the depot (Order.release_s): the trip leaves no earlier.
+        after = sorted(r.after_sequence for r in self.route.reloads)
+        self.trip_release = [0] * (len(after) + 1)
+        for k, order in enumerate(self.stop_orders):
+            trip = sum(a <= k for a in after)
+            self.trip_release[trip] = max(self.trip_release[trip], order.release_s)
         self.timed = isinstance(self.travel_model, TimeDependentTravelModel)
         self.leg = self._legs()
         self.break_at = self._check_break_fields()
@@ -379,6 +421,11 @@ class _Timing:
         reloads = {r.after_sequence: r for r in route.reloads}
         distance = 0
         here, departure = _START, route.start_s
+        if route.start_s < self.trip_release[0] - TOLERANCE_S:
+            self.errors.append(
+                f"{self.rid} leaves the depot at {clock(route.start_s)}, before the orders of its first trip are ready "
+                f"there at {clock(self.trip_release[0])}"
+            )
         departure = self._break(0, departure)
         for k, (stop, order) in enumerate(zip(self.stops, self.stop_orders, strict=True)):
             at = f"stop {stop.sequence} ({order.order_id}) of {self.rid}"
@@ -392,12 +439,14 @@ class _Timing:
             reload = reloads.get(stop.sequence)
             if reload is not None:
                 at = f"the reload after stop {stop.sequence} of {self.rid}"
-                leg_m, drive_s = self.leg(here, _START, departure)
+                leg_m, drive_s = self.leg(here, self.reload_at, departure)
                 distance += leg_m
                 self._check_leg(at, reload.leg_distance_m, reload.leg_duration_s, leg_m, drive_s)
                 self._check_arrival(at, reload.arrival_s, departure, drive_s)
-                departure = self._check_reload(at, reload.arrival_s, reload.departure_s)
-                here = _START
+                trip = sum(r.after_sequence <= stop.sequence for r in route.reloads)
+                release = self.trip_release[min(trip, len(self.trip_release) - 1)]
+                departure = self._check_reload(at, reload.arrival_s, reload.departure_s, release)
+                here = self.reload_at
         leg_m, back_s = self.leg(here, _END, departure)
         distance += leg_m
         if route.end_s < departure + back_s - TOLERANCE_S:
@@ -422,7 +471,7 @@ class _Timing:
 
     def _legs(self) -> Callable[[int, int, int], tuple[int, int]]:
         """``leg(a, b, depart_s) -> (metres, seconds)`` between two of the route's locations."""
-        points = [self.start_depot, self.end_depot, *self.stop_orders]
+        points = [self.start_depot, self.end_depot, *self.stop_orders, self.reload_depot]
         lat = np.array([p.lat for p in points], dtype=np.float64)
         lon = np.array([p.lon for p in points], dtype=np.float64)
         vehicle = self.vehicle
@@ -481,14 +530,21 @@ class _Timing:
             )
         return stop.departure_s
 
-    def _check_reload(self, at: str, arrival_s: int, departure_s: int) -> int:
-        reload_s = self.start_depot.reload_s
-        if departure_s < arrival_s + reload_s - TOLERANCE_S:
+    def _check_reload(self, at: str, arrival_s: int, departure_s: int, release_s: int) -> int:
+        """A reload of at least the depot's ``reload_s`` (exactly, with a time-dependent model), leaving no earlier
+        than ``release_s``, when the next trip's orders are ready; returns the departure."""
+        reload_s = self.reload_depot.reload_s
+        if departure_s < release_s - TOLERANCE_S:
+            self.errors.append(
+                f"{at} leaves the depot at {clock(departure_s)}, before the orders of its next trip are ready there "
+                f"at {clock(release_s)}"
+            )
+        elif departure_s < arrival_s + reload_s - TOLERANCE_S:
             self.errors.append(
                 f"{at} leaves the depot at {departure_s} s, before the {reload_s} s reload from its arrival at "
                 f"{arrival_s} s is done"
             )
-        elif self.timed and departure_s > arrival_s + reload_s + TOLERANCE_S:
+        elif self.timed and departure_s > max(arrival_s + reload_s, release_s) + TOLERANCE_S:
             self.errors.append(
                 f"{at} leaves the depot at {departure_s} s; arriving at {arrival_s} s, the {reload_s} s reload is "
                 f"done at {arrival_s + reload_s} s"
