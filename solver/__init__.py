@@ -15,6 +15,7 @@ from solver.costs import (
 from solver.diagnostics import REASON_CODES
 from solver.matrix import MatrixTravelModel
 from solver.model import (
+    STOP_STATUSES,
     Depot,
     Order,
     Plan,
@@ -27,15 +28,17 @@ from solver.model import (
     Unassigned,
     Vehicle,
 )
+from solver.replan import LiveState, Replan, ReplanConfig, VehicleState, remaining_problem, replan
 from solver.solve import default_max_iters, default_no_improvement_iters, solve, solve_many
 from solver.timing import DEFAULT_CELL_DEG, TimeDependentTravelModel, retime_route, zone_cells
 from solver.travel import GreatCircleTravelModel, TravelMatrices, TravelModel, haversine_m
-from solver.validate import validate
+from solver.validate import validate, validate_replan
 from solver.vrplib import VrptwInstance, read_vrptw
 
 __all__ = [
     "DEFAULT_CELL_DEG",
     "REASON_CODES",
+    "STOP_STATUSES",
     "CostRates",
     "Depot",
     "GreatCircleTravelModel",
@@ -45,7 +48,10 @@ __all__ = [
     "PlannedRoute",
     "PlannedStop",
     "PlannedReload",
+    "LiveState",
     "Problem",
+    "Replan",
+    "ReplanConfig",
     "SolveConfig",
     "SolveStats",
     "TimeDependentTravelModel",
@@ -53,6 +59,7 @@ __all__ = [
     "TravelModel",
     "Unassigned",
     "Vehicle",
+    "VehicleState",
     "VrptwInstance",
     "default_max_iters",
     "default_no_improvement_iters",
@@ -65,7 +72,10 @@ __all__ = [
     "unserved_penalty_eur",
     "unserved_penalty_micro",
     "read_vrptw",
+    "remaining_problem",
+    "replan",
     "validate",
+    "validate_replan",
     "vehicle_rates",
     "zone_cells",
 ]

@@ -51,6 +51,10 @@ REASON_CODES: dict[str, str] = {
         "The search stopped (iteration limit or time budget) before it found a feasible route for the order, "
         "although a route has room and time for it; a longer time budget may plan it."
     ),
+    "DELIVERY_FAILED": (
+        "A delivery attempt failed today and the order is not tried again the same day (its failure reason is not "
+        "retried, or none of its windows opens long enough after the failure)."
+    ),
 }
 """Reason code -> description of every code :class:`~solver.model.Unassigned` can carry."""
 
@@ -69,6 +73,7 @@ ACTIONS: dict[str, str] = {
     "ROUTE_LIMIT": "Raise the vehicles' maximum route distance or duration, or add a vehicle.",
     "NOT_WORTH_SERVING": "Raise the order's priority or unserved penalty if it must go out today.",
     "SEARCH_LIMIT": "Plan again with a longer time budget.",
+    "DELIVERY_FAILED": "Contact the customer and plan the order for another day.",
 }
 """Reason code -> what a dispatcher can do about it; same keys as :data:`REASON_CODES`."""
 

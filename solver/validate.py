@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from solver.costs import route_cost_eur
 from solver.diagnostics import REASON_CODES, clock
 from solver.model import Depot, Order, Plan, PlannedRoute, PlannedStop, Problem, Vehicle
+from solver.replan import LiveState, ReplanConfig, VehicleStart, done_stops, remaining_problem
 from solver.timing import TimeDependentTravelModel
 from solver.travel import GreatCircleTravelModel, TravelModel
 
@@ -619,3 +620,221 @@ def _check_window(at: str, service_start_s: int, late_s: int, order: Order, time
     if abs(late_s - lateness) > TOLERANCE_S:
         return [f"{at} starts service {lateness} s after its {_window_text(order)} ends but reports late_s {late_s} s"]
     return []
+
+
+def validate_replan(
+    problem: Problem,
+    plan: Plan,
+    state: LiveState,
+    config: ReplanConfig | None = None,
+    travel_model: TravelModel | None = None,
+) -> list[str]:
+    """List every way a re-planned day (:func:`solver.replan.replan`) breaks the rules of re-planning.
+
+    Per vehicle: its finished stops open its route unchanged (same orders, order, times and status as in the
+    state); the committed stop follows them, with status ``committed``, leaving no earlier than
+    ``committed_done_s``; a broken-down vehicle has no stop after its finished ones; the other stops are
+    ``planned``. Orders on board of a vehicle on the road are on no other vehicle's new stops. Every order of the
+    day that is not cancelled is exactly once among stops that did not fail, or unassigned with a known reason
+    code; a cancelled order is on no new stop. The new part of each route -- from where the vehicle starts (its
+    committed stop, or its depot) -- is checked as :func:`validate` checks a route against the remaining problem
+    (:func:`solver.replan.remaining_problem`): legs, times, windows, release times, capacity with what is on board,
+    reloads, breaks, limits. The whole route's duration and cost agree with its start, end and distance.
+
+    Parameters
+    ----------
+    problem
+        The depot's morning problem.
+    plan
+        The re-planned day.
+    state
+        The live state it was re-planned from.
+    config
+        The re-plan config it was made with (retries, recovery); default ``ReplanConfig()``.
+    travel_model
+        The travel model it was made with; default great-circle with the config's circuity.
+
+    Returns
+    -------
+    list of str
+        One plain sentence per violation; empty when the plan is valid.
+    """
+    config = config or ReplanConfig()
+    travel_model = travel_model or GreatCircleTravelModel(circuity=config.search_config().circuity)
+    remaining = remaining_problem(problem, state, config, travel_model)
+    rest = remaining.problem
+    day = remaining.day_orders
+    errors: list[str] = []
+    if plan.depot_id != problem.depot.depot_id:
+        errors.append(f"plan is for depot {plan.depot_id} but the problem is for depot {problem.depot.depot_id}")
+    vehicles = {v.vehicle_id: v for v in problem.vehicles}
+    new_vehicles = {v.vehicle_id: v for v in rest.vehicles}
+    states = {vs.vehicle_id: vs for vs in state.vehicles if vs.vehicle_id in vehicles}
+    routes: dict[str, PlannedRoute] = {}
+    for route in plan.routes:
+        if route.vehicle_id not in vehicles:
+            errors.append(f"route {route.route_id} uses vehicle {route.vehicle_id}, which is not at the depot")
+        elif route.vehicle_id in routes:
+            errors.append(f"vehicle {route.vehicle_id} drives more than one route")
+        else:
+            routes[route.vehicle_id] = route
+
+    # Orders: each open one exactly once among stops that did not fail, or unassigned.
+    counted = Counter(
+        [s.order_id for r in plan.routes for s in r.stops if s.status != "failed"]
+        + [u.order_id for u in plan.unassigned]
+    )
+    for order_id in sorted(set(counted) | {s.order_id for r in plan.routes for s in r.stops}):
+        if order_id not in day:
+            errors.append(f"order {order_id} is in the plan but not among the day's orders")
+    for order_id in day:
+        if order_id in remaining.cancelled:
+            continue
+        if counted[order_id] != 1:
+            errors.append(
+                f"order {order_id} is {counted[order_id]} times on stops that did not fail or unassigned; "
+                "every open order is there exactly once"
+            )
+    for u in plan.unassigned:
+        if u.reason_code not in REASON_CODES:
+            errors.append(f"order {u.order_id} is unassigned with unknown reason code {u.reason_code!r}")
+    new_on = {s.order_id: r.vehicle_id for r in plan.routes for s in r.stops if s.status in ("planned", "committed")}
+    for order_id in remaining.cancelled:
+        if order_id in new_on:
+            errors.append(f"order {order_id} is cancelled but still on route of vehicle {new_on[order_id]}")
+    for vid, start in remaining.starts.items():
+        for order_id in sorted(start.on_board):
+            if new_on.get(order_id, vid) != vid:
+                errors.append(
+                    f"order {order_id} is on board of vehicle {vid} but planned on vehicle {new_on[order_id]}; parcels "
+                    "do not move between vehicles"
+                )
+
+    for vid, start in remaining.starts.items():
+        route = routes.get(vid)
+        vs = states.get(vid)
+        done = done_stops(vs, state) if vs is not None else ()
+        stops = list(route.stops) if route is not None else []
+        rid = f"route {route.route_id}" if route is not None else f"vehicle {vid}"
+        if route is None:
+            if done:
+                errors.append(f"vehicle {vid} finished {len(done)} stops today, but the plan has no route for it")
+            continue
+        errors += _check_done(rid, done, stops)
+        n = len(start.prefix)
+        if start.committed is not None:
+            c = stops[n - 1] if len(stops) >= n else None
+            if c is None or c.order_id != start.committed.order_id or c.status != "committed":
+                errors.append(
+                    f"{rid} does not continue with its committed stop {start.committed.order_id} after its "
+                    f"{len(done)} finished stops"
+                )
+            elif c.departure_s < start.committed.departure_s - TOLERANCE_S:
+                errors.append(
+                    f"{rid} leaves its committed stop {c.order_id} at {clock(c.departure_s)}, before service there "
+                    f"ends at {clock(start.committed.departure_s)}"
+                )
+        if [s.sequence for s in stops] != list(range(1, len(stops) + 1)):
+            errors.append(f"{rid} has stop sequence numbers {[s.sequence for s in stops]}, expected 1..{len(stops)}")
+        future_stops = stops[n:]
+        wrong = [s.order_id for s in future_stops if s.status != "planned"]
+        if wrong:
+            errors.append(f"{rid} has new stops {', '.join(wrong)} whose status is not 'planned'")
+        if start.mode == "broken":
+            if future_stops:
+                errors.append(
+                    f"vehicle {vid} broke down at {clock(start.ready_s)} but {rid} has new stops "
+                    f"{', '.join(s.order_id for s in future_stops)}"
+                )
+        elif future_stops and vid in new_vehicles:
+            errors += _check_new_part(rest, route, start, new_vehicles[vid], future_stops, travel_model)
+        vehicle = vehicles[vid]
+        if route.duration_s != route.end_s - route.start_s:
+            errors.append(f"{rid} has duration {route.duration_s} s but runs from {route.start_s} s to {route.end_s} s")
+        end_depot = _route_depot(problem, route.end_depot_id)
+        if end_depot is not None:
+            overtime = max(0, route.end_s - min(vehicle.shift_end_s, end_depot.closes_s))
+            expected = route_cost_eur(vehicle, route.distance_m, route.duration_s, overtime)
+            if abs(route.cost_eur - expected) > 1e-6:
+                errors.append(f"{rid} costs {route.cost_eur} EUR; the cost model says {expected} EUR")
+    return errors
+
+
+def _check_done(rid: str, done: tuple[PlannedStop, ...], stops: list[PlannedStop]) -> list[str]:
+    """The route opens with the finished stops of the state, unchanged."""
+    errors = []
+    for k, expected in enumerate(done):
+        got = stops[k] if k < len(stops) else None
+        fields = ("order_id", "arrival_s", "service_start_s", "departure_s", "status")
+        if got is None or any(getattr(got, f) != getattr(expected, f) for f in fields):
+            errors.append(
+                f"finished stop {k + 1} ({expected.order_id}, {expected.status}) of {rid} was changed or moved; "
+                "finished stops stay as they happened"
+            )
+    return errors
+
+
+def _check_new_part(
+    rest: Problem,
+    route: PlannedRoute,
+    start: VehicleStart,
+    vehicle: Vehicle,
+    future_stops: list[PlannedStop],
+    travel_model: TravelModel,
+) -> list[str]:
+    """The route from where the vehicle starts the remaining day, checked as :func:`validate` checks a route."""
+    n = len(start.prefix)
+    rid = f"route {route.route_id}"
+    errors: list[str] = []
+    prefix_m = sum(s.leg_distance_m for s in route.stops[:n])
+    reloads = [r for r in route.reloads if r.after_sequence > n]
+    connect = next((r for r in route.reloads if r.after_sequence == n), None)
+    if start.connect:
+        if connect is None or abs(connect.arrival_s - start.connect_arrival_s) > TOLERANCE_S:
+            errors.append(
+                f"{rid} has nothing left on board after stop {n}, so it reloads at its depot, arriving at "
+                f"{clock(start.connect_arrival_s)}, before its new stops"
+            )
+            return errors
+        begin, prefix_m = connect.departure_s, prefix_m + connect.leg_distance_m
+    elif start.committed is not None and start.mode == "road":
+        begin = route.stops[n - 1].departure_s
+    elif n == 0:
+        begin = route.start_s
+    else:
+        first = future_stops[0]
+        begin = first.arrival_s - first.leg_duration_s
+        if route.break_after_sequence == n and route.break_start_s is not None:
+            begin = min(route.break_start_s, begin - vehicle.break_s)
+    base_trip = start.first_trip - 1
+    stops = tuple(replace(s, sequence=s.sequence - n, trip=s.trip - base_trip) for s in future_stops)
+    by_id = {o.order_id: o for o in rest.orders}
+    missing = [s.order_id for s in stops if s.order_id not in by_id]
+    if missing:
+        return [f"{rid} plans orders that are not open: {', '.join(missing)}"]
+    end_depot = rest.end_depot(vehicle)
+    overtime = max(0, route.end_s - min(vehicle.shift_end_s, end_depot.closes_s))
+    distance = route.distance_m - prefix_m
+    loaded = [by_id[s.order_id] for s in stops]
+    loaded = [o for o in loaded if o.order_type == "delivery" and o.shipment_id is None]
+    break_after = route.break_after_sequence
+    future = PlannedRoute(
+        route_id=route.route_id,
+        vehicle_id=route.vehicle_id,
+        vehicle_type=route.vehicle_type,
+        stops=stops,
+        start_s=begin,
+        end_s=route.end_s,
+        distance_m=distance,
+        duration_s=route.end_s - begin,
+        weight_g=sum(o.weight_g for o in loaded),
+        volume_cm3=sum(o.volume_cm3 for o in loaded),
+        cost_eur=route_cost_eur(vehicle, distance, route.end_s - begin, overtime),
+        overtime_s=overtime,
+        start_depot_id=rest.start_depot(vehicle).depot_id,
+        end_depot_id=end_depot.depot_id,
+        reloads=tuple(replace(r, after_sequence=r.after_sequence - n) for r in reloads),
+        break_after_sequence=break_after - n if break_after is not None and break_after >= n else None,
+        break_start_s=route.break_start_s if break_after is not None and break_after >= n else None,
+    )
+    return errors + _check_route(rest, future, vehicle, by_id, travel_model)

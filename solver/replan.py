@@ -1,0 +1,719 @@
+"""Re-plan one depot's day from the live state (docs/replanning.md, section 3).
+
+The remaining day is a :class:`~solver.model.Problem` solved with :func:`solver.solve.solve`, the same search with
+every constraint, diagnostic and re-timing as the morning plan:
+
+- a vehicle that has not left, and one on the road with nothing left on board, starts at its depot (at
+  ``max(shift start, as_of)``, or when it is back there);
+- a vehicle on the road with parcels on board starts at a depot-like stand-in where its committed stop is, when
+  that stop is done (where it is at ``as_of`` without one); its parcels are pinned to it
+  (:attr:`~solver.model.Vehicle.on_board`) and it takes orders waiting at the depot only after a reload there;
+- a broken-down vehicle gets no route; its parcels wait at its depot until ``broken_down_s + recovery_s``
+  (:attr:`~solver.model.Order.release_s`);
+- each order costs ``move_penalty_eur`` more on another vehicle than the one it is planned on now
+  (:attr:`~solver.model.Order.move_penalty_eur`), and the search starts from the current plan's remaining routes.
+
+The result is a full-day :class:`~solver.model.Plan`: each route starts with its finished stops (actual times,
+status ``delivered`` / ``failed``), then the committed stop (``committed``), then the new stops (``planned``).
+:func:`solver.validate.validate_replan` checks it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+import numpy as np
+
+from solver.costs import route_cost_eur
+from solver.diagnostics import clock
+from solver.model import (
+    Depot,
+    Order,
+    Plan,
+    PlannedReload,
+    PlannedRoute,
+    PlannedStop,
+    Problem,
+    SolveConfig,
+    Unassigned,
+    Vehicle,
+)
+from solver.solve import solve
+from solver.travel import GreatCircleTravelModel, TravelModel
+
+DONE_STATUSES = ("delivered", "failed")
+ON_THE_ROAD = " on the road"
+"""Suffix of the id of the depot-like stand-in a vehicle on the road starts from."""
+
+
+@dataclass(frozen=True)
+class VehicleState:
+    """Where one vehicle stands at the time of the live state.
+
+    Parameters
+    ----------
+    vehicle_id
+        The vehicle.
+    departed
+        Whether it has left its start depot (its parcels are loaded).
+    lat, lon
+        Last known position, decimal degrees.
+    at_s
+        Time of that position, seconds since local midnight.
+    committed_order_id
+        The stop it is driving to or serving: kept first on its route; ``None`` for none.
+    committed_done_s
+        Expected end of service there (re-timed), seconds since local midnight; ``None`` without a committed stop.
+    on_board
+        Orders loaded on this vehicle and not delivered yet (the committed one included).
+    done
+        Finished stops today, in order, with actual times and ``status`` ``"delivered"`` or ``"failed"``.
+    broken_down_s
+        Out of service from then on; ``None`` (default) for a working vehicle.
+    break_taken
+        Whether the driver has had the break already. Default ``False``.
+    """
+
+    vehicle_id: str
+    departed: bool
+    lat: float
+    lon: float
+    at_s: int
+    committed_order_id: str | None
+    committed_done_s: int | None
+    on_board: tuple[str, ...]
+    done: tuple[PlannedStop, ...]
+    broken_down_s: int | None = None
+    break_taken: bool = False
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """The live state of one depot's day (the orchestration builds one per depot).
+
+    Parameters
+    ----------
+    service_date
+        ``YYYY-MM-DD``.
+    as_of_s
+        Time of the state, seconds since local midnight.
+    vehicles
+        State of the depot's vehicles; a vehicle of the problem without one has not left.
+    delivered
+        Orders delivered today.
+    failed
+        Order id -> failure reason of its last attempt (e.g. ``"not_home"``, ``"refused"``).
+    cancelled
+        Orders withdrawn during the day.
+    new_orders
+        The depot's orders placed since the plan.
+    windows
+        Changed windows: order id -> ``((start_s, end_s), ...)``, the first window then further ones.
+    """
+
+    service_date: str
+    as_of_s: int
+    vehicles: tuple[VehicleState, ...]
+    delivered: frozenset[str] = frozenset()
+    failed: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    cancelled: frozenset[str] = frozenset()
+    new_orders: tuple[Order, ...] = ()
+    windows: Mapping[str, tuple[tuple[int, int], ...]] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class ReplanConfig:
+    """How to re-plan.
+
+    Parameters
+    ----------
+    time_budget_s
+        Hard cap on one depot's re-plan, seconds. Default 10.
+    seed
+        Seed of the search. Default 0.
+    move_penalty_eur
+        What moving a stop to another vehicle must save, EUR. Default 5.
+    retry_failed
+        Failure reasons whose orders are tried again the same day. Default ``{"not_home"}``.
+    retry_after_s
+        A retried stop starts no earlier than this long after the failed attempt, seconds. Default 3600.
+    recovery_s
+        A broken-down vehicle's parcels are ready at its depot this long after the breakdown, seconds.
+        Default 3600.
+    solve_config
+        Further settings of the search (unserved penalties, circuity, iteration limits); its time budget and
+        seed are replaced by this config's. Default ``None``: :class:`~solver.model.SolveConfig` defaults.
+    """
+
+    time_budget_s: float = 10.0
+    seed: int = 0
+    move_penalty_eur: float = 5.0
+    retry_failed: frozenset[str] = frozenset({"not_home"})
+    retry_after_s: int = 3600
+    recovery_s: int = 3600
+    solve_config: SolveConfig | None = None
+
+    def __post_init__(self) -> None:
+        if not (self.time_budget_s > 0):
+            raise ValueError(f"time_budget_s of the re-plan config must be positive, got {self.time_budget_s!r}")
+        if not (self.move_penalty_eur >= 0):
+            raise ValueError(f"move_penalty_eur must be non-negative, got {self.move_penalty_eur!r}")
+        for name in ("retry_after_s", "recovery_s", "seed"):
+            if isinstance(getattr(self, name), bool) or not isinstance(getattr(self, name), int):
+                raise ValueError(f"{name} of the re-plan config must be an integer, got {getattr(self, name)!r}")
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} of the re-plan config must be non-negative, got {getattr(self, name)}")
+
+    def search_config(self) -> SolveConfig:
+        """The :class:`~solver.model.SolveConfig` of the search: :attr:`solve_config` with this budget and seed."""
+        return replace(self.solve_config or SolveConfig(), time_budget_s=self.time_budget_s, seed=self.seed)
+
+
+@dataclass(frozen=True)
+class Replan:
+    """A re-planned day of one depot.
+
+    Parameters
+    ----------
+    plan
+        The full-day plan (finished, committed and new stops; see the module docstring).
+    moved
+        Orders now on another vehicle than in the current plan, sorted.
+    cancelled
+        Orders of the day withdrawn (in no route and not unassigned), sorted.
+    reasons
+        Unassigned reason code -> number of orders.
+    """
+
+    plan: Plan
+    moved: tuple[str, ...]
+    cancelled: tuple[str, ...]
+    reasons: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class VehicleStart:
+    """How one vehicle enters the remaining day.
+
+    ``mode`` is ``"depot"`` (starts at its depot at ``ready_s``), ``"road"`` (starts at a stand-in depot where its
+    committed stop is, with its parcels on board) or ``"broken"`` (no new stops). ``prefix`` holds the finished
+    stops and the committed one as they open the full-day route; ``connect`` says a reload at the depot joins the
+    prefix to the new stops (a vehicle back from the road), arriving at ``connect_arrival_s`` after a leg of
+    ``connect_leg_m`` / ``connect_leg_s``. New stops are on trip ``first_trip`` onwards.
+    """
+
+    vehicle_id: str
+    mode: str
+    ready_s: int
+    prefix: tuple[PlannedStop, ...]
+    n_done: int
+    committed: PlannedStop | None
+    on_board: frozenset[str]
+    connect: bool
+    connect_arrival_s: int
+    connect_leg_m: int
+    connect_leg_s: int
+    first_trip: int
+
+
+@dataclass(frozen=True)
+class RemainingProblem:
+    """The rest of the day as the search sees it.
+
+    Parameters
+    ----------
+    problem
+        Open orders (windows changed, retries moved, breakdown parcels released late) and the vehicles from where
+        they stand.
+    starts
+        Vehicle id -> how it enters the remaining day, for every vehicle of the original problem.
+    failed
+        Orders that failed and are not tried again, unassigned as ``DELIVERY_FAILED``.
+    cancelled
+        Orders of the day withdrawn, sorted.
+    day_orders
+        Order id -> order, of every order of the day (morning and new, as they stand now).
+    """
+
+    problem: Problem
+    starts: Mapping[str, VehicleStart]
+    failed: tuple[Unassigned, ...]
+    cancelled: tuple[str, ...]
+    day_orders: Mapping[str, Order]
+
+
+def is_broken(vehicle_state: VehicleState, as_of_s: int) -> bool:
+    """Whether the vehicle is out of service at the state's time (or at its last fix, if later)."""
+    return vehicle_state.broken_down_s is not None and vehicle_state.broken_down_s <= max(as_of_s, vehicle_state.at_s)
+
+
+def _done_status(stop: PlannedStop, state: LiveState) -> str:
+    if stop.status in DONE_STATUSES:
+        return stop.status
+    return "failed" if stop.order_id in state.failed else "delivered"
+
+
+def done_stops(vehicle_state: VehicleState, state: LiveState) -> tuple[PlannedStop, ...]:
+    """A vehicle's finished stops as they open its re-planned route: numbered 1.., status delivered / failed."""
+    return tuple(
+        replace(s, sequence=k, status=_done_status(s, state)) for k, s in enumerate(vehicle_state.done, start=1)
+    )
+
+
+def _with_windows(order: Order, windows: tuple[tuple[int, int], ...]) -> Order:
+    """The order with new windows; a preferred window no longer inside the first one is dropped."""
+    (start, end), *extra = windows
+    changed = replace(order, tw_start_s=int(start), tw_end_s=int(end), extra_windows=tuple(extra))
+    pref_start, pref_end = order.preferred_tw_start_s, order.preferred_tw_end_s
+    if pref_start is not None and not (start <= pref_start and pref_end <= end):
+        return replace(changed, preferred_tw_start_s=None, preferred_tw_end_s=None, preferred_bonus_eur=0.0)
+    return changed
+
+
+def _leg(
+    travel_model: TravelModel, a: tuple[float, float], b: tuple[float, float], speed_kmh: float
+) -> tuple[int, int]:
+    """Metres and seconds from ``a`` to ``b`` (lat, lon) at the travel model's representative speed."""
+    m = travel_model.matrices(np.array([a[0], b[0]]), np.array([a[1], b[1]]), [speed_kmh])
+    return int(m.distance_m[0, 0, 1]), int(m.duration_s[0, 0, 1])
+
+
+def remaining_problem(
+    problem: Problem,
+    state: LiveState,
+    config: ReplanConfig | None = None,
+    travel_model: TravelModel | None = None,
+    current: Plan | None = None,
+) -> RemainingProblem:
+    """The rest of the day of one depot, from its live state.
+
+    Parameters
+    ----------
+    problem
+        The depot's morning problem (its orders, vehicles and depots).
+    state
+        The depot's live state.
+    config
+        Retry and recovery rules, move penalty; default ``ReplanConfig()``.
+    travel_model
+        For the drive back to the depot of a vehicle with nothing left on board; default great-circle with the
+        search config's circuity.
+    current
+        The current plan: where each order is planned now (move penalties) and the legs of the committed stops.
+        Default ``None`` (no move penalties, committed stops without their leg).
+
+    Returns
+    -------
+    RemainingProblem
+
+    Raises
+    ------
+    ValueError
+        If the state names a vehicle twice or a finished stop without times in order.
+    """
+    config = config or ReplanConfig()
+    travel_model = travel_model or GreatCircleTravelModel(circuity=config.search_config().circuity)
+    as_of = state.as_of_s
+    day: dict[str, Order] = {o.order_id: o for o in problem.orders}
+    for o in state.new_orders:
+        day.setdefault(o.order_id, o)
+    vehicles = {v.vehicle_id: v for v in problem.vehicles}
+    states: dict[str, VehicleState] = {}
+    for vs in state.vehicles:
+        if vs.vehicle_id in states:
+            raise ValueError(f"the live state has vehicle {vs.vehicle_id} twice")
+        if vs.vehicle_id in vehicles:
+            states[vs.vehicle_id] = vs
+    planned_on: dict[str, str] = {}
+    planned_stop: dict[str, PlannedStop] = {}
+    route_start: dict[str, int] = {}
+    for route in current.routes if current is not None else ():
+        route_start[route.vehicle_id] = route.start_s
+        for s in route.stops:
+            planned_on[s.order_id] = route.vehicle_id
+            planned_stop[s.order_id] = s
+
+    cancelled = tuple(sorted(o for o in day if o in state.cancelled))
+    done_ids = {s.order_id for vs in states.values() for s in vs.done}
+    finished = set(state.delivered) | {
+        s.order_id for vs in states.values() for s in vs.done if _done_status(s, state) == "delivered"
+    }
+    failed_at: dict[str, int] = {}
+    for vs in states.values():
+        for s in vs.done:
+            if _done_status(s, state) == "failed":
+                failed_at[s.order_id] = max(failed_at.get(s.order_id, s.departure_s), s.departure_s)
+
+    # Which vehicles keep their committed stop, and what stays on board.
+    starts: dict[str, VehicleStart] = {}
+    on_road_board: dict[str, frozenset[str]] = {}
+    released: dict[str, int] = {}
+    closed = set(cancelled) | finished
+
+    def still_open(order_id: str) -> bool:
+        return order_id in day and order_id not in closed and order_id not in state.failed
+
+    committed_of: dict[str, str] = {}
+    for vid, vs in states.items():
+        if is_broken(vs, as_of):
+            for order_id in vs.on_board:
+                released[order_id] = vs.broken_down_s + config.recovery_s
+            continue
+        c = vs.committed_order_id
+        if vs.departed and c is not None and still_open(c) and c not in done_ids:
+            committed_of[vid] = c
+    committed_ids = set(committed_of.values())
+
+    # Failed orders: retried from retry_after_s after the attempt, or unassigned.
+    failed_out: list[Unassigned] = []
+    open_orders: list[Order] = []
+    for order_id, order in day.items():
+        if order_id in closed or order_id in committed_ids:
+            continue
+        if order_id in state.windows:
+            order = _with_windows(order, tuple(state.windows[order_id]))
+        if order_id in state.failed:
+            reason = state.failed[order_id]
+            at = failed_at.get(order_id, as_of)
+            if reason not in config.retry_failed:
+                failed_out.append(
+                    Unassigned(
+                        order_id,
+                        "DELIVERY_FAILED",
+                        f"the delivery failed at {clock(at)} ({reason}); {reason} is not retried the same day",
+                    )
+                )
+                continue
+            earliest = at + config.retry_after_s
+            windows = tuple((max(a, earliest), b) for a, b in order.windows if max(a, earliest) <= b)
+            if not windows:
+                failed_out.append(
+                    Unassigned(
+                        order_id,
+                        "DELIVERY_FAILED",
+                        f"the delivery failed at {clock(at)} ({reason}); no window opens by "
+                        f"{clock(earliest)}, {config.retry_after_s // 60} min later, for another attempt",
+                    )
+                )
+                continue
+            order = _with_windows(order, windows)
+        if order_id in released and order.order_type == "delivery":
+            order = replace(order, release_s=max(order.release_s, released[order_id]))
+        open_orders.append(order)
+    open_ids = {o.order_id for o in open_orders}
+
+    for vid, vs in states.items():
+        if vs.departed and not is_broken(vs, as_of):
+            board = frozenset(o for o in vs.on_board if o in open_ids and o != vs.committed_order_id)
+            if board:
+                on_road_board[vid] = board
+    held = any(
+        o.order_type == "delivery"
+        and o.shipment_id is None
+        and not any(o.order_id in b for b in on_road_board.values())
+        for o in open_orders
+    )
+
+    new_vehicles: list[Vehicle] = []
+    new_depots: list[Depot] = []
+    for v in problem.vehicles:
+        vid = v.vehicle_id
+        vs = states.get(vid)
+        done = done_stops(vs, state) if vs is not None else ()
+        last_trip = max((s.trip for s in done), default=1)
+        speed = v.speed_kmh
+        home = problem.start_depot(v)
+        if vs is not None and vs.break_taken:
+            v = replace(v, break_s=0, break_earliest_s=None, break_latest_s=None)
+        if vs is not None and is_broken(vs, as_of):
+            starts[vid] = VehicleStart(
+                vid, "broken", vs.broken_down_s, done, len(done), None, frozenset(), False, 0, 0, 0, 1
+            )
+            continue
+        committed = None
+        point, ready = None, as_of
+        if vs is not None and vs.departed:
+            point, ready = (vs.lat, vs.lon), max(as_of, vs.at_s)
+            c = committed_of.get(vid)
+            if c is not None:
+                order = day[c]
+                done_s = vs.committed_done_s if vs.committed_done_s is not None else max(as_of, vs.at_s)
+                begin = done_s - order.service_s
+                was = planned_stop.get(c) if planned_on.get(c) == vid else None
+                arrival = min(was.arrival_s, begin) if was is not None else begin
+                committed = PlannedStop(
+                    order_id=c,
+                    sequence=len(done) + 1,
+                    arrival_s=arrival,
+                    service_start_s=begin,
+                    departure_s=done_s,
+                    wait_s=begin - arrival,
+                    leg_distance_m=was.leg_distance_m if was is not None else 0,
+                    leg_duration_s=was.leg_duration_s if was is not None else 0,
+                    in_preferred_window=order.in_preferred_window(begin),
+                    trip=was.trip if was is not None else last_trip,
+                    status="committed",
+                )
+                last_trip = committed.trip
+                point, ready = (order.lat, order.lon), done_s
+        prefix = done + ((committed,) if committed is not None else ())
+        # Time and distance already spent count against the route's limits.
+        spent_m = sum(s.leg_distance_m for s in prefix)
+        began = route_start.get(vid, prefix[0].arrival_s - prefix[0].leg_duration_s if prefix else ready)
+        board = on_road_board.get(vid)
+        if board:
+            stand_in = Depot(
+                depot_id=f"{vid}{ON_THE_ROAD}",
+                lat=point[0],
+                lon=point[1],
+                opens_s=ready,
+                closes_s=max(ready, problem.end_depot(v).closes_s),
+            )
+            new_depots.append(stand_in)
+            left = max(0, v.max_reloads - (last_trip - 1))
+            v = replace(
+                v,
+                start_depot_id=stand_in.depot_id,
+                end_depot_id=problem.end_depot(v).depot_id,
+                reload_depot_id=home.depot_id,
+                on_board=board,
+                max_reloads=max(left, 1) if held else left,
+            )
+            mode, connect, c_arr, c_m, c_s, first_trip = "road", False, 0, 0, 0, last_trip
+        else:
+            connect, c_arr, c_m, c_s = False, 0, 0, 0
+            if point is not None:
+                c_m, c_s = _leg(travel_model, point, (home.lat, home.lon), speed)
+                ready, c_arr, spent_m = ready + c_s, ready + c_s, spent_m + c_m
+                connect = bool(prefix)
+            ready = max(ready, v.shift_start_s)
+            used = (last_trip - 1) + (1 if connect else 0) if prefix else 0
+            v = replace(
+                v,
+                shift_start_s=min(ready, v.shift_end_s),
+                max_reloads=max(0, v.max_reloads - used),
+            )
+            mode, first_trip = "depot", last_trip + (1 if connect else 0)
+        if prefix:
+            if v.max_duration_s is not None:
+                v = replace(v, max_duration_s=max(0, v.max_duration_s - max(0, ready - began)))
+            if v.max_distance_m is not None:
+                v = replace(v, max_distance_m=max(0, v.max_distance_m - spent_m))
+        starts[vid] = VehicleStart(
+            vid, mode, ready, prefix, len(done), committed, board or frozenset(), connect, c_arr, c_m, c_s, first_trip
+        )
+        new_vehicles.append(v)
+
+    # Stability: an order planned on a vehicle that still drives costs more on any other one.
+    driving = {v.vehicle_id for v in new_vehicles}
+    if config.move_penalty_eur > 0:
+        open_orders = [
+            replace(o, current_vehicle_id=planned_on[o.order_id], move_penalty_eur=config.move_penalty_eur)
+            if planned_on.get(o.order_id) in driving
+            else o
+            for o in open_orders
+        ]
+    remaining = Problem(
+        depot=problem.depot,
+        orders=tuple(open_orders),
+        vehicles=tuple(new_vehicles),
+        depots=problem.depots + tuple(new_depots),
+    )
+    return RemainingProblem(
+        problem=remaining,
+        starts=MappingProxyType(starts),
+        failed=tuple(failed_out),
+        cancelled=cancelled,
+        day_orders=MappingProxyType(day),
+    )
+
+
+def _initial_routes(current: Plan, remaining: RemainingProblem) -> dict[str, list[str | None]]:
+    """The current plan's remaining sequences per vehicle (``None`` for a reload), for the warm start."""
+    open_ids = {o.order_id for o in remaining.problem.orders}
+    routes: dict[str, list[str | None]] = {}
+    for route in current.routes:
+        start = remaining.starts.get(route.vehicle_id)
+        if start is None or start.mode == "broken":
+            continue
+        reload_after = {r.after_sequence for r in route.reloads}
+        sequence: list[str | None] = []
+        for s in route.stops:
+            if s.order_id in open_ids:
+                sequence.append(s.order_id)
+            if s.sequence in reload_after:
+                sequence.append(None)
+        if any(x is not None for x in sequence):
+            routes[route.vehicle_id] = sequence
+    return routes
+
+
+def _full_route(
+    problem: Problem,
+    vehicle: Vehicle,
+    start: VehicleStart,
+    future: PlannedRoute | None,
+    began_s: int | None,
+    day_orders: Mapping[str, Order],
+    travel_model: TravelModel,
+) -> PlannedRoute | None:
+    """The full-day route: finished and committed stops, then the new ones (``future``, the search's route).
+
+    ``vehicle`` is the vehicle of the morning problem; ``began_s`` when the route left its depot in the morning
+    (``None``: the first finished stop's arrival less its leg, or the new part's start).
+    """
+    prefix = list(start.prefix)
+    if not prefix and future is None:
+        return None
+    home, end_depot = problem.start_depot(vehicle), problem.end_depot(vehicle)
+    n = len(prefix)
+    stops = list(prefix)
+    reloads: list[PlannedReload] = []
+    distance = sum(s.leg_distance_m for s in prefix)
+    break_after, break_start = None, None
+    if future is not None:
+        if start.committed is not None and start.mode == "road":
+            # The vehicle leaves the committed stop when the new part of its route starts.
+            stops[-1] = replace(stops[-1], departure_s=future.start_s)
+        if start.connect:
+            reloads.append(
+                PlannedReload(n, start.connect_arrival_s, future.start_s, start.connect_leg_m, start.connect_leg_s)
+            )
+            distance += start.connect_leg_m
+        stops += [
+            replace(s, sequence=n + s.sequence, trip=start.first_trip + s.trip - 1, status="planned")
+            for s in future.stops
+        ]
+        reloads += [replace(r, after_sequence=n + r.after_sequence) for r in future.reloads]
+        distance += future.distance_m
+        if future.break_after_sequence is not None:
+            break_after, break_start = n + future.break_after_sequence, future.break_start_s
+        end_s = future.end_s
+    elif start.mode == "broken":
+        end_s = max(prefix[-1].departure_s, start.ready_s)
+    else:
+        last = day_orders[prefix[-1].order_id]
+        leg_m, leg_s = _leg(travel_model, (last.lat, last.lon), (end_depot.lat, end_depot.lon), vehicle.speed_kmh)
+        end_s, distance = prefix[-1].departure_s + leg_s, distance + leg_m
+    if began_s is None:
+        began_s = prefix[0].arrival_s - prefix[0].leg_duration_s if prefix else future.start_s
+    start_s = min(began_s, end_s)
+    duration = end_s - start_s
+    overtime = max(0, end_s - min(vehicle.shift_end_s, end_depot.closes_s))
+    loaded = [
+        day_orders[s.order_id]
+        for s in stops
+        if s.status != "failed"
+        and day_orders[s.order_id].order_type == "delivery"
+        and day_orders[s.order_id].shipment_id is None
+    ]
+    return PlannedRoute(
+        route_id=f"{problem.depot.depot_id}-{vehicle.vehicle_id}",
+        vehicle_id=vehicle.vehicle_id,
+        vehicle_type=vehicle.vehicle_type,
+        stops=tuple(stops),
+        start_s=start_s,
+        end_s=end_s,
+        distance_m=distance,
+        duration_s=duration,
+        weight_g=sum(o.weight_g for o in loaded),
+        volume_cm3=sum(o.volume_cm3 for o in loaded),
+        cost_eur=route_cost_eur(vehicle, distance, duration, overtime),
+        overtime_s=overtime,
+        start_depot_id=home.depot_id,
+        end_depot_id=end_depot.depot_id,
+        reloads=tuple(reloads),
+        break_after_sequence=break_after,
+        break_start_s=break_start,
+    )
+
+
+def replan(
+    problem: Problem,
+    current: Plan,
+    state: LiveState,
+    config: ReplanConfig | None = None,
+    travel_model: TravelModel | None = None,
+) -> Replan:
+    """Re-plan one depot's day from its live state.
+
+    Parameters
+    ----------
+    problem
+        The depot's morning problem (orders, vehicles, depots).
+    current
+        The depot's current plan (the morning plan or the latest re-plan): the move penalty keeps orders on its
+        vehicles and its remaining routes warm-start the search.
+    state
+        The depot's live state (:class:`LiveState`).
+    config
+        Budget, seed, move penalty, retry and recovery rules; default ``ReplanConfig()``.
+    travel_model
+        Distances and durations; default great-circle with the search config's circuity. A
+        :class:`~solver.timing.TimeDependentTravelModel` re-times the new part of each route exactly.
+
+    Returns
+    -------
+    Replan
+        The full-day plan (it passes :func:`solver.validate.validate_replan` with the same state, config and
+        travel model), the orders that moved vehicle, the cancelled ones and the unassigned reasons counted.
+        The same inputs and seed give the same plan unless the search hit the time budget
+        (``plan.stats.stopped_by == "time_budget"``).
+
+    Raises
+    ------
+    ValueError
+        If ``current`` is for another depot, or the state names a vehicle twice.
+    """
+    started = time.monotonic()
+    config = config or ReplanConfig()
+    if current.depot_id != problem.depot.depot_id:
+        raise ValueError(f"the current plan is for depot {current.depot_id}, the problem for {problem.depot.depot_id}")
+    search = config.search_config()
+    travel_model = travel_model or GreatCircleTravelModel(circuity=search.circuity)
+    remaining = remaining_problem(problem, state, config, travel_model, current)
+    budget = max(0.01, config.time_budget_s - (time.monotonic() - started))
+    solved = solve(
+        remaining.problem,
+        replace(search, time_budget_s=budget),
+        travel_model,
+        initial_routes=_initial_routes(current, remaining),
+    )
+    future = {r.vehicle_id: r for r in solved.routes}
+    began = {r.vehicle_id: r.start_s for r in current.routes}
+    routes = []
+    for vehicle in problem.vehicles:
+        start = remaining.starts[vehicle.vehicle_id]
+        departed = bool(start.prefix) or start.mode == "road"
+        route = _full_route(
+            problem,
+            vehicle,
+            start,
+            future.get(vehicle.vehicle_id),
+            began.get(vehicle.vehicle_id) if departed else None,
+            remaining.day_orders,
+            travel_model,
+        )
+        if route is not None:
+            routes.append(route)
+    routes.sort(key=lambda r: r.vehicle_id)
+    position = {order_id: k for k, order_id in enumerate(remaining.day_orders)}
+    unassigned = sorted((*solved.unassigned, *remaining.failed), key=lambda u: position[u.order_id])
+    plan = Plan(depot_id=problem.depot.depot_id, routes=tuple(routes), unassigned=tuple(unassigned), stats=solved.stats)
+    was_on = {s.order_id: r.vehicle_id for r in current.routes for s in r.stops}
+    moved = sorted(
+        s.order_id
+        for r in solved.routes
+        for s in r.stops
+        if s.order_id in was_on and was_on[s.order_id] != r.vehicle_id
+    )
+    return Replan(
+        plan=plan,
+        moved=tuple(moved),
+        cancelled=remaining.cancelled,
+        reasons=MappingProxyType(dict(sorted(Counter(u.reason_code for u in unassigned).items()))),
+    )
