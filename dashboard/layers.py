@@ -993,3 +993,521 @@ def driver_table(drivers: pd.DataFrame) -> pd.DataFrame:
         },
         columns=list(DRIVER_TABLE_COLUMNS),
     )
+
+
+# --- the Live page (docs/replanning.md, section 6) --------------------------------------------------------------
+#
+# The live state of one service date: each vehicle at its last position, coloured by status, its remaining route
+# in its own colour, at-risk stops in red rings, and, after a re-plan, the stops moved to another vehicle in
+# purple rings. A remaining stop is one still to serve: ``committed`` (driving to it or serving it) or
+# ``planned``; at risk means its re-timed ETA misses the window (``late_s > 0``).
+
+LIVE_STATUS_COLORS: dict[str, tuple[int, int, int]] = {
+    "not_started": (137, 137, 137),
+    "driving": (31, 119, 180),
+    "at_stop": (44, 160, 44),
+    "broken_down": (33, 37, 41),
+    "finished": (199, 199, 199),
+}
+LIVE_STATUS_LABELS = {
+    "not_started": "Not started",
+    "driving": "Driving",
+    "at_stop": "At a stop",
+    "broken_down": "BROKEN DOWN",
+    "finished": "Finished",
+}
+LIVE_STOP_STATUS_LABELS = {
+    "delivered": "Delivered",
+    "failed": "Failed",
+    "committed": "Next (committed)",
+    "planned": "Planned",
+    "unassigned": "Unassigned",
+    "cancelled": "Cancelled",
+}
+REMAINING_STOP_STATUSES = ("committed", "planned")
+DONE_STOP_STATUSES = ("delivered", "failed")
+BROKEN_DOWN_RING_COLOR: tuple[int, int, int] = (214, 39, 40)
+LIVE_AT_RISK_COLOR: tuple[int, int, int] = (214, 39, 40)
+MOVED_COLOR: tuple[int, int, int] = (148, 103, 189)
+DONE_STOP_COLOR: tuple[int, int, int] = (170, 170, 170)
+
+LIVE_VEHICLE_COLUMNS = (
+    "Colour",
+    "Vehicle",
+    "Depot",
+    "Status",
+    "Done",
+    "Failed",
+    "Remaining",
+    "Next stop",
+    "Next ETA",
+    "Late stops",
+    "Minutes late",
+    "Last fix",
+)
+LIVE_STOP_TABLE_COLUMNS = (
+    "Vehicle",
+    "Stop",
+    "Order",
+    "Status",
+    "ETA",
+    "Window",
+    "Minutes late",
+    "At risk",
+    "Morning ETA",
+    "Moved from",
+)
+PLAN_VERSION_TABLE_COLUMNS = (
+    "Kind",
+    "Version",
+    "Created",
+    "As of",
+    "Reason",
+    "Stops moved",
+    "Orders",
+    "Assigned",
+    "Unassigned",
+    "Status",
+)
+MOVED_STOP_COLUMNS = ("Order", "From vehicle", "To vehicle", "Stop", "ETA", "Window", "ETA change (min)")
+ETA_CHANGE_COLUMNS = ("Order", "Vehicle", "Before", "Now", "ETA change (min)", "Window", "Minutes late")
+
+
+def format_local_clock(instant_utc: Any, timezone: str = "Europe/Vaduz") -> str:
+    """A UTC instant as local ``HH:MM`` in the operation's time zone; ``""`` if missing."""
+    if _missing(instant_utc) or instant_utc == "":
+        return ""
+    stamp = pd.Timestamp(instant_utc)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+    return stamp.tz_convert(timezone).strftime("%H:%M")
+
+
+def late_minutes(late_s: Any) -> int | None:
+    """Whole minutes late (rounded up, so 20 s reads 1 min); None when not late (missing or ``<= 0``)."""
+    if _missing(late_s) or int(late_s) <= 0:
+        return None
+    return math.ceil(int(late_s) / 60)
+
+
+def _flag(value: Any) -> bool:
+    return not _missing(value) and bool(value)
+
+
+def remaining_mask(stops: pd.DataFrame) -> pd.Series:
+    """Which live stops are still to serve (status ``committed`` or ``planned``)."""
+    return stops["status"].isin(REMAINING_STOP_STATUSES)
+
+
+def at_risk_mask(stops: pd.DataFrame) -> pd.Series:
+    """Which live stops are at risk: still to serve and ``late_s > 0`` (a stop already served late is history)."""
+    late = pd.to_numeric(stops["late_s"], errors="coerce").fillna(0) > 0
+    return remaining_mask(stops) & late
+
+
+def moved_mask(stops: pd.DataFrame) -> pd.Series:
+    """Which live stops the latest re-plan moved to another vehicle (``moved`` true)."""
+    return pd.Series([_flag(m) for m in stops["moved"]], index=stops.index, dtype=bool)
+
+
+def live_vehicle_colors(vehicles: pd.DataFrame) -> dict[str, tuple[int, int, int]]:
+    """Colour of each vehicle's remaining route, by its position in ``vehicles`` (depot, then vehicle order)."""
+    ids = dict.fromkeys(str(v) for v in vehicles["vehicle_id"])
+    return {vehicle: PALETTE[position % len(PALETTE)] for position, vehicle in enumerate(ids)}
+
+
+def _vehicle_positions(vehicles: pd.DataFrame, depots: pd.DataFrame) -> dict[str, list[float]]:
+    """Last fix of each vehicle; its depot when it has none yet (a vehicle that has not left)."""
+    depot_positions = {str(d.depot_id): _lon_lat(d.lon, d.lat) for d in depots.itertuples(index=False)}
+    positions = {}
+    for vehicle in vehicles.itertuples(index=False):
+        if not (_missing(vehicle.lat) or _missing(vehicle.lon)):
+            positions[str(vehicle.vehicle_id)] = _lon_lat(vehicle.lon, vehicle.lat)
+        elif str(vehicle.depot_id) in depot_positions:
+            positions[str(vehicle.vehicle_id)] = depot_positions[str(vehicle.depot_id)]
+    return positions
+
+
+def live_vehicle_points(
+    vehicles: pd.DataFrame, depots: pd.DataFrame, colors: dict[str, tuple[int, int, int]] | None = None
+) -> list[dict[str, Any]]:
+    """One point record per vehicle at its last position (its depot before the first fix), filled with its status
+    colour (:data:`LIVE_STATUS_COLORS`) and ringed in its route colour, or in red when it broke down.
+
+    Returns
+    -------
+    list of dict
+        ``position``, ``color``, ``line_color``, ``vehicle_id``, ``status``, ``broken_down``, ``label`` (map text)
+        and ``tooltip``. A vehicle without a fix and without a known depot is left out.
+    """
+    colors = live_vehicle_colors(vehicles) if colors is None else colors
+    positions = _vehicle_positions(vehicles, depots)
+    records = []
+    for vehicle in vehicles.itertuples(index=False):
+        vehicle_id = str(vehicle.vehicle_id)
+        if vehicle_id not in positions:
+            continue
+        status = str(vehicle.status)
+        broken = status == "broken_down"
+        has_fix = not (_missing(vehicle.lat) or _missing(vehicle.lon))
+        fix = format_local_clock(vehicle.fix_at_utc)
+        where = (f"last fix {fix}" if fix else "last fix") if has_fix else "at its depot, no fix yet"
+        lines = [f"{vehicle_id} · {LIVE_STATUS_LABELS.get(status, status)} · {where}"]
+        lines.append(
+            f"{_count(vehicle.stops_done)} done · {_count(vehicle.stops_failed)} failed · "
+            f"{_count(vehicle.stops_remaining)} remaining"
+        )
+        if not _missing(vehicle.next_order_id):
+            lines.append(f"Next: order {vehicle.next_order_id}, ETA {format_clock(vehicle.next_eta_s)}")
+        if _count(vehicle.late_stops):
+            late = late_minutes(vehicle.late_s_total)
+            lines.append(f"{_count(vehicle.late_stops)} late stops, {late} min late in total")
+        records.append(
+            {
+                "position": positions[vehicle_id],
+                "color": list(LIVE_STATUS_COLORS.get(status, LIVE_STATUS_COLORS["not_started"])),
+                "line_color": list(BROKEN_DOWN_RING_COLOR if broken else colors.get(vehicle_id, DEPOT_COLOR)),
+                "vehicle_id": vehicle_id,
+                "status": status,
+                "broken_down": broken,
+                "label": f"{vehicle_id} BROKEN DOWN" if broken else vehicle_id,
+                "tooltip": "\n".join(lines),
+            }
+        )
+    return records
+
+
+def _count(value: Any) -> int:
+    return 0 if _missing(value) else int(value)
+
+
+def live_route_paths(
+    vehicles: pd.DataFrame,
+    stops: pd.DataFrame,
+    depots: pd.DataFrame,
+    colors: dict[str, tuple[int, int, int]] | None = None,
+) -> list[dict[str, Any]]:
+    """One path record per vehicle with stops still to serve: from its last position (its depot before the first
+    fix) through its remaining stops in sequence, committed stop first. A broken-down vehicle drives no further.
+
+    Returns
+    -------
+    list of dict
+        ``vehicle_id``, ``path`` (``[[lon, lat], ...]``), ``color`` and ``tooltip``.
+    """
+    colors = live_vehicle_colors(vehicles) if colors is None else colors
+    positions = _vehicle_positions(vehicles, depots)
+    status_by_vehicle = {str(v): str(s) for v, s in zip(vehicles["vehicle_id"], vehicles["status"], strict=True)}
+    remaining = stops[remaining_mask(stops) & stops["vehicle_id"].notna()]
+    records = []
+    for vehicle_id, group in remaining.groupby("vehicle_id", sort=False):
+        vehicle_id = str(vehicle_id)
+        if status_by_vehicle.get(vehicle_id) == "broken_down" or vehicle_id not in positions:
+            continue
+        group = group.assign(_first=group["status"] != "committed").sort_values(["_first", "sequence"])
+        located = group[group["lat"].notna() & group["lon"].notna()]
+        path = [positions[vehicle_id]]
+        path += [_lon_lat(lon, lat) for lon, lat in zip(located["lon"], located["lat"], strict=True)]
+        records.append(
+            {
+                "vehicle_id": vehicle_id,
+                "path": path,
+                "color": list(colors.get(vehicle_id, DEPOT_COLOR)),
+                "tooltip": f"{vehicle_id}: {len(group)} stops to go, last ETA {format_clock(group['eta_s'].max())}",
+            }
+        )
+    return records
+
+
+def _stop_tooltip(stop: Any) -> str:
+    status = LIVE_STOP_STATUS_LABELS.get(str(stop.status), str(stop.status))
+    vehicle = "" if _missing(stop.vehicle_id) else f" · {stop.vehicle_id}"
+    sequence = "" if _missing(stop.sequence) else f", stop {int(stop.sequence)}"
+    lines = [f"Order {stop.order_id}{vehicle}{sequence} · {status}"]
+    eta = "Done at" if str(stop.status) in DONE_STOP_STATUSES else "ETA"
+    lines.append(f"{eta} {format_clock(stop.eta_s) or '–'} · window {format_window(stop.tw_start_s, stop.tw_end_s)}")
+    if str(stop.status) in REMAINING_STOP_STATUSES and late_minutes(stop.late_s):
+        lines.append(f"AT RISK: {late_minutes(stop.late_s)} min after the window closes")
+    if _flag(stop.moved):
+        lines.append(f"MOVED from {stop.previous_vehicle_id} by the re-plan")
+    return "\n".join(lines)
+
+
+def live_stop_points(stops: pd.DataFrame, colors: dict[str, tuple[int, int, int]]) -> list[dict[str, Any]]:
+    """One point record per stop with coordinates and a vehicle: remaining stops in their vehicle's colour, done
+    stops (delivered, failed) in grey, with their tooltip; ``done`` tells them apart."""
+    records = []
+    for stop in stops.itertuples(index=False):
+        if _missing(stop.lat) or _missing(stop.lon) or _missing(stop.vehicle_id):
+            continue
+        status = str(stop.status)
+        if status not in (*REMAINING_STOP_STATUSES, *DONE_STOP_STATUSES):
+            continue
+        done = status in DONE_STOP_STATUSES
+        records.append(
+            {
+                "position": _lon_lat(stop.lon, stop.lat),
+                "color": list(DONE_STOP_COLOR if done else colors.get(str(stop.vehicle_id), DEPOT_COLOR)),
+                "order_id": str(stop.order_id),
+                "vehicle_id": str(stop.vehicle_id),
+                "done": done,
+                "tooltip": _stop_tooltip(stop),
+            }
+        )
+    return records
+
+
+def _ring_points(stops: pd.DataFrame, mask: pd.Series) -> list[dict[str, Any]]:
+    chosen = stops[mask & stops["lat"].notna() & stops["lon"].notna()]
+    return [
+        {"position": _lon_lat(stop.lon, stop.lat), "order_id": str(stop.order_id), "tooltip": _stop_tooltip(stop)}
+        for stop in chosen.itertuples(index=False)
+    ]
+
+
+def live_at_risk_points(stops: pd.DataFrame) -> list[dict[str, Any]]:
+    """One point record per at-risk stop (:func:`at_risk_mask`) with coordinates: position, order id, tooltip."""
+    return _ring_points(stops, at_risk_mask(stops))
+
+
+def moved_stop_points(stops: pd.DataFrame) -> list[dict[str, Any]]:
+    """One point record per stop the re-plan moved (:func:`moved_mask`) with coordinates."""
+    return _ring_points(stops, moved_mask(stops))
+
+
+def _ring_layer(layer_id: str, points: list[dict[str, Any]], color: Sequence[int], radius_px: int) -> pdk.Layer:
+    return pdk.Layer(
+        "ScatterplotLayer",
+        id=layer_id,
+        data=points,
+        get_position="position",
+        get_fill_color=[*color, 40],
+        get_line_color=list(color),
+        get_radius=radius_px,
+        radius_units=_PIXELS,
+        stroked=True,
+        filled=True,
+        line_width_min_pixels=3,
+        pickable=True,
+    )
+
+
+def build_live_deck(vehicles: pd.DataFrame, stops: pd.DataFrame, depots: pd.DataFrame) -> pdk.Deck:
+    """The live map: remaining routes, done and remaining stops, moved-stop and at-risk rings, depots, and the
+    vehicles on top (broken-down ones dark with a red ring and a label).
+
+    Parameters
+    ----------
+    vehicles, stops : DataFrame
+        :func:`dashboard.queries.live_vehicles` and :func:`dashboard.queries.live_stops` of one date (and depot).
+    depots : DataFrame
+        The depots to draw (``depot_id, name, lat, lon``).
+
+    Returns
+    -------
+    pydeck.Deck
+        Layers ``live-routes``, ``live-stops``, ``moved``, ``at-risk``, ``depots``, ``vehicles``,
+        ``vehicle-labels``; the view fits vehicles, stops and depots.
+    """
+    colors = live_vehicle_colors(vehicles)
+    paths = live_route_paths(vehicles, stops, depots, colors)
+    stop_records = live_stop_points(stops, colors)
+    moved = moved_stop_points(stops)
+    at_risk = live_at_risk_points(stops)
+    depot_records = depot_points(depots)
+    vehicle_records = live_vehicle_points(vehicles, depots, colors)
+    layers = [
+        pdk.Layer(
+            "PathLayer",
+            id="live-routes",
+            data=paths,
+            get_path="path",
+            get_color="color",
+            get_width=4,
+            width_units=_PIXELS,
+            width_min_pixels=3,
+            joint_rounded=True,
+            cap_rounded=True,
+            opacity=0.85,
+            pickable=True,
+        ),
+        pdk.Layer(
+            "ScatterplotLayer",
+            id="live-stops",
+            data=stop_records,
+            get_position="position",
+            get_fill_color="color",
+            get_line_color=[255, 255, 255],
+            get_radius=6,
+            radius_units=_PIXELS,
+            stroked=True,
+            line_width_min_pixels=1,
+            pickable=True,
+        ),
+        _ring_layer("moved", moved, MOVED_COLOR, 16),
+        _ring_layer("at-risk", at_risk, LIVE_AT_RISK_COLOR, 12),
+        depot_layer(depot_records),
+        pdk.Layer(
+            "ScatterplotLayer",
+            id="vehicles",
+            data=vehicle_records,
+            get_position="position",
+            get_fill_color="color",
+            get_line_color="line_color",
+            get_radius=10,
+            radius_units=_PIXELS,
+            stroked=True,
+            line_width_min_pixels=4,
+            pickable=True,
+        ),
+        pdk.Layer(
+            "TextLayer",
+            id="vehicle-labels",
+            data=vehicle_records,
+            get_position="position",
+            get_text="label",
+            get_size=12,
+            size_units=_PIXELS,
+            get_color=[33, 37, 41],
+            get_pixel_offset=[0, -20],
+            font_weight=600,
+            outline_width=2,
+            outline_color=[255, 255, 255],
+            font_settings={"sdf": True},
+        ),
+    ]
+    view = fit_view([r["position"] for r in (*vehicle_records, *stop_records, *depot_records)])
+    return pdk.Deck(
+        layers=layers,
+        initial_view_state=view,
+        map_provider="carto",
+        map_style=MAP_STYLE,
+        tooltip={"text": "{tooltip}"},
+    )
+
+
+def live_vehicle_table(vehicles: pd.DataFrame, colors: dict[str, tuple[int, int, int]] | None = None) -> pd.DataFrame:
+    """Progress per vehicle (:data:`LIVE_VEHICLE_COLUMNS`), in map order: status, stops done / failed /
+    remaining, the next stop and its ETA (local ``HH:MM``), late stops and their minutes late in total, and the
+    local time of the last fix; ``Colour`` is the vehicle's route colour on the map."""
+    colors = live_vehicle_colors(vehicles) if colors is None else colors
+    depot = vehicles["depot_name"] if "depot_name" in vehicles else vehicles["depot_id"]
+    return pd.DataFrame(
+        {
+            "Colour": [hex_color(colors.get(str(v), DEPOT_COLOR)) for v in vehicles["vehicle_id"]],
+            "Vehicle": vehicles["vehicle_id"].astype(str).to_list(),
+            "Depot": depot.fillna(vehicles["depot_id"]).astype(str).to_list(),
+            "Status": [LIVE_STATUS_LABELS.get(str(s), str(s)) for s in vehicles["status"]],
+            "Done": [_count(v) for v in vehicles["stops_done"]],
+            "Failed": [_count(v) for v in vehicles["stops_failed"]],
+            "Remaining": [_count(v) for v in vehicles["stops_remaining"]],
+            "Next stop": ["" if _missing(o) else str(o) for o in vehicles["next_order_id"]],
+            "Next ETA": [format_clock(s) for s in vehicles["next_eta_s"]],
+            "Late stops": [_count(v) for v in vehicles["late_stops"]],
+            "Minutes late": pd.array([late_minutes(s) for s in vehicles["late_s_total"]], dtype="Int64"),
+            "Last fix": [format_local_clock(t) for t in vehicles["fix_at_utc"]],
+        },
+        columns=list(LIVE_VEHICLE_COLUMNS),
+    )
+
+
+def live_stops_table(stops: pd.DataFrame) -> pd.DataFrame:
+    """The stops still to serve (:data:`LIVE_STOP_TABLE_COLUMNS`), by vehicle and sequence, committed first: ETA
+    and window as local ``HH:MM``, minutes late and the at-risk flag, the morning plan's ETA and, for a stop the
+    re-plan moved, the vehicle it came from."""
+    remaining = stops[remaining_mask(stops)]
+    remaining = remaining.assign(
+        _first=remaining["status"] != "committed", _at_risk=at_risk_mask(stops)[remaining.index]
+    ).sort_values(["vehicle_id", "_first", "sequence"])
+    return pd.DataFrame(
+        {
+            "Vehicle": remaining["vehicle_id"].astype(str).to_list(),
+            "Stop": pd.array(remaining["sequence"].to_list(), dtype="Int64"),
+            "Order": remaining["order_id"].astype(str).to_list(),
+            "Status": [LIVE_STOP_STATUS_LABELS.get(str(s), str(s)) for s in remaining["status"]],
+            "ETA": [format_clock(s) for s in remaining["eta_s"]],
+            "Window": [
+                format_window(a, b) for a, b in zip(remaining["tw_start_s"], remaining["tw_end_s"], strict=True)
+            ],
+            "Minutes late": pd.array([late_minutes(s) for s in remaining["late_s"]], dtype="Int64"),
+            "At risk": remaining["_at_risk"].astype(bool).to_list(),
+            "Morning ETA": [format_clock(s) for s in remaining["morning_eta_s"]],
+            "Moved from": [
+                str(p) if _flag(m) and not _missing(p) else ""
+                for m, p in zip(remaining["moved"], remaining["previous_vehicle_id"], strict=True)
+            ],
+        },
+        columns=list(LIVE_STOP_TABLE_COLUMNS),
+    )
+
+
+def has_replan(versions: pd.DataFrame) -> bool:
+    """Whether the date has a plan version of kind ``replan``."""
+    return bool((versions["kind"] == "replan").any()) if not versions.empty else False
+
+
+def plan_versions_table(versions: pd.DataFrame) -> pd.DataFrame:
+    """The plan versions of a date (:data:`PLAN_VERSION_TABLE_COLUMNS`), oldest first: when each was made (local
+    ``HH:MM``), the live state it started from (``As of``), why, and how many stops it moved."""
+    return pd.DataFrame(
+        {
+            "Kind": versions["kind"].astype(str).to_list(),
+            "Version": pd.array(versions["version"].to_list(), dtype="Int64"),
+            "Created": [format_local_clock(t) for t in versions["created_at_utc"]],
+            "As of": [format_clock(s) for s in versions["as_of_s"]],
+            "Reason": ["" if _missing(r) else str(r) for r in versions["reason"]],
+            "Stops moved": pd.array([None if _missing(n) else int(n) for n in versions["n_moved"]], dtype="Int64"),
+            "Orders": pd.array([None if _missing(n) else int(n) for n in versions["n_orders"]], dtype="Int64"),
+            "Assigned": pd.array([None if _missing(n) else int(n) for n in versions["n_assigned"]], dtype="Int64"),
+            "Unassigned": pd.array([None if _missing(n) else int(n) for n in versions["n_unassigned"]], dtype="Int64"),
+            "Status": ["" if _missing(s) else str(s) for s in versions["status"]],
+        },
+        columns=list(PLAN_VERSION_TABLE_COLUMNS),
+    )
+
+
+def _eta_change_minutes(change_s: Any) -> int | None:
+    """Signed whole minutes (rounded towards zero); None when missing."""
+    return None if _missing(change_s) else int(int(change_s) / 60)
+
+
+def moved_stops_table(stops: pd.DataFrame) -> pd.DataFrame:
+    """The stops the latest re-plan moved to another vehicle (:data:`MOVED_STOP_COLUMNS`), by order id: from
+    which vehicle to which, the new stop number and ETA, and how much the ETA changed (minutes, + = later)."""
+    moved = stops[moved_mask(stops)].sort_values("order_id")
+    return pd.DataFrame(
+        {
+            "Order": moved["order_id"].astype(str).to_list(),
+            "From vehicle": ["" if _missing(v) else str(v) for v in moved["previous_vehicle_id"]],
+            "To vehicle": ["" if _missing(v) else str(v) for v in moved["vehicle_id"]],
+            "Stop": pd.array(moved["sequence"].to_list(), dtype="Int64"),
+            "ETA": [format_clock(s) for s in moved["eta_s"]],
+            "Window": [format_window(a, b) for a, b in zip(moved["tw_start_s"], moved["tw_end_s"], strict=True)],
+            "ETA change (min)": pd.array([_eta_change_minutes(c) for c in moved["eta_change_s"]], dtype="Int64"),
+        },
+        columns=list(MOVED_STOP_COLUMNS),
+    )
+
+
+def eta_changes_table(stops: pd.DataFrame, limit: int = 10) -> pd.DataFrame:
+    """The ``limit`` remaining stops whose ETA the latest re-plan changed most (:data:`ETA_CHANGE_COLUMNS`),
+    largest change either way first (then by order id); stops without a change (0 or missing) are left out."""
+    remaining = stops[remaining_mask(stops)]
+    change = pd.to_numeric(remaining["eta_change_s"], errors="coerce")
+    changed = remaining.assign(_size=change.abs())
+    changed = changed[changed["_size"] > 0].sort_values(["_size", "order_id"], ascending=[False, True]).head(limit)
+    before = [
+        None if _missing(eta) or _missing(delta) else int(eta) - int(delta)
+        for eta, delta in zip(changed["eta_s"], changed["eta_change_s"], strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "Order": changed["order_id"].astype(str).to_list(),
+            "Vehicle": changed["vehicle_id"].astype(str).to_list(),
+            "Before": [format_clock(s) for s in before],
+            "Now": [format_clock(s) for s in changed["eta_s"]],
+            "ETA change (min)": pd.array([_eta_change_minutes(c) for c in changed["eta_change_s"]], dtype="Int64"),
+            "Window": [format_window(a, b) for a, b in zip(changed["tw_start_s"], changed["tw_end_s"], strict=True)],
+            "Minutes late": pd.array([late_minutes(s) for s in changed["late_s"]], dtype="Int64"),
+        },
+        columns=list(ETA_CHANGE_COLUMNS),
+    )

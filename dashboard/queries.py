@@ -96,7 +96,9 @@ _PLANNED_STOPS_CTE = """with stops as (
 )
 """
 
-_STOPS_SQL = _PLANNED_STOPS_CTE + """
+_STOPS_SQL = (
+    _PLANNED_STOPS_CTE
+    + """
 select
     plan_id,
     cast(service_date as date) as service_date,
@@ -132,6 +134,7 @@ where cast(service_date as date) = $service_date
     and ($depot_id::varchar is null or depot_id = $depot_id)
 order by depot_id, vehicle_id, route_id, sequence
 """
+)
 
 _UNASSIGNED_SQL = """
 select
@@ -206,7 +209,9 @@ where $depot_id::varchar is null or depot_id = $depot_id
 order by depot_id
 """
 
-_ROUTE_STOPS_SQL = _PLANNED_STOPS_CTE + """
+_ROUTE_STOPS_SQL = (
+    _PLANNED_STOPS_CTE
+    + """
 select
     plan_id,
     route_id,
@@ -228,6 +233,7 @@ from stops
 where cast(plan_id as varchar) = $plan_id and cast(route_id as varchar) = $route_id
 order by sequence
 """
+)
 
 
 _PLAN_MODEL_VERSIONS_SQL = """
@@ -258,7 +264,7 @@ order by k.depot_id
 def _table_file(snapshot_key: str, table: str) -> str:
     """Path of a serving table, model tables and the route geometry included (:func:`dashboard.snapshot.table_path`
     checks the rest)."""
-    if table in MODEL_TABLES or table == ROUTE_GEOMETRY_TABLE:
+    if table in MODEL_TABLES or table in LIVE_TABLES or table == ROUTE_GEOMETRY_TABLE:
         return str(Path(snapshot_key) / f"{table}.parquet")
     return table_path(snapshot_key, table)
 
@@ -1322,4 +1328,198 @@ def customer_deliveries(snapshot_key: str, customer_id: str) -> pd.DataFrame:
         ("deliveries",),
         CUSTOMER_DELIVERY_COLUMNS,
         customer_id=customer_id,
+    )
+
+
+# --- live state and plan versions (docs/replanning.md, section 6): optional tables ------------------------------
+#
+# Written with the snapshot once a date has a live state (``live_state``) or a re-plan: each vehicle at the
+# latest ``as_of`` of its date (``live_vehicles``), every stop of the current plan with its re-timed ETA
+# (``live_stops``) and every plan version (``plan_versions``). A snapshot published before issue 7, or for a date
+# without live drops, has none of them, or no rows for the date: every function returns the empty result of its
+# columns. Times ``*_s`` are seconds since local midnight of the service date, ``*_utc`` UTC instants.
+
+LIVE_TABLES = ("live_vehicles", "live_stops", "plan_versions")
+
+_LIVE_DATES_SQL = """
+select distinct cast(service_date as date) as service_date
+from read_parquet($live_vehicles)
+order by service_date
+"""
+
+LIVE_VEHICLE_COLUMNS = (
+    "service_date",
+    "as_of_s",
+    "depot_id",
+    "depot_name",
+    "vehicle_id",
+    "lat",
+    "lon",
+    "fix_at_utc",
+    "status",
+    "stops_done",
+    "stops_failed",
+    "stops_remaining",
+    "next_order_id",
+    "next_eta_s",
+    "late_stops",
+    "late_s_total",
+)
+_LIVE_VEHICLES_SQL = """
+select
+    cast(v.service_date as date) as service_date,
+    v.as_of_s,
+    v.depot_id,
+    d.name as depot_name,
+    v.vehicle_id,
+    v.lat,
+    v.lon,
+    v.fix_at_utc,
+    v.status,
+    v.stops_done,
+    v.stops_failed,
+    v.stops_remaining,
+    v.next_order_id,
+    v.next_eta_s,
+    v.late_stops,
+    v.late_s_total
+from read_parquet($live_vehicles) as v
+left join read_parquet($depots) as d on d.depot_id = v.depot_id
+where cast(v.service_date as date) = $service_date
+    and ($depot_id::varchar is null or v.depot_id = $depot_id)
+order by v.depot_id, v.vehicle_id
+"""
+
+LIVE_STOP_COLUMNS = (
+    "service_date",
+    "plan_id",
+    "depot_id",
+    "vehicle_id",
+    "sequence",
+    "order_id",
+    "lat",
+    "lon",
+    "status",
+    "morning_eta_s",
+    "eta_s",
+    "tw_start_s",
+    "tw_end_s",
+    "late_s",
+    "at_risk",
+    "moved",
+    "previous_vehicle_id",
+    "eta_change_s",
+)
+# Stops without a vehicle (unassigned, cancelled) come last in their depot.
+_LIVE_STOPS_SQL = """
+select
+    cast(service_date as date) as service_date,
+    plan_id,
+    depot_id,
+    vehicle_id,
+    sequence,
+    order_id,
+    lat,
+    lon,
+    status,
+    morning_eta_s,
+    eta_s,
+    tw_start_s,
+    tw_end_s,
+    late_s,
+    at_risk,
+    moved,
+    previous_vehicle_id,
+    eta_change_s
+from read_parquet($live_stops)
+where cast(service_date as date) = $service_date
+    and ($depot_id::varchar is null or depot_id = $depot_id)
+order by depot_id, vehicle_id nulls last, sequence nulls last, order_id
+"""
+
+PLAN_VERSION_COLUMNS = (
+    "plan_id",
+    "service_date",
+    "kind",
+    "version",
+    "created_at_utc",
+    "status",
+    "reason",
+    "as_of_s",
+    "n_moved",
+    "n_orders",
+    "n_assigned",
+    "n_unassigned",
+)
+_PLAN_VERSIONS_SQL = """
+select
+    plan_id,
+    cast(service_date as date) as service_date,
+    kind,
+    version,
+    created_at_utc,
+    status,
+    reason,
+    as_of_s,
+    n_moved,
+    n_orders,
+    n_assigned,
+    n_unassigned
+from read_parquet($plan_versions)
+where cast(service_date as date) = $service_date
+order by created_at_utc, version, plan_id
+"""
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def live_dates(snapshot_key: str) -> list[dt.date]:
+    """Service dates with a live state (rows in ``live_vehicles``), oldest first; none without the table."""
+    if not _has_tables(snapshot_key, ("live_vehicles",)):
+        return []
+    return [record["service_date"] for record in _records(_LIVE_DATES_SQL, snapshot_key, ("live_vehicles",))]
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def live_vehicles(snapshot_key: str, service_date: dt.date, depot_id: str | None = None) -> pd.DataFrame:
+    """Each vehicle of the date at the latest live state (:data:`LIVE_VEHICLE_COLUMNS`, with the depot's name),
+    by depot and vehicle: its last fix (``lat, lon`` null before the first one), ``status`` (``not_started``,
+    ``driving``, ``at_stop``, ``broken_down``, ``finished``), stop counts, next stop and its ETA, and the stops
+    whose ETA misses the window (``late_stops``, ``late_s_total`` in seconds)."""
+    return _optional_frame(
+        _LIVE_VEHICLES_SQL,
+        snapshot_key,
+        ("live_vehicles", "depots"),
+        LIVE_VEHICLE_COLUMNS,
+        service_date=service_date,
+        depot_id=depot_id,
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def live_stops(snapshot_key: str, service_date: dt.date, depot_id: str | None = None) -> pd.DataFrame:
+    """Every stop of the date's current plan (:data:`LIVE_STOP_COLUMNS`), by depot, vehicle and sequence:
+    ``status`` (``delivered``, ``failed``, ``committed``, ``planned``, ``unassigned``, ``cancelled``), the
+    morning plan's and the re-timed ETA, ``late_s`` (ETA past the window end), ``at_risk``, and what the latest
+    re-plan changed: ``moved`` with ``previous_vehicle_id``, ``eta_change_s`` (ETA now minus before)."""
+    return _optional_frame(
+        _LIVE_STOPS_SQL,
+        snapshot_key,
+        ("live_stops",),
+        LIVE_STOP_COLUMNS,
+        service_date=service_date,
+        depot_id=depot_id,
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def plan_versions(snapshot_key: str, service_date: dt.date) -> pd.DataFrame:
+    """Every plan version of the date (:data:`PLAN_VERSION_COLUMNS`), oldest first: ``kind`` (``daily``,
+    ``replan``), ``version``, ``reason`` and ``as_of_s`` of a re-plan, ``n_moved`` stops moved to another vehicle,
+    and order counts."""
+    return _optional_frame(
+        _PLAN_VERSIONS_SQL,
+        snapshot_key,
+        ("plan_versions",),
+        PLAN_VERSION_COLUMNS,
+        service_date=service_date,
     )

@@ -308,9 +308,72 @@ MODEL_SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
+# The optional live tables (docs/replanning.md, section 6): written with the snapshot once a date has a live state
+# or a re-plan; older snapshots have none, so they are written only when a test passes them.
+LIVE_SCHEMAS: dict[str, pa.Schema] = {
+    "live_vehicles": pa.schema(
+        [
+            ("service_date", pa.date32()),
+            ("as_of_s", pa.int64()),
+            ("depot_id", pa.string()),
+            ("vehicle_id", pa.string()),
+            ("lat", pa.float64()),
+            ("lon", pa.float64()),
+            ("fix_at_utc", _UTC_TS),
+            ("status", pa.string()),
+            ("stops_done", pa.int64()),
+            ("stops_failed", pa.int64()),
+            ("stops_remaining", pa.int64()),
+            ("next_order_id", pa.string()),
+            ("next_eta_s", pa.int64()),
+            ("late_stops", pa.int64()),
+            ("late_s_total", pa.int64()),
+        ]
+    ),
+    "live_stops": pa.schema(
+        [
+            ("service_date", pa.date32()),
+            ("plan_id", pa.string()),
+            ("depot_id", pa.string()),
+            ("vehicle_id", pa.string()),
+            ("sequence", pa.int64()),
+            ("order_id", pa.string()),
+            ("lat", pa.float64()),
+            ("lon", pa.float64()),
+            ("status", pa.string()),
+            ("morning_eta_s", pa.int64()),
+            ("eta_s", pa.int64()),
+            ("tw_start_s", pa.int64()),
+            ("tw_end_s", pa.int64()),
+            ("late_s", pa.int64()),
+            ("at_risk", pa.bool_()),
+            ("moved", pa.bool_()),
+            ("previous_vehicle_id", pa.string()),
+            ("eta_change_s", pa.int64()),
+        ]
+    ),
+    "plan_versions": pa.schema(
+        [
+            ("plan_id", pa.string()),
+            ("service_date", pa.date32()),
+            ("kind", pa.string()),
+            ("version", pa.int64()),
+            ("created_at_utc", _UTC_TS),
+            ("status", pa.string()),
+            ("reason", pa.string()),
+            ("as_of_s", pa.int64()),
+            ("n_moved", pa.int64()),
+            ("n_orders", pa.int64()),
+            ("n_assigned", pa.int64()),
+            ("n_unassigned", pa.int64()),
+        ]
+    ),
+}
+
+
 def _schema_of(name: str, frame: pd.DataFrame) -> pa.Schema:
     """The table's contract schema, with the re-timing columns when ``frame`` carries them."""
-    schema = (SERVING_SCHEMAS | EXECUTION_SCHEMAS | MODEL_SCHEMAS)[name]
+    schema = (SERVING_SCHEMAS | EXECUTION_SCHEMAS | MODEL_SCHEMAS | LIVE_SCHEMAS)[name]
     extras = RETIMING_COLUMNS.get(name, [])
     if extras and list(frame.columns) == schema.names + [column for column, _ in extras]:
         for column, data_type in extras:
@@ -334,8 +397,8 @@ def write_snapshot(
     tables : dict of DataFrame
         One DataFrame per serving table (all of :data:`SERVING_SCHEMAS`), with exactly the contract's columns
         (plan tables optionally followed by their :data:`RETIMING_COLUMNS`), and optionally any of the execution
-        tables (:data:`EXECUTION_SCHEMAS`) and model tables (:data:`MODEL_SCHEMAS`); those left out are not
-        written.
+        tables (:data:`EXECUTION_SCHEMAS`), model tables (:data:`MODEL_SCHEMAS`) and live tables
+        (:data:`LIVE_SCHEMAS`); those left out are not written.
     snapshot_id : str, optional
         Directory name; default derived from ``created_at_utc``.
     created_at_utc : datetime, optional
@@ -354,7 +417,9 @@ def write_snapshot(
     missing = sorted(set(SERVING_SCHEMAS) - set(tables))
     if missing:
         raise ValueError(f"serving tables missing: {', '.join(missing)}")
-    unknown = sorted(set(tables) - set(SERVING_SCHEMAS) - set(EXECUTION_SCHEMAS) - set(MODEL_SCHEMAS))
+    unknown = sorted(
+        set(tables) - set(SERVING_SCHEMAS) - set(EXECUTION_SCHEMAS) - set(MODEL_SCHEMAS) - set(LIVE_SCHEMAS)
+    )
     if unknown:
         raise ValueError(f"not serving tables: {', '.join(unknown)}")
     created = created_at_utc or dt.datetime.now(dt.UTC)
@@ -362,7 +427,7 @@ def write_snapshot(
     snapshot_dir = serving_dir / "snapshots" / snapshot_id
     snapshot_dir.mkdir(parents=True, exist_ok=False)
     row_counts = {}
-    for name in SERVING_SCHEMAS | EXECUTION_SCHEMAS | MODEL_SCHEMAS:
+    for name in SERVING_SCHEMAS | EXECUTION_SCHEMAS | MODEL_SCHEMAS | LIVE_SCHEMAS:
         if name not in tables:
             continue
         frame = tables[name]
