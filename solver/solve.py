@@ -44,6 +44,12 @@ from solver.travel import GreatCircleTravelModel, TravelMatrices, TravelModel
 # than any unserved penalty and to break every shift, yet small enough that route sums cannot overflow int64.
 FORBIDDEN_DISTANCE_M = 100_000_000
 FORBIDDEN_DURATION_S = 100_000_000
+# An edge that puts an order on the wrong trip of a vehicle on the road (a parcel waiting at the depot on the trip
+# with what is on board): ten hours' drive, in time only. Unlike a forbidden edge, a search with low time-warp
+# penalties still inserts a new order there, from where its RelocateWithDepot move puts the order after a
+# reload (PyVRP inserts an unplanned order only next to another stop, so with forbidden edges an order only a
+# vehicle on the road could serve was never planned). Routes left on a wrong trip are repaired (_repair).
+WRONG_TRIP_DURATION_S = 10 * 3600
 # Caps on PyVRP's penalty per gram of excess load and per second of time warp, in micro-EUR. PyVRP's default
 # (1e5) makes 10 kg of overload cost less than one unserved order (1000 EUR = 1e9): on a depot with more demand
 # than its fleet carries the search settles on overloaded routes and never returns a feasible solution (the
@@ -321,8 +327,7 @@ def _build_instance(
                 ([reload_loc, *held_locs], loaded_locs),
             ):
                 if len(rows) and len(cols):
-                    dist[np.ix_(rows, cols)] = FORBIDDEN_DISTANCE_M
-                    dur[np.ix_(rows, cols)] = FORBIDDEN_DURATION_S
+                    dur[np.ix_(rows, cols)] = WRONG_TRIP_DURATION_S
                     modified = True
         distance_matrices.append(dist)
         duration_matrices.append(dur)
@@ -615,6 +620,37 @@ def _activity_order(inst: _Instance, a: pyvrp.Activity) -> int | None:
     return None
 
 
+def _skill_or_trip_misfits(
+    inst: _Instance, problem: Problem, vehicle: Vehicle, activities: list[pyvrp.Activity]
+) -> list[int]:
+    """Orders of a route the vehicle may not serve there: lacking skills, on board of another vehicle, or for a
+    vehicle on the road (:attr:`~solver.model.Vehicle.on_board`) a depot parcel on its first trip or one of its
+    own parcels on a later trip."""
+    loaded_on = problem.on_board_vehicle()
+    misfits: list[int] = []
+    trip = 0
+    for a in activities:
+        if a.type == pyvrp.ActivityType.DEPOT:
+            trip += 1
+            continue
+        oi = _activity_order(inst, a)
+        if oi is None or oi in misfits:
+            continue
+        order = problem.orders[oi]
+        wrong = not can_carry_skills(vehicle, order) or loaded_on.get(order.order_id, vehicle.vehicle_id) != (
+            vehicle.vehicle_id
+        )
+        if vehicle.on_board is not None:
+            loaded_at_depot = order.order_type == "delivery" and order.shipment_id is None
+            if trip == 0:
+                wrong |= loaded_at_depot and order.order_id not in vehicle.on_board
+            else:
+                wrong |= order.order_id in vehicle.on_board
+        if wrong:
+            misfits.append(oi)
+    return misfits
+
+
 def _repair(inst: _Instance, problem: Problem, route: pyvrp.Route) -> tuple[pyvrp.Route | None, list[int]]:
     """Take stops out of a route until PyVRP calls it feasible; a feasible route comes back unchanged.
 
@@ -626,12 +662,11 @@ def _repair(inst: _Instance, problem: Problem, route: pyvrp.Route) -> tuple[pyvr
     vehicle = inst.groups[vt].vehicles[0]
     activities = _activities(inst, route)
     removed: list[int] = []
-    # Stops the vehicle lacks the skills for sit on forbidden edges: take them out first.
-    for a in list(activities):
-        oi = _activity_order(inst, a)
-        if oi is not None and oi not in removed and not can_carry_skills(vehicle, problem.orders[oi]):
-            removed.append(oi)
-            activities = _without(inst, activities, oi)
+    # Stops the vehicle lacks the skills for sit on forbidden edges, and stops on the wrong trip of a vehicle on
+    # the road on edges that may not be late enough to show: take them out first.
+    for oi in _skill_or_trip_misfits(inst, problem, vehicle, activities):
+        removed.append(oi)
+        activities = _without(inst, activities, oi)
     if not removed and route.is_feasible():
         return route, []
     while activities:

@@ -799,7 +799,7 @@ def _check_new_part(
         begin, prefix_m = connect.departure_s, prefix_m + connect.leg_distance_m
     elif start.committed is not None and start.mode == "road":
         begin = route.stops[n - 1].departure_s
-    elif n == 0:
+    elif n == 0 and start.mode == "depot":
         begin = route.start_s
     else:
         first = future_stops[0]
