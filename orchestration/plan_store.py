@@ -35,7 +35,8 @@ PLANS_DDL = (
         created_at_utc timestamptz not null, seed integer, time_budget_s double, parameters varchar,
         runtime_s double, objective double, n_orders integer, n_assigned integer, n_unassigned integer,
         status varchar not null, travel_model_version varchar, service_model_version varchar,
-        availability_model_version varchar)""",
+        availability_model_version varchar, reason varchar, parent_plan_id varchar, as_of_s integer,
+        n_moved integer)""",
     """create table if not exists plans.solves (
         plan_id varchar, depot_id varchar, n_orders integer, n_vehicles integer, runtime_s double,
         iterations bigint, objective double, feasible boolean, stopped_by varchar, build_s double,
@@ -50,7 +51,7 @@ PLANS_DDL = (
         plan_id varchar, route_id varchar, vehicle_id varchar, sequence integer, order_id varchar,
         arrival_s integer, service_start_s integer, departure_s integer, wait_s integer,
         leg_distance_m bigint, leg_duration_s bigint, late_s integer default 0, in_preferred_window boolean,
-        trip integer default 1)""",
+        trip integer default 1, status varchar default 'planned')""",
     """create table if not exists plans.reloads (
         plan_id varchar, route_id varchar, after_sequence integer, arrival_s integer, departure_s integer,
         leg_distance_m bigint, leg_duration_s bigint)""",
@@ -71,7 +72,17 @@ PLANS_DDL = (
     "alter table plans.routes add column if not exists break_after_sequence integer",
     "alter table plans.routes add column if not exists break_start_s integer",
     "alter table plans.stops add column if not exists trip integer default 1",
+    # ... and before re-planning during the day (issue 7): every plan was a morning plan of planned stops.
+    "alter table plans.plan_runs add column if not exists reason varchar",
+    "alter table plans.plan_runs add column if not exists parent_plan_id varchar",
+    "alter table plans.plan_runs add column if not exists as_of_s integer",
+    "alter table plans.plan_runs add column if not exists n_moved integer",
+    "alter table plans.stops add column if not exists status varchar default 'planned'",
 )
+CURRENT_PLAN_KINDS = ("daily", "replan")
+"""Kinds of plan version that can be a date's current plan (a what-if never is)."""
+STOP_STATUSES = ("delivered", "failed", "committed", "planned")
+"""Values of ``plans.stops.status``: done stops of a re-plan (actual times), its committed stop, the rest."""
 MODEL_VERSION_COLUMNS = ("travel_model_version", "service_model_version", "availability_model_version")
 """Columns of ``plans.plan_runs`` naming the learned model versions a plan was made with (null: none)."""
 
@@ -191,14 +202,14 @@ def read_problems(conn: duckdb.DuckDBPyConnection, service_date: str) -> list[Pr
     ).fetchdf()
     orders = conn.execute(
         f"""select depot_id, order_id, lat, lon, weight_g, volume_cm3, service_s, tw_start_s, tw_end_s,
-                   required_skills, priority, order_type, {_columns(conn, 'fct_orders_to_plan')}
+                   required_skills, priority, order_type, {_columns(conn, "fct_orders_to_plan")}
             from marts.fct_orders_to_plan where service_date = cast(? as date) order by depot_id, order_id""",
         [service_date],
     ).fetchdf()
     vehicles = conn.execute(
         f"""select depot_id, vehicle_id, vehicle_type, capacity_weight_g, capacity_volume_cm3, shift_start_s,
                    shift_end_s, speed_kmh, cost_per_km_eur, cost_per_hour_eur, cost_per_day_eur, skills,
-                   {_columns(conn, 'fct_vehicle_days')}
+                   {_columns(conn, "fct_vehicle_days")}
             from marts.fct_vehicle_days where service_date = cast(? as date) order by depot_id, vehicle_id""",
         [service_date],
     ).fetchdf()
@@ -231,6 +242,11 @@ def write_plan(
     config: SolveConfig,
     runtime_s: float,
     model_versions: dict[str, str | None] | None = None,
+    *,
+    reason: str | None = None,
+    parent_plan_id: str | None = None,
+    as_of_s: int | None = None,
+    n_moved: int | None = None,
 ) -> str:
     """Store one plan version (all depots of a date) in one transaction, with status ``pending``.
 
@@ -238,6 +254,10 @@ def write_plan(
     in the same transaction (:func:`abandon_pending_plans`).
 
     ``model_versions`` maps the columns of :data:`MODEL_VERSION_COLUMNS` to the learned model versions used.
+    A re-plan (kind ``replan``) also records why it was made (``reason``), the plan it replaces
+    (``parent_plan_id``), the live state it started from (``as_of_s``, seconds since local midnight) and how many
+    orders changed vehicle (``n_moved``); a morning plan leaves them null. Each stop's ``status``
+    (:data:`STOP_STATUSES`) is stored as the solver set it, ``planned`` when it sets none.
 
     Returns
     -------
@@ -285,7 +305,14 @@ def write_plan(
                 }
             )
             for stop in route.stops:
-                stop_rows.append({"route_id": route.route_id, "vehicle_id": route.vehicle_id, **asdict(stop)})
+                stop_rows.append(
+                    {
+                        "route_id": route.route_id,
+                        "vehicle_id": route.vehicle_id,
+                        **asdict(stop),
+                        "status": getattr(stop, "status", "planned"),
+                    }
+                )
             for reload in route.reloads:
                 reload_rows.append({"route_id": route.route_id, **asdict(reload)})
         for item in plan.unassigned:
@@ -298,7 +325,7 @@ def write_plan(
                 }
             )
 
-    n_assigned = len(stop_rows)
+    n_assigned = len({row["order_id"] for row in stop_rows if row["status"] != "failed"})
     conn.execute("begin transaction")
     try:
         abandon_pending_plans(conn, service_date, kind)
@@ -311,8 +338,8 @@ def write_plan(
         conn.execute(
             "insert into plans.plan_runs (plan_id, service_date, kind, version, created_at_utc, seed, time_budget_s, "
             "parameters, runtime_s, objective, n_orders, n_assigned, n_unassigned, status, travel_model_version, "
-            "service_model_version, availability_model_version) "
-            "values (?, cast(? as date), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+            "service_model_version, availability_model_version, reason, parent_plan_id, as_of_s, n_moved) "
+            "values (?, cast(? as date), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)",
             [
                 plan_id,
                 service_date,
@@ -328,6 +355,10 @@ def write_plan(
                 n_assigned,
                 len(unassigned_rows),
                 *[(model_versions or {}).get(column) for column in MODEL_VERSION_COLUMNS],
+                reason,
+                parent_plan_id,
+                as_of_s,
+                n_moved,
             ],
         )
         _insert(
@@ -393,6 +424,7 @@ def write_plan(
                 "late_s",
                 "in_preferred_window",
                 "trip",
+                "status",
             ],
         )
         _insert(
@@ -474,13 +506,16 @@ def read_plan(conn: duckdb.DuckDBPyConnection, plan_id: str) -> dict[str, Plan]:
         "and database_name = current_database()"
     ).fetchone()[0]
     reloads = (
-        conn.execute("select * from plans.reloads where plan_id = ? order by route_id, after_sequence", [plan_id])
-        .fetchdf()
+        conn.execute(
+            "select * from plans.reloads where plan_id = ? order by route_id, after_sequence", [plan_id]
+        ).fetchdf()
         if has_reloads
         else pd.DataFrame(columns=["route_id"])
     )
     routes = routes.reindex(columns=routes.columns.union(["overtime_s", *_ROUTE_DEFAULTS], sort=False))
-    stops = stops.reindex(columns=stops.columns.union(["late_s", "in_preferred_window", "trip"], sort=False))
+    stops = stops.reindex(columns=stops.columns.union(["late_s", "in_preferred_window", "trip", "status"], sort=False))
+    # PlannedStop.status comes with re-planning (issue 7); a solver package without it stores every stop planned.
+    with_status = "status" in PlannedStop.__dataclass_fields__
     reloads_by_route: dict[str, list[PlannedReload]] = {}
     for r in reloads.itertuples(index=False):
         reloads_by_route.setdefault(r.route_id, []).append(
@@ -495,6 +530,7 @@ def read_plan(conn: duckdb.DuckDBPyConnection, plan_id: str) -> dict[str, Plan]:
 
     stops_by_route: dict[str, list[PlannedStop]] = {}
     for s in stops.itertuples(index=False):
+        status = {"status": "planned" if pd.isna(s.status) else s.status} if with_status else {}
         stops_by_route.setdefault(s.route_id, []).append(
             PlannedStop(
                 order_id=s.order_id,
@@ -508,6 +544,7 @@ def read_plan(conn: duckdb.DuckDBPyConnection, plan_id: str) -> dict[str, Plan]:
                 late_s=int(s.late_s) if pd.notna(s.late_s) else 0,
                 in_preferred_window=None if pd.isna(s.in_preferred_window) else bool(s.in_preferred_window),
                 trip=int(s.trip) if pd.notna(s.trip) else 1,
+                **status,
             )
         )
     plans = {}
@@ -553,3 +590,29 @@ def read_plan(conn: duckdb.DuckDBPyConnection, plan_id: str) -> dict[str, Plan]:
             ),
         )
     return plans
+
+
+def current_plan_id(conn: duckdb.DuckDBPyConnection, service_date: str) -> str | None:
+    """The date's current plan: its newest valid version of a kind in :data:`CURRENT_PLAN_KINDS`.
+
+    Newest by creation time (then version), so a re-plan replaces the morning plan and a morning plan made again
+    after it replaces the re-plan. The plan marts select the same plan (``marts.dim_plan_versions.is_current``).
+
+    Returns
+    -------
+    str or None
+        The plan id, or None when the date has no valid plan (or the warehouse no plans yet).
+    """
+    exists = conn.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'plans' and table_name = 'plan_runs' "
+        "and database_name = current_database()"
+    ).fetchone()[0]
+    if not exists:
+        return None
+    row = conn.execute(
+        "select plan_id from plans.plan_runs "
+        "where service_date = cast(? as date) and status = 'valid' and kind in (select unnest(?)) "
+        "order by created_at_utc desc, version desc limit 1",
+        [service_date, list(CURRENT_PLAN_KINDS)],
+    ).fetchone()
+    return row[0] if row else None

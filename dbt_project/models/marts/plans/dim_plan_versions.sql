@@ -1,7 +1,9 @@
 {{ config(tags=['plan_outputs']) }}
 
--- Every plan version; the newest valid version per date and kind is the current plan (versions are never
--- overwritten, so a re-run adds a version and the previous one stays for comparison).
+-- Every plan version; the newest valid daily or replan version of a date is its current plan (the same rule as
+-- orchestration.plan_store.current_plan_id): a re-plan replaces the morning plan, a morning plan made again after it
+-- replaces the re-plan. What-ifs rank among themselves. Versions are never overwritten, so a re-run adds a version
+-- and the previous one stays for comparison.
 with runs as (
     select * from {{ source('plans', 'plan_runs') }}
 ),
@@ -11,7 +13,8 @@ ranked as (
         *,
         status = 'valid'
         and row_number() over (
-            partition by service_date, kind order by (status = 'valid') desc, version desc
+            partition by service_date, case when kind in ('daily', 'replan') then 'current' else kind end
+            order by (status = 'valid') desc, created_at_utc desc, version desc
         ) = 1 as is_current
     from runs
 )

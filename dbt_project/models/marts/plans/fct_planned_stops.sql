@@ -8,7 +8,7 @@
 
 with current_plans as (
     select plan_id, service_date from {{ ref('dim_plan_versions') }}
-    where is_current and kind = 'daily' and {{ in_partition_window('service_date') }}
+    where is_current and kind in ('daily', 'replan') and {{ in_partition_window('service_date') }}
 ),
 
 stops as (
