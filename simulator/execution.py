@@ -6,10 +6,20 @@ of day, weekday, weather, hillside and driver; service times are lognormal per s
 always at home; a few routes leave the depot late. Vehicles follow the planned sequence, arrive early and
 wait for the window like the plan (for an order with two windows, the one the plan chose; arriving after it
 closed, service starts at once), always drive on to the next stop however late they are, and a failed
-delivery ends that stop (no second attempt on the same day). A planned break is taken where the plan puts it
-(the driver pauses its length after that stop, or at the depot before leaving); a planned reload drives back to
-the start depot between two trips and loads for the depot's reload time; a route that ends at another depot
-drives there.
+delivery ends that stop (a second attempt only when a later plan version puts the order on a route again,
+see :mod:`simulator.live`). A planned break is taken where the plan puts it (the driver pauses its length
+after that stop, or at the depot before leaving); a planned reload drives back to the start depot between
+two trips and loads for the depot's reload time; a route that ends at another depot drives there.
+
+What the world holds is drawn per id, so that playing another plan does not change it: an order's attempt
+(at home or not, other failures, service time) from (seed, date, order id, attempt), a vehicle's departure
+delays from (seed, date, vehicle id, departure number), its driver from (world seed, vehicle id), the road
+between two places and its speed noise from (seed, date, from, to), the phone's GPS error from the
+vehicle's own stream in event order, and ratings from (seed, date, order id).
+
+The engine (``_Day``) plays vehicle by vehicle, one decision at a time; :func:`execute_plan` is the day with
+one plan and no disruptions, :class:`simulator.live.LiveDay` the same engine step by step with plan versions
+and disruptions.
 
 The result is what the source systems would record: GPS pings, driver-app stop events and customer
 ratings (``docs/data_contract.md`` section 4), plus the hidden truth for tests and diagnostics.
@@ -19,18 +29,19 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
+from simulator.disruptions import Scenario, no_disruptions
 from simulator.geography import SETTLEMENTS, haversine_m
 from simulator.roads import LocalProjection, road_paths
 from simulator.seeding import rng_for
 from simulator.telematics import Moves, Parks, simulate_pings
 from simulator.weather import Weather, simulate_weather
-from simulator.world import World
+from simulator.world import Depot, World
 
 __all__ = [
     "EVENT_COLUMNS",
@@ -43,8 +54,17 @@ __all__ = [
 ]
 
 EVENT_COLUMNS: tuple[str, ...] = (
-    "event_id", "service_date", "vehicle_id", "driver_id", "order_id", "event_type", "ts_utc", "lat", "lon",
-    "failure_reason", "attempt",
+    "event_id",
+    "service_date",
+    "vehicle_id",
+    "driver_id",
+    "order_id",
+    "event_type",
+    "ts_utc",
+    "lat",
+    "lon",
+    "failure_reason",
+    "attempt",
 )
 """Columns of ``events/stop_events_YYYY-MM-DD.csv``, in contract order."""
 
@@ -59,8 +79,17 @@ FAILURE_REASONS: tuple[str, ...] = ("not_home", "refused", "address_not_found", 
 _ORDER_INPUT = ("order_id", "customer_id", "lat", "lon", "site_type", "parcels")
 _ROUTE_INPUT = ("route_id", "vehicle_id", "depot_id", "start_s", "end_s")
 _STOP_INPUT = (
-    "route_id", "vehicle_id", "sequence", "order_id", "lat", "lon", "arrival_s", "service_start_s",
-    "departure_s", "tw_start_s", "tw_end_s",
+    "route_id",
+    "vehicle_id",
+    "sequence",
+    "order_id",
+    "lat",
+    "lon",
+    "arrival_s",
+    "service_start_s",
+    "departure_s",
+    "tw_start_s",
+    "tw_end_s",
 )
 # Optional plan columns (issue 6), read when present: where a route starts and ends (empty / missing = its
 # depot_id), its break (after which stop, how long), a stop's second window and trip (a new trip = a reload).
@@ -98,6 +127,8 @@ _COMMENTS = {
     4: ("", "", "Fine, thanks."),
     5: ("", "", "Great, thanks!", "Fast and friendly driver."),
 }
+_AWAY_FROM_NEW_WINDOW = 0.3  # presence outside the window a customer moved to: they said they would be out
+_HEAVY_RAIN_MM = 6.0  # observed precipitation of an hour of a scenario's heavy rain
 _HILLSIDE_BOXES = tuple(s.box for s in SETTLEMENTS["rhine_valley"] if s.hillside)
 
 
@@ -157,6 +188,9 @@ def execute_plan(
 ) -> Execution:
     """Play a day's plan out under the world's hidden truth.
 
+    The same as :class:`simulator.live.LiveDay` without disruptions, the plan published at midnight and the day
+    finished at once.
+
     Parameters
     ----------
     world : World
@@ -190,75 +224,93 @@ def execute_plan(
         If a column is missing, the seed is negative, an id does not resolve (vehicle, depot, route,
         order, customer), an order is planned twice, or the weather is of another date.
     """
-    if seed < 0:
-        raise ValueError(f"seed must be non-negative, got {seed}")
-    for frame, columns, name in ((orders, _ORDER_INPUT, "orders"), (routes, _ROUTE_INPUT, "routes"),
-                                 (stops, _STOP_INPUT, "stops")):
-        missing = [c for c in columns if c not in frame.columns]
-        if missing:
-            raise ValueError(f"{name} lacks column(s) {', '.join(missing)}")
-    if weather is None:
-        weather = simulate_weather(world, service_date, seed)
-    if weather.service_date != service_date:
-        raise ValueError(f"weather is of {weather.service_date}, not {service_date}")
+    day = _Day(world, service_date, orders, no_disruptions(service_date, seed), seed, weather)
+    day.publish(routes, stops, 0)
+    return day.finish()
 
-    plan = _Plan.build(world, orders, routes, stops)
-    conditions = weather.condition_by_local_hour(world.timezone)
-    hour_speed = (
-        np.array(world.truth.speed_factor_by_hour)
-        * _WEEKDAY_SPEED[service_date.weekday()]
-        * np.array([_WEATHER_SPEED[c] for c in conditions])
-    )
-    hour_service = np.array([_WEATHER_SERVICE[c] for c in conditions])
-    driver = np.array([_driver_factor(world.seed, v) for v in plan.vehicle_ids])
 
-    ordinal = service_date.toordinal()
-    projection = LocalProjection(world.depots[0].lat, world.depots[0].lon)
-    roads_rng = rng_for(seed, "execution.roads", ordinal)
-    legs = _Legs.build(plan, projection, world.truth.hillside_speed_factor, roads_rng)
-    day_rng = rng_for(seed, "execution.day", ordinal)
-    timeline = _play(plan, legs, world, hour_speed, hour_service, driver, day_rng)
-    base_s = utc_base_s(service_date, world.timezone)
-
-    moves, parks = _motion(plan, legs, timeline)
-    pings, n_outliers = simulate_pings(
-        moves, parks, plan.vehicle_ids, projection, base_s, rng_for(seed, "execution.pings", ordinal)
-    )
-    events = _events(
-        plan, legs, timeline, service_date, projection, base_s, rng_for(seed, "execution.events", ordinal)
-    )
-    ratings = _ratings(plan, timeline, base_s, rng_for(seed, "execution.ratings", ordinal))
-    truth, paths = _truth(plan, legs, timeline, driver, projection, base_s)
-    return Execution(pings, events, ratings, truth, paths, n_outliers)
+def _key(text: str) -> int:
+    """A non-negative integer key of an id, for :func:`simulator.seeding.rng_for`."""
+    return zlib.crc32(text.encode("utf-8"))
 
 
 def _driver_factor(world_seed: int, vehicle_id: str) -> float:
     """The hidden speed of the driver of a vehicle: the same on every day of a world."""
-    rng = rng_for(world_seed, "driver", zlib.crc32(vehicle_id.encode("utf-8")))
+    rng = rng_for(world_seed, "driver", _key(vehicle_id))
     return float(np.clip(rng.lognormal(0.0, _DRIVER_SIGMA), *_DRIVER_RANGE))
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """Routes sorted by vehicle and start, stops in planned order, joined to orders and customers."""
+def _number(value: object) -> float:
+    """A float from a plan or order cell; NaN for null or empty."""
+    if value is None or (isinstance(value, str) and value.strip() == "") or pd.isna(value):
+        return float("nan")
+    return float(value)
 
-    vehicle_ids: np.ndarray  # sorted unique ids; a vehicle's code is its index
-    route_ids: np.ndarray
-    route_vehicle: np.ndarray
-    route_start_s: np.ndarray
-    route_speed_ms: np.ndarray
-    depot_lat: np.ndarray  # start depot
-    depot_lon: np.ndarray
-    end_lat: np.ndarray  # end depot
-    end_lon: np.ndarray
-    route_break_after: np.ndarray  # sequence the break follows, -1 for none
-    route_break_s: np.ndarray
-    route_reload_s: np.ndarray  # the start depot's reload time
-    route_first_stop: np.ndarray  # stops of route r: route_first_stop[r] : route_first_stop[r + 1]
-    stops: pd.DataFrame  # planned order, with customer_id, site_type, parcels, presence (24 floats), tw2, trip
+
+class _RowStreams:
+    """Stands in for a ``numpy.random.Generator`` in :func:`simulator.roads.road_paths`: row i of every draw
+    comes from generator i, so many legs are drawn at once and each leg's path is the one drawn alone."""
+
+    def __init__(self, generators: list[np.random.Generator]) -> None:
+        self.generators = generators
+
+    def random(self, size: int) -> np.ndarray:
+        return np.array([g.random() for g in self.generators])
+
+    def normal(self, loc: float, scale: float, size: tuple[int, ...]) -> np.ndarray:
+        return np.stack([g.normal(loc, scale, size[1:]) for g in self.generators])
+
+    def lognormal(self, mean: float, sigma: float, size: int) -> np.ndarray:
+        return np.array([g.lognormal(mean, sigma) for g in self.generators])
+
+
+@dataclass(frozen=True)
+class _Stop:
+    """One stop of a plan version."""
+
+    order_id: str
+    sequence: int
+    trip: int
+    lat: float
+    lon: float
+    tw_start: float
+    tw_end: float
+    tw2_start: float  # NaN: no second window
+    tw2_end: float
+    chosen_start: float  # start of the window the plan chose: the second one when its service starts in it
+    occurrence: int  # the order's n-th stop in the version (a failed stop and its retry: 1 and 2)
+
+
+@dataclass(frozen=True)
+class _Route:
+    """One route of a plan version."""
+
+    route_id: str
+    vehicle_id: str
+    start_s: float
+    start_depot: Depot
+    end_depot: Depot
+    break_after: int  # the break follows the stop of this sequence; 0: at the depot; -1: no break
+    break_s: float
+    speed_ms: float
+    stops: tuple[_Stop, ...]
+
+
+@dataclass(frozen=True)
+class _Version:
+    """A plan published at ``at_s``: each vehicle's routes in start order."""
+
+    at_s: float
+    routes: dict[str, tuple[_Route, ...]]
 
     @classmethod
-    def build(cls, world: World, orders: pd.DataFrame, routes: pd.DataFrame, stops: pd.DataFrame) -> _Plan:
+    def build(
+        cls, world: World, at_s: float, routes: pd.DataFrame, stops: pd.DataFrame, known_orders: set[str]
+    ) -> _Version:
+        for frame, columns, name in ((routes, _ROUTE_INPUT, "routes"), (stops, _STOP_INPUT, "stops")):
+            missing = [c for c in columns if c not in frame.columns]
+            if missing:
+                raise ValueError(f"{name} lacks column(s) {', '.join(missing)}")
         vehicles = {v.vehicle_id: v for v in world.vehicles}
         depots = {d.depot_id: d for d in world.depots}
         unknown = sorted(set(routes["vehicle_id"]) - set(vehicles))
@@ -280,276 +332,864 @@ class _Plan:
         unknown = sorted(set(stops["route_id"]) - set(routes["route_id"]))
         if unknown:
             raise ValueError(f"stops name route(s) not in routes: {', '.join(map(str, unknown))}")
-        if stops["order_id"].duplicated().any():
-            twice = stops.loc[stops["order_id"].duplicated(), "order_id"].iloc[0]
+        # A re-plan lists the day's failed stops too, so an order retried later appears twice.
+        pending = stops if "status" not in stops.columns else stops[stops["status"].astype(str) != "failed"]
+        if pending["order_id"].duplicated().any():
+            twice = pending.loc[pending["order_id"].duplicated(), "order_id"].iloc[0]
             raise ValueError(f"order {twice} is planned twice")
-        if orders["order_id"].duplicated().any():
-            raise ValueError("order_id is not unique in orders")
-
-        order_info = orders.set_index("order_id")[["customer_id", "site_type", "parcels"]]
-        missing = sorted(set(stops["order_id"]) - set(order_info.index))
+        missing = sorted(set(stops["order_id"].astype(str)) - known_orders)
         if missing:
             raise ValueError(f"stops name order(s) not in orders: {', '.join(map(str, missing[:5]))}")
-        customers = {c.customer_id: c for c in world.customers}
-        profiles = {p.name: p.p_by_hour for p in world.truth.presence_profiles}
 
         routes = routes[routes["route_id"].isin(stops["route_id"])]
         routes = routes.sort_values(["vehicle_id", "start_s", "route_id"], kind="stable").reset_index(drop=True)
         rank = pd.Series(np.arange(len(routes)), index=routes["route_id"])
-        planned = stops.assign(_route=rank.reindex(stops["route_id"]).to_numpy())
-        planned = planned.sort_values(["_route", "sequence"], kind="stable").reset_index(drop=True)
-        planned = planned.join(order_info, on="order_id")
+        planned = stops.assign(route_rank_=rank.reindex(stops["route_id"]).to_numpy())
+        planned = planned.sort_values(["route_rank_", "sequence"], kind="stable").reset_index(drop=True)
         for column in _STOP_OPTIONAL:
             if column not in planned.columns:
                 planned[column] = 1 if column == "trip" else np.nan
         planned["trip"] = pd.to_numeric(planned["trip"]).fillna(1).astype(np.int64)
-        unknown = sorted(set(planned["customer_id"]) - set(customers))
-        if unknown:
-            raise ValueError(f"orders name customer(s) not in the world: {', '.join(map(str, unknown[:5]))}")
-        planned["presence"] = [profiles[customers[c].presence_profile] for c in planned["customer_id"]]
-
-        vehicle_ids = np.array(sorted(set(routes["vehicle_id"])), dtype=object)
-        code = {v: i for i, v in enumerate(vehicle_ids)}
+        planned["n_occurrence"] = planned.groupby("order_id", sort=False).cumcount() + 1
         speed = {vt.vehicle_type: vt.avg_speed_kmh / 3.6 for vt in world.vehicle_types}
-        counts = np.bincount(planned["_route"].to_numpy(dtype=np.int64), minlength=len(routes))
-        return cls(
-            vehicle_ids=vehicle_ids,
-            route_ids=routes["route_id"].to_numpy(dtype=object),
-            route_vehicle=np.array([code[v] for v in routes["vehicle_id"]], dtype=np.int64),
-            route_start_s=routes["start_s"].to_numpy(dtype=float),
-            route_speed_ms=np.array([speed[vehicles[v].vehicle_type] for v in routes["vehicle_id"]]),
-            depot_lat=np.array([depots[d].lat for d in routes["start_depot_id"]]),
-            depot_lon=np.array([depots[d].lon for d in routes["start_depot_id"]]),
-            end_lat=np.array([depots[d].lat for d in routes["end_depot_id"]]),
-            end_lon=np.array([depots[d].lon for d in routes["end_depot_id"]]),
-            route_break_after=pd.to_numeric(routes["break_after_sequence"]).fillna(-1).to_numpy(dtype=np.int64),
-            route_break_s=pd.to_numeric(routes["break_s"]).fillna(0).to_numpy(dtype=float),
-            route_reload_s=np.array([depots[d].reload_min * 60.0 for d in routes["start_depot_id"]]),
-            route_first_stop=np.concatenate(([0], np.cumsum(counts))),
-            stops=planned,
-        )
+
+        stops_of: list[list[_Stop]] = [[] for _ in range(len(routes))]
+        for row in planned.itertuples(index=False):
+            tw2_start = _number(row.tw2_start_s)
+            chosen = tw2_start if float(row.service_start_s) >= tw2_start else float(row.tw_start_s)
+            stops_of[int(row.route_rank_)].append(
+                _Stop(
+                    order_id=str(row.order_id),
+                    sequence=int(row.sequence),
+                    trip=int(row.trip),
+                    lat=float(row.lat),
+                    lon=float(row.lon),
+                    tw_start=float(row.tw_start_s),
+                    tw_end=float(row.tw_end_s),
+                    tw2_start=tw2_start,
+                    tw2_end=_number(row.tw2_end_s),
+                    chosen_start=chosen,
+                    occurrence=int(row.n_occurrence),
+                )
+            )
+        by_vehicle: dict[str, list[_Route]] = {}
+        for r, route in enumerate(routes.itertuples(index=False)):
+            break_after = _number(route.break_after_sequence)
+            by_vehicle.setdefault(str(route.vehicle_id), []).append(
+                _Route(
+                    route_id=str(route.route_id),
+                    vehicle_id=str(route.vehicle_id),
+                    start_s=float(route.start_s),
+                    start_depot=depots[route.start_depot_id],
+                    end_depot=depots[route.end_depot_id],
+                    break_after=-1 if np.isnan(break_after) else int(break_after),
+                    break_s=0.0 if np.isnan(_number(route.break_s)) else float(route.break_s),
+                    speed_ms=speed[vehicles[str(route.vehicle_id)].vehicle_type],
+                    stops=tuple(stops_of[r]),
+                )
+            )
+        return cls(float(at_s), {v: tuple(rs) for v, rs in by_vehicle.items()})
 
 
 @dataclass(frozen=True)
-class _Legs:
-    """One leg per drive: depot -> first stop, stop -> stop, last stop -> depot; in driving order. A reload
-    between two trips is a leg back to the start depot and one out from it.
+class _Leg:
+    """A drive as it happened: the polyline (metres), when it started and at what speed."""
 
-    ``stop`` is the index of the stop the leg ends at, -1 for the return to the (end) depot at the end of the
-    route, -2 for a return to the start depot to reload.
+    vehicle_id: str
+    route_id: str
+    seq: int  # per vehicle, in driving order
+    t0: float
+    speed_ms: float
+    x: np.ndarray
+    y: np.ndarray
+    piece_pace: np.ndarray  # metres at the leg's speed per piece
+
+    @property
+    def piece_dt(self) -> np.ndarray:
+        return self.piece_pace / self.speed_ms
+
+    @property
+    def t1(self) -> float:
+        return self.t0 + float(self.piece_dt.sum())
+
+
+@dataclass
+class _Park:
+    """A vehicle standing still; ``t1`` None while it is still there."""
+
+    vehicle_id: str
+    t0: float
+    t1: float | None
+    x: float
+    y: float
+    heading_deg: float
+    at_depot: bool
+
+
+@dataclass
+class _Van:
+    """What the simulator knows of one vehicle while it plays the day."""
+
+    vehicle_id: str
+    driver: float
+    depot: Depot  # where it stands before its first route
+    t: float = np.inf  # when it next decides; inf: waiting for a plan
+    free_s: float = 0.0  # when it was last free at its depot
+    status: str = "home"  # home (at a depot), out (on a trip), broken
+    pending: str = "decide"  # decide, or service_end (the break rule is applied when service ends)
+    x: float = 0.0
+    y: float = 0.0
+    lat: float = 0.0
+    lon: float = 0.0
+    place: str = ""  # key of where it is: a depot id or an order id
+    heading_deg: float = 0.0
+    route: _Route | None = None
+    route_version: int = -1
+    last_order: str | None = None  # the last stop served since it left the depot
+    served_since_depot: int = 0
+    break_taken: bool = False
+    n_departures: int = 0
+    ready_s: float | None = None  # when it can first leave: the plan's start plus its departure delay
+    delay_s: float | None = None  # its first departure against the plan (truth)
+    park: _Park | None = None
+    n_events: int = 0
+    event_rng: np.random.Generator | None = None
+
+
+class _Day:
+    """The day's engine: vehicles follow the newest plan version at each departure from a stop or depot.
+
+    ``advance(to_s)`` plays every decision before ``to_s`` (a plan published later can only change decisions
+    after it); what a decision commits to (the leg, the stop and its service) is fixed then, so what the
+    systems recorded before ``to_s`` never changes afterwards.
     """
 
-    route: np.ndarray
-    stop: np.ndarray
-    x: np.ndarray  # (n_legs, n_vertices) metres
-    y: np.ndarray
-    piece_len: np.ndarray  # (n_legs, n_vertices - 1) metres
-    piece_pace: np.ndarray  # metres driven per metre at the leg's speed: piece_len / speed noise
-    hill: np.ndarray
+    def __init__(
+        self,
+        world: World,
+        service_date: dt.date,
+        orders: pd.DataFrame,
+        scenario: Scenario,
+        seed: int,
+        weather: Weather | None,
+    ) -> None:
+        if seed < 0:
+            raise ValueError(f"seed must be non-negative, got {seed}")
+        missing = [c for c in _ORDER_INPUT if c not in orders.columns]
+        if missing:
+            raise ValueError(f"orders lacks column(s) {', '.join(missing)}")
+        if orders["order_id"].duplicated().any():
+            raise ValueError("order_id is not unique in orders")
+        if scenario.service_date != service_date:
+            raise ValueError(f"scenario is of {scenario.service_date}, not {service_date}")
+        if weather is None:
+            weather = simulate_weather(world, service_date, seed)
+        if weather.service_date != service_date:
+            raise ValueError(f"weather is of {weather.service_date}, not {service_date}")
+        self.world, self.service_date, self.seed, self.scenario = world, service_date, seed, scenario
+        self.ordinal = service_date.toordinal()
+        self.base_s = utc_base_s(service_date, world.timezone)
+        self.projection = LocalProjection(world.depots[0].lat, world.depots[0].lon)
+        self.weather = _with_disruptions(weather, scenario, world.timezone)
+        conditions = self.weather.condition_by_local_hour(world.timezone)
+        self.hour_speed = (
+            np.array(world.truth.speed_factor_by_hour)
+            * _WEEKDAY_SPEED[service_date.weekday()]
+            * np.array([_WEATHER_SPEED[c] for c in conditions])
+        )
+        self.hour_service = np.array([_WEATHER_SERVICE[c] for c in conditions])
+        self.truths = {st.site_type: st for st in world.truth.service_times}
 
-    @classmethod
-    def build(cls, plan: _Plan, projection: LocalProjection, hillside_factor: float,
-              rng: np.random.Generator) -> _Legs:
-        stop_lat = plan.stops["lat"].to_numpy(dtype=float)
-        stop_lon = plan.stops["lon"].to_numpy(dtype=float)
-        trip = plan.stops["trip"].to_numpy(dtype=np.int64)
-        route, stop, lat0, lon0, lat1, lon1 = [], [], [], [], [], []
-        for r in range(plan.route_ids.size):
-            first, end = plan.route_first_stop[r], plan.route_first_stop[r + 1]
-            lats, lons, ends = [plan.depot_lat[r]], [plan.depot_lon[r]], []
-            for i in range(first, end):
-                if i > first and trip[i] != trip[i - 1]:  # back to the start depot to reload
-                    lats.append(plan.depot_lat[r])
-                    lons.append(plan.depot_lon[r])
-                    ends.append(-2)
-                lats.append(stop_lat[i])
-                lons.append(stop_lon[i])
-                ends.append(i)
-            lats = np.array([*lats, plan.end_lat[r]])
-            lons = np.array([*lons, plan.end_lon[r]])
-            route.append(np.full(len(ends) + 1, r))
-            stop.append(np.array([*ends, -1], dtype=np.int64))
-            lat0.append(lats[:-1])
-            lon0.append(lons[:-1])
-            lat1.append(lats[1:])
-            lon1.append(lons[1:])
-        lat0, lon0, lat1, lon1 = (np.concatenate(a) for a in (lat0, lon0, lat1, lon1))
-        x0, y0 = projection.to_xy(lat0, lon0)
-        x1, y1 = projection.to_xy(lat1, lon1)
-        x, y = road_paths(x0, y0, x1, y1, rng)
-        piece_len = np.hypot(np.diff(x, axis=1), np.diff(y, axis=1))
-        noise = rng.lognormal(-(_PIECE_SPEED_SIGMA**2) / 2, _PIECE_SPEED_SIGMA, piece_len.shape)
-        hill = (_hill(lat0, lon0, hillside_factor) + _hill(lat1, lon1, hillside_factor)) / 2
-        return cls(np.concatenate(route), np.concatenate(stop), x, y, piece_len, piece_len / noise, hill)
+        self.orders = self._order_info(world, orders, scenario)
+        self.received_s = {d.order_id: float(d.at_s) for d in scenario.of_kind("new")}
+        self.cancelled_s: dict[str, float] = {}
+        for d in scenario.of_kind("cancel"):
+            self.cancelled_s[d.order_id] = min(self.cancelled_s.get(d.order_id, np.inf), float(d.at_s))
+        self.window_changes: dict[str, list[tuple[float, float, float]]] = {}
+        for d in sorted(scenario.of_kind("window"), key=lambda d: d.at_s):
+            self.window_changes.setdefault(d.order_id, []).append(
+                (float(d.at_s), float(d.tw_start_s), float(d.tw_end_s))
+            )
+        self.extra_delay_s = {d.vehicle_id: float(d.delay_s) for d in scenario.of_kind("late_start")}
+        self.breakdown_s: dict[str, float] = {}
+        for d in scenario.of_kind("breakdown"):
+            self.breakdown_s[d.vehicle_id] = min(self.breakdown_s.get(d.vehicle_id, np.inf), float(d.at_s))
 
+        depots = {d.depot_id: d for d in world.depots}
+        self.vans = {
+            v.vehicle_id: _Van(
+                v.vehicle_id, _driver_factor(world.seed, v.vehicle_id), depots[v.start_depot_id or v.depot_id]
+            )
+            for v in world.vehicles
+        }
+        for van in self.vans.values():
+            self._move_to(van, van.depot.depot_id, van.depot.lat, van.depot.lon)
+            van.event_rng = rng_for(seed, "execution.events", self.ordinal, _key(van.vehicle_id))
+        self.versions: list[_Version] = []
+        self.clock_s = -np.inf  # every decision before it has been played
+        self.finished = False
+        self.attempts: dict[str, int] = {}
+        self.delivered: set[str] = set()
+        self.legs: list[_Leg] = []
+        self.parks: list[_Park] = []
+        self.events: list[tuple] = []  # (t, vehicle_id, seq, order_id, event_type, lat, lon, reason, attempt)
+        self.visits: list[dict] = []
+        self.roads: dict[tuple[str, str], tuple[np.ndarray, ...]] = {}
+        self.n_event_ids = 0
+        self.n_ping_calls = 0
+        self.recorded_chunks: list[tuple[pd.DataFrame, pd.DataFrame, int]] = []
 
-def _hill(lat: np.ndarray, lon: np.ndarray, factor: float) -> np.ndarray:
-    on_hill = np.zeros(lat.size, bool)
-    for box in _HILLSIDE_BOXES:
-        on_hill |= box.contains(lat, lon)
-    return np.where(on_hill, factor, 1.0)
+    @staticmethod
+    def _order_info(world: World, orders: pd.DataFrame, scenario: Scenario) -> dict[str, tuple]:
+        """order id -> (customer_id, site_type, parcels, presence by hour), morning and new orders."""
+        frames = [orders[list(_ORDER_INPUT)]]
+        new = [d.order for d in scenario.of_kind("new")]
+        if new:
+            frames.append(pd.DataFrame(new)[list(_ORDER_INPUT)])
+        every = pd.concat(frames, ignore_index=True)
+        if every["order_id"].duplicated().any():
+            raise ValueError("a new order of the scenario has the id of another order")
+        customers = {c.customer_id: c for c in world.customers}
+        unknown = sorted(set(every["customer_id"]) - set(customers))
+        if unknown:
+            raise ValueError(f"orders name customer(s) not in the world: {', '.join(map(str, unknown[:5]))}")
+        profiles = {p.name: p.p_by_hour for p in world.truth.presence_profiles}
+        return {
+            str(o): (str(c), str(s), float(p), profiles[customers[c].presence_profile])
+            for o, c, s, p in zip(
+                every["order_id"], every["customer_id"], every["site_type"], every["parcels"], strict=True
+            )
+        }
 
+    # -- the plan versions ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Timeline:
-    """True times (seconds since local midnight) of every leg, stop and route."""
+    def publish(self, routes: pd.DataFrame, stops: pd.DataFrame, at_s: float) -> None:
+        if self.finished:
+            raise ValueError("the day is finished")
+        if at_s < self.clock_s:
+            raise ValueError(f"a plan cannot take effect at {at_s} s, before {self.clock_s} s already played")
+        if self.versions and at_s < self.versions[-1].at_s:
+            raise ValueError("plan versions must be published in time order")
+        self.versions.append(_Version.build(self.world, at_s, routes, stops, set(self.orders)))
+        self._roads_of(self.versions[-1])
+        for van in self.vans.values():
+            if van.status == "home" and van.t == np.inf:  # waiting at its depot: it looks at the new plan
+                van.t, van.pending = max(van.free_s, float(at_s)), "decide"
 
-    leg_t0: np.ndarray
-    leg_speed_ms: np.ndarray
-    leg_t1: np.ndarray
-    route_depart: np.ndarray
-    route_return: np.ndarray
-    departure_delay_s: np.ndarray
-    arrival: np.ndarray  # per stop
-    service_start: np.ndarray
-    service_end: np.ndarray
-    leave: np.ndarray  # per stop: the end of service, or of the break taken after it
-    reason: np.ndarray  # per stop: "" when delivered, else a failure reason
-    reload_depart: np.ndarray  # per leg: leaving the depot after a reload (legs with stop -2), else NaN
+    def _version_at(self, t: float) -> int:
+        index = -1
+        for i, version in enumerate(self.versions):
+            if version.at_s <= t:
+                index = i
+        return index
 
+    def _is_open(self, stop: _Stop, t: float) -> bool:
+        """Whether a stop of a plan is still to be served at ``t``: the order exists, is not cancelled, not
+        delivered, and has had fewer attempts than this stop's place among the order's stops in the plan."""
+        o = stop.order_id
+        return (
+            self.received_s.get(o, -np.inf) <= t
+            and self.cancelled_s.get(o, np.inf) > t
+            and o not in self.delivered
+            and self.attempts.get(o, 0) < stop.occurrence
+        )
 
-def _play(plan: _Plan, legs: _Legs, world: World, hour_speed: np.ndarray, hour_service: np.ndarray,
-          driver: np.ndarray, rng: np.random.Generator) -> _Timeline:
-    """Drive each route in planned order; one Python step per leg (a day has about a thousand)."""
-    stops = plan.stops
-    n_stops, n_routes, n_legs = len(stops), plan.route_ids.size, legs.route.size
-    # All randomness drawn up front in a fixed order, so the draws do not depend on the path taken.
-    late = rng.random(n_routes) < _LATE_DEPARTURE_SHARE
-    delay = np.where(
-        late,
-        rng.uniform(*_LATE_DEPARTURE_S, n_routes),
-        np.minimum(rng.exponential(_USUAL_DEPARTURE_MEAN_S, n_routes), 300.0),
-    )
-    u_home = rng.random(n_stops)
-    u_other = rng.random(n_stops)
-    z_service = rng.normal(0.0, 1.0, n_stops)
+    def _next_stop(self, van: _Van, version: _Version, t: float) -> tuple[_Route, int] | None:
+        for route in version.routes.get(van.vehicle_id, ()):
+            for j, stop in enumerate(route.stops):
+                if self._is_open(stop, t):
+                    return route, j
+        return None
 
-    site = stops["site_type"].to_numpy()
-    parcels = stops["parcels"].to_numpy(dtype=float)
-    tw_start = stops["tw_start_s"].to_numpy(dtype=float)
-    tw_end = stops["tw_end_s"].to_numpy(dtype=float)
-    tw2_start = pd.to_numeric(stops["tw2_start_s"]).to_numpy(dtype=float)
-    tw2_end = pd.to_numeric(stops["tw2_end_s"]).to_numpy(dtype=float)
-    # The window the plan chose: the second one when the planned service starts in it.
-    chosen_start = np.where(stops["service_start_s"].to_numpy(dtype=float) >= tw2_start, tw2_start, tw_start)
-    sequence = stops["sequence"].to_numpy(dtype=np.int64)
-    presence = stops["presence"].to_numpy()
-    truths = {st.site_type: st for st in world.truth.service_times}
-    no_access_p = np.array([_NO_ACCESS_P[s] for s in site])
-    pace = legs.piece_pace.sum(axis=1)
+    # -- playing ------------------------------------------------------------------------------------------------
 
-    leg_t0, leg_t1, leg_speed = np.empty(n_legs), np.empty(n_legs), np.empty(n_legs)
-    arrival, start, end, leave = np.empty(n_stops), np.empty(n_stops), np.empty(n_stops), np.empty(n_stops)
-    reason = np.full(n_stops, "", dtype=object)
-    depart, back, planned_depart = np.empty(n_routes), np.empty(n_routes), plan.route_start_s.copy()
-    reload_depart = np.full(n_legs, np.nan)
-    free_at: dict[int, float] = {}
-    leg = 0
-    for r in range(n_routes):
-        v = plan.route_vehicle[r]
-        t = max(plan.route_start_s[r] + delay[r], free_at.get(v, -np.inf))
-        if plan.route_break_after[r] == 0:  # the break at the depot, before the first leg
-            t += plan.route_break_s[r]
-            planned_depart[r] += plan.route_break_s[r]
-        depart[r] = t
-        while leg < n_legs and legs.route[leg] == r:
-            hour = int(t // 3600) % 24
-            speed = plan.route_speed_ms[r] * hour_speed[hour] * legs.hill[leg] / driver[v]
-            leg_t0[leg], leg_speed[leg] = t, speed
-            t += pace[leg] / speed
-            leg_t1[leg] = t
-            i = legs.stop[leg]
-            leg += 1
-            if i == -1:
+    def advance(self, to_s: float) -> None:
+        """Play every decision before ``to_s``."""
+        if self.finished:
+            raise ValueError("the day is finished")
+        if to_s < self.clock_s:
+            raise ValueError(f"cannot go back from {self.clock_s} s to {to_s} s")
+        deferred: set[str] = set()  # vehicles whose next departure is on or after to_s
+        while True:
+            waiting = [
+                v for v in self.vans.values() if v.t < to_s and v.status != "broken" and v.vehicle_id not in deferred
+            ]
+            if not waiting:
                 break
-            if i == -2:
-                t += plan.route_reload_s[r]
-                reload_depart[leg - 1] = t
-                continue
-            arrival[i] = t
-            in_window = tw_start[i] <= t <= tw_end[i] or tw2_start[i] <= t <= tw2_end[i]
-            start[i] = t if in_window else max(t, chosen_start[i])
-            hour = int(start[i] // 3600) % 24
-            if u_other[i] < _REFUSED_P:
-                reason[i] = "refused"
-            elif u_other[i] < _REFUSED_P + _ADDRESS_NOT_FOUND_P:
-                reason[i] = "address_not_found"
-            elif u_other[i] < _REFUSED_P + _ADDRESS_NOT_FOUND_P + no_access_p[i]:
-                reason[i] = "no_access"
-            elif u_home[i] >= presence[i][hour]:
-                reason[i] = "not_home"
-            if reason[i]:
-                service = _FAILED_STOP_S[reason[i]] * np.exp(_FAILED_STOP_SIGMA * z_service[i])
+            van = min(waiting, key=lambda v: (v.t, v.vehicle_id))
+            if not self._step(van, to_s):
+                deferred.add(van.vehicle_id)
+        self.clock_s = to_s
+
+    def _step(self, van: _Van, to_s: float) -> bool:
+        """One decision of a vehicle at ``van.t``; False when it must wait for a time on or after ``to_s``."""
+        t = van.t
+        if van.pending == "service_end":
+            self._end_service(van, t)
+            return True
+        index = self._version_at(t)
+        if van.status == "out":
+            return self._decide_out(van, t, index)
+        return self._decide_home(van, t, index, to_s)
+
+    def _end_service(self, van: _Van, t: float) -> None:
+        """Service ends: the break follows when the plan in force puts it after this stop (or an earlier one)."""
+        van.pending = "decide"
+        index = self._version_at(t)
+        if van.break_taken or index < 0:
+            return
+        for route in self.versions[index].routes.get(van.vehicle_id, ()):
+            stop = next((s for s in route.stops if s.order_id == van.last_order), None)
+            if stop is not None:
+                if route.break_after >= 0 and stop.sequence >= route.break_after and route.break_s > 0:
+                    van.break_taken = True
+                    van.t = t + route.break_s
+                return
+
+    def _decide_home(self, van: _Van, t: float, index: int, to_s: float) -> bool:
+        while True:
+            nxt = self._next_stop(van, self.versions[index], t) if index >= 0 else None
+            later = index + 1 < len(self.versions)
+            if nxt is None:
+                if later:  # nothing to do in this plan: look again when the next one comes
+                    index, t = index + 1, max(t, self.versions[index + 1].at_s)
+                    continue
+                van.t = np.inf
+                return True
+            route, j = nxt
+            if van.n_departures == 0:
+                if van.ready_s is None:  # the driver is ready at the first plan's start plus the hidden delay
+                    van.ready_s = route.start_s + self._departure_delay(van, 0)
+                depart = max(t, route.start_s, van.ready_s)
             else:
-                truth = truths[site[i]]
-                service = truth.median_s * np.exp(truth.sigma * z_service[i]) + truth.per_parcel_s * parcels[i]
-            end[i] = start[i] + service * hour_service[hour] * driver[v]
-            leave[i] = end[i] + (plan.route_break_s[r] if sequence[i] == plan.route_break_after[r] else 0.0)
-            t = leave[i]
-        back[r] = t
-        free_at[v] = t
-    return _Timeline(leg_t0, leg_speed, leg_t1, depart, back, depart - planned_depart, arrival, start, end, leave,
-                     reason, reload_depart)
+                depart = max(t, route.start_s + self._departure_delay(van, van.n_departures))
+            if later and self.versions[index + 1].at_s <= depart:
+                index, t = index + 1, max(t, self.versions[index + 1].at_s)
+                continue
+            if depart >= to_s:
+                van.t = t
+                return False
+            break
+        planned = route.start_s
+        if route.break_after == 0 and not van.break_taken and route.break_s > 0:
+            van.break_taken = True
+            depart += route.break_s
+            planned += route.break_s
+        if self._breaks_down(van, depart):
+            return True
+        if van.n_departures == 0:
+            van.delay_s = depart - planned
+        van.n_departures += 1
+        van.status, van.route, van.route_version = "out", route, index
+        van.served_since_depot, van.last_order = 0, None
+        depot = route.start_depot
+        self._move_to(van, depot.depot_id, depot.lat, depot.lon)
+        self._close_park(van, depart, at_depot=True)
+        self._event(van, depart, "", "depot_departure", depot.lat, depot.lon)
+        self._drive_to_stop(van, depart, route, route.stops[j])
+        return True
+
+    def _decide_out(self, van: _Van, t: float, index: int) -> bool:
+        nxt = self._next_stop(van, self.versions[index], t) if index >= 0 else None
+        current = van.route
+        if nxt is None or (van.route_version == index and nxt[0].route_id != current.route_id):
+            # No more stops for it in the plan in force (or its next one is on a later route): back to its depot.
+            self._close_park(van, t)
+            self._drive_to_depot(van, t, current.end_depot, reload_s=None)
+            return True
+        route, j = nxt
+        stop = route.stops[j]
+        van.route, van.route_version = route, index
+        self._close_park(van, t)
+        if van.served_since_depot > 0:
+            before = [s for s in route.stops[:j] if s.order_id == van.last_order]
+            if before and before[-1].trip != stop.trip:  # a new trip: reload at the start depot first
+                t = self._drive_to_depot(van, t, route.start_depot, reload_s=route.start_depot.reload_min * 60.0)
+                if van.status == "broken":
+                    return True
+        self._drive_to_stop(van, t, route, stop)
+        return True
+
+    # -- moving -------------------------------------------------------------------------------------------------
+
+    def _departure_delay(self, van: _Van, k: int) -> float:
+        """The hidden slack of a vehicle's k-th departure of the day (a few are late), plus a late start."""
+        rng = rng_for(self.seed, "execution.departure", self.ordinal, _key(van.vehicle_id), k)
+        late, late_s, usual_s = rng.random(), rng.uniform(*_LATE_DEPARTURE_S), rng.exponential(_USUAL_DEPARTURE_MEAN_S)
+        delay = late_s if late < _LATE_DEPARTURE_SHARE else min(usual_s, 300.0)
+        return delay + (self.extra_delay_s.get(van.vehicle_id, 0.0) if k == 0 else 0.0)
+
+    def _breaks_down(self, van: _Van, t: float) -> bool:
+        """Break down instead of starting a leg at ``t`` when the breakdown time has come."""
+        if self.breakdown_s.get(van.vehicle_id, np.inf) > t:
+            return False
+        self._close_park(van, t)
+        self._broken(van, t)
+        return True
+
+    def _broken(self, van: _Van, t: float) -> None:
+        van.status, van.t = "broken", np.inf
+        self._event(van, t, "", "breakdown", van.lat, van.lon)
+        self.parks.append(_Park(van.vehicle_id, t, t, van.x, van.y, van.heading_deg, at_depot=False))
+
+    def _road(self, origin: str, lat0: float, lon0: float, target: str, lat1: float, lon1: float):
+        """The true path between two places (the same in every plan) and its hidden speed noise."""
+        key = (origin, target)
+        if key not in self.roads:
+            self._add_roads([(origin, lat0, lon0, target, lat1, lon1)])
+        return self.roads[key]
+
+    def _add_roads(self, pairs: list[tuple[str, float, float, str, float, float]]) -> None:
+        """Draw the paths between pairs of places at once, each from its own stream."""
+        streams = [rng_for(self.seed, "execution.roads", self.ordinal, _key(p[0]), _key(p[3])) for p in pairs]
+        lat0, lon0, lat1, lon1 = (np.array([p[i] for p in pairs], dtype=float) for i in (1, 2, 4, 5))
+        x0, y0 = self.projection.to_xy(lat0, lon0)
+        x1, y1 = self.projection.to_xy(lat1, lon1)
+        x, y = road_paths(x0, y0, x1, y1, _RowStreams(streams))
+        piece_len = np.hypot(np.diff(x, axis=1), np.diff(y, axis=1))
+        noise = np.stack(
+            [g.lognormal(-(_PIECE_SPEED_SIGMA**2) / 2, _PIECE_SPEED_SIGMA, piece_len.shape[1]) for g in streams]
+        )
+        factor = self.world.truth.hillside_speed_factor
+        hill = (_hill(lat0, lon0, factor) + _hill(lat1, lon1, factor)) / 2
+        for i, pair in enumerate(pairs):
+            self.roads[(pair[0], pair[3])] = (x[i], y[i], piece_len[i] / noise[i], float(hill[i]))
+
+    def _roads_of(self, version: _Version) -> None:
+        """Draw the paths a plan version drives (depot, stops, reloads, end depot) in one batch."""
+        pairs = {}
+        for routes in version.routes.values():
+            for route in routes:
+                depot, end = route.start_depot, route.end_depot
+                here = (depot.depot_id, depot.lat, depot.lon)
+                for i, stop in enumerate(route.stops):
+                    if i > 0 and stop.trip != route.stops[i - 1].trip:
+                        pairs[(here[0], depot.depot_id)] = (*here, depot.depot_id, depot.lat, depot.lon)
+                        here = (depot.depot_id, depot.lat, depot.lon)
+                    pairs[(here[0], stop.order_id)] = (*here, stop.order_id, stop.lat, stop.lon)
+                    here = (stop.order_id, stop.lat, stop.lon)
+                pairs[(here[0], end.depot_id)] = (*here, end.depot_id, end.lat, end.lon)
+        missing = [pair for key, pair in pairs.items() if key not in self.roads]
+        if missing:
+            self._add_roads(missing)
+
+    def _drive(self, van: _Van, t: float, route: _Route, target: str, lat: float, lon: float) -> float | None:
+        """Drive from where the vehicle is to a place; the arrival time, or None when it broke down on the way."""
+        x, y, pace, hill = self._road(van.place, van.lat, van.lon, target, lat, lon)
+        speed = route.speed_ms * self.hour_speed[int(t // 3600) % 24] * hill / van.driver
+        piece_dt = pace / speed
+        arrive = t + float(piece_dt.sum())
+        broken_s = self.breakdown_s.get(van.vehicle_id, np.inf)
+        if broken_s < arrive:
+            stop_s = max(broken_s, t)
+            ends = t + np.cumsum(piece_dt)
+            k = int(np.searchsorted(ends, stop_s, side="left"))  # the piece it is on
+            begin = ends[k] - piece_dt[k]
+            frac = (stop_s - begin) / piece_dt[k] if piece_dt[k] > 0 else 0.0
+            bx = x[k] + frac * (x[k + 1] - x[k])
+            by = y[k] + frac * (y[k + 1] - y[k])
+            self._add_leg(
+                van, route, t, speed, np.r_[x[: k + 1], bx], np.r_[y[: k + 1], by], np.r_[pace[:k], pace[k] * frac]
+            )
+            van.x, van.y = float(bx), float(by)
+            b_lat, b_lon = self.projection.to_latlon(bx, by)
+            van.lat, van.lon, van.place = float(b_lat), float(b_lon), f"{van.vehicle_id}@breakdown"
+            self._broken(van, stop_s)
+            return None
+        self._add_leg(van, route, t, speed, x, y, pace)
+        self._move_to(van, target, lat, lon)
+        return arrive
+
+    def _add_leg(
+        self, van: _Van, route: _Route, t0: float, speed: float, x: np.ndarray, y: np.ndarray, pace: np.ndarray
+    ) -> None:
+        self.legs.append(_Leg(van.vehicle_id, route.route_id, len(self.legs), t0, speed, x, y, pace))
+        if x.size > 1 and (x[-1] != x[-2] or y[-1] != y[-2]):
+            van.heading_deg = float(np.degrees(np.arctan2(x[-1] - x[-2], y[-1] - y[-2])) % 360)
+
+    def _move_to(self, van: _Van, place: str, lat: float, lon: float) -> None:
+        van.place, van.lat, van.lon = place, lat, lon
+        x, y = self.projection.to_xy(lat, lon)
+        van.x, van.y = float(x), float(y)
+
+    def _drive_to_depot(self, van: _Van, t: float, depot: Depot, reload_s: float | None) -> float:
+        """Back to a depot: to end the route (``reload_s`` None) or to load again; the time it can go on."""
+        if self._breaks_down(van, t):
+            return t
+        arrive = self._drive(van, t, van.route, depot.depot_id, depot.lat, depot.lon)
+        if arrive is None:
+            return t
+        self._event(van, arrive, "", "depot_return", depot.lat, depot.lon)
+        if reload_s is None:
+            van.status, van.route, van.pending = "home", None, "decide"
+            van.free_s = van.t = arrive
+            van.park = _Park(van.vehicle_id, arrive, None, van.x, van.y, van.heading_deg, at_depot=True)
+            self.parks.append(van.park)
+            return arrive
+        leave = arrive + reload_s
+        self.parks.append(_Park(van.vehicle_id, arrive, leave, van.x, van.y, van.heading_deg, at_depot=True))
+        self._event(van, leave, "", "depot_departure", depot.lat, depot.lon)
+        van.served_since_depot, van.last_order = 0, None
+        return leave
+
+    def _drive_to_stop(self, van: _Van, t: float, route: _Route, stop: _Stop) -> None:
+        """Drive to a stop and serve it (or find it cancelled); the vehicle decides again when service ends."""
+        if self._breaks_down(van, t):
+            return
+        arrive = self._drive(van, t, route, stop.order_id, stop.lat, stop.lon)
+        if arrive is None:
+            return
+        o = stop.order_id
+        in_window = stop.tw_start <= arrive <= stop.tw_end or stop.tw2_start <= arrive <= stop.tw2_end
+        start = arrive if in_window else max(arrive, stop.chosen_start)
+        cancelled_s = self.cancelled_s.get(o, np.inf)
+        if cancelled_s <= start:
+            # Cancelled on the way or while waiting for the window: the driver app drops the stop (no events) and
+            # the driver goes on when told.
+            van.t, van.pending = max(arrive, cancelled_s), "decide"
+            van.park = _Park(van.vehicle_id, arrive, None, van.x, van.y, van.heading_deg, at_depot=False)
+            self.parks.append(van.park)
+            return
+        customer_id, site, parcels, presence = self.orders[o]
+        attempt = self.attempts.get(o, 0) + 1
+        self.attempts[o] = attempt
+        rng = rng_for(self.seed, "execution.stop", self.ordinal, _key(o), attempt)
+        u_other, u_home, z_service = rng.random(), rng.random(), rng.normal()
+        hour = int(start // 3600) % 24
+        window = self._window_in_force(o, arrive)
+        p_home = presence[hour]
+        if window is not None and not window[0] <= start <= window[1]:
+            p_home *= _AWAY_FROM_NEW_WINDOW  # they moved the window because they will be out
+        if u_other < _REFUSED_P:
+            reason = "refused"
+        elif u_other < _REFUSED_P + _ADDRESS_NOT_FOUND_P:
+            reason = "address_not_found"
+        elif u_other < _REFUSED_P + _ADDRESS_NOT_FOUND_P + _NO_ACCESS_P[site]:
+            reason = "no_access"
+        elif u_home >= p_home:
+            reason = "not_home"
+        else:
+            reason = ""
+        if reason:
+            service = _FAILED_STOP_S[reason] * np.exp(_FAILED_STOP_SIGMA * z_service)
+        else:
+            truth = self.truths[site]
+            service = truth.median_s * np.exp(truth.sigma * z_service) + truth.per_parcel_s * parcels
+        end = start + service * self.hour_service[hour] * van.driver
+        if window is not None:
+            window_end = window[1]
+        else:
+            window_end = stop.tw2_end if arrive >= stop.tw2_start else stop.tw_end
+        self._event(van, arrive, o, "arrived", stop.lat, stop.lon, attempt=attempt)
+        self._event(van, end, o, "failed" if reason else "delivered", stop.lat, stop.lon, reason, attempt)
+        self.visits.append(
+            {
+                "order_id": o,
+                "customer_id": customer_id,
+                "vehicle_id": van.vehicle_id,
+                "attempt": attempt,
+                "arrival_s": arrive,
+                "service_start_s": start,
+                "service_end_s": end,
+                "failure_reason": reason,
+                "window_end_s": window_end,
+            }
+        )
+        if not reason:
+            self.delivered.add(o)
+        van.park = _Park(van.vehicle_id, arrive, None, van.x, van.y, van.heading_deg, at_depot=False)
+        self.parks.append(van.park)
+        van.last_order = o
+        van.served_since_depot += 1
+        van.t, van.pending = end, "service_end"
+
+    def _window_in_force(self, order_id: str, t: float) -> tuple[float, float] | None:
+        """The window the customer asked for by ``t``; None when it never changed."""
+        window = None
+        for at_s, start, end in self.window_changes.get(order_id, ()):
+            if at_s <= t:
+                window = (start, end)
+        return window
+
+    def _close_park(self, van: _Van, t: float, at_depot: bool = False) -> None:
+        """The vehicle leaves where it stands at ``t``; a first departure parks for no time at the depot."""
+        if van.park is not None:
+            van.park.t1 = t
+            van.park = None
+        elif at_depot:
+            self.parks.append(_Park(van.vehicle_id, t, t, van.x, van.y, van.heading_deg, at_depot=True))
+
+    def _event(
+        self,
+        van: _Van,
+        t: float,
+        order_id: str,
+        event_type: str,
+        lat: float,
+        lon: float,
+        reason: str = "",
+        attempt: int | None = None,
+    ) -> None:
+        """Record a driver-app event; the phone's GPS error is drawn from the vehicle's own stream."""
+        x, y = self.projection.to_xy(lat, lon)
+        jitter = van.event_rng.normal(0.0, _EVENT_JITTER_M, 2)
+        lat_j, lon_j = self.projection.to_latlon(x + jitter[0], y + jitter[1])
+        van.n_events += 1
+        self.events.append(
+            (t, van.vehicle_id, van.n_events, order_id, event_type, float(lat_j), float(lon_j), reason, attempt)
+        )
+
+    # -- what the systems recorded ----------------------------------------------------------------------------
+
+    def recorded(self, from_s: float, to_s: float) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+        """Pings and events of local times in ``[from_s, to_s)`` (every decision before ``to_s`` played)."""
+        events = self._events_frame([e for e in self.events if from_s <= np.floor(e[0]) < to_s])
+        pings, n_outliers = self._pings(from_s, to_s)
+        self.recorded_chunks.append((pings, events, n_outliers))
+        return pings, events, n_outliers
+
+    def _events_frame(self, records: list[tuple]) -> pd.DataFrame:
+        records = sorted(records, key=lambda e: (np.floor(e[0]), e[1], e[2]))
+        t = np.array([e[0] for e in records], dtype=float)
+        first = self.n_event_ids
+        self.n_event_ids += len(records)
+        vehicle_id = np.array([e[1] for e in records], dtype=object)
+        frame = pd.DataFrame(
+            {
+                "event_id": [f"E-{self.service_date:%Y%m%d}-{first + i + 1:06d}" for i in range(len(records))],
+                "service_date": self.service_date.isoformat(),
+                "vehicle_id": vehicle_id,
+                "driver_id": np.array([f"DRV-{v}" for v in vehicle_id], dtype=object),
+                "order_id": np.array([e[3] for e in records], dtype=object),
+                "event_type": np.array([e[4] for e in records], dtype=object),
+                "ts_utc": _iso(self.base_s, t),
+                "lat": np.round(np.array([e[5] for e in records], dtype=float), 6),
+                "lon": np.round(np.array([e[6] for e in records], dtype=float), 6),
+                "failure_reason": np.array([e[7] for e in records], dtype=object),
+                "attempt": pd.array([e[8] for e in records], dtype="Int64"),
+            },
+            columns=list(EVENT_COLUMNS),
+        )
+        return frame.astype({c: "str" for c in EVENT_COLUMNS if c not in ("lat", "lon", "attempt")})
+
+    def _motion(self, open_until_s: float) -> tuple[Moves, Parks, np.ndarray]:
+        """The true motion so far; a stop the vehicle is still at lasts until ``open_until_s``."""
+        vehicle_ids = np.array(
+            sorted({leg.vehicle_id for leg in self.legs} | {p.vehicle_id for p in self.parks}), dtype=object
+        )
+        code = {v: i for i, v in enumerate(vehicle_ids)}
+        legs = sorted(self.legs, key=lambda leg: (code[leg.vehicle_id], leg.t0, leg.seq))
+        parts = {name: [] for name in ("vehicle", "t0", "t1", "leg_t0", "leg_t1", "x0", "y0", "x1", "y1")}
+        for leg in legs:
+            piece_dt = leg.piece_dt
+            t1 = leg.t0 + np.cumsum(piece_dt)
+            n = piece_dt.size
+            parts["vehicle"].append(np.full(n, code[leg.vehicle_id]))
+            parts["t0"].append(t1 - piece_dt)
+            parts["t1"].append(t1)
+            parts["leg_t0"].append(np.full(n, leg.t0))
+            parts["leg_t1"].append(np.full(n, leg.t0 + piece_dt.sum()))
+            parts["x0"].append(leg.x[:-1])
+            parts["y0"].append(leg.y[:-1])
+            parts["x1"].append(leg.x[1:])
+            parts["y1"].append(leg.y[1:])
+        empty = np.zeros(0)
+        moves = Moves(
+            **{
+                name: (np.concatenate(a) if a else empty).astype(np.int64 if name == "vehicle" else float)
+                for name, a in parts.items()
+            }
+        )
+        parks = [p for p in self.parks if not (p.t1 is None and p.at_depot)]  # the tracker sleeps at the depot
+        parks.sort(key=lambda p: (code[p.vehicle_id], p.t0))
+        park_frame = Parks(
+            vehicle=np.array([code[p.vehicle_id] for p in parks], dtype=np.int64),
+            t0=np.array([p.t0 for p in parks], dtype=float),
+            t1=np.array([open_until_s if p.t1 is None else p.t1 for p in parks], dtype=float),
+            x=np.array([p.x for p in parks], dtype=float),
+            y=np.array([p.y for p in parks], dtype=float),
+            heading_deg=np.array([p.heading_deg for p in parks], dtype=float),
+        )
+        return moves, park_frame, vehicle_ids
+
+    def _pings(self, from_s: float, to_s: float) -> tuple[pd.DataFrame, int]:
+        """Fixes taken in ``[from_s, to_s)``, from the tracker's export of the motion so far."""
+        # A stop the vehicle is still at lasts beyond to_s: its heartbeats before to_s are final.
+        moves, parks, vehicle_ids = self._motion(open_until_s=to_s + 86_400.0 if np.isfinite(to_s) else 0.0)
+        if vehicle_ids.size == 0:
+            return _empty_pings(), 0
+        rng = rng_for(self.seed, "execution.pings", self.ordinal, self.n_ping_calls)
+        self.n_ping_calls += 1
+        pings, n_outliers = simulate_pings(moves, parks, vehicle_ids, self.projection, self.base_s, rng)
+        if np.isneginf(from_s) and np.isposinf(to_s):
+            return pings, n_outliers
+        local_s = np.round(pings["ts_utc"].to_numpy(dtype="datetime64[us]").astype(np.int64) / 1e6 - self.base_s)
+        taken = pings[(local_s >= from_s) & (local_s < to_s)].reset_index(drop=True)
+        return taken, _count_outliers(taken, moves, parks, vehicle_ids, self.projection, self.base_s)
+
+    def finish(self) -> Execution:
+        """Play the rest of the day and return all of it: what was recorded before and the rest."""
+        from_s = self.clock_s
+        self.advance(np.inf)
+        for park in self.parks:  # the tracker goes to sleep where each vehicle ends its day
+            if park.t1 is None:
+                park.t1 = park.t0
+        self.recorded(from_s, np.inf)
+        self.finished = True
+        truth, paths = self._truth()
+        chunks = self.recorded_chunks
+        pings = chunks[0][0] if len(chunks) == 1 else pd.concat([c[0] for c in chunks], ignore_index=True)
+        events = chunks[0][1] if len(chunks) == 1 else pd.concat([c[1] for c in chunks], ignore_index=True)
+        return Execution(pings, events, self._ratings(), truth, paths, sum(c[2] for c in chunks))
+
+    def _ratings(self) -> pd.DataFrame:
+        """One rating draw per order, of its last attempt."""
+        last = {}
+        for visit in self.visits:
+            last[visit["order_id"]] = visit
+        rows = []
+        for order_id, visit in last.items():
+            rng = rng_for(self.seed, "execution.ratings", self.ordinal, _key(order_id))
+            u_rate, u_unhappy, pick = rng.random(), rng.random(), rng.random()
+            minutes_late = max(visit["arrival_s"] - visit["window_end_s"], 0.0) / 60.0
+            latent = rng.normal(_RATING_MEAN, _RATING_SD) - min(
+                minutes_late / _RATING_LATE_MIN_PER_STAR, _RATING_LATE_MAX_PENALTY
+            )
+            after_s = rng.lognormal(np.log(_RATED_AFTER_MEDIAN_H * 3600), _RATED_AFTER_SIGMA)
+            delivered = visit["failure_reason"] == ""
+            if not (u_rate < (_RATING_SHARE if delivered else _FAILED_RATING_SHARE)):
+                continue
+            rating = int(np.clip(np.round(latent), 1, 5)) if delivered else (1 if u_unhappy < 0.6 else 2)
+            comments = _COMMENTS[rating]
+            rows.append(
+                (
+                    order_id,
+                    visit["customer_id"],
+                    rating,
+                    comments[int(pick * len(comments))],
+                    visit["service_end_s"] + min(after_s, 48 * 3600.0),
+                )
+            )
+        rows.sort(key=lambda r: (np.floor(r[4]), r[0]))
+        rated_at = np.array([r[4] for r in rows], dtype=float)
+        return pd.DataFrame(
+            {
+                "order_id": [r[0] for r in rows],
+                "customer_id": [r[1] for r in rows],
+                "rating": np.array([r[2] for r in rows], dtype=np.int64),
+                "comment": [r[3] for r in rows],
+                "rated_at_utc": _iso(self.base_s, rated_at),
+            },
+            columns=list(RATING_COLUMNS),
+        ).astype({"order_id": "str", "customer_id": "str", "comment": "str", "rated_at_utc": "str"})
+
+    def _truth(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        legs = sorted(self.legs, key=lambda leg: (leg.vehicle_id, leg.t0, leg.seq))
+        vehicle_ids = sorted({leg.vehicle_id for leg in legs})
+        km = dict.fromkeys(vehicle_ids, 0.0)
+        columns: dict[str, list] = {c: [] for c in ("vehicle_id", "route_id", "leg", "vertex", "lat", "lon", "t")}
+        vertex = dict.fromkeys(vehicle_ids, 0)
+        for n, leg in enumerate(legs):
+            lat, lon = self.projection.to_latlon(leg.x, leg.y)
+            km[leg.vehicle_id] += float(haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:]).sum()) / 1000.0
+            k = leg.x.size
+            columns["vehicle_id"].append(np.full(k, leg.vehicle_id, dtype=object))
+            columns["route_id"].append(np.full(k, leg.route_id, dtype=object))
+            columns["leg"].append(np.full(k, n))
+            columns["vertex"].append(vertex[leg.vehicle_id] + np.arange(k))
+            vertex[leg.vehicle_id] += k
+            columns["lat"].append(lat)
+            columns["lon"].append(lon)
+            columns["t"].append(leg.t0 + np.r_[0.0, np.cumsum(leg.piece_dt)])
+        truth = pd.DataFrame(
+            {
+                "vehicle_id": vehicle_ids,
+                "true_km": [km[v] for v in vehicle_ids],
+                "departure_delay_s": np.array(
+                    [round(self.vans[v].delay_s or 0.0) for v in vehicle_ids], dtype=np.int64
+                ),
+                "driver_factor": [self.vans[v].driver for v in vehicle_ids],
+            },
+            columns=list(TRUTH_COLUMNS),
+        ).astype({"vehicle_id": "str"})
+        flat = {name: np.concatenate(parts) if parts else np.zeros(0) for name, parts in columns.items()}
+        paths = pd.DataFrame(
+            {
+                "vehicle_id": flat["vehicle_id"].astype(object),
+                "route_id": flat["route_id"].astype(object),
+                "leg": flat["leg"].astype(np.int64),
+                "vertex": flat["vertex"].astype(np.int64),
+                "lat": flat["lat"].astype(float),
+                "lon": flat["lon"].astype(float),
+                "ts_utc": pd.to_datetime(
+                    np.round((self.base_s + flat["t"].astype(float)) * 1e6).astype(np.int64), unit="us", utc=True
+                ),
+            }
+        ).astype({"vehicle_id": "str", "route_id": "str"})
+        return truth, paths
 
 
-def _motion(plan: _Plan, legs: _Legs, timeline: _Timeline) -> tuple[Moves, Parks]:
-    """Pieces driven (with their times) and intervals parked, for the telematics unit."""
-    piece_dt = legs.piece_pace / timeline.leg_speed_ms[:, None]
-    piece_t1 = timeline.leg_t0[:, None] + np.cumsum(piece_dt, axis=1)
-    piece_t0 = piece_t1 - piece_dt
-    shape = piece_dt.shape
-    vehicle = plan.route_vehicle[legs.route]
-    moves = Moves(
-        vehicle=np.repeat(vehicle, shape[1]),
-        t0=piece_t0.ravel(),
-        t1=piece_t1.ravel(),
-        leg_t0=np.repeat(timeline.leg_t0, shape[1]),
-        leg_t1=np.repeat(timeline.leg_t1, shape[1]),
-        x0=legs.x[:, :-1].ravel(),
-        y0=legs.y[:, :-1].ravel(),
-        x1=legs.x[:, 1:].ravel(),
-        y1=legs.y[:, 1:].ravel(),
+def _with_disruptions(weather: Weather, scenario: Scenario, timezone: str) -> Weather:
+    """The weather as it really was: heavy rain of the scenario replaces the observations of its hours."""
+    rain = scenario.of_kind("heavy_rain")
+    if not rain:
+        return weather
+    observations = weather.observations.copy()
+    local = pd.to_datetime(observations["observed_at_utc"], utc=True).dt.tz_convert(timezone)
+    local_s = (local.dt.hour * 3600).to_numpy(dtype=float)
+    wet = np.zeros(len(observations), bool)
+    for spell in rain:
+        wet |= (local_s >= spell.at_s // 3600 * 3600) & (local_s < spell.until_s)
+    precipitation = observations["precipitation_mm"].to_numpy(dtype=float)
+    observations["precipitation_mm"] = np.where(wet, np.maximum(precipitation, _HEAVY_RAIN_MM), precipitation)
+    temperature = observations["temperature_c"].to_numpy(dtype=float)
+    observations["condition"] = np.where(
+        wet & (observations["condition"] != "snow"),
+        np.where(temperature < 0.5, "snow", "heavy_rain"),
+        observations["condition"],
+    ).astype(object)
+    return replace(weather, observations=observations.astype({"condition": "str"}))
+
+
+def _empty_pings() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "vehicle_id": pd.array([], dtype="str"),
+            "ts_utc": pd.to_datetime(np.array([], dtype=np.int64), unit="us", utc=True),
+            **{c: np.zeros(0) for c in ("lat", "lon", "speed_kmh", "heading_deg")},
+        },
+        columns=["vehicle_id", "ts_utc", "lat", "lon", "speed_kmh", "heading_deg"],
     )
-    heading_in = np.degrees(np.arctan2(legs.x[:, -1] - legs.x[:, -2], legs.y[:, -1] - legs.y[:, -2])) % 360
 
-    # Parks: at each stop from arrival to the end of service (or of the break after it); at the depot while
-    # reloading, and from the return of one route to the departure of the vehicle's next (zero-length at the
-    # start and end of its day).
-    at_stop = legs.stop >= 0
-    stop_idx = legs.stop[at_stop]
-    reloading = legs.stop == -2
-    p_vehicle = [vehicle[at_stop], vehicle[reloading]]
-    p_t0 = [timeline.arrival[stop_idx], timeline.leg_t1[reloading]]
-    p_t1 = [timeline.leave[stop_idx], timeline.reload_depart[reloading]]
-    p_x, p_y = [legs.x[at_stop, -1], legs.x[reloading, -1]], [legs.y[at_stop, -1], legs.y[reloading, -1]]
-    p_heading = [heading_in[at_stop], heading_in[reloading]]
-    first_leg = np.flatnonzero(np.r_[True, legs.route[1:] != legs.route[:-1]])
-    last_leg = np.flatnonzero(legs.stop == -1)
-    for r in range(plan.route_ids.size):
-        v = plan.route_vehicle[r]
-        previous = r > 0 and plan.route_vehicle[r - 1] == v
-        p_vehicle.append([v])
-        p_t0.append([timeline.route_return[r - 1] if previous else timeline.route_depart[r]])
-        p_t1.append([timeline.route_depart[r]])
-        p_x.append([legs.x[first_leg[r], 0]])
-        p_y.append([legs.y[first_leg[r], 0]])
-        p_heading.append([heading_in[last_leg[r - 1]] if previous else 0.0])
-        if r + 1 == plan.route_ids.size or plan.route_vehicle[r + 1] != v:
-            p_vehicle.append([v])
-            p_t0.append([timeline.route_return[r]])
-            p_t1.append([timeline.route_return[r]])
-            p_x.append([legs.x[last_leg[r], -1]])
-            p_y.append([legs.y[last_leg[r], -1]])
-            p_heading.append([heading_in[last_leg[r]]])
-    parks = Parks(
-        vehicle=np.concatenate(p_vehicle).astype(np.int64),
-        t0=np.concatenate(p_t0).astype(float),
-        t1=np.concatenate(p_t1).astype(float),
-        x=np.concatenate(p_x).astype(float),
-        y=np.concatenate(p_y).astype(float),
-        heading_deg=np.concatenate(p_heading).astype(float),
-    )
-    return moves, parks
+
+def _count_outliers(
+    pings: pd.DataFrame, moves: Moves, parks: Parks, vehicle_ids: np.ndarray, projection: LocalProjection, base_s: float
+) -> int:
+    """Fixes more than 60 m from where their vehicle really was (the injected outliers: 100-500 m off)."""
+    if pings.empty:
+        return 0
+    code = {v: i for i, v in enumerate(vehicle_ids)}
+    vehicle = np.array([code[v] for v in pings["vehicle_id"]])
+    t = pings["ts_utc"].to_numpy(dtype="datetime64[us]").astype(np.int64) / 1e6 - base_s
+    px, py = projection.to_xy(pings["lat"].to_numpy(), pings["lon"].to_numpy())
+    # Parks are pieces that do not move.
+    v_all = np.concatenate([moves.vehicle, parks.vehicle])
+    t0 = np.concatenate([moves.t0, parks.t0])
+    t1 = np.concatenate([moves.t1, parks.t1])
+    x0, y0 = np.concatenate([moves.x0, parks.x]), np.concatenate([moves.y0, parks.y])
+    x1, y1 = np.concatenate([moves.x1, parks.x]), np.concatenate([moves.y1, parks.y])
+    off = np.zeros(t.size)
+    is_piece = np.r_[np.ones(moves.t0.size), np.zeros(parks.t0.size)]
+    for v in np.unique(vehicle):
+        mine = np.flatnonzero(v_all == v)
+        # A fix at the start of a piece is on it, not on the zero-length park at the depot just before it.
+        mine = mine[np.lexsort((is_piece[mine], t0[mine]))]
+        fixes = np.flatnonzero(vehicle == v)
+        k = mine[np.clip(np.searchsorted(t0[mine], t[fixes], side="right") - 1, 0, mine.size - 1)]
+        span = np.where(t1[k] > t0[k], t1[k] - t0[k], 1.0)
+        f = np.clip((t[fixes] - t0[k]) / span, 0.0, 1.0)
+        off[fixes] = np.hypot(px[fixes] - (x0[k] + f * (x1[k] - x0[k])), py[fixes] - (y0[k] + f * (y1[k] - y0[k])))
+    return int((off > 60.0).sum())
 
 
 def _iso(base_s: float, t: np.ndarray) -> np.ndarray:
@@ -557,143 +1197,8 @@ def _iso(base_s: float, t: np.ndarray) -> np.ndarray:
     return np.asarray(stamps.strftime("%Y-%m-%dT%H:%M:%SZ"), dtype=object)
 
 
-def _events(plan: _Plan, legs: _Legs, timeline: _Timeline, service_date: dt.date, projection: LocalProjection,
-            base_s: float, rng: np.random.Generator) -> pd.DataFrame:
-    stops = plan.stops
-    n_routes = plan.route_ids.size
-    stop_route = stops["_route"].to_numpy(dtype=np.int64)
-    stop_vehicle = plan.route_vehicle[stop_route]
-    delivered = timeline.reason == ""
-    n = len(stops)
-    # Per route: departure, (arrived, outcome) per stop, return; `rank` keeps that order within equal times. A
-    # reload is a return to the start depot and a departure from it, right after the outcome of the stop before.
-    reload_leg = np.flatnonzero(legs.stop == -2)
-    reload_route = legs.route[reload_leg]
-    reload_after = legs.stop[reload_leg - 1]  # the stop driven from: a reload always follows a stop
-    m = reload_leg.size
-    vehicle = np.concatenate([plan.route_vehicle, stop_vehicle, stop_vehicle, plan.route_vehicle,
-                              plan.route_vehicle[reload_route], plan.route_vehicle[reload_route]])
-    t = np.concatenate([timeline.route_depart, timeline.arrival, timeline.service_end, timeline.route_return,
-                        timeline.leg_t1[reload_leg], timeline.reload_depart[reload_leg]])
-    route = np.concatenate([np.arange(n_routes), stop_route, stop_route, np.arange(n_routes), reload_route,
-                            reload_route])
-    rank = np.concatenate([np.zeros(n_routes), 1 + 2 * np.arange(n), 2 + 2 * np.arange(n),
-                           np.full(n_routes, 2 * n + 1), 2 + 2 * reload_after + 0.25, 2 + 2 * reload_after + 0.5])
-    kind = np.concatenate([
-        np.full(n_routes, "depot_departure", dtype=object),
-        np.full(n, "arrived", dtype=object),
-        np.where(delivered, "delivered", "failed").astype(object),
-        np.full(n_routes, "depot_return", dtype=object),
-        np.full(m, "depot_return", dtype=object),
-        np.full(m, "depot_departure", dtype=object),
-    ])
-    order_id = np.concatenate([np.full(n_routes, "", dtype=object), stops["order_id"].to_numpy(dtype=object),
-                               stops["order_id"].to_numpy(dtype=object), np.full(n_routes + 2 * m, "", dtype=object)])
-    reason = np.concatenate([np.full(n_routes + n, "", dtype=object), timeline.reason,
-                             np.full(n_routes + 2 * m, "", dtype=object)])
-    lat = np.concatenate([plan.depot_lat, stops["lat"], stops["lat"], plan.end_lat, plan.depot_lat[reload_route],
-                          plan.depot_lat[reload_route]]).astype(float)
-    lon = np.concatenate([plan.depot_lon, stops["lon"], stops["lon"], plan.end_lon, plan.depot_lon[reload_route],
-                          plan.depot_lon[reload_route]]).astype(float)
-    x, y = projection.to_xy(lat, lon)
-    lat, lon = projection.to_latlon(x + rng.normal(0.0, _EVENT_JITTER_M, x.size),
-                                    y + rng.normal(0.0, _EVENT_JITTER_M, y.size))
-    attempt = pd.array(np.where(order_id == "", pd.NA, 1), dtype="Int64")
-
-    whole_s = np.floor(t)
-    vehicle_id = plan.vehicle_ids[vehicle]
-    order = np.lexsort((rank, route, vehicle_id, whole_s))
-    frame = pd.DataFrame(
-        {
-            "service_date": service_date.isoformat(),
-            "vehicle_id": vehicle_id[order],
-            "driver_id": np.array([f"DRV-{v}" for v in vehicle_id[order]], dtype=object),
-            "order_id": order_id[order],
-            "event_type": kind[order],
-            "ts_utc": _iso(base_s, t[order]),
-            "lat": np.round(lat[order], 6),
-            "lon": np.round(lon[order], 6),
-            "failure_reason": reason[order],
-            "attempt": attempt[order],
-        }
-    )
-    frame.insert(0, "event_id", [f"E-{service_date:%Y%m%d}-{i + 1:06d}" for i in range(len(frame))])
-    return frame.astype({c: "str" for c in EVENT_COLUMNS if c not in ("lat", "lon", "attempt")})[
-        list(EVENT_COLUMNS)
-    ]
-
-
-def _ratings(plan: _Plan, timeline: _Timeline, base_s: float, rng: np.random.Generator) -> pd.DataFrame:
-    stops = plan.stops
-    n = len(stops)
-    delivered = timeline.reason == ""
-    # Late against the end of the last window that had opened (the second one, once it has).
-    tw2_start = pd.to_numeric(stops["tw2_start_s"]).to_numpy(dtype=float)
-    window_end = np.where(timeline.arrival >= tw2_start, pd.to_numeric(stops["tw2_end_s"]).to_numpy(dtype=float),
-                          stops["tw_end_s"].to_numpy(dtype=float))
-    minutes_late = np.maximum(timeline.arrival - window_end, 0.0) / 60.0
-    u_rate = rng.random(n)
-    latent = rng.normal(_RATING_MEAN, _RATING_SD, n) - np.minimum(
-        minutes_late / _RATING_LATE_MIN_PER_STAR, _RATING_LATE_MAX_PENALTY
-    )
-    unhappy = np.where(rng.random(n) < 0.6, 1, 2)
-    rating = np.where(delivered, np.clip(np.round(latent), 1, 5), unhappy).astype(np.int64)
-    rated = np.where(delivered, u_rate < _RATING_SHARE, u_rate < _FAILED_RATING_SHARE)
-    pick = rng.random(n)
-    comment = np.array(
-        [_COMMENTS[int(r)][int(p * len(_COMMENTS[int(r)]))] for r, p in zip(rating, pick, strict=True)], dtype=object
-    )
-    after_s = rng.lognormal(np.log(_RATED_AFTER_MEDIAN_H * 3600), _RATED_AFTER_SIGMA, n)
-    rated_at = timeline.service_end + np.minimum(after_s, 48 * 3600.0)
-    idx = np.flatnonzero(rated)
-    idx = idx[np.lexsort((stops["order_id"].to_numpy()[idx], np.floor(rated_at[idx])))]
-    return pd.DataFrame(
-        {
-            "order_id": stops["order_id"].to_numpy(dtype=object)[idx],
-            "customer_id": stops["customer_id"].to_numpy(dtype=object)[idx],
-            "rating": rating[idx],
-            "comment": comment[idx],
-            "rated_at_utc": _iso(base_s, rated_at[idx]),
-        },
-        columns=list(RATING_COLUMNS),
-    ).astype({"order_id": "str", "customer_id": "str", "comment": "str", "rated_at_utc": "str"})
-
-
-def _truth(plan: _Plan, legs: _Legs, timeline: _Timeline, driver: np.ndarray, projection: LocalProjection,
-           base_s: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    lat, lon = projection.to_latlon(legs.x, legs.y)
-    leg_m = haversine_m(lat[:, :-1], lon[:, :-1], lat[:, 1:], lon[:, 1:]).sum(axis=1)
-    leg_vehicle = plan.route_vehicle[legs.route]
-    km = np.bincount(leg_vehicle, weights=leg_m, minlength=plan.vehicle_ids.size) / 1000.0
-    first_route = np.flatnonzero(np.r_[True, plan.route_vehicle[1:] != plan.route_vehicle[:-1]])
-    truth = pd.DataFrame(
-        {
-            "vehicle_id": plan.vehicle_ids.astype(str),
-            "true_km": km,
-            "departure_delay_s": np.round(timeline.departure_delay_s[first_route]).astype(np.int64),
-            "driver_factor": driver,
-        },
-        columns=list(TRUTH_COLUMNS),
-    ).astype({"vehicle_id": "str"})
-
-    piece_dt = legs.piece_pace / timeline.leg_speed_ms[:, None]
-    vertex_t = timeline.leg_t0[:, None] + np.concatenate(
-        [np.zeros((piece_dt.shape[0], 1)), np.cumsum(piece_dt, axis=1)], axis=1
-    )
-    n_vertices = legs.x.shape[1]
-    vehicle_of_vertex = np.repeat(leg_vehicle, n_vertices)  # sorted: legs run vehicle by vehicle
-    first_vertex = np.searchsorted(vehicle_of_vertex, vehicle_of_vertex)
-    vertex = np.arange(vehicle_of_vertex.size) - first_vertex
-    paths = pd.DataFrame(
-        {
-            "vehicle_id": plan.vehicle_ids[vehicle_of_vertex].astype(str),
-            "route_id": plan.route_ids[np.repeat(legs.route, n_vertices)].astype(str),
-            "leg": np.repeat(np.arange(legs.route.size), n_vertices),
-            "vertex": vertex,
-            "lat": lat.ravel(),
-            "lon": lon.ravel(),
-            "ts_utc": pd.to_datetime(np.round((base_s + vertex_t.ravel()) * 1e6).astype(np.int64), unit="us",
-                                     utc=True),
-        }
-    ).astype({"vehicle_id": "str", "route_id": "str"})
-    return truth, paths
+def _hill(lat: np.ndarray, lon: np.ndarray, factor: float) -> np.ndarray:
+    on_hill = np.zeros(lat.size, bool)
+    for box in _HILLSIDE_BOXES:
+        on_hill |= box.contains(lat, lon)
+    return np.where(on_hill, factor, 1.0)
