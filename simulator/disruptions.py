@@ -47,8 +47,15 @@ SCENARIO_NAMES: tuple[str, ...] = (
 )
 """Names :func:`scenario` accepts."""
 
-CHANGE_COLUMNS: tuple[str, ...] = ("change_id", "order_id", "change_type", "received_at_utc", *ORDER_COLUMNS)
-"""Columns of ``landing/live/YYYY-MM-DD/order_changes_HHMMSS.csv``, in contract order."""
+CHANGE_COLUMNS: tuple[str, ...] = (
+    "change_id",
+    "order_id",
+    "change_type",
+    "received_at_utc",
+    *(c for c in ORDER_COLUMNS if c != "order_id"),
+)
+"""Columns of ``landing/live/YYYY-MM-DD/order_changes_HHMMSS.csv``, in contract order: the change, then every
+column of the orders file (``order_id`` once)."""
 
 _HOUR = 3600
 _LATE_START_SHARE = 0.25  # of the vans working that day
