@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -929,7 +930,11 @@ def _initial_routes(
     """A warm start in the form of :attr:`_SearchOutcome.routes`, when the given routes are a feasible solution.
 
     Orders that are not clients of the search (left out by the pre-solve, shipments) and reloads of a vehicle
-    that cannot reload are skipped; ``None`` when nothing is left or PyVRP finds the solution infeasible.
+    that cannot reload are skipped; ``None`` when nothing is left or PyVRP finds the solution infeasible. The
+    search's other orders go on the vehicles the routes leave unused, in slices by bearing from the depot: PyVRP
+    inserts an unplanned order only next to a planned one, so a start without them kept a broken-down van's 32
+    parcels out of a 50-order re-plan that a cold start served (the start may then be infeasible; the search
+    repairs it).
     """
     if not initial_routes:
         return None
@@ -960,7 +965,42 @@ def _initial_routes(
         solution = _solution(inst.data, _SearchOutcome(0, tuple(routes), 0.0, True, 0, ""))
     except (ValueError, RuntimeError, IndexError):
         return None
-    return tuple(routes) if solution.is_feasible() else None
+    if not solution.is_feasible():
+        return None
+    return tuple(routes) + _spread_unplanned(inst, routes)
+
+
+def _spread_unplanned(
+    inst: _Instance, routes: Sequence[tuple[int, tuple[tuple[int, int], ...]]]
+) -> tuple[tuple[int, tuple[tuple[int, int], ...]], ...]:
+    """Routes for the unused vehicles holding the orders ``routes`` leave out, one slice by bearing each."""
+    data = inst.data
+    planned_orders = {
+        inst.client_orders[idx] for _, acts in routes for t, idx in acts if t == pyvrp.ActivityType.CLIENT.value
+    }
+    missing: list[int] = []
+    seen: set[int] = set()
+    for c, oi in enumerate(inst.client_orders):
+        if oi not in planned_orders and oi not in seen:
+            seen.add(oi)
+            missing.append(c)
+    used = Counter(vt for vt, _ in routes)
+    free = [vt for vt in range(data.num_vehicle_types) for _ in range(data.vehicle_type(vt).num_available - used[vt])]
+    if not missing or not free:
+        return ()
+    depot, clients = data.location(0), data.clients()
+
+    def bearing(c: int) -> float:
+        where = data.location(clients[c].location)
+        return float(np.arctan2(where.y - depot.y, where.x - depot.x))
+
+    missing.sort(key=lambda c: (bearing(c), c))
+    slices = np.array_split(np.array(missing, dtype=np.int64), len(free))
+    return tuple(
+        (vt, tuple((pyvrp.ActivityType.CLIENT.value, int(c)) for c in part))
+        for vt, part in zip(free, slices, strict=True)
+        if len(part)
+    )
 
 
 def _search_seed(

@@ -19,11 +19,12 @@ from solver import (
     Unassigned,
     VehicleState,
     haversine_m,
+    remaining_problem,
     replan,
     solve,
     validate_replan,
 )
-from tests.solver.factories import HOUR, depot, order_north, van
+from tests.solver.factories import HOUR, depot, order_north, random_problem, van
 
 SEARCH = SolveConfig(seed=1, no_improvement_iters=100, max_iters=200)
 AS_OF = 8 * HOUR + 200
@@ -435,3 +436,19 @@ def test_validator_catches_a_cancelled_order_on_a_route(two_sides_day):
     result = replan(problem, plan, state, _config())
     cancelled = replace(state, cancelled=frozenset({"N2"}))
     assert "order N2 is cancelled" in _errors(problem, cancelled, result.plan)
+
+
+def test_warm_start_still_plans_orders_the_current_plan_does_not_have():
+    """A van breaks down at 11:00 on a 60-order day: the re-plan, warm-started from the current routes, leaves no
+    more orders out than a cold solve of the same remaining problem (regression: the warm start without the
+    broken van's parcels left 32 of them out, as PyVRP only inserts an unplanned order next to a planned one)."""
+    problem = random_problem(60, 4, seed=1, n_bikes=1)
+    plan = solve(problem, SEARCH)
+    t = 11 * HOUR
+    state = _state_at(problem, plan, t)
+    departed = next(v for v in state.vehicles if v.departed and v.on_board)
+    state = replace(state, vehicles=tuple(replace(v, broken_down_s=t) if v is departed else v for v in state.vehicles))
+    result = replan(problem, plan, state, _config())
+    assert validate_replan(problem, result.plan, state, _config()) == []
+    cold = solve(remaining_problem(problem, state, _config(), current=plan).problem, SEARCH)
+    assert len(result.plan.unassigned) <= len(cold.unassigned)
