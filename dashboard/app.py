@@ -7,6 +7,7 @@ st.set_page_config(page_title="lastmile", page_icon=":material/local_shipping:",
 st.navigation(
     [
         st.Page("app_pages/plan.py", title="Plan", icon=":material/map:", default=True),
+        st.Page("app_pages/live.py", title="Live", icon=":material/my_location:"),
         st.Page("app_pages/overview.py", title="Overview", icon=":material/insights:"),
         st.Page("app_pages/performance.py", title="Performance", icon=":material/speed:"),
         st.Page("app_pages/plan_vs_actual.py", title="Plan vs actual", icon=":material/compare_arrows:"),
