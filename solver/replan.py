@@ -309,11 +309,13 @@ def remaining_problem(
     Returns
     -------
     RemainingProblem
+        The problem the search plans, how each vehicle enters it, the failed orders not retried and the
+        cancelled ones. Vehicles of the state that are not in ``problem`` are ignored.
 
     Raises
     ------
     ValueError
-        If the state names a vehicle twice or a finished stop without times in order.
+        If the state names a vehicle twice.
     """
     config = config or ReplanConfig()
     travel_model = travel_model or GreatCircleTravelModel(circuity=config.search_config().circuity)
