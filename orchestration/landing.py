@@ -15,6 +15,7 @@ import difflib
 import hashlib
 import io
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,6 +72,13 @@ LANDING_COLUMNS: dict[str, tuple[str, ...]] = {
         "condition",
     ),
 }  # fmt: skip
+# Live drops (issue 7, docs/replanning.md section 1): the driver app's events as in stop_events (plus
+# ``breakdown``), and order management's intraday changes: change columns followed by every order column.
+LANDING_COLUMNS["live_events"] = LANDING_COLUMNS["stop_events"]
+LANDING_COLUMNS["order_changes"] = (
+    "change_id", "order_id", "change_type", "received_at_utc",
+    *(c for c in LANDING_COLUMNS["orders"] if c != "order_id"),
+)  # fmt: skip
 
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "depots": ("reload_min",),
@@ -81,6 +89,7 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "vehicles": ("start_depot_id", "end_depot_id"),
     "orders": ("window2_start", "window2_end", "shipment_id", "unserved_penalty_eur"),
 }  # fmt: skip
+OPTIONAL_COLUMNS["order_changes"] = OPTIONAL_COLUMNS["orders"]
 """Contract columns a file may leave out (issue 6: solver constraints): a missing column reads as empty in every
 row, and an empty field means the documented default, so files written before these columns existed stay valid."""
 
@@ -90,6 +99,21 @@ PINGS_COLUMNS = ("vehicle_id", "ts_utc", "lat", "lon", "speed_kmh", "heading_deg
 _PINGS_TYPED = "vehicle_id varchar, ts_utc timestamptz, lat double, lon double, speed_kmh double, heading_deg double"
 PINGS_DDL = f"create table if not exists raw.pings (service_date date not null, {_PINGS_TYPED})"
 _QUARANTINE_TAIL = "reason_code varchar not null, field varchar, reason varchar not null, _source_file varchar not null"
+# Live fixes come in many drops a day, so each row names its drop file and row (unlike the daily raw.pings).
+LIVE_PINGS_DDL = (
+    f"create table if not exists raw.live_pings (service_date date not null, {_PINGS_TYPED}, "
+    "_source_file varchar not null, _source_row bigint not null)"
+)
+LIVE_DROP_FILE = re.compile(
+    r"(?P<kind>pings|events|order_changes)_(?P<hhmmss>[0-2][0-9][0-5][0-9][0-5][0-9])\.(?P<ext>parquet|csv)"
+)
+"""Name of a live drop file (docs/replanning.md section 1); temporary names of a drop being written do not match."""
+LIVE_DROP_TABLES = {
+    "order_changes": ("order_changes", "csv"),
+    "events": ("live_events", "csv"),
+    "pings": ("live_pings", "parquet"),
+}
+"""Drop file kind -> (raw table, extension)."""
 
 # Sources whose files differ every day: the same bytes under two dates is a delivery mistake. Master data is
 # the same file every day by design.
@@ -135,7 +159,7 @@ def _raw_columns(table: str) -> list[str]:
 
 def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
     """Create the ``raw`` and ``quarantine`` schemas, their tables and the ingest log if they do not exist."""
-    expected = 2 * (len(LANDING_COLUMNS) + 1) + 1  # raw + quarantine tables incl. pings, + ingest_log
+    expected = 2 * (len(LANDING_COLUMNS) + 2) + 1  # raw + quarantine tables incl. pings and live pings, + log
     optional = sorted({c for columns in OPTIONAL_COLUMNS.values() for c in columns})
     present, optional_present = conn.execute(
         "select (select count(*) from duckdb_tables() where schema_name in ('raw', 'quarantine') "
@@ -162,6 +186,11 @@ def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(PINGS_DDL)
     conn.execute(
         f"create table if not exists quarantine.pings (service_date date not null, {_PINGS_TYPED}, "
+        f"{_QUARANTINE_TAIL}, _source_row bigint not null)"
+    )
+    conn.execute(LIVE_PINGS_DDL)
+    conn.execute(
+        f"create table if not exists quarantine.live_pings (service_date date not null, {_PINGS_TYPED}, "
         f"{_QUARANTINE_TAIL}, _source_row bigint not null)"
     )
     conn.execute(
@@ -625,3 +654,247 @@ def _missing_pings_message(conn: duckdb.DuckDBPyConnection, sources: dict[str, t
         if missing:
             problems.append(f"{source}: missing column(s) {', '.join(missing)}")
     return "; ".join(problems) or "pings files do not match the contract's columns"
+
+
+def live_drop_files(landing_dir: Path, service_date: str) -> dict[str, list[Path]]:
+    """The live drops of a service date present under ``landing/live/YYYY-MM-DD/``, by raw table, in time order.
+
+    Files whose name does not follow ``{pings,events,order_changes}_HHMMSS.{parquet,csv}`` (a drop still being
+    written under a temporary name, anything else) are left alone. A date without a folder has no drops.
+
+    Returns
+    -------
+    dict[str, list[Path]]
+        ``live_pings``, ``live_events`` and ``order_changes`` -> their drop files (possibly none).
+    """
+    files: dict[str, list[Path]] = {table: [] for table, _ in LIVE_DROP_TABLES.values()}
+    folder = landing_dir / "live" / service_date
+    if not folder.is_dir():
+        return files
+    for path in sorted(folder.iterdir()):
+        match = LIVE_DROP_FILE.fullmatch(path.name)
+        if match is None or not path.is_file():
+            continue
+        table, extension = LIVE_DROP_TABLES[match["kind"]]
+        if match["ext"] == extension:
+            files[table].append(path)
+    return files
+
+
+def _live_source_name(table: str, service_date: str) -> str:
+    """How the ingest log names a date's drops of one table: the file pattern, e.g. ``live/<date>/events_*.csv``."""
+    kind, (_, extension) = next((k, v) for k, v in LIVE_DROP_TABLES.items() if v[0] == table)
+    return f"live/{service_date}/{kind}_*.{extension}"
+
+
+def _combined_sha256(paths: list[Path], landing_dir: Path) -> str:
+    """One digest over several files: their names and contents, in name order."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(f"{_source_name(path, landing_dir)}:{file_sha256(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def _stage_live_csv(
+    conn: duckdb.DuckDBPyConnection, table: str, paths: list[Path], service_date: str, landing_dir: Path
+) -> int:
+    """Read and classify every drop file of one CSV table into ``_landing_<table>``; returns the rows read."""
+    parts = []
+    for path in paths:
+        source = _source_name(path, landing_dir)
+        _check_file(path, table, source, service_date)
+        rows, _ = _read_csv(path, table, source)
+        parts.append(rows.append_column("_source_file", pa.array([source] * rows.num_rows, pa.string())))
+    if parts:
+        rows = pa.concat_tables(parts)
+    else:
+        rows = pa.table(
+            {
+                **{c: pa.array([], pa.string()) for c in landing_columns(table)},
+                "_source_row": pa.array([], pa.int32()),
+                "_raw_line": pa.array([], pa.string()),
+                "_malformed": pa.array([], pa.string()),
+                "_source_file": pa.array([], pa.string()),
+            }
+        )
+    temp = _classify(conn, table, rows, service_date)
+    # A drop whose every row is of another date is a misdelivered file, as for the daily files.
+    for source, wrong, total in conn.execute(
+        f"select _source_file, count(*) filter (where _reason_code = 'WRONG_DATE'), count(*) from {temp} "
+        "group by all order by 1"
+    ).fetchall():
+        if wrong == total:
+            raise LandingFileError(f"{source}: field service_date must be {service_date} on every row (the file of "
+                                   "another date?)")  # fmt: skip
+    return rows.num_rows
+
+
+def _stage_live_pings(conn: duckdb.DuckDBPyConnection, paths: list[Path], service_date: str, landing_dir: Path) -> int:
+    """Read and classify every live pings drop of the date into ``_landing_live_pings``; returns the rows read."""
+    code = " ".join(f"when {r.bad} then '{r.code}'" for r in PINGS_RULES)
+    sources = {}
+    for path in paths:
+        source = _source_name(path, landing_dir)
+        _check_file(path, "pings", source, service_date)
+        sources[str(path)] = source
+    if not sources:
+        conn.execute(
+            "create or replace temp table _landing_live_pings as select *, null::varchar as source_file, "
+            "null::bigint as _source_row, null::varchar as _reason_code from raw.pings limit 0"
+        )
+        return 0
+    by_file = pd.DataFrame({"path": list(sources), "source_file": list(sources.values())})
+    conn.register("_live_pings_files", by_file)
+    try:
+        conn.execute(
+            "create or replace temp table _landing_live_pings as "
+            f"select *, case {code} end as _reason_code from ("
+            "select cast(? as date) as service_date, p.vehicle_id, p.ts_utc, p.lat, p.lon, p.speed_kmh, "
+            "p.heading_deg, f.source_file, p.file_row_number + 1 as _source_row "
+            "from read_parquet(?, filename = true, file_row_number = true) p "
+            "join _live_pings_files f on p.filename = f.path) p",
+            [service_date, list(sources)],
+        )
+    except duckdb.BinderException as error:
+        names = ", ".join(sources.values())
+        raise LandingFileError(f"{names}: missing pings column(s) of the contract ({', '.join(PINGS_COLUMNS)})") from (
+            error
+        )
+    except duckdb.Error as error:
+        names = ", ".join(sources.values())
+        raise LandingFileError(f"{names}: not a readable Parquet file ({error})") from error
+    finally:
+        conn.unregister("_live_pings_files")
+    for source, off_day, total in conn.execute(
+        "select source_file, count(*) filter (where _reason_code = 'OUT_OF_DAY'), count(*) "
+        "from _landing_live_pings group by all order by 1"
+    ).fetchall():
+        if total and off_day == total:
+            raise LandingFileError(f"{source}: holds no fix of {service_date}: the drop of another date?")
+    return conn.execute("select count(*) from _landing_live_pings").fetchone()[0]
+
+
+def _replace_live_csv(
+    conn: duckdb.DuckDBPyConnection, table: str, service_date: str, loaded_rows: int
+) -> tuple[int, int, dict[str, int]]:
+    """Replace the date's rows of ``raw.<table>`` and ``quarantine.<table>`` with the staged drops."""
+    temp = f"_landing_{table}"
+    cols = ", ".join(f'"{c}"' for c in _raw_columns(table))
+    replaced = conn.execute(f"delete from raw.{table} where service_date = cast(? as date)", [service_date]).fetchone()[
+        0
+    ]
+    conn.execute(f"delete from quarantine.{table} where service_date = cast(? as date)", [service_date])
+    conn.execute(
+        f"insert into raw.{table} select cast(? as date), {cols}, _source_file, _source_row "
+        f"from {temp} where _reason_code is null order by _source_file, _source_row",
+        [service_date],
+    )
+    conn.execute(
+        f"insert into quarantine.{table} select cast(? as date), {cols}, _raw_line, _reason_code, _field, _reason, "
+        f"_source_file, _source_row from {temp} where _reason_code is not null order by _source_file, _source_row",
+        [service_date],
+    )
+    reasons = _reasons(
+        conn, f"select _reason_code, count(*) from {temp} where _reason_code is not null group by all order by 1", []
+    )
+    return replaced, loaded_rows - sum(reasons.values()), reasons
+
+
+def _replace_live_pings(conn: duckdb.DuckDBPyConnection, service_date: str) -> tuple[int, int, dict[str, int]]:
+    replaced = conn.execute(
+        "delete from raw.live_pings where service_date = cast(? as date)", [service_date]
+    ).fetchone()[0]
+    conn.execute("delete from quarantine.live_pings where service_date = cast(? as date)", [service_date])
+    conn.execute(
+        "insert into raw.live_pings select service_date, vehicle_id, ts_utc, lat, lon, speed_kmh, heading_deg, "
+        "source_file, _source_row from _landing_live_pings where _reason_code is null order by source_file, _source_row"
+    )
+    field_ = " ".join(f"when _reason_code = '{r.code}' and ({r.bad}) then '{r.field}'" for r in PINGS_RULES)
+    reason = " ".join(f"when _reason_code = '{r.code}' and ({r.bad}) then {r.reason}" for r in PINGS_RULES)
+    conn.execute(
+        "insert into quarantine.live_pings select service_date, vehicle_id, ts_utc, lat, lon, speed_kmh, "
+        f"heading_deg, _reason_code, case {field_} end, case {reason} end, source_file, _source_row "
+        "from _landing_live_pings p where _reason_code is not null order by source_file, _source_row"
+    )
+    reasons = _reasons(
+        conn,
+        "select _reason_code, count(*) from _landing_live_pings where _reason_code is not null group by all order by 1",
+        [],
+    )
+    accepted = conn.execute("select count(*) from _landing_live_pings where _reason_code is null").fetchone()[0]
+    return replaced, accepted, reasons
+
+
+def load_live_drops(
+    conn: duckdb.DuckDBPyConnection, files: dict[str, list[Path]], service_date: str, landing_dir: Path
+) -> list[LoadResult]:
+    """Replace the date's ``raw.live_pings``, ``raw.live_events`` and ``raw.order_changes`` rows with its drops.
+
+    Every drop file present is read and its rows classified by the row rules first (order changes before
+    events, which may name an order placed during the day); then the three tables and their quarantine are
+    replaced in one transaction, so a re-run with more drops gives the date's full set, never a duplicate. Each
+    raw row keeps ``_source_file`` (the drop) and ``_source_row``. A table without drops is emptied for the date
+    and gets no ``raw.ingest_log`` row; one with drops gets one row for all its drops of the date
+    (``source_file`` = the pattern ``live/<date>/<kind>_*.<ext>``), ``loaded = accepted + quarantined``.
+
+    Parameters
+    ----------
+    conn
+        Open connection to the warehouse (the caller owns it).
+    files
+        Raw table (``live_pings``, ``live_events``, ``order_changes``) -> its drop files
+        (:func:`live_drop_files`); a table left out has none.
+    service_date
+        Partition key, ``YYYY-MM-DD``.
+    landing_dir
+        Landing root; ``_source_file`` is stored relative to it.
+
+    Returns
+    -------
+    list[LoadResult]
+        One per table with at least one drop file.
+
+    Raises
+    ------
+    LandingFileError
+        On a file-level fault of any drop (missing, empty, not UTF-8, wrong delimiter, missing columns, every
+        row of another date, unreadable Parquet). Nothing is written then.
+    """
+    ensure_raw_schema(conn)
+    csv_tables = ("order_changes", "live_events")
+    try:
+        loaded = {table: _stage_live_csv(conn, table, files.get(table, []), service_date, landing_dir)
+                  for table in csv_tables}  # fmt: skip
+        loaded["live_pings"] = _stage_live_pings(conn, files.get("live_pings", []), service_date, landing_dir)
+        loaded_at = datetime.now(UTC)
+        results = []
+        conn.execute("begin transaction")
+        try:
+            for table in (*csv_tables, "live_pings"):
+                if table == "live_pings":
+                    replaced, accepted, reasons = _replace_live_pings(conn, service_date)
+                else:
+                    replaced, accepted, reasons = _replace_live_csv(conn, table, service_date, loaded[table])
+                paths = files.get(table, [])
+                if not paths:
+                    continue
+                result = LoadResult(
+                    table, service_date, _live_source_name(table, service_date),
+                    _combined_sha256(paths, landing_dir), accepted, replaced, loaded[table], loaded[table] - accepted,
+                    reasons,
+                )  # fmt: skip
+                conn.execute(
+                    "insert into raw.ingest_log (table_name, service_date, source_file, sha256, rows, replaced_rows, "
+                    "loaded_at_utc, loaded_rows, quarantined_rows) values (?, cast(? as date), ?, ?, ?, ?, ?, ?, ?)",
+                    [table, service_date, result.source_file, result.sha256, result.rows, replaced, loaded_at,
+                     result.loaded_rows, result.quarantined_rows],
+                )  # fmt: skip
+                results.append(result)
+            conn.execute("commit")
+        except Exception:
+            conn.execute("rollback")
+            raise
+    finally:
+        for table in (*csv_tables, "live_pings"):
+            conn.execute(f"drop table if exists _landing_{table}")
+    return results

@@ -36,6 +36,7 @@ QUARANTINE_REASONS: dict[str, str] = {
     "UNKNOWN_VEHICLE_TYPE": "The vehicle type is not in vehicle_types.csv.",
     "UNKNOWN_VEHICLE": "The vehicle id is not in the fleet master data of the date.",
     "UNKNOWN_ORDER": "The order id is not among the orders of the date.",
+    "ORDER_EXISTS": "A new order (order change 'new') whose id is already among the morning orders of the date.",
     "BAD_SHIPMENT": (
         "The shipment id is not on exactly one pickup and one delivery of the file's accepted rows: a lone end, or "
         "two ends of the same type; every row of the shipment is quarantined."
@@ -403,6 +404,71 @@ ROW_RULES: dict[str, tuple[RowRule, ...]] = {
     ),
 }
 """Landing table -> its row rules, in the order they are tried."""
+
+_CHANGE_TYPE = "lower(trim(change_type))"
+
+
+def _when(condition: str, rules) -> tuple[RowRule, ...]:
+    """The rules, applied only to rows where the SQL ``condition`` holds."""
+    return tuple(RowRule(r.code, r.field, f"({condition}) and ({r.bad})", r.reason) for r in rules)
+
+
+# Live drops (issue 7, docs/replanning.md section 1). Events: as the daily stop events, plus `breakdown`, and an
+# order may be one placed during the day (a 'new' change of the same load or an earlier one).
+_LIVE_EVENT_TYPES = ("depot_departure", "arrived", "delivered", "failed", "depot_return", "breakdown")
+_ORDERS_OF_DATE = (
+    "(select order_id from raw.orders where service_date = {date} union all "
+    "select order_id from {staged:order_changes} where lower(trim(change_type)) = 'new')"
+)
+ROW_RULES["live_events"] = tuple(
+    _enum("event_type", _LIVE_EVENT_TYPES)
+    if rule.code == "BAD_ENUM" and rule.field == "event_type"
+    else _known("order_id", "UNKNOWN_ORDER", _ORDERS_OF_DATE, "order_id", optional=True)
+    if rule.code == "UNKNOWN_ORDER"
+    else rule
+    for rule in ROW_RULES["stop_events"]
+)
+# Order changes: a `new` row carries a whole order (every order rule applies), a `window` row the new window(s),
+# a `cancel` row only the order id. Changes of an order that is neither a morning order nor placed by a `new`
+# change are UNKNOWN_ORDER; a `new` for a morning order's id is ORDER_EXISTS. The same order may change many
+# times (a later change wins), so its id may repeat.
+_ORDER_ROW_RULES = tuple(r for r in ROW_RULES["orders"] if r.field not in ("order_id", "service_date"))
+ROW_RULES["order_changes"] = (
+    _missing("change_id"),
+    _duplicate("change_id"),
+    _missing("order_id"),
+    _enum("change_type", ("new", "cancel", "window")),
+    _timestamp("received_at_utc"),
+    _within_day("received_at_utc"),
+    RowRule(
+        "WRONG_DATE",
+        "service_date",
+        f"(service_date is not null or {_CHANGE_TYPE} = 'new') "
+        "and service_date is distinct from cast({date} as varchar)",
+        f"'service_date ' || {_q('service_date')} || ' is not ' || {{date}}",
+    ),
+    RowRule(
+        "ORDER_EXISTS",
+        "order_id",
+        f"{_CHANGE_TYPE} = 'new' and order_id in (select order_id from raw.orders where service_date = {{date}})",
+        f"'order_id ' || {_q('order_id')} || ' is already a morning order of ' || {{date}}",
+    ),
+    RowRule(
+        "UNKNOWN_ORDER",
+        "order_id",
+        f"{_CHANGE_TYPE} <> 'new' and order_id not in (select order_id from raw.orders where service_date = {{date}}) "
+        "and order_id not in (select order_id from _landing_rows where lower(trim(change_type)) = 'new')",
+        f"'order_id ' || {_q('order_id')} || ' is neither an order of the date nor placed by a new change'",
+    ),
+    *_when(f"{_CHANGE_TYPE} = 'new'", _ORDER_ROW_RULES),
+    RowRule(
+        "BAD_WINDOW",
+        "window_start/window_end",
+        f"{_CHANGE_TYPE} = 'window' and window_start is null and window_end is null",
+        "'a window change without window_start and window_end'",
+    ),
+    *_when(f"{_CHANGE_TYPE} = 'window'", (*_window(), *_second_window())),
+)
 
 _SHIPMENT_ENDS = "partition by trim(shipment_id)"
 _PICKUPS = f"count(*) filter (where lower(trim(order_type)) = 'pickup') over ({_SHIPMENT_ENDS})"

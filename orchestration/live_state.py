@@ -1,0 +1,764 @@
+"""The live state of a service date (issue 7, docs/replanning.md sections 2, 3 and 6).
+
+The dbt live models (``intermediate.int_live_*``, views) say what the drops of the day show: where each vehicle
+was last seen, which orders were delivered or failed, which were cancelled, changed or placed during the day. They
+read the DuckDB variable ``live_as_of_s`` (local seconds since midnight) when it is set, so the state can be taken
+at any instant of the day (:func:`live_models_as_of`). This module puts that next to the date's current plan:
+
+- per vehicle: its position, its committed stop (the stop it is serving, else the first stop of its route not yet
+  delivered or failed), what is on board, and the ETA of every remaining stop re-timed from where it is with the
+  plan's travel model (:func:`solver.timing.retime_route`);
+- :func:`compute_live_state` / :func:`write_live_state`: the tables ``plans.live_vehicles`` and
+  ``plans.live_stops`` (one state per date; a new one replaces it) for the delay sensor and the app;
+- :func:`read_live_state`: the re-planner's input, :class:`solver.replan.LiveState`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+import pandas as pd
+
+from orchestration.plan_store import read_plan
+from orchestration.planning_inputs import prepare_problems
+from solver import Depot, Order, PlannedRoute, PlannedStop, Problem, SolveConfig, Vehicle
+from solver.timing import TimeDependentTravelModel, retime_route
+from solver.travel import haversine_m
+
+CURRENT_PLAN_KINDS = ("daily", "replan")
+"""Plan kinds that can be a date's current plan: its newest valid version of these."""
+VEHICLE_STATUSES = ("not_started", "driving", "at_stop", "broken_down", "finished")
+STOP_STATUSES = ("delivered", "failed", "committed", "planned", "unassigned", "cancelled")
+LIVE_POSITION_ID = "~live-position"
+"""Depot id of the pseudo depot a vehicle's remaining stops are re-timed from (its last known position)."""
+SECONDS_PER_DAY = 86_400
+_AS_OF = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?")
+
+LIVE_STATE_DDL = (
+    "create schema if not exists plans",
+    """create table if not exists plans.live_vehicles (
+        service_date date not null, as_of_s integer not null, plan_id varchar, depot_id varchar,
+        vehicle_id varchar not null, lat double, lon double, fix_at_utc timestamptz, status varchar not null,
+        stops_done integer, stops_failed integer, stops_remaining integer, next_order_id varchar, next_eta_s integer,
+        late_stops integer, late_s_total integer, computed_at_utc timestamptz)""",
+    """create table if not exists plans.live_stops (
+        service_date date not null, as_of_s integer not null, plan_id varchar, depot_id varchar, vehicle_id varchar,
+        sequence integer, order_id varchar not null, lat double, lon double, status varchar not null,
+        morning_eta_s integer, eta_s integer, tw_start_s integer, tw_end_s integer, late_s integer, at_risk boolean,
+        moved boolean, previous_vehicle_id varchar, eta_change_s integer)""",
+)
+LIVE_VEHICLE_COLUMNS = (
+    "service_date", "as_of_s", "plan_id", "depot_id", "vehicle_id", "lat", "lon", "fix_at_utc", "status",
+    "stops_done", "stops_failed", "stops_remaining", "next_order_id", "next_eta_s", "late_stops", "late_s_total",
+    "computed_at_utc",
+)  # fmt: skip
+LIVE_STOP_COLUMNS = (
+    "service_date", "as_of_s", "plan_id", "depot_id", "vehicle_id", "sequence", "order_id", "lat", "lon", "status",
+    "morning_eta_s", "eta_s", "tw_start_s", "tw_end_s", "late_s", "at_risk", "moved", "previous_vehicle_id",
+    "eta_change_s",
+)  # fmt: skip
+
+
+def parse_as_of(text: str) -> int:
+    """Local time of day ``HH:MM`` or ``HH:MM:SS`` -> seconds since local midnight.
+
+    Raises
+    ------
+    ValueError
+        If the text is not such a time.
+    """
+    match = _AS_OF.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"as_of must be a local time HH:MM or HH:MM:SS, got {text!r}")
+    hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def ensure_live_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create ``plans.live_vehicles`` and ``plans.live_stops`` if they do not exist."""
+    for statement in LIVE_STATE_DDL:
+        conn.execute(statement)
+
+
+@contextmanager
+def live_models_as_of(conn: duckdb.DuckDBPyConnection, as_of_s: int | None) -> Iterator[None]:
+    """Within the block, the live dbt models on ``conn`` show the day up to ``as_of_s`` (None: everything)."""
+    if as_of_s is not None:
+        conn.execute("set variable live_as_of_s = ?", [int(as_of_s)])
+    try:
+        yield
+    finally:
+        conn.execute("reset variable live_as_of_s")
+
+
+def newest_live_s(conn: duckdb.DuckDBPyConnection, service_date: str) -> int | None:
+    """Local time (s) of the date's newest live fix, event or order change; None without live data."""
+    with live_models_as_of(conn, None):
+        row = conn.execute(
+            """select greatest(
+                   (select max(fix_s) from staging.stg_live_pings where service_date = cast($d as date)),
+                   (select max(event_s) from staging.stg_live_events where service_date = cast($d as date)),
+                   (select max(received_s) from staging.stg_order_changes where service_date = cast($d as date)))""",
+            {"d": service_date},
+        ).fetchone()
+    return None if row[0] is None else int(row[0])
+
+
+def plan_versions(conn: duckdb.DuckDBPyConnection, service_date: str) -> list[tuple[str, str]]:
+    """The date's valid plan versions that can be current (kind daily or replan), oldest first: (plan_id, kind)."""
+    return [
+        (plan_id, kind)
+        for plan_id, kind in conn.execute(
+            "select plan_id, kind from plans.plan_runs where service_date = cast(? as date) and status = 'valid' "
+            "and kind in ('daily', 'replan') order by created_at_utc, plan_id",
+            [service_date],
+        ).fetchall()
+    ]
+
+
+def current_plan_id(conn: duckdb.DuckDBPyConnection, service_date: str) -> str | None:
+    """The date's current plan: its newest valid version of kind daily or replan; None without one."""
+    versions = plan_versions(conn, service_date)
+    return versions[-1][0] if versions else None
+
+
+@dataclass(frozen=True)
+class VehicleProgress:
+    """Where one vehicle of the date stands at ``as_of_s`` against the current plan.
+
+    ``remaining`` are its route's stops not yet delivered, failed or cancelled, in plan order, re-timed from
+    where it is (the committed stop first); ``done`` its finished stops with actual times (``status``
+    delivered / failed), in the order they happened. ``at_s`` is the time of the position ``lat, lon``.
+    """
+
+    vehicle_id: str
+    depot_id: str
+    status: str
+    departed: bool
+    lat: float
+    lon: float
+    at_s: int
+    fix_at_utc: object
+    committed_order_id: str | None
+    committed_done_s: int | None
+    on_board: tuple[str, ...]
+    done: tuple[PlannedStop, ...]
+    remaining: tuple[PlannedStop, ...]
+    broken_down_s: int | None
+    break_taken: bool
+    stops_done: int
+    stops_failed: int
+
+
+@dataclass(frozen=True)
+class LiveDay:
+    """Everything the live state of a date is computed from, at ``as_of_s``."""
+
+    service_date: str
+    as_of_s: int
+    plan_id: str | None
+    orders: pd.DataFrame  # int_live_orders
+    stop_status: pd.DataFrame  # int_live_stop_status, indexed by order_id
+    live_orders: dict[str, Order]  # every order of the date (morning and intraday), with its live windows
+    morning_windows: dict[str, tuple[tuple[int, int], ...]]
+    problems: dict[str, Problem]
+    routes: dict[str, tuple[str, PlannedRoute]]  # vehicle id -> (depot id, route of the current plan)
+    unassigned: list[tuple[str, str]]  # (depot id, order id) left out by the current plan
+    vehicles: list[VehicleProgress] = field(default_factory=list)
+
+
+def _int(value) -> int | None:
+    return None if value is None or pd.isna(value) else int(round(float(value)))
+
+
+def _windows(row) -> tuple[tuple[int, int], ...]:
+    first = (int(row.tw_start_s), int(row.tw_end_s))
+    return (first,) if pd.isna(row.tw2_start_s) else (first, (int(row.tw2_start_s), int(row.tw2_end_s)))
+
+
+def _live_order(row) -> Order:
+    """A solver order from an ``int_live_orders`` row (an order placed during the day)."""
+    windows = _windows(row)
+    return Order(
+        order_id=row.order_id,
+        lat=float(row.lat),
+        lon=float(row.lon),
+        weight_g=int(row.weight_g),
+        volume_cm3=int(row.volume_cm3),
+        service_s=int(row.service_s),
+        tw_start_s=windows[0][0],
+        tw_end_s=windows[0][1],
+        required_skills=frozenset((row.required_skills or "").split()),
+        priority=row.priority,
+        order_type=row.order_type,
+        parcels=int(row.parcels),
+        extra_windows=windows[1:],
+        unserved_penalty_eur=None if pd.isna(row.unserved_penalty_eur) else float(row.unserved_penalty_eur),
+        shipment_id=None if pd.isna(row.shipment_id) else str(row.shipment_id),
+    )
+
+
+def _with_windows(order: Order, windows: tuple[tuple[int, int], ...]) -> Order:
+    """The order with other windows; a learned preferred window no longer applies then."""
+    if order.windows == windows:
+        return order
+    return dataclasses.replace(
+        order,
+        tw_start_s=windows[0][0],
+        tw_end_s=windows[0][1],
+        extra_windows=windows[1:],
+        preferred_tw_start_s=None,
+        preferred_tw_end_s=None,
+        preferred_bonus_eur=0.0,
+    )
+
+
+def _travel_model(conn: duckdb.DuckDBPyConnection, plan_id: str | None, inputs) -> TimeDependentTravelModel:
+    """The travel model the plan was made with: the learned one of its date, else constant speed (a flat
+    time-dependent model, which times legs as the great-circle model at the vehicle's speed). A plan made on a
+    road network is re-timed at constant speed (the road graph is not loaded for the live state)."""
+    circuity = SolveConfig().circuity
+    version = None
+    if plan_id is not None:
+        version, parameters = conn.execute(
+            "select travel_model_version, parameters from plans.plan_runs where plan_id = ?", [plan_id]
+        ).fetchone()
+        circuity = float(json.loads(parameters or "{}").get("circuity", circuity))
+    learned = inputs.travel_model
+    if version and isinstance(learned, TimeDependentTravelModel) and learned.version == version:
+        return learned
+    return TimeDependentTravelModel(hour_factor=(1.0,) * 24, circuity=circuity)
+
+
+def _uses_learned_models(conn: duckdb.DuckDBPyConnection, plan_id: str | None) -> bool:
+    if plan_id is None:
+        return True
+    row = conn.execute(
+        "select coalesce(travel_model_version, service_model_version, availability_model_version) "
+        "from plans.plan_runs where plan_id = ?",
+        [plan_id],
+    ).fetchone()
+    return row is not None and row[0] is not None
+
+
+def _retime(
+    problem: Problem,
+    vehicle: Vehicle,
+    route: PlannedRoute,
+    model: TimeDependentTravelModel,
+    stops: list[PlannedStop],
+    origin: Depot | None,
+    start_s: int,
+    end_depot_id: str,
+    break_after: int | None,
+) -> tuple[list[PlannedStop], int]:
+    """Re-time ``stops`` (one trip) leaving ``origin`` (None: the route's start depot) at ``start_s`` and ending
+    at ``end_depot_id``; returns the stops (their own sequence and trip kept) and the arrival at the end."""
+    depots = problem.depots if origin is None else (*problem.depots, origin)
+    trip_problem = dataclasses.replace(problem, vehicles=(vehicle,), depots=depots)
+    trip = dataclasses.replace(
+        route,
+        stops=tuple(stops),
+        start_s=int(start_s),
+        start_depot_id=route.start_depot_id if origin is None else origin.depot_id,
+        end_depot_id=end_depot_id,
+        reloads=(),
+        break_after_sequence=break_after,
+        break_start_s=None,
+    )
+    timed = retime_route(trip, trip_problem, model)
+    return [
+        dataclasses.replace(new, sequence=old.sequence, trip=old.trip)
+        for old, new in zip(stops, timed.stops, strict=True)
+    ], timed.end_s
+
+
+def _remaining_etas(
+    problem: Problem,
+    vehicle: Vehicle,
+    route: PlannedRoute,
+    model: TimeDependentTravelModel,
+    remaining: list[PlannedStop],
+    origin: Depot | None,
+    start_s: int,
+    break_pending: bool,
+) -> list[PlannedStop]:
+    """ETAs of the remaining stops, trip by trip: the first trip from ``origin`` at ``start_s``, each later one
+    from the start depot after the reload; the driver's break where the plan put it, unless already taken."""
+    if not remaining:
+        return []
+    no_break = dataclasses.replace(vehicle, break_s=0, break_earliest_s=None, break_latest_s=None)
+    trips: dict[int, list[PlannedStop]] = {}
+    for stop in remaining:
+        trips.setdefault(stop.trip, []).append(stop)
+    start_depot = problem.depot_of(route.start_depot_id or None)
+    timed: list[PlannedStop] = []
+    t, here = start_s, origin
+    numbers = sorted(trips)
+    break_trip = None
+    if break_pending and vehicle.break_s:
+        planned = route.break_after_sequence
+        later = [n for n in numbers if planned is None or trips[n][-1].sequence >= planned]
+        break_trip = later[0] if later else numbers[-1]
+    for index, number in enumerate(numbers):
+        stops = trips[number]
+        last = index == len(numbers) - 1
+        end = route.end_depot_id if last else route.start_depot_id
+        if number == break_trip:
+            planned = route.break_after_sequence
+            after = None if planned is None else sum(1 for s in stops if s.sequence <= planned)
+            stops_timed, t = _retime(problem, vehicle, route, model, stops, here, t, end, after)
+        else:
+            stops_timed, t = _retime(problem, no_break, route, model, stops, here, t, end, None)
+        timed.extend(stops_timed)
+        t, here = t + start_depot.reload_s, None
+    return timed
+
+
+def _position_depot(lat: float, lon: float) -> Depot:
+    return Depot(LIVE_POSITION_ID, float(lat), float(lon), 0, 2 * SECONDS_PER_DAY)
+
+
+def _done_stops(
+    route_orders: dict[str, Order], statuses: pd.DataFrame, vehicle_id: str, start: Depot, circuity: float
+) -> tuple[PlannedStop, ...]:
+    """The vehicle's delivered and failed stops with actual times, in the order they happened."""
+    mine = statuses[(statuses.vehicle_id == vehicle_id) & statuses.status.isin(["delivered", "failed"])]
+    done = []
+    lat, lon, departed = start.lat, start.lon, None
+    for sequence, row in enumerate(mine.sort_values("status_s").itertuples(), start=1):
+        order = route_orders.get(row.order_id)
+        arrival = _int(row.arrived_s) if _int(row.arrived_s) is not None else _int(row.status_s)
+        arrival = min(arrival, _int(row.status_s))
+        here = (order.lat, order.lon) if order else (lat, lon)
+        metres = int(round(circuity * float(haversine_m(lat, lon, here[0], here[1]))))
+        done.append(
+            PlannedStop(
+                order_id=row.order_id,
+                sequence=sequence,
+                arrival_s=arrival,
+                service_start_s=arrival,
+                departure_s=_int(row.status_s),
+                wait_s=0,
+                leg_distance_m=metres,
+                leg_duration_s=max(0, arrival - departed) if departed is not None else 0,
+                late_s=order.lateness_s(arrival) if order else 0,
+                status=row.status,
+            )
+        )
+        lat, lon, departed = here[0], here[1], _int(row.status_s)
+    return tuple(done)
+
+
+def _on_board(route: PlannedRoute, orders: dict[str, Order], remaining: list[PlannedStop], done: set[str]) -> tuple:
+    """Orders loaded on the vehicle and not delivered or failed: deliveries of the trip it is on (the first
+    remaining stop's), a shipment's delivery once its pickup is done."""
+    if not remaining:
+        return ()
+    trip = remaining[0].trip
+    pickups_done = {orders[o].shipment_id for o in done if o in orders and orders[o].order_type == "pickup"}
+    loaded = []
+    for stop in remaining:
+        order = orders[stop.order_id]
+        if order.order_type != "delivery":
+            continue
+        if order.shipment_id is not None:
+            if order.shipment_id in pickups_done:
+                loaded.append(stop.order_id)
+        elif stop.trip == trip:
+            loaded.append(stop.order_id)
+    return tuple(loaded)
+
+
+def _progress(day: LiveDay, vehicle_row, model: TimeDependentTravelModel, circuity: float) -> VehicleProgress:
+    """One vehicle's position, committed stop, load, finished stops and re-timed remaining stops."""
+    as_of = day.as_of_s
+    depot_id = vehicle_row.depot_id
+    problem = day.problems.get(depot_id)
+    depot_id_route, route = day.routes.get(vehicle_row.vehicle_id, (depot_id, None))
+    problem = day.problems.get(depot_id_route, problem)
+    vehicle = next((v for v in problem.vehicles if v.vehicle_id == vehicle_row.vehicle_id), None) if problem else None
+    start = problem.depot_of(vehicle.start_depot_id) if problem and vehicle else None
+    statuses = day.stop_status
+    status_of = dict(zip(statuses.order_id, statuses.status, strict=True))
+    arrived_s = dict(zip(statuses.order_id, statuses.arrived_s, strict=True))
+    cancelled = set(day.orders.order_id[day.orders.status == "cancelled"])
+    done = _done_stops(day.live_orders, statuses, vehicle_row.vehicle_id, start, circuity) if start else ()
+    done_ids = {s.order_id for s in done} | {o for o, s in status_of.items() if s in ("delivered", "failed")}
+    remaining = [
+        s for s in (route.stops if route else ()) if s.order_id not in done_ids and s.order_id not in cancelled
+    ]
+    departed = bool(vehicle_row.departed)
+    broken_down_s = _int(vehicle_row.broken_down_s)
+    fix_s, event_s = _int(vehicle_row.fix_s), _int(vehicle_row.last_event_s)
+    if fix_s is not None and (event_s is None or pd.isna(vehicle_row.last_event_lat) or fix_s >= event_s):
+        lat, lon, at_s = float(vehicle_row.lat), float(vehicle_row.lon), fix_s
+    elif event_s is not None and not pd.isna(vehicle_row.last_event_lat):
+        lat, lon, at_s = float(vehicle_row.last_event_lat), float(vehicle_row.last_event_lon), event_s
+    elif start is not None:
+        lat, lon, at_s = start.lat, start.lon, as_of
+    else:
+        lat, lon, at_s = float("nan"), float("nan"), as_of
+    serving = [s for s in remaining if status_of.get(s.order_id) == "arrived" and departed]
+    committed = None
+    if departed and broken_down_s is None and remaining:
+        committed = max(serving, key=lambda s: arrived_s[s.order_id]) if serving else remaining[0]
+        remaining = [committed, *(s for s in remaining if s is not committed)]
+    break_taken = bool(
+        route is not None
+        and route.break_start_s is not None
+        and vehicle is not None
+        and (route.break_start_s + vehicle.break_s <= as_of or (departed and route.break_start_s <= as_of))
+    )
+    timed: list[PlannedStop] = []
+    if route is not None and vehicle is not None and broken_down_s is None and remaining:
+        if not departed:
+            timed = _remaining_etas(
+                problem, vehicle, route, model, remaining, None, max(route.start_s, as_of), not break_taken
+            )
+        elif serving:
+            order = day.live_orders[committed.order_id]
+            timed = _remaining_etas(
+                problem, vehicle, route, model, remaining, _position_depot(order.lat, order.lon),
+                _int(arrived_s[committed.order_id]), not break_taken,
+            )  # fmt: skip
+            if timed[0].departure_s < as_of:  # still on site: the rest leaves from there now
+                rest = _remaining_etas(
+                    problem, vehicle, route, model, remaining[1:], _position_depot(order.lat, order.lon), as_of,
+                    not break_taken,
+                )  # fmt: skip
+                timed = [dataclasses.replace(timed[0], departure_s=as_of), *rest]
+        else:
+            timed = _remaining_etas(
+                problem, vehicle, route, model, remaining, _position_depot(lat, lon), at_s, not break_taken
+            )
+            if timed[0].arrival_s < as_of:  # not reported there yet: arriving any moment
+                order = day.live_orders[committed.order_id]
+                timed = _remaining_etas(
+                    problem, vehicle, route, model, remaining, _position_depot(order.lat, order.lon), as_of,
+                    not break_taken,
+                )  # fmt: skip
+        if committed is not None:
+            timed[0] = dataclasses.replace(timed[0], status="committed")
+    if broken_down_s is not None:
+        status = "broken_down"
+    elif not departed:
+        status = "not_started"
+    elif serving:
+        status = "at_stop"
+    elif not remaining and vehicle_row.last_event_type == "depot_return":
+        status = "finished"
+    else:
+        status = "driving"
+    on_board = _on_board(route, day.live_orders, remaining, done_ids) if departed and route is not None else ()
+    return VehicleProgress(
+        vehicle_id=vehicle_row.vehicle_id,
+        depot_id=depot_id,
+        status=status,
+        departed=departed,
+        lat=lat,
+        lon=lon,
+        at_s=at_s,
+        fix_at_utc=vehicle_row.fix_at_utc,
+        committed_order_id=committed.order_id if committed is not None else None,
+        committed_done_s=timed[0].departure_s if committed is not None and timed else None,
+        on_board=on_board,
+        done=done,
+        remaining=tuple(timed) if timed else tuple(remaining),
+        broken_down_s=broken_down_s,
+        break_taken=break_taken,
+        stops_done=int(vehicle_row.delivered_stops),
+        stops_failed=int(vehicle_row.failed_stops),
+    )
+
+
+def load_live_day(conn: duckdb.DuckDBPyConnection, service_date: str, as_of_s: int | None = None) -> LiveDay:
+    """Read the live models up to ``as_of_s`` (default: the newest live data, else the end of the day) and the
+    date's current plan, and work out every vehicle's progress.
+
+    Raises
+    ------
+    ValueError
+        If ``as_of_s`` is not within the day (0 .. 86399 s).
+    """
+    if as_of_s is None:
+        as_of_s = newest_live_s(conn, service_date)
+        as_of_s = SECONDS_PER_DAY - 1 if as_of_s is None else as_of_s
+    if not 0 <= as_of_s < SECONDS_PER_DAY:
+        raise ValueError(f"as_of_s must be a time of the day, 0..{SECONDS_PER_DAY - 1} s, got {as_of_s}")
+    with live_models_as_of(conn, as_of_s):
+        orders = conn.execute(
+            "select * from intermediate.int_live_orders where service_date = cast(? as date) order by order_id",
+            [service_date],
+        ).fetchdf()
+        stop_status = conn.execute(
+            "select * from intermediate.int_live_stop_status where service_date = cast(? as date) order by order_id",
+            [service_date],
+        ).fetchdf()
+        vehicles = conn.execute(
+            "select * from intermediate.int_live_vehicles where service_date = cast(? as date) order by vehicle_id",
+            [service_date],
+        ).fetchdf()
+    plan_id = current_plan_id(conn, service_date)
+    inputs = prepare_problems(conn, service_date, use_learned=_uses_learned_models(conn, plan_id))
+    model = _travel_model(conn, plan_id, inputs)
+    problems = {p.depot.depot_id: p for p in inputs.problems}
+    live_orders: dict[str, Order] = {}
+    morning_windows: dict[str, tuple[tuple[int, int], ...]] = {}
+    for problem in problems.values():
+        for order in problem.orders:
+            live_orders[order.order_id] = order
+            morning_windows[order.order_id] = order.windows
+    by_depot: dict[str, list[Order]] = {}
+    for row in orders.itertuples(index=False):
+        if row.order_id in live_orders:
+            live_orders[row.order_id] = _with_windows(live_orders[row.order_id], _windows(row))
+        else:
+            live_orders[row.order_id] = _live_order(row)
+            by_depot.setdefault(row.depot_id, []).append(live_orders[row.order_id])
+    problems = {
+        depot_id: dataclasses.replace(
+            problem,
+            orders=tuple(live_orders[o.order_id] for o in problem.orders) + tuple(by_depot.get(depot_id, ())),
+        )
+        for depot_id, problem in problems.items()
+    }
+    routes: dict[str, tuple[str, PlannedRoute]] = {}
+    unassigned: list[tuple[str, str]] = []
+    if plan_id is not None:
+        for depot_id, plan in read_plan(conn, plan_id).items():
+            routes.update({route.vehicle_id: (depot_id, route) for route in plan.routes})
+            unassigned.extend((depot_id, item.order_id) for item in plan.unassigned)
+    day = LiveDay(
+        service_date, int(as_of_s), plan_id, orders, stop_status, live_orders, morning_windows, problems, routes,
+        unassigned,
+    )  # fmt: skip
+    progress = [_progress(day, row, model, model.circuity) for row in vehicles.itertuples(index=False)]
+    return dataclasses.replace(day, vehicles=progress)
+
+
+@dataclass(frozen=True)
+class LiveStateTables:
+    """The rows of ``plans.live_vehicles`` and ``plans.live_stops`` for one date and ``as_of_s``."""
+
+    service_date: str
+    as_of_s: int
+    plan_id: str | None
+    vehicles: pd.DataFrame
+    stops: pd.DataFrame
+
+
+def _plan_stops(conn: duckdb.DuckDBPyConnection, plan_id: str | None) -> dict[str, tuple[str, int]]:
+    """Order id -> (vehicle id, planned arrival) in a stored plan; empty for None."""
+    if plan_id is None:
+        return {}
+    rows = conn.execute("select order_id, vehicle_id, arrival_s from plans.stops where plan_id = ?", [plan_id])
+    return {order_id: (vehicle_id, int(arrival)) for order_id, vehicle_id, arrival in rows.fetchall()}
+
+
+def compute_live_state(
+    conn: duckdb.DuckDBPyConnection, service_date: str, as_of_s: int | None = None
+) -> LiveStateTables:
+    """The live state of a date at ``as_of_s`` as the rows of ``plans.live_vehicles`` and ``plans.live_stops``.
+
+    Parameters
+    ----------
+    conn
+        The warehouse, with the dbt live models built.
+    service_date
+        ISO date.
+    as_of_s
+        Local seconds since midnight; default the newest live fix, event or change of the date.
+
+    Returns
+    -------
+    LiveStateTables
+        One row per vehicle of the date's fleet; one row per stop of the current plan (with its live status, ETA,
+        lateness and what changed against the previous plan version: ``moved``, ``previous_vehicle_id``,
+        ``eta_change_s``), per order it left unassigned and per order placed during the day that no plan holds.
+    """
+    day = load_live_day(conn, service_date, as_of_s)
+    versions = plan_versions(conn, service_date)
+    ids = [plan_id for plan_id, _ in versions]
+    previous_id = ids[ids.index(day.plan_id) - 1] if day.plan_id in ids and ids.index(day.plan_id) > 0 else None
+    morning_id = next((plan_id for plan_id, kind in reversed(versions) if kind == "daily"), None)
+    previous, morning = _plan_stops(conn, previous_id), _plan_stops(conn, morning_id)
+    statuses = day.stop_status.set_index("order_id")
+    cancelled = set(day.orders.order_id[day.orders.status == "cancelled"])
+    computed_at = datetime.now(UTC)
+
+    vehicle_rows, stop_rows = [], []
+    for progress in day.vehicles:
+        timed = {s.order_id: s for s in progress.remaining}
+        late = [s.late_s for s in progress.remaining if s.late_s > 0] if progress.broken_down_s is None else []
+        nxt = progress.remaining[0] if progress.remaining and progress.broken_down_s is None else None
+        vehicle_rows.append(
+            {
+                "vehicle_id": progress.vehicle_id,
+                "depot_id": progress.depot_id,
+                "lat": progress.lat,
+                "lon": progress.lon,
+                "fix_at_utc": progress.fix_at_utc,
+                "status": progress.status,
+                "stops_done": progress.stops_done,
+                "stops_failed": progress.stops_failed,
+                "stops_remaining": len(progress.remaining),
+                "next_order_id": nxt.order_id if nxt else None,
+                "next_eta_s": nxt.arrival_s if nxt and timed else None,
+                "late_stops": len(late),
+                "late_s_total": sum(late),
+            }
+        )
+        depot_id, route = day.routes.get(progress.vehicle_id, (progress.depot_id, None))
+        for stop in route.stops if route else ():
+            order = day.live_orders.get(stop.order_id)
+            status = statuses.status.get(stop.order_id)
+            row = {"depot_id": depot_id, "vehicle_id": progress.vehicle_id, "sequence": stop.sequence}
+            if status in ("delivered", "failed"):
+                actual = statuses.loc[stop.order_id]
+                eta = _int(actual.arrived_s) if _int(actual.arrived_s) is not None else _int(actual.status_s)
+                late_s = order.lateness_s(eta) if order else 0
+                row.update(status=status, eta_s=eta, late_s=late_s, at_risk=False)
+            elif stop.order_id in cancelled:
+                row.update(status="cancelled", eta_s=None, late_s=None, at_risk=False)
+            elif stop.order_id in timed and progress.broken_down_s is None:
+                new = timed[stop.order_id]
+                row.update(status=new.status, eta_s=new.arrival_s, late_s=new.late_s, at_risk=new.late_s > 0)
+            else:  # its vehicle broke down: the stop is missed unless a re-plan moves it
+                row.update(status="planned", eta_s=None, late_s=None, at_risk=True)
+            stop_rows.append(_stop_row(row, stop.order_id, order, previous, morning, previous_id))
+    planned = {s["order_id"] for s in stop_rows}
+    intraday = day.orders[day.orders.source == "intraday"]
+    left_out = [*day.unassigned, *zip(intraday.depot_id, intraday.order_id, strict=True)]
+    for depot_id, order_id in left_out:
+        if order_id in planned:
+            continue
+        status = "cancelled" if order_id in cancelled else "unassigned"
+        row = {"depot_id": depot_id, "vehicle_id": None, "sequence": None, "status": status, "eta_s": None,
+               "late_s": None, "at_risk": False}  # fmt: skip
+        stop_rows.append(_stop_row(row, order_id, day.live_orders.get(order_id), previous, morning, previous_id))
+        planned.add(order_id)
+
+    common = {"service_date": pd.Timestamp(service_date).date(), "as_of_s": day.as_of_s, "plan_id": day.plan_id}
+    vehicles = pd.DataFrame([{**common, **r, "computed_at_utc": computed_at} for r in vehicle_rows])
+    stops = pd.DataFrame([{**common, **r} for r in stop_rows])
+    return LiveStateTables(
+        service_date,
+        day.as_of_s,
+        day.plan_id,
+        vehicles.reindex(columns=list(LIVE_VEHICLE_COLUMNS)),
+        stops.reindex(columns=list(LIVE_STOP_COLUMNS)),
+    )
+
+
+def _stop_row(row: dict, order_id: str, order: Order | None, previous: dict, morning: dict, previous_id) -> dict:
+    before = previous.get(order_id)
+    vehicle_id = row["vehicle_id"]
+    return {
+        **row,
+        "order_id": order_id,
+        "lat": order.lat if order else None,
+        "lon": order.lon if order else None,
+        "morning_eta_s": morning[order_id][1] if order_id in morning else None,
+        "tw_start_s": order.tw_start_s if order else None,
+        "tw_end_s": order.tw_end_s if order else None,
+        "moved": bool(previous_id and before and vehicle_id and before[0] != vehicle_id),
+        "previous_vehicle_id": before[0] if before else None,
+        "eta_change_s": row["eta_s"] - before[1] if before and row["eta_s"] is not None else None,
+    }
+
+
+def write_live_state(conn: duckdb.DuckDBPyConnection, tables: LiveStateTables) -> None:
+    """Replace the date's rows of ``plans.live_vehicles`` and ``plans.live_stops`` with ``tables``, atomically."""
+    ensure_live_schema(conn)
+    conn.execute("begin transaction")
+    try:
+        for table, frame, columns in (
+            ("live_vehicles", tables.vehicles, LIVE_VEHICLE_COLUMNS),
+            ("live_stops", tables.stops, LIVE_STOP_COLUMNS),
+        ):
+            conn.execute(f"delete from plans.{table} where service_date = cast(? as date)", [tables.service_date])
+            if frame.empty:
+                continue
+            conn.register("_live_rows", frame)
+            try:
+                conn.execute(f"insert into plans.{table} ({', '.join(columns)}) select {', '.join(columns)} "
+                             "from _live_rows")  # fmt: skip
+            finally:
+                conn.unregister("_live_rows")
+        conn.execute("commit")
+    except Exception:
+        conn.execute("rollback")
+        raise
+
+
+def read_live_state(conn: duckdb.DuckDBPyConnection, service_date: str, as_of_s: int, depot_id: str | None = None):
+    """The re-planner's input (:class:`solver.replan.LiveState`) for a date at ``as_of_s``.
+
+    Parameters
+    ----------
+    conn
+        The warehouse, with the dbt live models built.
+    service_date
+        ISO date.
+    as_of_s
+        Local seconds since midnight: later fixes, events and changes are ignored.
+    depot_id
+        Only this depot's vehicles and orders; None: every depot.
+
+    Returns
+    -------
+    solver.replan.LiveState
+        A :class:`~solver.replan.VehicleState` per vehicle (departed, last position and its time, committed stop
+        and its re-timed end of service, orders on board, finished stops with actual times, breakdown); orders
+        delivered, failed (with the reason of the last attempt) and cancelled; every order placed during the day
+        up to ``as_of_s`` (open ones, as :class:`solver.model.Order`); the changed windows of morning orders.
+    """
+    from solver.replan import LiveState, VehicleState
+
+    day = load_live_day(conn, service_date, as_of_s)
+    orders = day.orders if depot_id is None else day.orders[day.orders.depot_id == depot_id]
+    in_scope = set(orders.order_id)
+    status = day.stop_status[day.stop_status.order_id.isin(in_scope)]
+    vehicles = tuple(
+        VehicleState(
+            vehicle_id=p.vehicle_id,
+            departed=p.departed,
+            lat=p.lat,
+            lon=p.lon,
+            at_s=p.at_s,
+            committed_order_id=p.committed_order_id,
+            committed_done_s=p.committed_done_s,
+            on_board=p.on_board,
+            done=p.done,
+            broken_down_s=p.broken_down_s,
+            break_taken=p.break_taken,
+        )
+        for p in day.vehicles
+        if depot_id is None or p.depot_id == depot_id
+    )
+    windows = {
+        order_id: day.live_orders[order_id].windows
+        for order_id in sorted(in_scope)
+        if order_id in day.morning_windows and day.live_orders[order_id].windows != day.morning_windows[order_id]
+    }
+    new_orders = tuple(
+        day.live_orders[r.order_id] for r in orders.itertuples() if r.source == "intraday" and r.status == "open"
+    )
+    return LiveState(
+        service_date=service_date,
+        as_of_s=day.as_of_s,
+        vehicles=vehicles,
+        delivered=frozenset(status.order_id[status.status == "delivered"]),
+        failed={r.order_id: r.failure_reason for r in status.itertuples() if r.status == "failed"},
+        cancelled=frozenset(orders.order_id[orders.status == "cancelled"]),
+        new_orders=new_orders,
+        windows=windows,
+    )
