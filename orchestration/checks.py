@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 
 from orchestration.plan_store import read_plan
 from orchestration.planning_inputs import PlanningInputs, prepare_problems
-from solver import validate
+from solver import LiveState, ReplanConfig, validate, validate_replan
 
 
 def validate_stored_plan(
@@ -35,4 +37,54 @@ def validate_stored_plan(
             violations += [
                 f"{depot_id}: {v}" for v in validate(problem, stored[depot_id], travel_model=inputs.travel_model)
             ]
+    return violations
+
+
+def validate_stored_replan(
+    conn: duckdb.DuckDBPyConnection,
+    plan_id: str,
+    inputs: PlanningInputs,
+    states: Sequence[LiveState],
+    config: ReplanConfig | None = None,
+) -> list[str]:
+    """Validate a re-plan as stored in ``plans.*`` against the live state it was made from.
+
+    Re-reads the plan from the warehouse and runs ``solver.validate_replan`` per depot: finished stops unchanged
+    and first, the committed stop next, parcels on board on their van, every order of the day exactly once among
+    stops that did not fail, unassigned or cancelled, the new part of each route feasible (legs, windows, release
+    times, capacity, shifts).
+
+    Parameters
+    ----------
+    conn
+        The warehouse.
+    plan_id
+        The stored re-plan.
+    inputs
+        The problems (one per depot) and travel model it was made from.
+    states
+        The live state of each depot, in the order of ``inputs.problems``.
+    config
+        The re-plan config it was made with (retry and recovery rules); default ``ReplanConfig()``.
+
+    Returns
+    -------
+    list[str]
+        Violations as sentences, each prefixed with the depot; empty when the plan is valid.
+    """
+    stored = read_plan(conn, plan_id)
+    violations = [
+        f"{depot_id}: plan for a depot without a problem"
+        for depot_id in stored
+        if depot_id not in {p.depot.depot_id for p in inputs.problems}
+    ]
+    for problem, state in zip(inputs.problems, states, strict=True):
+        depot_id = problem.depot.depot_id
+        if depot_id not in stored:
+            violations.append(f"{depot_id}: no plan stored")
+            continue
+        violations += [
+            f"{depot_id}: {v}"
+            for v in validate_replan(problem, stored[depot_id], state, config, travel_model=inputs.travel_model)
+        ]
     return violations

@@ -28,6 +28,7 @@ import duckdb
 from orchestration.partitions import OPERATION_TIMEZONE
 
 PLAN_OP = "daily_plan"
+REPLAN_OP = "replan_plan"
 # Tag on every run started here: host, pid and process start time of the process executing it in-process.
 WORKER_TAG = "lastmile/worker"
 IN_PROGRESS = [
@@ -147,6 +148,83 @@ def run_day(
             "loggers": {"console": {"config": {"log_level": log_level}}},
         },
         raise_on_error=False,
+    )
+
+
+def run_replan(
+    service_date: str,
+    as_of: str | None = None,
+    reason: str = "requested",
+    time_budget_s: float = 10.0,
+    seed: int = 0,
+    log_level: str = "INFO",
+    instance: dg.DagsterInstance | None = None,
+) -> dg.ExecuteInProcessResult:
+    """Run the ``replan`` job for one service date in-process on the configured instance, as :func:`run_day` does:
+    live drops -> live state (at ``as_of``, local ``HH:MM[:SS]``; default the newest live data) -> re-plan -> plan
+    marts -> serving snapshot."""
+    from orchestration.definitions import defs
+
+    prepare_dagster_home()
+    instance = instance or (
+        dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    )
+    for run_id in release_dead_runs(instance):
+        print(f"run {run_id} had been killed: marked failed, its warehouse pool slot freed", file=sys.stderr)
+    job = defs.resolve_job_def("replan")
+    return job.execute_in_process(
+        partition_key=service_date,
+        instance=instance,
+        tags={WORKER_TAG: worker_tag(), "lastmile/trigger": "cli", "lastmile/reason": reason},
+        run_config={
+            "ops": {
+                "live_state": {"config": {"as_of": as_of}},
+                REPLAN_OP: {"config": {"as_of": as_of, "reason": reason, "time_budget_s": time_budget_s, "seed": seed}},
+            },
+            "loggers": {"console": {"config": {"log_level": log_level}}},
+        },
+        raise_on_error=False,
+    )
+
+
+def replan_summary(result: dg.ExecuteInProcessResult, instance: dg.DagsterInstance) -> dict:
+    """What a ``replan`` run made: the new plan id, its parent, the stops moved and the latencies, in seconds.
+
+    ``latency_s`` is the re-plan's own (state read + solve + write and validate); ``publish_latency_s`` runs from
+    the start of the live state to the end of the serving snapshot (the plan marts rebuilt and published).
+    """
+    metadata = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        if materialization.asset_key == dg.AssetKey(["plans", "replan", "plan_runs"]):
+            metadata = {k: v.value for k, v in materialization.metadata.items()}
+    logs = [e for e in instance.all_logs(result.run_id) if e.dagster_event is not None]
+    starts = [e.timestamp for e in logs if e.dagster_event.is_step_start and e.step_key in ("live_state", REPLAN_OP)]
+    ends = [e.timestamp for e in logs if e.dagster_event.is_step_success and e.step_key == "serving_snapshot"]
+    return {
+        "plan_id": metadata.get("plan_id"),
+        "parent_plan_id": metadata.get("parent_plan_id"),
+        "reason": metadata.get("reason"),
+        "as_of": metadata.get("as_of"),
+        "n_moved": metadata.get("n_moved"),
+        "moved": metadata.get("moved") or [],
+        "unassigned": metadata.get("unassigned"),
+        "latency_s": metadata.get("latency_s"),
+        "publish_latency_s": round(max(ends) - min(starts), 2) if starts and ends else None,
+    }
+
+
+def format_replan(service_date: str, summary: dict) -> str:
+    moved = ", ".join(summary["moved"][:20]) + (" ..." if len(summary["moved"]) > 20 else "")
+    publish = summary["publish_latency_s"]
+    return "\n".join(
+        [
+            f"Re-plan of {service_date} at {summary['as_of']} ({summary['reason']}): {summary['plan_id']}, "
+            f"replacing {summary['parent_plan_id']}",
+            f"moved stops: {summary['n_moved']}{f' ({moved})' if moved else ''}; unassigned: {summary['unassigned']}",
+            f"latency: {summary['latency_s']} s (state read + solve + write); "
+            f"{'-' if publish is None else publish} s from the live state to the published snapshot",
+        ]
     )
 
 
@@ -293,11 +371,35 @@ def main(argv: list[str] | None = None) -> int:
         "--max-iters", type=int, default=300, help="search iterations per depot: fast and reproducible backfills"
     )
     _common_arguments(history, budget=30.0)
+    replan = sub.add_parser("replan", help="re-plan a service date from its live state (the `replan` job)")
+    replan.add_argument("--date", help="service date YYYY-MM-DD (default: today, operation time zone)")
+    replan.add_argument("--as-of", help="local time HH:MM[:SS] of the live state (default: the newest live data)")
+    replan.add_argument("--reason", default="requested", help="why (stored with the plan version)")
+    replan.add_argument("--budget", type=float, default=10.0, help="solver time budget per depot, seconds (a cap)")
+    replan.add_argument("--seed", type=int, default=0, help="seed of the solver")
+    replan.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="Dagster console log level"
+    )
     args = parser.parse_args(argv)
 
     for name in ("LASTMILE_DATA_DIR", "LASTMILE_WAREHOUSE", "LASTMILE_LANDING_DIR", "LASTMILE_SERVING_DIR"):
         if not os.environ.get(name):
             parser.error(f"{name} is not set (the Makefile sets it; see README)")
+    if args.command == "replan":
+        service_date = args.date or (next_service_date() - dt.timedelta(days=1)).isoformat()
+        os.environ.setdefault("LASTMILE_DEMO_SCALE", "default")
+        os.environ.setdefault("LASTMILE_DEMO_SEED", "7")
+        prepare_dagster_home()
+        instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+        result = run_replan(service_date, args.as_of, args.reason, args.budget, args.seed, args.log_level, instance)
+        if not result.success:
+            for line in failure_report(result):
+                print(line, file=sys.stderr)
+            print(f"re-plan of {service_date} failed", file=sys.stderr)
+            return 1
+        print()
+        print(format_replan(service_date, replan_summary(result, instance)))
+        return 0
     os.environ["LASTMILE_DEMO_SCALE"] = args.scale
     os.environ["LASTMILE_DEMO_SEED"] = str(args.seed)
 

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.assets import demo, ingestion, learning, transform
+from orchestration.assets import demo, ingestion, learning, replanning, serving, transform
 from orchestration.partitions import service_date_partitions
 
 # What happened on a day: execution files -> raw -> dbt actuals -> learned models. Planning jobs leave these out
@@ -17,11 +17,15 @@ EXECUTION = dg.AssetSelection.assets(
     learning.availability_model,
 )
 DEMO_LANDING = dg.AssetSelection.assets(demo.landing_master_data, demo.landing_orders)
+# During the day: live drops -> raw.live_* -> dbt live models -> live state (-> re-plan). The daily jobs leave
+# these out: the morning plan is made before the day has live data.
+REPLANNING = dg.AssetSelection.groups("replanning")
+PUBLISH_PLAN = dg.AssetSelection.assets(transform.dbt_plan_outputs, serving.serving_snapshot)
 
 # The product's daily run: landing files (from your systems) -> raw -> dbt -> plan -> serving.
 daily_planning_job = dg.define_asset_job(
     "daily_planning",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("demo") - EXECUTION,
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("demo") - EXECUTION - REPLANNING,
     partitions_def=service_date_partitions,
     description="Ingest the service date's landing files, build the marts, plan every depot, publish.",
 )
@@ -40,7 +44,7 @@ daily_actuals_job = dg.define_asset_job(
 # The demo: the embedded world writes the order and master-data files first.
 demo_daily_job = dg.define_asset_job(
     "demo_daily",
-    selection=dg.AssetSelection.all() - EXECUTION,
+    selection=dg.AssetSelection.all() - EXECUTION - REPLANNING,
     partitions_def=service_date_partitions,
     description="Demo world writes the service date's landing files, then the whole daily planning run.",
 )
@@ -48,9 +52,31 @@ demo_daily_job = dg.define_asset_job(
 # A past day of the demo, end to end: orders -> plan -> execution in the simulated world -> actuals -> publish.
 demo_history_day_job = dg.define_asset_job(
     "demo_history_day",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() - REPLANNING,
     partitions_def=service_date_partitions,
     description="Demo world: plan the date, play the plan out, ingest what happened, compute the KPIs, publish.",
+)
+
+# During the day, on new orders, a breakdown, a delay or the dispatcher's request (orchestration/sensors.py): the
+# live state, a re-plan from it, the plan marts of the new current plan and a fresh snapshot.
+replan_job = dg.define_asset_job(
+    "replan",
+    selection=REPLANNING | PUBLISH_PLAN,
+    partitions_def=service_date_partitions,
+    description=(
+        "Ingest the date's live drops, build the live state, re-plan every depot from it (a new plan version of "
+        "kind replan), rebuild the plan marts and publish."
+    ),
+)
+
+# The live state alone (positions, progress, re-timed ETAs, stops at risk) and a fresh snapshot for the app; the
+# delay sensor watches what it writes. (Not named live_state: a job cannot share its name with that asset's op.)
+live_state_job = dg.define_asset_job(
+    "refresh_live_state",
+    selection=(REPLANNING - dg.AssetSelection.assets(replanning.replan_plan))
+    | dg.AssetSelection.assets(serving.serving_snapshot),
+    partitions_def=service_date_partitions,
+    description="Ingest the date's live drops, build the live state and the ETAs of the remaining stops, publish.",
 )
 
 # 18:00 local the evening before: the newest partition (end_offset=2) is tomorrow's service date.

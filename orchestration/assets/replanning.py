@@ -1,0 +1,296 @@
+"""Re-planning during the day (issue 7): a new plan version of kind ``replan`` from the live state.
+
+`replan_plan` reads the date's problems (as the morning plan does), its current plan and the live state per depot
+(:func:`orchestration.live_state.read_live_state`: where each vehicle is, what is done, on board, cancelled, new
+or re-windowed), re-plans every depot with :func:`solver.replan.replan` (depots in parallel processes), stores the
+result as a plan version with its reason, parent plan, ``as_of`` and stops moved, and validates it as stored
+(blocking). The `replan` job then rebuilds the plan marts and republishes the serving snapshot.
+"""
+
+import dataclasses
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from itertools import repeat
+
+import dagster as dg
+import duckdb as duckdb_client
+from dagster_duckdb import DuckDBResource
+
+from orchestration.assets.planning import PLAN_TABLES, ROAD_NETWORK_ENV
+from orchestration.checks import validate_stored_replan
+from orchestration.live_state import newest_live_s, parse_as_of, read_live_state
+from orchestration.partitions import one_run_per_date, service_date_partitions
+from orchestration.plan_store import current_plan_id, read_plan, set_plan_status, write_plan
+from orchestration.planning_inputs import PlanningInputs, prepare_problems
+from solver import LiveState, Plan, Problem, Replan, ReplanConfig, SolveStats, replan
+from solver.roads import RoadTravelModel
+from solver.travel import TravelModel
+
+REPLAN_KIND = "replan"
+# The re-plan writes the same plans.* tables as the morning plan, but Dagster gives every asset key one producer:
+# its assets are plans/replan/<table>, the plan versions of kind replan in those tables.
+REPLAN_KEY = dg.AssetKey(["plans", "replan", "plan_runs"])
+
+
+class ReplanRunConfig(dg.Config):
+    """Run configuration of a re-plan."""
+
+    as_of: str | None = None
+    """Local time of day the re-plan starts from, HH:MM or HH:MM:SS. Default: the live state's (the as_of the
+    live_state asset wrote for the date), else the newest live fix, event or order change."""
+    reason: str = "requested"
+    """Why the day is re-planned (stored with the plan version: new orders, breakdown, delay, ...)."""
+    time_budget_s: float = 10.0
+    """Hard cap on solver wall time per depot, in seconds."""
+    move_penalty_eur: float = ReplanConfig().move_penalty_eur
+    """What moving a stop to another vehicle than in the current plan must save, EUR."""
+    seed: int = 0
+    """Seed of the solver's random stream."""
+    processes: int = 2
+    """Depots re-planned in parallel processes."""
+
+
+def _empty_plan(depot_id: str) -> Plan:
+    """A depot's current plan when the stored plan has none for it (no route, nothing unassigned)."""
+    stats = SolveStats(
+        runtime_s=0.0, iterations=0, objective=0, feasible=True, n_orders=0, n_vehicles=0, stopped_by="stored"
+    )
+    return Plan(depot_id=depot_id, routes=(), unassigned=(), stats=stats)
+
+
+def _replan_one(
+    problem: Problem, current: Plan, state: LiveState, config: ReplanConfig, travel_model: TravelModel | None
+) -> tuple[Replan, float]:
+    started = time.perf_counter()
+    result = replan(problem, current, state, config, travel_model)
+    return result, time.perf_counter() - started
+
+
+def replan_many(
+    problems: list[Problem],
+    currents: list[Plan],
+    states: list[LiveState],
+    config: ReplanConfig,
+    travel_model: TravelModel | None = None,
+    processes: int = 2,
+) -> list[tuple[Replan, float]]:
+    """Re-plan several depots, in parallel ``spawn`` processes when there are several (as ``solve_many`` does).
+
+    Returns
+    -------
+    list of (Replan, float)
+        Per depot, in the order of ``problems``: the re-plan and its wall time in seconds.
+    """
+    if processes < 1:
+        raise ValueError(f"processes must be at least 1, got {processes}")
+    if processes == 1 or len(problems) <= 1:
+        return [_replan_one(p, c, s, config, travel_model) for p, c, s in zip(problems, currents, states, strict=True)]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(processes, len(problems)), mp_context=context) as pool:
+        return list(pool.map(_replan_one, problems, currents, states, repeat(config), repeat(travel_model)))
+
+
+def _stored_as_of_s(conn: duckdb_client.DuckDBPyConnection, service_date: str) -> int | None:
+    """The as_of of the live state stored for the date (``plans.live_vehicles``), None without one."""
+    exists = conn.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'plans' and table_name = 'live_vehicles' "
+        "and database_name = current_database()"
+    ).fetchone()[0]
+    if not exists:
+        return None
+    row = conn.execute(
+        "select max(as_of_s) from plans.live_vehicles where service_date = cast(? as date)", [service_date]
+    ).fetchone()
+    return None if row[0] is None else int(row[0])
+
+
+def _clock(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+@dg.multi_asset(
+    name="replan_plan",
+    specs=[
+        dg.AssetSpec(
+            ["plans", "replan", table],
+            group_name="replanning",
+            kinds={"pyvrp", "duckdb"},
+            deps=[
+                dg.AssetKey(["plans", "live_vehicles"]),
+                dg.AssetKey(["plans", "live_stops"]),
+                dg.AssetKey(["intermediate", "int_live_orders"]),
+                dg.AssetKey(["intermediate", "int_live_stop_status"]),
+                dg.AssetKey(["intermediate", "int_live_vehicles"]),
+            ],
+            description=f"plans.{table}: part of each plan version of kind replan (a re-plan during the day).",
+        )
+        for table in PLAN_TABLES
+    ],
+    partitions_def=service_date_partitions,
+    backfill_policy=one_run_per_date,
+    check_specs=[
+        dg.AssetCheckSpec(
+            "plan_is_valid",
+            asset=REPLAN_KEY,
+            blocking=True,
+            description=(
+                "The re-planned day keeps the finished stops and the committed stop, pins parcels on board to their "
+                "van, every order exactly once in a route, unassigned or cancelled; the new part of each route "
+                "holds capacity, windows and shifts."
+            ),
+        )
+    ],
+    pool="warehouse",
+    can_subset=False,
+)
+def replan_plan(context: dg.AssetExecutionContext, config: ReplanRunConfig, duckdb: DuckDBResource):
+    """A new version of the service date's plan made during the day from the live state: finished stops kept
+    with their actual times, each van's committed stop next, parcels on board kept on their van, new orders,
+    cancellations and changed windows taken in, the rest re-planned per depot with PyVRP (moving a stop to
+    another van costs a penalty). Stored as kind `replan` with its reason, parent plan, as_of and stops moved;
+    once valid it is the date's current plan."""
+    service_date = context.partition_key
+    replan_config = ReplanConfig(
+        time_budget_s=config.time_budget_s, seed=config.seed, move_penalty_eur=config.move_penalty_eur
+    )
+    started = time.perf_counter()
+    with duckdb.get_connection() as conn:
+        parent_plan_id = current_plan_id(conn, service_date)
+        if parent_plan_id is None:
+            raise dg.Failure(description=f"{service_date} has no valid plan to re-plan: run the daily plan first")
+        try:
+            as_of_s = parse_as_of(config.as_of) if config.as_of else _stored_as_of_s(conn, service_date)
+        except ValueError as error:
+            raise dg.Failure(description=str(error)) from error
+        if as_of_s is None:
+            as_of_s = newest_live_s(conn, service_date)
+        if as_of_s is None:
+            raise dg.Failure(description=f"{service_date} has no live state and no as_of was given")
+        inputs = prepare_problems(conn, service_date)
+        stored = read_plan(conn, parent_plan_id)
+        states = [read_live_state(conn, service_date, as_of_s, p.depot.depot_id) for p in inputs.problems]
+    inputs = _with_road_network(context, inputs)
+    problems = inputs.problems
+    currents = [stored.get(p.depot.depot_id) or _empty_plan(p.depot.depot_id) for p in problems]
+    read_s = time.perf_counter() - started
+    context.log.info(
+        f"re-planning {service_date} at {_clock(as_of_s)} from {parent_plan_id} ({config.reason}): "
+        + ", ".join(
+            f"{p.depot.depot_id} {len(p.orders)} + {len(s.new_orders)} new orders, {len(s.cancelled)} cancelled, "
+            f"{len(s.delivered)} delivered, {len(s.failed)} failed, "
+            f"{sum(v.departed for v in s.vehicles)}/{len(p.vehicles)} vehicles out"
+            for p, s in zip(problems, states, strict=True)
+        )
+        + f"; budget {config.time_budget_s:.0f} s per depot, seed {config.seed}"
+    )
+
+    solve_started = time.perf_counter()
+    results = replan_many(problems, currents, states, replan_config, inputs.travel_model, config.processes)
+    solve_s = time.perf_counter() - solve_started
+    replans = [result for result, _ in results]
+    plans = [r.plan for r in replans]
+    moved = sorted(order_id for r in replans for order_id in r.moved)
+
+    write_started = time.perf_counter()
+    with duckdb.get_connection() as conn:
+        plan_id = write_plan(
+            conn,
+            service_date,
+            REPLAN_KIND,
+            plans,
+            replan_config.search_config(),
+            runtime_s=solve_s,
+            model_versions=inputs.model_versions,
+            reason=config.reason,
+            parent_plan_id=parent_plan_id,
+            as_of_s=as_of_s,
+            n_moved=len(moved),
+        )
+        violations = validate_stored_replan(conn, plan_id, inputs, states, replan_config)
+        set_plan_status(conn, plan_id, "invalid" if violations else "valid")
+    write_s = time.perf_counter() - write_started
+    latency_s = read_s + solve_s + write_s
+
+    per_depot = {}
+    for result, seconds in results:
+        plan = result.plan
+        stops = [s for r in plan.routes for s in r.stops]
+        per_depot[plan.depot_id] = {
+            "routes": len(plan.routes),
+            "stops_done": sum(s.status in ("delivered", "failed") for s in stops),
+            "stops_planned": sum(s.status in ("committed", "planned") for s in stops),
+            "moved": len(result.moved),
+            "cancelled": len(result.cancelled),
+            "unassigned": len(plan.unassigned),
+            "unassigned_reasons": dict(result.reasons),
+            "at_risk_stops": sum(1 for s in stops if s.status in ("committed", "planned") and s.late_s > 0),
+            "solve_s": round(seconds, 2),
+            "stopped_by": plan.stats.stopped_by,
+        }
+        context.log.info(
+            f"{plan.depot_id}: moved {len(result.moved)} stop(s) {list(result.moved)[:20]}; "
+            f"unassigned {len(plan.unassigned)} {dict(result.reasons)}; {per_depot[plan.depot_id]}"
+        )
+    context.log.info(
+        f"{plan_id}: state read {read_s:.2f} s, solve {solve_s:.2f} s, write and validate {write_s:.2f} s "
+        f"(latency before publishing {latency_s:.2f} s)"
+    )
+    for violation in violations[:20]:
+        context.log.error(violation)
+
+    rows = {
+        "solves": len(plans),
+        "routes": sum(d["routes"] for d in per_depot.values()),
+        "stops": sum(len(r.stops) for p in plans for r in p.routes),
+        "unassigned": sum(d["unassigned"] for d in per_depot.values()),
+    }
+    yield dg.MaterializeResult(
+        asset_key=REPLAN_KEY,
+        metadata={
+            "plan_id": plan_id,
+            "parent_plan_id": parent_plan_id,
+            "reason": config.reason,
+            "as_of": _clock(as_of_s),
+            "as_of_s": as_of_s,
+            "n_moved": len(moved),
+            "moved": dg.MetadataValue.json(moved[:200]),
+            **rows,
+            "per_depot": dg.MetadataValue.json(per_depot),
+            "read_s": round(read_s, 2),
+            "solve_s": round(solve_s, 2),
+            "write_and_validate_s": round(write_s, 2),
+            "latency_s": round(latency_s, 2),
+            "time_budget_s": config.time_budget_s,
+            "move_penalty_eur": config.move_penalty_eur,
+            "seed": config.seed,
+            **{k: v or "none" for k, v in inputs.model_versions.items()},
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="plan_is_valid",
+                asset_key=REPLAN_KEY,
+                passed=not violations,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={"violations": len(violations), "first_violations": "\n".join(violations[:20])},
+            )
+        ],
+    )
+    for table, count in rows.items():
+        yield dg.MaterializeResult(
+            asset_key=["plans", "replan", table], metadata={"plan_id": plan_id, "dagster/row_count": count}
+        )
+
+
+def _with_road_network(context: dg.AssetExecutionContext, inputs: PlanningInputs) -> PlanningInputs:
+    """The road network of ``$LASTMILE_ROAD_NETWORK`` as travel model when the date has no learned one, as the
+    morning plan drives on (``daily_plan``)."""
+    road_pbf = os.environ.get(ROAD_NETWORK_ENV) or None
+    if not road_pbf or inputs.travel_model is not None:
+        return inputs
+    road = RoadTravelModel(road_pbf)
+    context.log.info(f"driving on the road network {road_pbf} ({road.version})")
+    return dataclasses.replace(
+        inputs, travel_model=road, model_versions={**inputs.model_versions, "travel_model_version": road.version}
+    )
