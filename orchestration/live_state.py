@@ -26,14 +26,12 @@ from datetime import UTC, datetime
 import duckdb
 import pandas as pd
 
-from orchestration.plan_store import read_plan
+from orchestration.plan_store import CURRENT_PLAN_KINDS, current_plan_id, read_plan
 from orchestration.planning_inputs import prepare_problems
 from solver import Depot, Order, PlannedRoute, PlannedStop, Problem, SolveConfig, Vehicle
 from solver.timing import TimeDependentTravelModel, retime_route
 from solver.travel import haversine_m
 
-CURRENT_PLAN_KINDS = ("daily", "replan")
-"""Plan kinds that can be a date's current plan: its newest valid version of these."""
 VEHICLE_STATUSES = ("not_started", "driving", "at_stop", "broken_down", "finished")
 STOP_STATUSES = ("delivered", "failed", "committed", "planned", "unassigned", "cancelled")
 LIVE_POSITION_ID = "~live-position"
@@ -111,22 +109,17 @@ def newest_live_s(conn: duckdb.DuckDBPyConnection, service_date: str) -> int | N
     return None if row[0] is None else int(row[0])
 
 
-def plan_versions(conn: duckdb.DuckDBPyConnection, service_date: str) -> list[tuple[str, str]]:
-    """The date's valid plan versions that can be current (kind daily or replan), oldest first: (plan_id, kind)."""
+def valid_plan_versions(conn: duckdb.DuckDBPyConnection, service_date: str) -> list[tuple[str, str]]:
+    """The date's valid plan versions that can be current (:data:`~orchestration.plan_store.CURRENT_PLAN_KINDS`),
+    oldest first, as ``(plan_id, kind)``; the last one is the current plan."""
     return [
         (plan_id, kind)
         for plan_id, kind in conn.execute(
             "select plan_id, kind from plans.plan_runs where service_date = cast(? as date) and status = 'valid' "
-            "and kind in ('daily', 'replan') order by created_at_utc, plan_id",
-            [service_date],
+            "and list_contains(?, kind) order by created_at_utc, version",
+            [service_date, list(CURRENT_PLAN_KINDS)],
         ).fetchall()
     ]
-
-
-def current_plan_id(conn: duckdb.DuckDBPyConnection, service_date: str) -> str | None:
-    """The date's current plan: its newest valid version of kind daily or replan; None without one."""
-    versions = plan_versions(conn, service_date)
-    return versions[-1][0] if versions else None
 
 
 @dataclass(frozen=True)
@@ -585,7 +578,7 @@ def compute_live_state(
         ``eta_change_s``), per order it left unassigned and per order placed during the day that no plan holds.
     """
     day = load_live_day(conn, service_date, as_of_s)
-    versions = plan_versions(conn, service_date)
+    versions = valid_plan_versions(conn, service_date) if day.plan_id is not None else []
     ids = [plan_id for plan_id, _ in versions]
     previous_id = ids[ids.index(day.plan_id) - 1] if day.plan_id in ids and ids.index(day.plan_id) > 0 else None
     morning_id = next((plan_id for plan_id, kind in reversed(versions) if kind == "daily"), None)

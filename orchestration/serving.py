@@ -80,6 +80,38 @@ ROUTE_GEOMETRY_QUERY = """
     from plans.route_geometry as g
     inner join (select distinct plan_id, service_date from marts.fct_planned_routes) as r on r.plan_id = g.plan_id
     order by r.service_date, g.depot_id, g.route_id, g.seq"""
+# Live state and plan versions (issue 7, docs/replanning.md section 6): written once the warehouse has plans
+# (plans.plan_runs), empty with these columns while it has no live state (plans.live_*) yet; left out of a
+# warehouse without plans. Live files hold each date's latest as_of.
+LIVE_VEHICLES_COLUMNS = (
+    ("service_date", "date"), ("as_of_s", "integer"), ("depot_id", "varchar"), ("vehicle_id", "varchar"),
+    ("lat", "double"), ("lon", "double"), ("fix_at_utc", "timestamptz"), ("status", "varchar"),
+    ("stops_done", "integer"), ("stops_failed", "integer"), ("stops_remaining", "integer"),
+    ("next_order_id", "varchar"), ("next_eta_s", "integer"), ("late_stops", "integer"), ("late_s_total", "integer"),
+    ("plan_id", "varchar"),
+)  # fmt: skip
+LIVE_STOPS_COLUMNS = (
+    ("service_date", "date"), ("plan_id", "varchar"), ("depot_id", "varchar"), ("vehicle_id", "varchar"),
+    ("sequence", "integer"), ("order_id", "varchar"), ("lat", "double"), ("lon", "double"), ("status", "varchar"),
+    ("morning_eta_s", "integer"), ("eta_s", "integer"), ("tw_start_s", "integer"), ("tw_end_s", "integer"),
+    ("late_s", "integer"), ("at_risk", "boolean"), ("moved", "boolean"), ("previous_vehicle_id", "varchar"),
+    ("eta_change_s", "integer"), ("as_of_s", "integer"),
+)  # fmt: skip
+PLAN_VERSIONS_COLUMNS = (
+    ("plan_id", "varchar"), ("service_date", "date"), ("kind", "varchar"), ("version", "integer"),
+    ("created_at_utc", "timestamptz"), ("status", "varchar"), ("reason", "varchar"), ("parent_plan_id", "varchar"),
+    ("as_of_s", "integer"), ("n_moved", "integer"), ("n_orders", "integer"), ("n_assigned", "integer"),
+    ("n_unassigned", "integer"),
+)  # fmt: skip
+_LIVE_SNAPSHOT_TABLES = {
+    "live_vehicles": ("live_vehicles", LIVE_VEHICLES_COLUMNS, "service_date, depot_id, vehicle_id"),
+    "live_stops": (
+        "live_stops",
+        LIVE_STOPS_COLUMNS,
+        "service_date, depot_id, vehicle_id nulls last, sequence, order_id",
+    ),
+    "plan_versions": ("plan_runs", PLAN_VERSIONS_COLUMNS, "service_date, created_at_utc, version, plan_id"),
+}
 KEEP_SNAPSHOTS = 5
 
 
@@ -147,6 +179,7 @@ def publish_snapshot(conn: duckdb.DuckDBPyConnection, serving_dir: Path) -> Publ
     queries.update(data_health_queries(conn))
     queries.update(model_queries(conn))
     queries.update(route_geometry_queries(conn))
+    queries.update(live_queries(conn))
     conn.register(_REASONS_VIEW, _quarantine_reasons())
     try:
         row_counts = {}
@@ -333,6 +366,43 @@ def route_geometry_queries(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
         "where table_catalog = current_database() and table_schema = 'plans' and table_name = 'route_geometry'"
     ).fetchone()[0]
     return {"route_geometry": ROUTE_GEOMETRY_QUERY} if exists else {}
+
+
+def live_queries(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """``live_vehicles``, ``live_stops`` and ``plan_versions`` (docs/replanning.md section 6) once the warehouse has
+    ``plans.plan_runs``; none before (a warehouse that never planned).
+
+    Live files hold each date's latest state (its largest ``as_of_s``) of ``plans.live_vehicles`` and
+    ``plans.live_stops``; ``plan_versions`` every version of ``plans.plan_runs``. A column the warehouse lacks (a
+    table not written yet; ``reason``, ``parent_plan_id``, ``as_of_s``, ``n_moved`` of plan runs from before
+    re-planning) is null, so the files keep their columns and types.
+    """
+    present: dict[str, set[str]] = {}
+    for table, column in conn.execute(
+        "select table_name, column_name from information_schema.columns "
+        "where table_catalog = current_database() and table_schema = 'plans'"
+    ).fetchall():
+        present.setdefault(table, set()).add(column)
+    if "plan_runs" not in present:
+        return {}
+    queries = {}
+    for name, (table, columns, order) in _LIVE_SNAPSHOT_TABLES.items():
+        have = present.get(table, set())
+        # Column names and types are the fixed constants above, never input.
+        select = ", ".join(
+            f"cast({column} as {kind}) as {column}" if column in have else f"cast(null as {kind}) as {column}"
+            for column, kind in columns
+        )
+        if not have:
+            queries[name] = f"select {select} where false"
+        elif table == "plan_runs":
+            queries[name] = f"select {select} from plans.{table} order by {order}"
+        else:
+            queries[name] = (
+                f"select {select} from plans.{table} "
+                f"qualify as_of_s = max(as_of_s) over (partition by service_date) order by {order}"
+            )
+    return queries
 
 
 def current_snapshot_id(serving_dir: Path) -> str | None:

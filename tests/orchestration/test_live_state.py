@@ -16,6 +16,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
@@ -24,7 +25,9 @@ from orchestration.assets import demo, ingestion, planning, transform
 from orchestration.assets.live import live_state, raw_live
 from orchestration.dbt_project import lastmile_dbt_project
 from orchestration.live_state import live_models_as_of, read_live_state
+from orchestration.plan_store import ensure_plans_schema
 from orchestration.resources import DataDocsSite, DemoWorld, LandingZone, dbt_executable
+from orchestration.serving import LIVE_STOPS_COLUMNS, LIVE_VEHICLES_COLUMNS, PLAN_VERSIONS_COLUMNS, publish_snapshot
 from tests.orchestration._live_day import (
     DATE,
     SEED,
@@ -96,7 +99,7 @@ def live_day(tmp_path_factory, dbt_manifest) -> LiveDayRun:
         planned = dg.materialize(
             [
                 demo.landing_master_data, demo.landing_orders, ingestion.raw_master_data, ingestion.raw_orders,
-                transform.dbt_planning_inputs, planning.daily_plan,
+                transform.dbt_planning_inputs, planning.daily_plan, transform.dbt_plan_outputs,
             ],
             partition_key=DATE,
             resources=resources,
@@ -312,3 +315,53 @@ def test_an_earlier_as_of_ignores_later_events(live_day):
         assert everything == 2
     finally:
         run_live(live_day, live_day.as_of_s)
+
+
+def test_snapshot_publishes_the_live_state_and_the_plan_versions(live_day, tmp_path):
+    """The serving snapshot holds the live state's rows (one as_of per date) and every plan version."""
+    with duckdb.connect(str(live_day.warehouse), read_only=True) as conn:
+        published = publish_snapshot(conn, tmp_path)
+        counts = {
+            table: conn.execute(f"select count(*) from plans.{table}").fetchone()[0]
+            for table in ("live_vehicles", "live_stops", "plan_runs")
+        }
+    assert published.row_counts["live_vehicles"] == counts["live_vehicles"] > 0
+    assert published.row_counts["live_stops"] == counts["live_stops"] > 0
+    assert published.row_counts["plan_versions"] == counts["plan_runs"] > 0
+    stops = pq.read_table(published.path / "live_stops.parquet").to_pandas()
+    assert set(stops.status) <= {"delivered", "failed", "committed", "planned", "unassigned", "cancelled"}
+    assert stops.as_of_s.unique().tolist() == [live_day.as_of_s]
+    versions = pq.read_table(published.path / "plan_versions.parquet")
+    assert versions.column_names == [name for name, _ in PLAN_VERSIONS_COLUMNS]
+
+
+def test_snapshot_without_live_state_has_empty_live_files(tmp_path):
+    """A warehouse with plans but no live state yet publishes the three files empty, with their columns."""
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as conn:
+        conn.execute("create schema marts")
+        conn.execute(
+            "create table marts.dim_depots as select 'D1' as depot_id, 'Depot' as depot_name, 's' as street, "
+            "'1' as postcode, 't' as town, 47.0 as lat, 9.5 as lon, 0 as opens_s, 1 as closes_s, 'Europe/Vaduz' "
+            "as timezone"
+        )
+        conn.execute(
+            "create table marts.dim_plan_versions as select 'p1' as plan_id, date '2026-03-03' as service_date, "
+            "'daily' as kind, 1 as version, now() as created_at_utc, 0 as seed, 5.0 as time_budget_s, "
+            "1.0 as runtime_s, 10.0 as objective, 1 as n_orders, 1 as n_assigned, 0 as n_unassigned, "
+            "'valid' as status, true as is_current"
+        )
+        for name in ("fct_planned_routes", "fct_planned_stops", "fct_plan_unassigned", "fct_plan_kpis"):
+            conn.execute(
+                f"create table marts.{name} as select date '2026-03-03' as service_date, 'D1' as depot_id, "
+                "'r1' as route_id, 1 as sequence, 'o1' as order_id"
+            )
+        ensure_plans_schema(conn)
+        published = publish_snapshot(conn, tmp_path / "serving")
+    for name, columns in (
+        ("live_vehicles", LIVE_VEHICLES_COLUMNS),
+        ("live_stops", LIVE_STOPS_COLUMNS),
+        ("plan_versions", PLAN_VERSIONS_COLUMNS),
+    ):
+        table = pq.read_table(published.path / f"{name}.parquet")
+        assert table.num_rows == published.row_counts[name] == 0
+        assert table.column_names == [column for column, _ in columns]
