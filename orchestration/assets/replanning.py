@@ -65,7 +65,8 @@ def _replan_one(
 ) -> tuple[Replan, float]:
     started = time.perf_counter()
     result = replan(problem, current, state, config, travel_model)
-    return result, time.perf_counter() - started
+    # A worker process sends its result back pickled: read-only mappings (MappingProxyType) travel as dicts.
+    return dataclasses.replace(result, reasons=dict(result.reasons)), time.perf_counter() - started
 
 
 def replan_many(
@@ -87,6 +88,7 @@ def replan_many(
         raise ValueError(f"processes must be at least 1, got {processes}")
     if processes == 1 or len(problems) <= 1:
         return [_replan_one(p, c, s, config, travel_model) for p, c, s in zip(problems, currents, states, strict=True)]
+    states = [dataclasses.replace(s, failed=dict(s.failed), windows=dict(s.windows)) for s in states]
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(processes, len(problems)), mp_context=context) as pool:
         return list(pool.map(_replan_one, problems, currents, states, repeat(config), repeat(travel_model)))
