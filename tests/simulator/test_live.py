@@ -12,7 +12,7 @@ import pytest
 
 from simulator import LiveDay, day_outcome, execute_plan, generate_orders, no_disruptions, scenario
 from simulator.disruptions import CHANGE_COLUMNS, Breakdown, HeavyRain, LateStart, Scenario
-from simulator.execution import EVENT_COLUMNS
+from simulator.execution import EVENT_COLUMNS, _Day
 from simulator.execution_landing import PING_SCHEMA
 from simulator.live import drop_paths, write_drop
 from tests.simulator.execution_plans import nearest_neighbour_plan
@@ -364,3 +364,20 @@ def test_plans_and_steps_cannot_go_back_in_time(small_world, day_plan):
     live.finish()
     with pytest.raises(ValueError, match="finished"):
         live.advance(23 * HOUR)
+
+
+def test_a_road_is_the_same_drawn_with_a_plan_or_alone(small_world, day_plan):
+    """The path between two places and its speed noise do not depend on which other legs a plan drives: drawn in
+    a plan's batch or alone (a leg no plan had, after a skipped stop), it is the same."""
+    orders, _, stops = day_plan
+    day = _Day(small_world, DAY, orders, no_disruptions(DAY, SEED), SEED, None)
+    depot = small_world.depots[0]
+    places = [(depot.depot_id, depot.lat, depot.lon)] + list(
+        stops[["order_id", "lat", "lon"]].head(4).itertuples(index=False, name=None)
+    )
+    pairs = [(*a, *b) for a, b in zip(places[:-1], places[1:], strict=True)]
+    day._add_roads(pairs)
+    alone = _Day(small_world, DAY, orders, no_disruptions(DAY, SEED), SEED, None)
+    for pair in pairs[::-1]:
+        for batch, single in zip(day.roads[(pair[0], pair[3])], alone._road(*pair), strict=True):
+            np.testing.assert_array_equal(batch, single)
