@@ -408,10 +408,6 @@ class _Leg:
     def piece_dt(self) -> np.ndarray:
         return self.piece_pace / self.speed_ms
 
-    @property
-    def t1(self) -> float:
-        return self.t0 + float(self.piece_dt.sum())
-
 
 @dataclass
 class _Park:
