@@ -89,9 +89,11 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "vehicles": ("start_depot_id", "end_depot_id"),
     "orders": ("window2_start", "window2_end", "shipment_id", "unserved_penalty_eur"),
 }  # fmt: skip
-OPTIONAL_COLUMNS["order_changes"] = OPTIONAL_COLUMNS["orders"]
 """Contract columns a file may leave out (issue 6: solver constraints): a missing column reads as empty in every
 row, and an empty field means the documented default, so files written before these columns existed stay valid."""
+OPTIONAL_COLUMNS["order_changes"] = OPTIONAL_COLUMNS["orders"]
+LIVE_CSV_TABLES = ("live_events", "order_changes")
+"""Landing tables of the live drops read as CSV (issue 7); their tables come from :func:`ensure_live_raw_schema`."""
 
 # Telematics arrive as Parquet with real types; raw keeps them typed (high volume, no text round trip). One
 # file per date, so the date names the file (raw.ingest_log has it): no per-row source column to write.
@@ -159,7 +161,8 @@ def _raw_columns(table: str) -> list[str]:
 
 def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
     """Create the ``raw`` and ``quarantine`` schemas, their tables and the ingest log if they do not exist."""
-    expected = 2 * (len(LANDING_COLUMNS) + 2) + 1  # raw + quarantine tables incl. pings and live pings, + log
+    daily = [table for table in LANDING_COLUMNS if table not in LIVE_CSV_TABLES]  # live: ensure_live_raw_schema
+    expected = 2 * (len(daily) + 1) + 1  # raw + quarantine tables incl. pings, + ingest_log
     optional = sorted({c for columns in OPTIONAL_COLUMNS.values() for c in columns})
     present, optional_present = conn.execute(
         "select (select count(*) from duckdb_tables() where schema_name in ('raw', 'quarantine') "
@@ -173,24 +176,11 @@ def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
         return
     conn.execute("create schema if not exists raw")
     conn.execute("create schema if not exists quarantine")
-    for table in LANDING_COLUMNS:
-        cols = ", ".join(f'"{c}" varchar' for c in _raw_columns(table))
-        conn.execute(
-            f"create table if not exists raw.{table} (service_date date not null, {cols}, "
-            "_source_file varchar not null, _source_row integer not null)"
-        )
-        conn.execute(
-            f"create table if not exists quarantine.{table} (service_date date not null, {cols}, "
-            f"_raw_line varchar, {_QUARANTINE_TAIL}, _source_row integer not null)"
-        )
+    for table in daily:
+        _create_csv_tables(conn, table)
     conn.execute(PINGS_DDL)
     conn.execute(
         f"create table if not exists quarantine.pings (service_date date not null, {_PINGS_TYPED}, "
-        f"{_QUARANTINE_TAIL}, _source_row bigint not null)"
-    )
-    conn.execute(LIVE_PINGS_DDL)
-    conn.execute(
-        f"create table if not exists quarantine.live_pings (service_date date not null, {_PINGS_TYPED}, "
         f"{_QUARANTINE_TAIL}, _source_row bigint not null)"
     )
     conn.execute(
@@ -199,12 +189,41 @@ def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
     )
     # Warehouses from before the optional contract columns (issue 6) gain them, empty for earlier loads.
     for table, columns in OPTIONAL_COLUMNS.items():
+        if table in LIVE_CSV_TABLES:
+            continue
         for column in columns:
             conn.execute(f'alter table raw.{table} add column if not exists "{column}" varchar')
             conn.execute(f'alter table quarantine.{table} add column if not exists "{column}" varchar')
     # Warehouses from before the quarantine: the log gains its reconciliation columns.
     conn.execute("alter table raw.ingest_log add column if not exists loaded_rows integer")
     conn.execute("alter table raw.ingest_log add column if not exists quarantined_rows integer")
+
+
+def _create_csv_tables(conn: duckdb.DuckDBPyConnection, table: str) -> None:
+    """``raw.<table>`` and ``quarantine.<table>`` of a CSV source: every contract column as text."""
+    cols = ", ".join(f'"{c}" varchar' for c in _raw_columns(table))
+    conn.execute(
+        f"create table if not exists raw.{table} (service_date date not null, {cols}, "
+        "_source_file varchar not null, _source_row integer not null)"
+    )
+    conn.execute(
+        f"create table if not exists quarantine.{table} (service_date date not null, {cols}, "
+        f"_raw_line varchar, {_QUARANTINE_TAIL}, _source_row integer not null)"
+    )
+
+
+def ensure_live_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create the live drops' tables (``raw.live_pings``, ``raw.live_events``, ``raw.order_changes`` and their
+    quarantine) if they do not exist, besides everything :func:`ensure_raw_schema` creates. Only the live flow
+    creates them, so a warehouse without live data has none (the dbt live sources then read as empty)."""
+    ensure_raw_schema(conn)
+    for table in LIVE_CSV_TABLES:
+        _create_csv_tables(conn, table)
+    conn.execute(LIVE_PINGS_DDL)
+    conn.execute(
+        f"create table if not exists quarantine.live_pings (service_date date not null, {_PINGS_TYPED}, "
+        f"{_QUARANTINE_TAIL}, _source_row bigint not null)"
+    )
 
 
 def _source_name(path: Path, landing_dir: Path) -> str:
@@ -860,7 +879,7 @@ def load_live_drops(
         On a file-level fault of any drop (missing, empty, not UTF-8, wrong delimiter, missing columns, every
         row of another date, unreadable Parquet). Nothing is written then.
     """
-    ensure_raw_schema(conn)
+    ensure_live_raw_schema(conn)
     csv_tables = ("order_changes", "live_events")
     try:
         loaded = {table: _stage_live_csv(conn, table, files.get(table, []), service_date, landing_dir)

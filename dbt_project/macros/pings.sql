@@ -51,9 +51,3 @@ legs as (
     window by_time as (partition by service_date, vehicle_id order by ts_utc)
 )
 {%- endmacro %}
-
-{# Live models (tag live) show the day up to an instant: the DuckDB session variable `live_as_of_s` (seconds
-   since local midnight, set by the live_state asset with SET VARIABLE) when it is set, else everything. #}
-{% macro up_to_live_as_of(column) -%}
-    {{ column }} <= coalesce(getvariable('live_as_of_s'), {{ column }})
-{%- endmacro %}
