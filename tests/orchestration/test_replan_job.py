@@ -323,9 +323,14 @@ def test_the_delivered_stop_stays_first_with_its_actual_times_and_the_committed_
 
 @pytest.mark.e2e
 def test_the_published_snapshot_lists_both_plan_versions(replan_day):
-    """The snapshot published by the run lists the morning plan and the re-plan, the re-plan current."""
+    """The snapshot published by the run lists the morning plan and the re-plan (the re-plan current, with its
+    reason and as_of) in plan_runs and plan_versions."""
     snapshot = replan_day.serving / "snapshots" / current_snapshot_id(replan_day.serving)
     runs = pq.read_table(snapshot / "plan_runs.parquet").to_pandas().set_index("plan_id")
     assert {replan_day.daily_plan_id, replan_day.summary["plan_id"]} <= set(runs.index)
     assert bool(runs.is_current[replan_day.summary["plan_id"]])
     assert not bool(runs.is_current[replan_day.daily_plan_id])
+    versions = pq.read_table(snapshot / "plan_versions.parquet").to_pandas().set_index("plan_id")
+    replan = versions.loc[replan_day.summary["plan_id"]]
+    assert (replan.kind, replan.reason, int(replan.as_of_s)) == ("replan", "new orders", replan_day.as_of_s)
+    assert versions.loc[replan_day.daily_plan_id].kind == "daily"
