@@ -399,6 +399,9 @@ def _progress(day: LiveDay, vehicle_row, model: TimeDependentTravelModel, circui
         lat, lon, at_s = start.lat, start.lon, as_of
     else:
         lat, lon, at_s = float("nan"), float("nan"), as_of
+    last_done = day.live_orders.get(done[-1].order_id) if done else None
+    if departed and last_done is not None and done[-1].departure_s > at_s:  # left a stop after the newest position
+        lat, lon, at_s = last_done.lat, last_done.lon, done[-1].departure_s
     serving = [s for s in remaining if status_of.get(s.order_id) == "arrived" and departed]
     committed = None
     if departed and broken_down_s is None and remaining:

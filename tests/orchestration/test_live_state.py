@@ -50,6 +50,7 @@ class LiveDayRun:
     """The planned warehouse, the drops written for the late van and what they were built from."""
 
     warehouse: Path
+    landing: Path
     resources: dict
     van: str
     stops: pd.DataFrame  # the van's planned stops (sequence order)
@@ -165,7 +166,17 @@ def live_day(tmp_path_factory, dbt_manifest) -> LiveDayRun:
              "received_at_utc": utc(failed_2 + 30)},
         ])  # fmt: skip
         run = LiveDayRun(
-            warehouse, resources, van, mine, other_van, cancelled_order, tight_end, last_fix, as_of_s, arrived_2 + 30
+            warehouse,
+            landing,
+            resources,
+            van,
+            mine,
+            other_van,
+            cancelled_order,
+            tight_end,
+            last_fix,
+            as_of_s,
+            arrived_2 + 30,
         )
         run_live(run, as_of_s)
         yield run
@@ -365,3 +376,32 @@ def test_snapshot_without_live_state_has_empty_live_files(tmp_path):
         table = pq.read_table(published.path / f"{name}.parquet")
         assert table.num_rows == published.row_counts[name] == 0
         assert table.column_names == [column for column, _ in columns]
+
+
+def test_a_broken_down_van_has_no_etas_and_keeps_its_load(live_day):
+    """The second van leaves and breaks down before as_of: it is broken down, its stops are at risk without an
+    ETA, and the re-planner sees its breakdown time and the parcels still on board."""
+    pytest.importorskip("solver.replan")
+    drop = drop_dir(live_day.landing) / "events_120000.csv"
+    left, broke = live_day.as_of_s - 900, live_day.as_of_s - 300
+    write_events(
+        drop,
+        [
+            event("B1", live_day.other_van, "depot_departure", left),
+            event("B2", live_day.other_van, "breakdown", broke, lat=47.1, lon=9.5),
+        ],
+    )
+    try:
+        run_live(live_day, live_day.as_of_s)
+        assert _vehicle(live_day, live_day.other_van)["status"] == "broken_down"
+        stops = _stops(live_day)
+        theirs = stops[(stops.vehicle_id == live_day.other_van) & (stops.status == "planned")]
+        assert len(theirs) > 0 and theirs.at_risk.all() and theirs.eta_s.isna().all()
+        with duckdb.connect(str(live_day.warehouse), read_only=True) as conn:
+            state = read_live_state(conn, DATE, live_day.as_of_s)
+        other = next(v for v in state.vehicles if v.vehicle_id == live_day.other_van)
+        assert other.broken_down_s == broke and other.committed_order_id is None
+        assert other.on_board and set(other.on_board) <= set(theirs.index)
+    finally:
+        drop.unlink()
+        run_live(live_day, live_day.as_of_s)
