@@ -304,6 +304,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--step-min", type=_positive(int), default=30, help="simulated minutes between live drops")
     parser.add_argument("--budget", type=_positive(float), default=10.0, help="re-plan solve budget per depot, s")
     parser.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
+    parser.add_argument("--keep", type=Path, default=None, help="copy each scenario's data folder to KEEP/<scenario>")
     args = parser.parse_args(argv)
     if args.seed < 0:
         parser.error(f"--seed must be non-negative, got {args.seed}")
@@ -582,6 +583,8 @@ def run_scenario(name: str, args, morning_dir: Path, run_dir: Path, world, order
         execution, records = play_with(
             world, service_date, orders, day, args.seed, routes, stops, args.step_min * 60, pipeline, progress
         )
+    if args.keep is not None:
+        shutil.copytree(run_dir, args.keep / name, dirs_exist_ok=True)
     return {
         "scenario": name,
         "disruptions": dict(Counter(d.kind for d in day.disruptions)),
