@@ -75,8 +75,12 @@ def manifest_for_this_warehouse(scratch: Path):
             shutil.copy2(copy, target / name)
 
 
-def run_scale(scale: str, service_date: str, seed: int, processes: int) -> dict:
-    """One daily run at ``scale`` in a fresh temporary data folder; returns stage timings and plan figures."""
+def run_scale(scale: str, service_date: str, seed: int, processes: int, keep: Path | None = None) -> dict:
+    """One daily run at ``scale`` in a fresh temporary data folder; returns stage timings and plan figures.
+
+    With ``keep``, the run's data folder (warehouse, landing files, serving snapshot) is copied to ``keep/<scale>``
+    for inspection.
+    """
     import dagster as dg
 
     from orchestration.cli import run_day
@@ -100,12 +104,18 @@ def run_scale(scale: str, service_date: str, seed: int, processes: int) -> dict:
         }
         with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as conn:
             solves = conn.execute(
-                "select depot_id, n_orders, build_s, search_s, stopped_by from plans.solves order by depot_id"
+                "select depot_id, n_orders, build_s, search_s, stopped_by, iterations, feasible from plans.solves "
+                "order by depot_id"
             ).fetchall()
             kpis = conn.execute(
                 "select sum(orders), sum(routes), sum(stops), sum(unassigned), sum(distance_km), sum(cost_eur) "
                 "from marts.fct_plan_kpis"
             ).fetchone()
+            reasons = conn.execute(
+                "select reason_code, count(*) from plans.unassigned group by reason_code order by 2 desc, 1"
+            ).fetchall()
+        if keep is not None:
+            shutil.copytree(root, keep / scale, dirs_exist_ok=True)
 
     unknown = set(steps) - set(STAGES)
     if unknown:
@@ -136,7 +146,10 @@ def run_scale(scale: str, service_date: str, seed: int, processes: int) -> dict:
         "total": total,
         "job_wall": wall,
         "overhead_pct": 100.0 * (total - search_wall) / total,
-        "stopped_by": ", ".join(f"{s[0]}: {s[4]}" for s in solves),
+        "stopped_by": ", ".join(
+            f"{s[0]}: {s[4]} ({s[5]} iterations{'' if s[6] else ', best solution infeasible'})" for s in solves
+        ),
+        "unassigned_by_reason": ", ".join(f"{code} {n}" for code, n in reasons) or "none",
     }
 
 
@@ -156,6 +169,7 @@ def markdown(rows: list[dict], command: str) -> str:
         )
     generated = ", ".join(f"{r['scale']}: {r['generate']:.1f} s" for r in rows)
     stopped = "; ".join(f"{r['scale']}: {r['stopped_by']}" for r in rows)
+    unassigned = "; ".join(f"{r['scale']}: {r['unassigned_by_reason']}" for r in rows)
     budgets = ", ".join(f"{r['scale']} {BUDGET_S[r['scale']]:.0f} s" for r in rows)
     lines += [
         "",
@@ -169,6 +183,8 @@ def markdown(rows: list[dict], command: str) -> str:
         f"({generated}).",
         "",
         f"Solver stopping rule per depot: {stopped}. Budgets per depot: {budgets}.",
+        "",
+        f"Unassigned orders by reason code: {unassigned}.",
     ]
     return "\n".join(lines)
 
@@ -179,8 +195,9 @@ def main() -> int:
     parser.add_argument("--date", default="2026-03-02", help="service date (a Monday: the busiest weekday)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
+    parser.add_argument("--keep", type=Path, default=None, help="copy each run's data folder to KEEP/<scale>")
     args = parser.parse_args()
-    rows = [run_scale(scale, args.date, args.seed, processes=2) for scale in args.scales]
+    rows = [run_scale(scale, args.date, args.seed, processes=2, keep=args.keep) for scale in args.scales]
     table = markdown(rows, "make bench  # = .venv/bin/python benchmarks/plan_day.py")
     print(table)
     if not args.no_write:
