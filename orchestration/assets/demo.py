@@ -81,11 +81,14 @@ def landing_execution(
             "where service_date = cast(? as date) order by route_id",
             [context.partition_key],
         ).fetchdf()
+        # A re-plan keeps a failed attempt next to the order's retry: the failed stop is history, not a visit.
         stops = conn.execute(
-            "select route_id, vehicle_id, sequence, order_id, lat, lon, arrival_s, service_start_s, departure_s, "
-            "tw_start_s, tw_end_s, tw2_start_s, tw2_end_s, trip from marts.fct_planned_stops "
-            "where service_date = cast(? as date) "
-            "order by route_id, sequence",
+            "select s.route_id, s.vehicle_id, s.sequence, s.order_id, s.lat, s.lon, s.arrival_s, s.service_start_s, "
+            "s.departure_s, s.tw_start_s, s.tw_end_s, s.tw2_start_s, s.tw2_end_s, s.trip "
+            "from marts.fct_planned_stops as s left join plans.stops as p "
+            "on p.plan_id = s.plan_id and p.route_id = s.route_id and p.sequence = s.sequence "
+            "where s.service_date = cast(? as date) and coalesce(p.status, 'planned') <> 'failed' "
+            "order by s.route_id, s.sequence",
             [context.partition_key],
         ).fetchdf()
     orders = pd.read_csv(landing.orders_file(context.partition_key), dtype=str, keep_default_na=False)

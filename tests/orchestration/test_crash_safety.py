@@ -73,7 +73,7 @@ VOLATILE_COLUMNS = frozenset(
 )
 # ... and the wall-clock time a plan version was stored, in the tables of plan versions (an order's created_at_utc
 # is source data and compared).
-PLAN_VERSION_TABLES = frozenset({"plans.plan_runs", "marts.dim_plan_versions", "plan_runs"})
+PLAN_VERSION_TABLES = frozenset({"plans.plan_runs", "marts.dim_plan_versions", "plan_runs", "plan_versions"})
 
 
 def _volatile(table: str, column: str) -> bool:
@@ -86,6 +86,16 @@ PLAN_RUNS_CURRENT = """
         select plan_id from plans.plan_runs where status = 'valid'
         qualify row_number() over (partition by service_date, kind order by version desc) = 1
     )"""
+
+
+# The serving files that list every plan version keep the current one per date and kind (killed runs leave
+# abandoned versions a clean run never has).
+SERVING_END_STATE = {
+    "plan_runs": "is_current",
+    "plan_versions": (
+        "status = 'valid' qualify row_number() over (partition by service_date, kind order by version desc) = 1"
+    ),
+}
 
 
 def end_state_filter(schema: str, table: str, columns: set[str]) -> str:
@@ -181,7 +191,7 @@ def serving_content(folder: DataFolder) -> dict[str, Content]:
         for path in sorted(snapshot.glob("*.parquet")):
             kept = tuple(c for c in pq.read_schema(path).names if not _volatile(path.stem, c))
             selected = ", ".join(f'"{c}"' for c in kept)
-            condition = "is_current" if path.stem == "plan_runs" else "true"
+            condition = SERVING_END_STATE.get(path.stem, "true")
             rows = conn.execute(f"select {selected} from read_parquet(?) where {condition}", [str(path)]).fetchall()
             normalised = sorted((tuple(_normalise(v, str(folder.root)) for v in r) for r in rows), key=repr)
             content[path.stem] = Content(kept, normalised)

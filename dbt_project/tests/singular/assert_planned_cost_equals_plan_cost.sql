@@ -2,14 +2,14 @@
 
 -- The one cost model: a route day's planned cost (macro route_cost_eur on the plan's metres and seconds with the
 -- vehicle type's rates) equals the cost the solver stored for that route in the current plan
--- (= fct_planned_routes.cost_eur), within 1 cent. The current plan (newest valid daily version, as in
--- dim_plan_versions) is read from the plans source rather than the plan marts, so that dbt's eager indirect
+-- (= fct_planned_routes.cost_eur), within 1 cent. The current plan (newest valid daily or replan version, as in
+-- dim_plan_versions and orchestration.plan_store.current_plan_id) is read from the plans source rather than the plan marts, so that dbt's eager indirect
 -- selection does not run this test in the plan-outputs step, before fct_route_days exists.
 with current_plans as (
     select plan_id, service_date
     from {{ source('plans', 'plan_runs') }}
-    where kind = 'daily' and status = 'valid'
-    qualify row_number() over (partition by service_date order by version desc) = 1
+    where kind in ('daily', 'replan') and status = 'valid'
+    qualify row_number() over (partition by service_date order by created_at_utc desc, version desc) = 1
 ),
 
 plan_costs as (
