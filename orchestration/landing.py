@@ -583,18 +583,38 @@ def load_pings(conn: duckdb.DuckDBPyConnection, files: dict[str, Path], landing_
     return sorted(results, key=lambda r: r.service_date)
 
 
-def _stage_pings(conn: duckdb.DuckDBPyConnection, sources: dict[str, tuple[str, str, str]]) -> None:
+def _stage_pings_sql(temp: str, files: str, service_date_sql: str) -> str:
+    """The statement that reads pings Parquet files (``?``: their paths) into the temp table ``temp``, each row
+    joined to its file in the registered view ``files`` (``path, source_file``), dated by ``service_date_sql``
+    and classified by :data:`~orchestration.quality.rules.PINGS_RULES` (``_reason_code``, null when clean)."""
     code = " ".join(f"when {r.bad} then '{r.code}'" for r in PINGS_RULES)
+    return (
+        f"create or replace temp table {temp} as "
+        f"select *, case {code} end as _reason_code from ("
+        f"select {service_date_sql} as service_date, p.vehicle_id, p.ts_utc, p.lat, p.lon, p.speed_kmh, "
+        "p.heading_deg, f.source_file, p.file_row_number + 1 as _source_row "
+        "from read_parquet(?, filename = true, file_row_number = true) p "
+        f"join {files} f on p.filename = f.path) p"
+    )
+
+
+def _quarantine_pings_sql(table: str, temp: str, order_by: str) -> str:
+    """The statement that copies the rejected rows of a staged pings temp table into ``quarantine.<table>``, with
+    the field and the reason of the rule each broke."""
+    field_ = " ".join(f"when _reason_code = '{r.code}' and ({r.bad}) then '{r.field}'" for r in PINGS_RULES)
+    reason = " ".join(f"when _reason_code = '{r.code}' and ({r.bad}) then {r.reason}" for r in PINGS_RULES)
+    return (
+        f"insert into quarantine.{table} select service_date, vehicle_id, ts_utc, lat, lon, speed_kmh, heading_deg, "
+        f"_reason_code, case {field_} end, case {reason} end, source_file, _source_row "
+        f"from {temp} p where _reason_code is not null order by {order_by}"
+    )
+
+
+def _stage_pings(conn: duckdb.DuckDBPyConnection, sources: dict[str, tuple[str, str, str]]) -> None:
     try:
         # One scan over all files; each row takes its date from its file (joined on the file name).
         conn.execute(
-            "create or replace temp table _landing_pings as "
-            f"select *, case {code} end as _reason_code from ("
-            "select cast(f.service_date as date) as service_date, p.vehicle_id, p.ts_utc, p.lat, p.lon, "
-            "p.speed_kmh, p.heading_deg, f.source_file, p.file_row_number + 1 as _source_row "
-            "from read_parquet(?, filename = true, file_row_number = true) p "
-            "join _pings_files f on p.filename = f.path) p",
-            [list(sources)],
+            _stage_pings_sql("_landing_pings", "_pings_files", "cast(f.service_date as date)"), [list(sources)]
         )
     except duckdb.BinderException as error:
         raise LandingFileError(_missing_pings_message(conn, sources)) from error
@@ -628,13 +648,7 @@ def _replace_pings(conn: duckdb.DuckDBPyConnection, sources: dict[str, tuple[str
         "insert into raw.pings select service_date, vehicle_id, ts_utc, lat, lon, speed_kmh, heading_deg "
         "from _landing_pings where _reason_code is null"
     )
-    field_ = " ".join(f"when _reason_code = '{r.code}' and ({r.bad}) then '{r.field}'" for r in PINGS_RULES)
-    reason = " ".join(f"when _reason_code = '{r.code}' and ({r.bad}) then {r.reason}" for r in PINGS_RULES)
-    conn.execute(
-        "insert into quarantine.pings select service_date, vehicle_id, ts_utc, lat, lon, speed_kmh, heading_deg, "
-        f"_reason_code, case {field_} end, case {reason} end, source_file, _source_row "
-        "from _landing_pings p where _reason_code is not null order by service_date, _source_row"
-    )
+    conn.execute(_quarantine_pings_sql("pings", "_landing_pings", "service_date, _source_row"))
     stats = {
         d: (loaded, quarantined)
         for d, loaded, quarantined in conn.execute(
@@ -750,7 +764,6 @@ def _stage_live_csv(
 
 def _stage_live_pings(conn: duckdb.DuckDBPyConnection, paths: list[Path], service_date: str, landing_dir: Path) -> int:
     """Read and classify every live pings drop of the date into ``_landing_live_pings``; returns the rows read."""
-    code = " ".join(f"when {r.bad} then '{r.code}'" for r in PINGS_RULES)
     sources = {}
     for path in paths:
         source = _source_name(path, landing_dir)
@@ -766,12 +779,7 @@ def _stage_live_pings(conn: duckdb.DuckDBPyConnection, paths: list[Path], servic
     conn.register("_live_pings_files", by_file)
     try:
         conn.execute(
-            "create or replace temp table _landing_live_pings as "
-            f"select *, case {code} end as _reason_code from ("
-            "select cast(? as date) as service_date, p.vehicle_id, p.ts_utc, p.lat, p.lon, p.speed_kmh, "
-            "p.heading_deg, f.source_file, p.file_row_number + 1 as _source_row "
-            "from read_parquet(?, filename = true, file_row_number = true) p "
-            "join _live_pings_files f on p.filename = f.path) p",
+            _stage_pings_sql("_landing_live_pings", "_live_pings_files", "cast(? as date)"),
             [service_date, list(sources)],
         )
     except duckdb.BinderException as error:
@@ -828,13 +836,7 @@ def _replace_live_pings(conn: duckdb.DuckDBPyConnection, service_date: str) -> t
         "insert into raw.live_pings select service_date, vehicle_id, ts_utc, lat, lon, speed_kmh, heading_deg, "
         "source_file, _source_row from _landing_live_pings where _reason_code is null order by source_file, _source_row"
     )
-    field_ = " ".join(f"when _reason_code = '{r.code}' and ({r.bad}) then '{r.field}'" for r in PINGS_RULES)
-    reason = " ".join(f"when _reason_code = '{r.code}' and ({r.bad}) then {r.reason}" for r in PINGS_RULES)
-    conn.execute(
-        "insert into quarantine.live_pings select service_date, vehicle_id, ts_utc, lat, lon, speed_kmh, "
-        f"heading_deg, _reason_code, case {field_} end, case {reason} end, source_file, _source_row "
-        "from _landing_live_pings p where _reason_code is not null order by source_file, _source_row"
-    )
+    conn.execute(_quarantine_pings_sql("live_pings", "_landing_live_pings", "source_file, _source_row"))
     reasons = _reasons(
         conn,
         "select _reason_code, count(*) from _landing_live_pings where _reason_code is not null group by all order by 1",
