@@ -140,6 +140,11 @@ def _lon_lat(lon: Any, lat: Any) -> list[float]:
     return [float(lon), float(lat)]
 
 
+def _depot_positions(depots: pd.DataFrame) -> dict[str, list[float]]:
+    """``[lon, lat]`` of each depot, by depot id."""
+    return {str(d.depot_id): _lon_lat(d.lon, d.lat) for d in depots.itertuples(index=False)}
+
+
 def route_paths(
     routes: pd.DataFrame,
     stops: pd.DataFrame,
@@ -173,7 +178,7 @@ def route_paths(
         If a route drawn straight starts or ends at a depot that is not in ``depots``.
     """
     colors = route_colors(routes) if colors is None else colors
-    depot_positions = {str(row.depot_id): _lon_lat(row.lon, row.lat) for row in depots.itertuples(index=False)}
+    depot_positions = _depot_positions(depots)
     stops_by_route = {
         route_key(*key): group.sort_values("sequence")
         for key, group in stops.groupby(["plan_id", "route_id"], sort=False)
@@ -353,6 +358,39 @@ def fit_view(
     )
 
 
+def _path_layer(
+    layer_id: str, data: list[dict[str, Any]], width_px: float, min_width_px: float, opacity: float, **options: Any
+) -> pdk.Layer:
+    """A pickable PathLayer of path records (``path``, ``color``) with rounded joints and caps, widths in pixels;
+    ``options`` are further pydeck layer arguments (``auto_highlight``)."""
+    return pdk.Layer(
+        "PathLayer",
+        id=layer_id,
+        data=data,
+        get_path="path",
+        get_color="color",
+        get_width=width_px,
+        width_units=_PIXELS,
+        width_min_pixels=min_width_px,
+        joint_rounded=True,
+        cap_rounded=True,
+        opacity=opacity,
+        pickable=True,
+        **options,
+    )
+
+
+def _map_deck(layers: list[pdk.Layer], view: pdk.ViewState) -> pdk.Deck:
+    """A deck of ``layers`` on the token-free CARTO basemap, with each record's ``tooltip`` on hover."""
+    return pdk.Deck(
+        layers=layers,
+        initial_view_state=view,
+        map_provider="carto",
+        map_style=MAP_STYLE,
+        tooltip={"text": "{tooltip}"},
+    )
+
+
 def build_deck(
     routes: pd.DataFrame,
     stops: pd.DataFrame,
@@ -384,19 +422,12 @@ def build_deck(
     layers = []
     for plan_id in dict.fromkeys(record["plan_id"] for record in paths):
         layers.append(
-            pdk.Layer(
-                "PathLayer",
-                id=f"routes-{plan_id}",
-                data=[record for record in paths if record["plan_id"] == plan_id],
-                get_path="path",
-                get_color="color",
-                get_width=4,
-                width_units=_PIXELS,
-                width_min_pixels=3,
-                joint_rounded=True,
-                cap_rounded=True,
+            _path_layer(
+                f"routes-{plan_id}",
+                [record for record in paths if record["plan_id"] == plan_id],
+                width_px=4,
+                min_width_px=3,
                 opacity=0.85,
-                pickable=True,
                 auto_highlight=True,
             )
         )
@@ -432,14 +463,7 @@ def build_deck(
         )
     )
     layers.append(depot_layer(depot_records))
-    view = fit_view([r["position"] for r in (*points, *depot_records, *unassigned_records)])
-    return pdk.Deck(
-        layers=layers,
-        initial_view_state=view,
-        map_provider="carto",
-        map_style=MAP_STYLE,
-        tooltip={"text": "{tooltip}"},
-    )
+    return _map_deck(layers, fit_view([r["position"] for r in (*points, *depot_records, *unassigned_records)]))
 
 
 def driver_manifest(stops: pd.DataFrame) -> pd.DataFrame:
@@ -826,34 +850,8 @@ def build_plan_vs_actual_deck(
     points = outcome_points(deliveries)
     depot_records = depot_points(depots)
     layers = [
-        pdk.Layer(
-            "PathLayer",
-            id="driven",
-            data=driven,
-            get_path="path",
-            get_color="color",
-            get_width=7,
-            width_units=_PIXELS,
-            width_min_pixels=5,
-            joint_rounded=True,
-            cap_rounded=True,
-            opacity=0.75,
-            pickable=True,
-        ),
-        pdk.Layer(
-            "PathLayer",
-            id="planned",
-            data=planned,
-            get_path="path",
-            get_color="color",
-            get_width=2.5,
-            width_units=_PIXELS,
-            width_min_pixels=2,
-            joint_rounded=True,
-            cap_rounded=True,
-            opacity=0.95,
-            pickable=True,
-        ),
+        _path_layer("driven", driven, width_px=7, min_width_px=5, opacity=0.75),
+        _path_layer("planned", planned, width_px=2.5, min_width_px=2, opacity=0.95),
         pdk.Layer(
             "ScatterplotLayer",
             id="deliveries",
@@ -872,13 +870,7 @@ def build_plan_vs_actual_deck(
     ]
     positions = [r["position"] for r in (*points, *depot_records)]
     positions += [point for record in (*driven, *planned) for point in record["path"]]
-    return pdk.Deck(
-        layers=layers,
-        initial_view_state=fit_view(positions),
-        map_provider="carto",
-        map_style=MAP_STYLE,
-        tooltip={"text": "{tooltip}"},
-    )
+    return _map_deck(layers, fit_view(positions))
 
 
 def _late_mask(deliveries: pd.DataFrame) -> list[bool]:
@@ -1117,7 +1109,7 @@ def live_vehicle_colors(vehicles: pd.DataFrame) -> dict[str, tuple[int, int, int
 
 def _vehicle_positions(vehicles: pd.DataFrame, depots: pd.DataFrame) -> dict[str, list[float]]:
     """Last fix of each vehicle; its depot when it has none yet (a vehicle that has not left)."""
-    depot_positions = {str(d.depot_id): _lon_lat(d.lon, d.lat) for d in depots.itertuples(index=False)}
+    depot_positions = _depot_positions(depots)
     positions = {}
     for vehicle in vehicles.itertuples(index=False):
         if not (_missing(vehicle.lat) or _missing(vehicle.lon)):
@@ -1316,20 +1308,7 @@ def build_live_deck(vehicles: pd.DataFrame, stops: pd.DataFrame, depots: pd.Data
     depot_records = depot_points(depots)
     vehicle_records = live_vehicle_points(vehicles, depots, colors)
     layers = [
-        pdk.Layer(
-            "PathLayer",
-            id="live-routes",
-            data=paths,
-            get_path="path",
-            get_color="color",
-            get_width=4,
-            width_units=_PIXELS,
-            width_min_pixels=3,
-            joint_rounded=True,
-            cap_rounded=True,
-            opacity=0.85,
-            pickable=True,
-        ),
+        _path_layer("live-routes", paths, width_px=4, min_width_px=3, opacity=0.85),
         pdk.Layer(
             "ScatterplotLayer",
             id="live-stops",
@@ -1375,14 +1354,7 @@ def build_live_deck(vehicles: pd.DataFrame, stops: pd.DataFrame, depots: pd.Data
             font_settings={"sdf": True},
         ),
     ]
-    view = fit_view([r["position"] for r in (*vehicle_records, *stop_records, *depot_records)])
-    return pdk.Deck(
-        layers=layers,
-        initial_view_state=view,
-        map_provider="carto",
-        map_style=MAP_STYLE,
-        tooltip={"text": "{tooltip}"},
-    )
+    return _map_deck(layers, fit_view([r["position"] for r in (*vehicle_records, *stop_records, *depot_records)]))
 
 
 def live_vehicle_table(vehicles: pd.DataFrame, colors: dict[str, tuple[int, int, int]] | None = None) -> pd.DataFrame:
