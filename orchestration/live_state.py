@@ -85,6 +85,15 @@ def ensure_live_schema(conn: duckdb.DuckDBPyConnection) -> None:
         conn.execute(statement)
 
 
+def has_stored_live_state(conn: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the warehouse holds ``plans.live_vehicles`` (a live state has been stored at least once)."""
+    exists = conn.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'plans' and table_name = 'live_vehicles' "
+        "and database_name = current_database()"
+    ).fetchone()[0]
+    return bool(exists)
+
+
 @contextmanager
 def live_models_as_of(conn: duckdb.DuckDBPyConnection, as_of_s: int | None) -> Iterator[None]:
     """Within the block, the live dbt models on ``conn`` show the day up to ``as_of_s`` (None: everything)."""

@@ -26,6 +26,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.jobs import replan_job
 from orchestration.landing import live_drop_files
+from orchestration.live_state import has_stored_live_state
 from orchestration.partitions import service_date_partitions
 from orchestration.requests import pending_replan_requests, read_replan_request
 from orchestration.resources import LandingZone
@@ -150,11 +151,7 @@ def _late_vehicles(warehouse: str, threshold_s: int) -> list[tuple[str, int, str
     """(service date, as_of_s, vehicle, late_s_total) of the vehicles above the threshold in the stored live states
     of the newest dates; empty without a live state."""
     with duckdb_client.connect(warehouse, read_only=True) as conn:
-        exists = conn.execute(
-            "select count(*) from duckdb_tables() where schema_name = 'plans' and table_name = 'live_vehicles' "
-            "and database_name = current_database()"
-        ).fetchone()[0]
-        if not exists:
+        if not has_stored_live_state(conn):
             return []
         rows = conn.execute(
             """select cast(service_date as varchar), as_of_s, vehicle_id, late_s_total
@@ -171,11 +168,7 @@ def _late_vehicles(warehouse: str, threshold_s: int) -> list[tuple[str, int, str
 def _states(warehouse: str) -> dict[str, int]:
     """The as_of of the stored live state of the newest dates, by date."""
     with duckdb_client.connect(warehouse, read_only=True) as conn:
-        exists = conn.execute(
-            "select count(*) from duckdb_tables() where schema_name = 'plans' and table_name = 'live_vehicles' "
-            "and database_name = current_database()"
-        ).fetchone()[0]
-        if not exists:
+        if not has_stored_live_state(conn):
             return {}
         rows = conn.execute(
             "select cast(service_date as varchar), max(as_of_s) from plans.live_vehicles group by service_date "
