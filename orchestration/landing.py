@@ -491,27 +491,46 @@ def load_partition(
     return results
 
 
-def _replace_partition(
-    conn: duckdb.DuckDBPyConnection, item: _StagedCsv, service_date: str, loaded_at: datetime
-) -> LoadResult:
-    table, temp = item.table, item.temp_table
+def _replace_staged_rows(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    temp: str,
+    service_date: str,
+    source_file_sql: str,
+    order_by: str,
+    params: list,
+) -> tuple[int, dict[str, int]]:
+    """Replace the date's rows of ``raw.<table>`` and ``quarantine.<table>`` with the staged CSV rows of ``temp``
+    (clean rows to raw, rejected ones to quarantine). ``source_file_sql`` is the SQL of the source file column,
+    ``params`` bind the two inserts' placeholders (the date first). Returns the rows replaced in raw and the
+    quarantined rows by reason code."""
     cols = ", ".join(f'"{c}"' for c in _raw_columns(table))
     replaced = conn.execute(f"delete from raw.{table} where service_date = cast(? as date)", [service_date]).fetchone()[
         0
     ]
     conn.execute(f"delete from quarantine.{table} where service_date = cast(? as date)", [service_date])
     conn.execute(
-        f"insert into raw.{table} select cast(? as date), {cols}, ?, _source_row "
-        f"from {temp} where _reason_code is null order by _source_row",
-        [service_date, item.source_file],
+        f"insert into raw.{table} select cast(? as date), {cols}, {source_file_sql}, _source_row "
+        f"from {temp} where _reason_code is null order by {order_by}",
+        params,
     )
     conn.execute(
-        f"insert into quarantine.{table} select cast(? as date), {cols}, _raw_line, _reason_code, _field, "
-        f"_reason, ?, _source_row from {temp} where _reason_code is not null order by _source_row",
-        [service_date, item.source_file],
+        f"insert into quarantine.{table} select cast(? as date), {cols}, _raw_line, _reason_code, _field, _reason, "
+        f"{source_file_sql}, _source_row from {temp} where _reason_code is not null order by {order_by}",
+        params,
     )
     reasons = _reasons(
         conn, f"select _reason_code, count(*) from {temp} where _reason_code is not null group by all order by 1", []
+    )
+    return replaced, reasons
+
+
+def _replace_partition(
+    conn: duckdb.DuckDBPyConnection, item: _StagedCsv, service_date: str, loaded_at: datetime
+) -> LoadResult:
+    table = item.table
+    replaced, reasons = _replace_staged_rows(
+        conn, table, item.temp_table, service_date, "?", "_source_row", [service_date, item.source_file]
     )
     quarantined = sum(reasons.values())
     accepted = item.loaded_rows - quarantined
@@ -805,24 +824,8 @@ def _replace_live_csv(
     conn: duckdb.DuckDBPyConnection, table: str, service_date: str, loaded_rows: int
 ) -> tuple[int, int, dict[str, int]]:
     """Replace the date's rows of ``raw.<table>`` and ``quarantine.<table>`` with the staged drops."""
-    temp = f"_landing_{table}"
-    cols = ", ".join(f'"{c}"' for c in _raw_columns(table))
-    replaced = conn.execute(f"delete from raw.{table} where service_date = cast(? as date)", [service_date]).fetchone()[
-        0
-    ]
-    conn.execute(f"delete from quarantine.{table} where service_date = cast(? as date)", [service_date])
-    conn.execute(
-        f"insert into raw.{table} select cast(? as date), {cols}, _source_file, _source_row "
-        f"from {temp} where _reason_code is null order by _source_file, _source_row",
-        [service_date],
-    )
-    conn.execute(
-        f"insert into quarantine.{table} select cast(? as date), {cols}, _raw_line, _reason_code, _field, _reason, "
-        f"_source_file, _source_row from {temp} where _reason_code is not null order by _source_file, _source_row",
-        [service_date],
-    )
-    reasons = _reasons(
-        conn, f"select _reason_code, count(*) from {temp} where _reason_code is not null group by all order by 1", []
+    replaced, reasons = _replace_staged_rows(
+        conn, table, f"_landing_{table}", service_date, "_source_file", "_source_file, _source_row", [service_date]
     )
     return replaced, loaded_rows - sum(reasons.values()), reasons
 
