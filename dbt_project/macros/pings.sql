@@ -51,3 +51,23 @@ legs as (
     window by_time as (partition by service_date, vehicle_id order by ts_utc)
 )
 {%- endmacro %}
+
+{# cleaned_pings_ctes and the cleaned fix columns selected from them, as int_pings_cleaned and int_live_pings
+   output them: to follow the `pings` CTE. #}
+{% macro cleaned_pings(detour_m) -%}
+{{ cleaned_pings_ctes(detour_m) }}
+
+select
+    service_date,
+    vehicle_id,
+    fix_seq,
+    ts_utc,
+    fix_s,
+    lat,
+    lon,
+    speed_kmh,
+    heading_deg,
+    leg_m,
+    leg_s
+from legs
+{%- endmacro %}

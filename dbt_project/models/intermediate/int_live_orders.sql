@@ -104,33 +104,7 @@ intraday as (
     select
         new_orders.service_date,
         coalesce(shipment_depots.depot_id, depot_choice.depot_id) as depot_id,
-        new_orders.order_id,
-        new_orders.customer_id,
-        new_orders.order_type,
-        new_orders.street,
-        new_orders.postcode,
-        new_orders.town,
-        new_orders.lat,
-        new_orders.lon,
-        new_orders.site_type,
-        new_orders.parcels,
-        new_orders.weight_g,
-        new_orders.volume_cm3,
-        cast(
-            service_priors.base_service_s
-            + service_priors.per_extra_parcel_s * greatest(new_orders.parcels - 1, 0)
-            as integer
-        ) as service_s,
-        coalesce(new_orders.tw_start_s, depots.opens_s) as tw_start_s,
-        coalesce(new_orders.tw_end_s, depots.closes_s) as tw_end_s,
-        new_orders.tw_start_s is null as is_all_day,
-        new_orders.tw2_start_s,
-        new_orders.tw2_end_s,
-        new_orders.priority,
-        new_orders.unserved_penalty_eur,
-        new_orders.shipment_id,
-        new_orders.required_skills,
-        new_orders.notes,
+        {{ plannable_order_columns('new_orders', 'depots', 'service_priors') }},
         cast(round(depot_choice.depot_distance_m) as integer) as depot_distance_m,
         'intraday' as source
     from new_orders
@@ -147,32 +121,7 @@ intraday as (
 
 morning as (
     select
-        service_date,
-        depot_id,
-        order_id,
-        customer_id,
-        order_type,
-        street,
-        postcode,
-        town,
-        lat,
-        lon,
-        site_type,
-        parcels,
-        weight_g,
-        volume_cm3,
-        service_s,
-        tw_start_s,
-        tw_end_s,
-        is_all_day,
-        tw2_start_s,
-        tw2_end_s,
-        priority,
-        unserved_penalty_eur,
-        shipment_id,
-        required_skills,
-        notes,
-        depot_distance_m,
+        {{ orders_to_plan_columns() }},
         'morning' as source
     from {{ ref('fct_orders_to_plan') }}
 ),

@@ -102,33 +102,7 @@ assigned as (
     select
         orders.service_date,
         assigned_depot.depot_id,
-        orders.order_id,
-        orders.customer_id,
-        orders.order_type,
-        orders.street,
-        orders.postcode,
-        orders.town,
-        orders.lat,
-        orders.lon,
-        orders.site_type,
-        orders.parcels,
-        orders.weight_g,
-        orders.volume_cm3,
-        cast(
-            service_priors.base_service_s
-            + service_priors.per_extra_parcel_s * greatest(orders.parcels - 1, 0)
-            as integer
-        ) as service_s,
-        coalesce(orders.tw_start_s, depots.opens_s) as tw_start_s,
-        coalesce(orders.tw_end_s, depots.closes_s) as tw_end_s,
-        orders.tw_start_s is null as is_all_day,
-        orders.tw2_start_s,
-        orders.tw2_end_s,
-        orders.priority,
-        orders.unserved_penalty_eur,
-        orders.shipment_id,
-        orders.required_skills,
-        orders.notes,
+        {{ plannable_order_columns('orders', 'depots', 'service_priors') }},
         cast(round(assigned_depot.depot_distance_m) as integer) as depot_distance_m
     from orders
     inner join assigned_depot

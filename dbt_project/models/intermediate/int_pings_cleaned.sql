@@ -15,18 +15,4 @@ with pings as (
     where ts_utc is not null and lat is not null and lon is not null
 ),
 
-{{ cleaned_pings_ctes(detour_m) }}
-
-select
-    service_date,
-    vehicle_id,
-    fix_seq,
-    ts_utc,
-    fix_s,
-    lat,
-    lon,
-    speed_kmh,
-    heading_deg,
-    leg_m,
-    leg_s
-from legs
+{{ cleaned_pings(detour_m) }}

@@ -14,20 +14,7 @@ with source as (
 
 renamed as (
     select
-        service_date,
-        event_id,
-        vehicle_id,
-        driver_id,
-        nullif(trim(order_id), '') as order_id,
-        lower(trim(event_type)) as event_type,
-        cast(nullif(ts_utc, '') as timestamptz) as ts_utc,
-        {{ iso_to_local_seconds('ts_utc', 'service_date') }} as event_s,
-        cast(nullif(lat, '') as double) as lat,
-        cast(nullif(lon, '') as double) as lon,
-        nullif(lower(trim(failure_reason)), '') as failure_reason,
-        cast(nullif(attempt, '') as integer) as attempt,
-        _source_file as source_file,
-        _source_row as source_row
+        {{ staged_stop_event_columns() }}
     from source
 )
 
