@@ -276,21 +276,37 @@ def depot_points(depots: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def depot_layer(depot_records: list[dict[str, Any]]) -> pdk.Layer:
-    """The depots as large dark dots (from :func:`depot_points`), drawn above routes and stops."""
+def _dot_layer(
+    layer_id: str,
+    data: list[dict[str, Any]],
+    radius_px: int,
+    line_width_px: int,
+    fill_color: str | list[int] = "color",
+    line_color: str | list[int] | None = None,
+    **options: Any,
+) -> pdk.Layer:
+    """A pickable ScatterplotLayer of point records (``position``), outlined dots sized in pixels: filled from each
+    record's ``color`` unless ``fill_color`` is given, outlined in white unless ``line_color`` is given (an RGB
+    list or a record field); ``options`` are further pydeck layer arguments (``auto_highlight``)."""
     return pdk.Layer(
         "ScatterplotLayer",
-        id="depots",
-        data=depot_records,
+        id=layer_id,
+        data=data,
         get_position="position",
-        get_fill_color=list(DEPOT_COLOR),
-        get_line_color=[255, 255, 255],
-        get_radius=11,
+        get_fill_color=fill_color,
+        get_line_color=[255, 255, 255] if line_color is None else line_color,
+        get_radius=radius_px,
         radius_units=_PIXELS,
         stroked=True,
-        line_width_min_pixels=3,
+        line_width_min_pixels=line_width_px,
         pickable=True,
+        **options,
     )
+
+
+def depot_layer(depot_records: list[dict[str, Any]]) -> pdk.Layer:
+    """The depots as large dark dots (from :func:`depot_points`), drawn above routes and stops."""
+    return _dot_layer("depots", depot_records, radius_px=11, line_width_px=3, fill_color=list(DEPOT_COLOR))
 
 
 def unassigned_points(unassigned: pd.DataFrame) -> list[dict[str, Any]]:
@@ -431,36 +447,9 @@ def build_deck(
                 auto_highlight=True,
             )
         )
+    layers.append(_dot_layer("stops", points, radius_px=6, line_width_px=1, auto_highlight=True))
     layers.append(
-        pdk.Layer(
-            "ScatterplotLayer",
-            id="stops",
-            data=points,
-            get_position="position",
-            get_fill_color="color",
-            get_line_color=[255, 255, 255],
-            get_radius=6,
-            radius_units=_PIXELS,
-            stroked=True,
-            line_width_min_pixels=1,
-            pickable=True,
-            auto_highlight=True,
-        )
-    )
-    layers.append(
-        pdk.Layer(
-            "ScatterplotLayer",
-            id="unassigned",
-            data=unassigned_records,
-            get_position="position",
-            get_fill_color=list(UNASSIGNED_COLOR),
-            get_line_color=[255, 255, 255],
-            get_radius=8,
-            radius_units=_PIXELS,
-            stroked=True,
-            line_width_min_pixels=2,
-            pickable=True,
-        )
+        _dot_layer("unassigned", unassigned_records, radius_px=8, line_width_px=2, fill_color=list(UNASSIGNED_COLOR))
     )
     layers.append(depot_layer(depot_records))
     return _map_deck(layers, fit_view([r["position"] for r in (*points, *depot_records, *unassigned_records)]))
@@ -852,20 +841,7 @@ def build_plan_vs_actual_deck(
     layers = [
         _path_layer("driven", driven, width_px=7, min_width_px=5, opacity=0.75),
         _path_layer("planned", planned, width_px=2.5, min_width_px=2, opacity=0.95),
-        pdk.Layer(
-            "ScatterplotLayer",
-            id="deliveries",
-            data=points,
-            get_position="position",
-            get_fill_color="color",
-            get_line_color=[255, 255, 255],
-            get_radius=7,
-            radius_units=_PIXELS,
-            stroked=True,
-            line_width_min_pixels=2,
-            pickable=True,
-            auto_highlight=True,
-        ),
+        _dot_layer("deliveries", points, radius_px=7, line_width_px=2, auto_highlight=True),
         depot_layer(depot_records),
     ]
     positions = [r["position"] for r in (*points, *depot_records)]
@@ -1309,35 +1285,11 @@ def build_live_deck(vehicles: pd.DataFrame, stops: pd.DataFrame, depots: pd.Data
     vehicle_records = live_vehicle_points(vehicles, depots, colors)
     layers = [
         _path_layer("live-routes", paths, width_px=4, min_width_px=3, opacity=0.85),
-        pdk.Layer(
-            "ScatterplotLayer",
-            id="live-stops",
-            data=stop_records,
-            get_position="position",
-            get_fill_color="color",
-            get_line_color=[255, 255, 255],
-            get_radius=6,
-            radius_units=_PIXELS,
-            stroked=True,
-            line_width_min_pixels=1,
-            pickable=True,
-        ),
+        _dot_layer("live-stops", stop_records, radius_px=6, line_width_px=1),
         _ring_layer("moved", moved, MOVED_COLOR, 16),
         _ring_layer("at-risk", at_risk, LIVE_AT_RISK_COLOR, 12),
         depot_layer(depot_records),
-        pdk.Layer(
-            "ScatterplotLayer",
-            id="vehicles",
-            data=vehicle_records,
-            get_position="position",
-            get_fill_color="color",
-            get_line_color="line_color",
-            get_radius=10,
-            radius_units=_PIXELS,
-            stroked=True,
-            line_width_min_pixels=4,
-            pickable=True,
-        ),
+        _dot_layer("vehicles", vehicle_records, radius_px=10, line_width_px=4, line_color="line_color"),
         pdk.Layer(
             "TextLayer",
             id="vehicle-labels",
