@@ -543,8 +543,9 @@ def play_with(
             published_s = max(math.ceil(clock_s), published_s)
             live.publish(new_routes, new_stops, published_s)
             replanned = True
-        if replanned:
-            # The live state against the new plan, for the app and for the delay sensor's next look.
+        if replanned and (to_s + step_s) % LIVE_STATE_EVERY_S:
+            # The live state against the new plan, for the app and the delay sensor's next look (the replan job's
+            # own live state was made against the old plan). Before an hourly step the refresh there does it.
             pipeline.refresh_live_state(to_s)
         progress.update(1)
     return live.finish(), records
@@ -656,7 +657,8 @@ def markdown(results: Sequence[Mapping], figures: Mapping[str, float], args, wal
         f"a live drop every {args.step_min} simulated minutes, evaluates the real sensors (`order_changes_sensor`, "
         "`delay_sensor`, `replan_request_sensor`, cursors carried) and runs the real `replan` job in-process for "
         f"each RunRequest (as_of = the simulated time, {args.budget:g} s solve budget per depot); "
-        "`refresh_live_state` runs every simulated hour and after a re-plan. A re-plan is published to the "
+        "`refresh_live_state` runs every simulated hour and after a re-plan (unless an hourly one follows next). "
+        "A re-plan is published to the "
         "simulator at as_of + its latency (simulated time stands still while the pipeline works).",
         "",
         "On-time rate = orders delivered while a window in force was open (the latest window change received by "

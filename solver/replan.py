@@ -144,6 +144,13 @@ class ReplanConfig:
     recovery_s
         A broken-down vehicle's parcels are ready at its depot this long after the breakdown, seconds.
         Default 3600.
+    late_margin_s
+        An open order that no vehicle can start serving this long before its (last) window closes is at risk: it
+        may then be served late, up to the fleet's latest shift end, rather than be left out (a parcel promised
+        for today is still worth delivering late); its window stays preferred, worth ``on_time_bonus_eur``, while
+        one vehicle alone could still make it. Seconds; default 1800. ``None``: windows stay hard.
+    on_time_bonus_eur
+        What serving an at-risk order within its window is worth to the search, EUR. Default 50.
     solve_config
         Further settings of the search (unserved penalties, circuity, iteration limits); its time budget and
         seed are replaced by this config's. Default ``None``: :class:`~solver.model.SolveConfig` defaults.
@@ -155,6 +162,8 @@ class ReplanConfig:
     retry_failed: frozenset[str] = frozenset({"not_home"})
     retry_after_s: int = 3600
     recovery_s: int = 3600
+    late_margin_s: int | None = 1800
+    on_time_bonus_eur: float = 50.0
     solve_config: SolveConfig | None = None
 
     def __post_init__(self) -> None:
@@ -162,6 +171,13 @@ class ReplanConfig:
             raise ValueError(f"time_budget_s of the re-plan config must be positive, got {self.time_budget_s!r}")
         if not (self.move_penalty_eur >= 0):
             raise ValueError(f"move_penalty_eur must be non-negative, got {self.move_penalty_eur!r}")
+        if not (self.on_time_bonus_eur >= 0 and np.isfinite(self.on_time_bonus_eur)):
+            raise ValueError(f"on_time_bonus_eur must be non-negative, got {self.on_time_bonus_eur!r}")
+        margin = self.late_margin_s
+        if margin is not None and (isinstance(margin, bool) or not isinstance(margin, int) or margin < 0):
+            raise ValueError(
+                f"late_margin_s of the re-plan config must be a non-negative integer or None, got {margin!r}"
+            )
         for name in ("retry_after_s", "recovery_s", "seed"):
             if isinstance(getattr(self, name), bool) or not isinstance(getattr(self, name), int):
                 raise ValueError(f"{name} of the re-plan config must be an integer, got {getattr(self, name)!r}")
@@ -282,6 +298,61 @@ def _leg(
     return int(m.distance_m[0, 0, 1]), int(m.duration_s[0, 0, 1])
 
 
+def earliest_starts_s(orders: list[Order], fleet: Problem, travel_model: TravelModel) -> dict[str, dict[str, int]]:
+    """Per order, per vehicle of ``fleet`` that can carry it (skills): the earliest its service could start when
+    the vehicle drives there straight from where it enters the day, seconds since local midnight."""
+    if not orders or not fleet.vehicles:
+        return {o.order_id: {} for o in orders}
+    origins = [fleet.start_depot(v) for v in fleet.vehicles]
+    lat = np.array([d.lat for d in origins] + [o.lat for o in orders])
+    lon = np.array([d.lon for d in origins] + [o.lon for o in orders])
+    speeds = sorted({v.speed_kmh for v in fleet.vehicles})
+    duration = travel_model.matrices(lat, lon, speeds).duration_s
+    n = len(origins)
+    earliest: dict[str, dict[str, int]] = {o.order_id: {} for o in orders}
+    for k, (v, depot) in enumerate(zip(fleet.vehicles, origins, strict=True)):
+        ready = max(v.shift_start_s, depot.opens_s)
+        row = duration[speeds.index(v.speed_kmh), k, n:]
+        for j, o in enumerate(orders):
+            if o.required_skills <= frozenset(v.skills):
+                earliest[o.order_id][v.vehicle_id] = max(ready, o.release_s) + int(row[j])
+    return earliest
+
+
+def _late_when_at_risk(
+    orders: list[Order],
+    fleet: Problem,
+    on_board: Mapping[str, frozenset[str]],
+    config: ReplanConfig,
+    travel_model: TravelModel,
+) -> list[Order]:
+    """The orders, those at risk (see :attr:`ReplanConfig.late_margin_s`) with a late window up to the fleet's
+    latest shift end and their window as a preferred one while a vehicle could still make it."""
+    carrier = {order_id: vid for vid, board in on_board.items() for order_id in board}
+    earliest = earliest_starts_s(orders, fleet, travel_model)
+    latest_end = max((v.shift_end_s for v in fleet.vehicles), default=0)
+    result = []
+    for o in orders:
+        by_vehicle = earliest[o.order_id]
+        if o.order_id in carrier:
+            by_vehicle = {carrier[o.order_id]: by_vehicle.get(carrier[o.order_id], latest_end)}
+        soonest = min(by_vehicle.values(), default=None)
+        start, end = max(o.windows, key=lambda window: window[1])
+        if soonest is None or soonest + config.late_margin_s <= end or latest_end <= end or o.shipment_id is not None:
+            result.append(o)
+            continue
+        late = replace(o, tw_start_s=int(start), tw_end_s=int(latest_end), extra_windows=())
+        if soonest <= end and start < end and config.on_time_bonus_eur > 0:
+            late = replace(
+                late, preferred_tw_start_s=int(start), preferred_tw_end_s=int(end),
+                preferred_bonus_eur=config.on_time_bonus_eur,
+            )  # fmt: skip
+        else:
+            late = replace(late, preferred_tw_start_s=None, preferred_tw_end_s=None, preferred_bonus_eur=0.0)
+        result.append(late)
+    return result
+
+
 def remaining_problem(
     problem: Problem,
     state: LiveState,
@@ -360,14 +431,19 @@ def remaining_problem(
         return order_id in day and order_id not in closed and order_id not in state.failed
 
     committed_of: dict[str, str] = {}
-    for vid, vs in states.items():
+    claimed: dict[str, str] = {}
+    # An order two vehicles claim as their committed stop goes to the one done with it first (then by vehicle id):
+    # the same choice whatever the current plan, so validate_replan makes it too.
+    by_arrival = sorted(states.items(), key=lambda item: (item[1].committed_done_s or 0, item[0]))
+    for vid, vs in by_arrival:
         if is_broken(vs, as_of):
             for order_id in vs.on_board:
                 released[order_id] = vs.broken_down_s + config.recovery_s
             continue
         c = vs.committed_order_id
-        if vs.departed and c is not None and still_open(c) and c not in done_ids:
+        if vs.departed and c is not None and still_open(c) and c not in done_ids and c not in claimed:
             committed_of[vid] = c
+            claimed[c] = vid
     committed_ids = set(committed_of.values())
 
     # Failed orders: retried from retry_after_s after the attempt, or unassigned.
@@ -457,7 +533,9 @@ def remaining_problem(
                     leg_distance_m=was.leg_distance_m if was is not None else 0,
                     leg_duration_s=was.leg_duration_s if was is not None else 0,
                     in_preferred_window=order.in_preferred_window(begin),
-                    trip=was.trip if was is not None else last_trip,
+                    # On the trip of the finished stops: a reload before it is not in the state (and validate_replan
+                    # numbers trips without the current plan).
+                    trip=last_trip,
                     status="committed",
                 )
                 last_trip = committed.trip
@@ -509,6 +587,10 @@ def remaining_problem(
             vid, mode, ready, prefix, len(done), committed, board or frozenset(), connect, c_arr, c_m, c_s, first_trip
         )
         new_vehicles.append(v)
+
+    if config.late_margin_s is not None:
+        fleet = Problem(problem.depot, tuple(open_orders), tuple(new_vehicles), problem.depots + tuple(new_depots))
+        open_orders = _late_when_at_risk(open_orders, fleet, on_road_board, config, travel_model)
 
     # Stability: an order planned on a vehicle that still drives costs more on any other one.
     driving = {v.vehicle_id for v in new_vehicles}

@@ -1,0 +1,188 @@
+"""Re-planning serves an order late rather than dropping it once its window is out of reach
+(``ReplanConfig.late_margin_s``): a van that starts two hours late still takes its morning orders.
+
+The instances sit on the meridian through the depot (see tests/solver/factories.py): an order ``k`` km north is
+``1.3 * k`` km away by road and the van drives 10 m/s, so times can be read off by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from solver import (
+    LiveState,
+    Problem,
+    ReplanConfig,
+    SolveConfig,
+    VehicleState,
+    remaining_problem,
+    replan,
+    solve,
+    validate_replan,
+)
+from tests.solver.factories import HOUR, depot, order_north, van
+
+SEARCH = SolveConfig(seed=1, no_improvement_iters=100, max_iters=200)
+AS_OF = 10 * HOUR
+"""The van has not left yet at 10:00 (a late start)."""
+
+
+def _config(**kwargs) -> ReplanConfig:
+    fields = dict(time_budget_s=5.0, seed=1, solve_config=SEARCH)
+    fields.update(kwargs)
+    return ReplanConfig(**fields)
+
+
+@pytest.fixture
+def late_van_day():
+    """One van (08:00-18:00) still at the depot at 10:00. ``GONE`` 10 km north (13 km, 21:40 min away) had
+    08:00-10:05: out of reach; ``TIGHT`` 1 km north (2:10 min away) has 08:00-10:20: reachable, but by less than
+    the 30-min margin; ``EASY`` 2 km north is open 08:00-15:00. The morning plan had all three on the van."""
+    orders = (
+        order_north("GONE", 10, tw_start_s=8 * HOUR, tw_end_s=10 * HOUR + 300),
+        order_north("TIGHT", 1, tw_start_s=8 * HOUR, tw_end_s=10 * HOUR + 1200),
+        order_north("EASY", 2, tw_start_s=8 * HOUR, tw_end_s=15 * HOUR),
+    )
+    problem = Problem(depot=depot(), orders=orders, vehicles=(van("V-01"),))
+    morning = solve(problem, SEARCH)
+    assert morning.unassigned == ()
+    return problem, morning, _state()
+
+
+def _state() -> LiveState:
+    van_state = VehicleState(
+        vehicle_id="V-01",
+        departed=False,
+        lat=0.0,
+        lon=0.0,
+        at_s=AS_OF,
+        committed_order_id=None,
+        committed_done_s=None,
+        on_board=(),
+        done=(),
+    )
+    return LiveState(service_date="2026-03-03", as_of_s=AS_OF, vehicles=(van_state,))
+
+
+def test_an_order_out_of_reach_is_served_late_instead_of_left_out(late_van_day):
+    """By default the late van still takes GONE (after its window) and the plan is valid; with hard windows
+    (``late_margin_s=None``) GONE is left out as WINDOW_UNREACHABLE."""
+    problem, plan, state = late_van_day
+    result = replan(problem, plan, state, _config())
+    assert validate_replan(problem, result.plan, state, _config()) == []
+    served = {s.order_id: s for r in result.plan.routes for s in r.stops}
+    assert set(served) == {"GONE", "TIGHT", "EASY"} and result.plan.unassigned == ()
+    assert served["GONE"].service_start_s > 10 * HOUR + 300
+
+    hard = replan(problem, plan, state, _config(late_margin_s=None))
+    assert [(u.order_id, u.reason_code) for u in hard.plan.unassigned] == [("GONE", "WINDOW_UNREACHABLE")]
+
+
+def test_an_order_at_risk_keeps_its_window_as_the_preferred_one_and_is_still_served_on_time(late_van_day):
+    """TIGHT is reachable by 10:20 but within the margin: its window runs to the shift end, with its own window
+    preferred (worth the on-time bonus), and the re-plan still serves it on time. EASY keeps its window; GONE,
+    out of reach, gets the late window without a preferred one."""
+    problem, plan, state = late_van_day
+    rest = {o.order_id: o for o in remaining_problem(problem, state, _config(), current=plan).problem.orders}
+    assert rest["TIGHT"].windows == ((8 * HOUR, 18 * HOUR),)
+    assert (rest["TIGHT"].preferred_tw_start_s, rest["TIGHT"].preferred_tw_end_s) == (8 * HOUR, 10 * HOUR + 1200)
+    assert rest["TIGHT"].preferred_bonus_eur == 50.0
+    assert rest["EASY"].windows == ((8 * HOUR, 15 * HOUR),) and not rest["EASY"].has_preferred_window
+    assert rest["GONE"].windows == ((8 * HOUR, 18 * HOUR),) and not rest["GONE"].has_preferred_window
+
+    result = replan(problem, plan, state, _config())
+    tight = next(s for r in result.plan.routes for s in r.stops if s.order_id == "TIGHT")
+    assert tight.service_start_s <= 10 * HOUR + 1200
+
+
+def test_a_wider_margin_puts_more_orders_at_risk(late_van_day):
+    """With a 6-hour margin EASY (reachable by 10:04, window to 15:00) is at risk too; with none, only GONE."""
+    problem, plan, state = late_van_day
+    wide = {o.order_id: o for o in remaining_problem(problem, state, _config(late_margin_s=6 * HOUR)).problem.orders}
+    assert wide["EASY"].windows == ((8 * HOUR, 18 * HOUR),) and wide["EASY"].has_preferred_window
+    none = {o.order_id: o for o in remaining_problem(problem, state, _config(late_margin_s=0)).problem.orders}
+    assert none["TIGHT"].windows == ((8 * HOUR, 10 * HOUR + 1200),)
+    assert none["GONE"].windows == ((8 * HOUR, 18 * HOUR),)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"late_margin_s": -1}, {"late_margin_s": 1.5}, {"on_time_bonus_eur": -1.0}, {"on_time_bonus_eur": float("inf")}],
+)
+def test_bad_late_settings_are_refused(kwargs):
+    with pytest.raises(ValueError):
+        ReplanConfig(**kwargs)
+
+
+def _vehicle_state(vehicle_id, *, committed, done_s, on_board, done=(), lat=0.0, at_s=8 * HOUR) -> VehicleState:
+    return VehicleState(
+        vehicle_id=vehicle_id,
+        departed=True,
+        lat=lat,
+        lon=0.0,
+        at_s=at_s,
+        committed_order_id=committed,
+        committed_done_s=done_s,
+        on_board=on_board,
+        done=done,
+    )
+
+
+def test_an_order_two_vehicles_claim_as_committed_stays_on_the_one_there_first():
+    """A live state in which V-01 (done at 08:10) and V-02 (done at 08:15) both head for N1: the re-plan keeps N1
+    once, as V-01's committed stop, and passes validate_replan."""
+    orders = tuple(order_north(f"N{k}", k) for k in (1, 2, 3))
+    problem = Problem(depot=depot(), orders=orders, vehicles=(van("V-01"), van("V-02")))
+    plan = solve(problem, SEARCH)
+    state = LiveState(
+        service_date="2026-03-03",
+        as_of_s=8 * HOUR + 300,
+        vehicles=(
+            _vehicle_state("V-02", committed="N1", done_s=8 * HOUR + 900, on_board=("N1", "N3")),
+            _vehicle_state("V-01", committed="N1", done_s=8 * HOUR + 600, on_board=("N1", "N2")),
+        ),
+    )
+    result = replan(problem, plan, state, _config())
+    assert validate_replan(problem, result.plan, state, _config()) == []
+    n1 = [(r.vehicle_id, s.status) for r in result.plan.routes for s in r.stops if s.order_id == "N1"]
+    assert n1 == [("V-01", "committed")]
+
+
+def test_a_committed_stop_after_a_reload_keeps_the_plan_valid():
+    """A van carrying three 1 kg orders delivers six within 1.2 km in two trips (one 5-min reload); after the
+    first trip and the reload it heads for the first stop of trip 2. The re-plan numbers the committed stop on the
+    finished stops' trip (the reload is not in the state) and passes validate_replan, which numbers trips without
+    the current plan."""
+    orders = tuple(order_north(f"O{k}", 0.2 * k) for k in range(1, 7))
+    problem = Problem(
+        depot=replace(depot(), reload_s=300),
+        orders=orders,
+        vehicles=(van("V-01", capacity_weight_g=3000, max_reloads=1),),
+    )
+    plan = solve(problem, SEARCH)
+    (route,) = plan.routes
+    assert [s.trip for s in route.stops] == [1, 1, 1, 2, 2, 2]
+    first, second = route.stops[:3], route.stops[3:]
+    done = tuple(replace(s, status="delivered") for s in first)
+    t = second[0].arrival_s - 30
+    state = LiveState(
+        service_date="2026-03-03",
+        as_of_s=t,
+        vehicles=(
+            _vehicle_state(
+                "V-01",
+                committed=second[0].order_id,
+                done_s=second[0].departure_s,
+                on_board=tuple(s.order_id for s in second),
+                done=done,
+                at_s=t,
+            ),
+        ),
+        delivered=frozenset(s.order_id for s in first),
+    )
+    result = replan(problem, plan, state, _config())
+    assert validate_replan(problem, result.plan, state, _config()) == []
+    (new_route,) = result.plan.routes
+    assert [s.status for s in new_route.stops] == ["delivered"] * 3 + ["committed", "planned", "planned"]
