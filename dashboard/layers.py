@@ -611,11 +611,16 @@ def manifest_csv(manifest: pd.DataFrame) -> bytes:
 
 def format_published(created_at_utc: Any, timezone: str = "Europe/Vaduz") -> str:
     """A UTC timestamp as local ``YYYY-MM-DD HH:MM`` in the operation's time zone; ``""`` if missing."""
-    if _missing(created_at_utc) or created_at_utc == "":
+    return _format_local(created_at_utc, timezone, "%Y-%m-%d %H:%M")
+
+
+def _format_local(instant_utc: Any, timezone: str, pattern: str) -> str:
+    """A UTC instant (naive ones are taken as UTC) in ``timezone``, formatted by ``pattern``; ``""`` if missing."""
+    if _missing(instant_utc) or instant_utc == "":
         return ""
-    stamp = pd.Timestamp(created_at_utc)
+    stamp = pd.Timestamp(instant_utc)
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
-    return stamp.tz_convert(timezone).strftime("%Y-%m-%d %H:%M")
+    return stamp.tz_convert(timezone).strftime(pattern)
 
 
 def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
@@ -1043,11 +1048,7 @@ ETA_CHANGE_COLUMNS = ("Order", "Vehicle", "Before", "Now", "ETA change (min)", "
 
 def format_local_clock(instant_utc: Any, timezone: str = "Europe/Vaduz") -> str:
     """A UTC instant as local ``HH:MM`` in the operation's time zone; ``""`` if missing."""
-    if _missing(instant_utc) or instant_utc == "":
-        return ""
-    stamp = pd.Timestamp(instant_utc)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
-    return stamp.tz_convert(timezone).strftime("%H:%M")
+    return _format_local(instant_utc, timezone, "%H:%M")
 
 
 def late_minutes(late_s: Any) -> int | None:

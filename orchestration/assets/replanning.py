@@ -20,7 +20,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.planning import PLAN_TABLES, ROAD_NETWORK_ENV
 from orchestration.checks import validate_stored_replan
-from orchestration.live_state import newest_live_s, parse_as_of, read_live_state
+from orchestration.live_state import has_stored_live_state, newest_live_s, parse_as_of, read_live_state
 from orchestration.partitions import one_run_per_date, service_date_partitions
 from orchestration.plan_store import current_plan_id, read_plan, set_plan_status, write_plan
 from orchestration.planning_inputs import PlanningInputs, prepare_problems
@@ -96,11 +96,7 @@ def replan_many(
 
 def _stored_as_of_s(conn: duckdb_client.DuckDBPyConnection, service_date: str) -> int | None:
     """The as_of of the live state stored for the date (``plans.live_vehicles``), None without one."""
-    exists = conn.execute(
-        "select count(*) from duckdb_tables() where schema_name = 'plans' and table_name = 'live_vehicles' "
-        "and database_name = current_database()"
-    ).fetchone()[0]
-    if not exists:
+    if not has_stored_live_state(conn):
         return None
     row = conn.execute(
         "select max(as_of_s) from plans.live_vehicles where service_date = cast(? as date)", [service_date]
