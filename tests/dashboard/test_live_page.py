@@ -505,7 +505,8 @@ def test_live_page_in_chromium(live_snapshot, tmp_path, streamlit_server, chromi
         timeout=LOAD_TIMEOUT_MS
     )
     page.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
-    assert page.locator('[data-testid="stDataFrame"]').count() >= 2
+    # The tables render after the metrics: wait for the second one rather than counting at once.
+    page.locator('[data-testid="stDataFrame"]').nth(1).wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
 
     page.get_by_role("button", name="Re-plan now").click()
     page.get_by_text("replan_request_sensor").wait_for(timeout=LOAD_TIMEOUT_MS)
