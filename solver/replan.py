@@ -688,13 +688,15 @@ def _full_route(
     start_s = min(began_s, end_s)
     duration = end_s - start_s
     overtime = max(0, end_s - min(vehicle.shift_end_s, end_depot.closes_s))
-    loaded = [
-        day_orders[s.order_id]
-        for s in stops
-        if s.status != "failed"
-        and day_orders[s.order_id].order_type == "delivery"
-        and day_orders[s.order_id].shipment_id is None
-    ]
+    # The load at a depot departure: the heaviest trip's deliveries (a day re-planned after a reload carries more
+    # than one vanload in total).
+    by_trip: dict[int, list[Order]] = {}
+    for s in stops:
+        order = day_orders[s.order_id]
+        if s.status != "failed" and order.order_type == "delivery" and order.shipment_id is None:
+            by_trip.setdefault(s.trip, []).append(order)
+    weight_g = max((sum(o.weight_g for o in trip) for trip in by_trip.values()), default=0)
+    volume_cm3 = max((sum(o.volume_cm3 for o in trip) for trip in by_trip.values()), default=0)
     return PlannedRoute(
         route_id=f"{problem.depot.depot_id}-{vehicle.vehicle_id}",
         vehicle_id=vehicle.vehicle_id,
@@ -704,8 +706,8 @@ def _full_route(
         end_s=end_s,
         distance_m=distance,
         duration_s=duration,
-        weight_g=sum(o.weight_g for o in loaded),
-        volume_cm3=sum(o.volume_cm3 for o in loaded),
+        weight_g=weight_g,
+        volume_cm3=volume_cm3,
         cost_eur=route_cost_eur(vehicle, distance, duration, overtime),
         overtime_s=overtime,
         start_depot_id=home.depot_id,

@@ -186,3 +186,38 @@ def test_a_committed_stop_after_a_reload_keeps_the_plan_valid():
     assert validate_replan(problem, result.plan, state, _config()) == []
     (new_route,) = result.plan.routes
     assert [s.status for s in new_route.stops] == ["delivered"] * 3 + ["committed", "planned", "planned"]
+
+
+def test_a_route_reloaded_during_the_day_reports_the_heaviest_trip_as_its_load():
+    """The van of the two-trip day, re-planned while it drives trip 2: six 1 kg orders were delivered over the day,
+    but it never carried more than its 3 kg at once; the route reports 3 kg (the dbt mart checks load <= capacity)."""
+    orders = tuple(order_north(f"O{k}", 0.2 * k) for k in range(1, 7))
+    problem = Problem(
+        depot=replace(depot(), reload_s=300),
+        orders=orders,
+        vehicles=(van("V-01", capacity_weight_g=3000, max_reloads=1),),
+    )
+    plan = solve(problem, SEARCH)
+    (route,) = plan.routes
+    first, second = route.stops[:3], route.stops[3:]
+    t = second[0].arrival_s - 30
+    state = LiveState(
+        service_date="2026-03-03",
+        as_of_s=t,
+        vehicles=(
+            _vehicle_state(
+                "V-01",
+                committed=None,
+                done_s=None,
+                on_board=(),
+                done=tuple(replace(s, status="delivered") for s in first),
+                at_s=t,
+            ),
+        ),
+        delivered=frozenset(s.order_id for s in first),
+    )
+    result = replan(problem, plan, state, _config())
+    assert validate_replan(problem, result.plan, state, _config()) == []
+    (new_route,) = result.plan.routes
+    assert sum(s.status != "failed" for s in new_route.stops) == 6
+    assert new_route.weight_g == 3000 <= problem.vehicles[0].capacity_weight_g
