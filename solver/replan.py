@@ -486,7 +486,12 @@ def remaining_problem(
 
     for vid, vs in states.items():
         if vs.departed and not is_broken(vs, as_of):
-            board = frozenset(o for o in vs.on_board if o in open_ids and o != vs.committed_order_id)
+            # A parcel whose delivery failed is not pinned to the trip under way: its retry is planned like an order
+            # waiting at the depot (the search sent vans back to reload before retrying, an empty first trip that
+            # broke the on-board rule and failed validate_replan).
+            board = frozenset(
+                o for o in vs.on_board if o in open_ids and o != vs.committed_order_id and o not in state.failed
+            )
             if board:
                 on_road_board[vid] = board
     held = any(

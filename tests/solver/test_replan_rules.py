@@ -221,3 +221,41 @@ def test_a_route_reloaded_during_the_day_reports_the_heaviest_trip_as_its_load()
     (new_route,) = result.plan.routes
     assert sum(s.status != "failed" for s in new_route.stops) == 6
     assert new_route.weight_g == 3000 <= problem.vehicles[0].capacity_weight_g
+
+
+def test_a_failed_parcel_still_on_the_van_is_retried_like_an_order_at_the_depot():
+    """V-01 is on the road with N2 and N3 on board; N2 failed (not home) and is retried. Only N3 is pinned to the
+    trip under way; N2 stays open, to be served after a reload, and the re-plan passes validate_replan."""
+    orders = tuple(order_north(f"N{k}", k) for k in (1, 2, 3))
+    problem = Problem(depot=depot(), orders=orders, vehicles=(van("V-01", max_reloads=1),))
+    plan = solve(problem, SEARCH)
+    t = 9 * HOUR
+    failed_stop = replace(
+        next(s for s in plan.routes[0].stops if s.order_id == "N2"),
+        sequence=1,
+        arrival_s=t - 600,
+        service_start_s=t - 600,
+        departure_s=t - 540,
+        status="failed",
+    )
+    state = LiveState(
+        service_date="2026-03-03",
+        as_of_s=t,
+        vehicles=(
+            _vehicle_state(
+                "V-01",
+                committed=None,
+                done_s=None,
+                on_board=("N2", "N3"),
+                done=(failed_stop,),
+                lat=orders[1].lat,
+                at_s=t,
+            ),
+        ),
+        failed={"N2": "not_home"},
+    )
+    rest = remaining_problem(problem, state, _config(), current=plan)
+    assert rest.starts["V-01"].on_board == frozenset({"N3"})
+    assert "N2" in {o.order_id for o in rest.problem.orders}
+    result = replan(problem, plan, state, _config())
+    assert validate_replan(problem, result.plan, state, _config()) == []
