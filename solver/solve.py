@@ -1295,6 +1295,13 @@ def solve_many(
     if processes == 1 or len(problems) <= 1:
         return [solve(p, config, travel_model) for p in problems]
     config = replace(config or SolveConfig(), parallel_seeds=1)
+    return map_in_processes(_solve_one, problems, repeat(config), repeat(travel_model), processes=processes)
+
+
+def map_in_processes(fn, items: Sequence, *more, processes: int) -> list:
+    """``[fn(item, *rest) ...]`` over ``items`` (and the iterables ``more``) in at most ``processes`` ``spawn``
+    worker processes, one per depot at most; results in the order of ``items``. ``fn`` must be a module-level
+    function and its arguments picklable."""
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(processes, len(problems)), mp_context=context) as pool:
-        return list(pool.map(_solve_one, problems, repeat(config), repeat(travel_model)))
+    with ProcessPoolExecutor(max_workers=min(processes, len(items)), mp_context=context) as pool:
+        return list(pool.map(fn, items, *more))

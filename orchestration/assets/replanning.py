@@ -8,10 +8,8 @@ result as a plan version with its reason, parent plan, ``as_of`` and stops moved
 """
 
 import dataclasses
-import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from itertools import repeat
 
 import dagster as dg
@@ -26,6 +24,7 @@ from orchestration.plan_store import current_plan_id, read_plan, set_plan_status
 from orchestration.planning_inputs import PlanningInputs, prepare_problems
 from solver import LiveState, Plan, Problem, Replan, ReplanConfig, SolveStats, replan
 from solver.roads import RoadTravelModel
+from solver.solve import map_in_processes
 from solver.travel import TravelModel
 
 REPLAN_KIND = "replan"
@@ -89,9 +88,9 @@ def replan_many(
     if processes == 1 or len(problems) <= 1:
         return [_replan_one(p, c, s, config, travel_model) for p, c, s in zip(problems, currents, states, strict=True)]
     states = [dataclasses.replace(s, failed=dict(s.failed), windows=dict(s.windows)) for s in states]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(processes, len(problems)), mp_context=context) as pool:
-        return list(pool.map(_replan_one, problems, currents, states, repeat(config), repeat(travel_model)))
+    return map_in_processes(
+        _replan_one, problems, currents, states, repeat(config), repeat(travel_model), processes=processes
+    )
 
 
 def _stored_as_of_s(conn: duckdb_client.DuckDBPyConnection, service_date: str) -> int | None:
