@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from orchestration.model_store import MODEL_TABLES
+from orchestration.tracking import tracking_queries
 
 SNAPSHOT_QUERIES: dict[str, str] = {
     "depots": "select depot_id, depot_name as name, street, postcode, town, lat, lon, opens_s, closes_s, timezone, "
@@ -180,6 +181,7 @@ def publish_snapshot(conn: duckdb.DuckDBPyConnection, serving_dir: Path) -> Publ
     queries.update(model_queries(conn))
     queries.update(route_geometry_queries(conn))
     queries.update(live_queries(conn))
+    queries.update(tracking_queries(conn))
     conn.register(_REASONS_VIEW, _quarantine_reasons())
     try:
         row_counts = {}

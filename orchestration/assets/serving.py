@@ -6,6 +6,7 @@ from dagster_duckdb import DuckDBResource
 from orchestration.partitions import one_run_per_date, service_date_partitions
 from orchestration.resources import ServingStore
 from orchestration.serving import publish_snapshot
+from orchestration.tracking import ensure_tracking_tokens
 
 
 @dg.asset(
@@ -30,8 +31,10 @@ from orchestration.serving import publish_snapshot
 def serving_snapshot(context: dg.AssetExecutionContext, duckdb: DuckDBResource, serving: ServingStore):
     """A complete, consistent Parquet snapshot of the plan marts and, where execution data exists, the actuals
     (deliveries, route days, KPIs, driven paths), all dates, published by an atomic swap of `CURRENT`. The
-    dashboard reads only this."""
+    dashboard reads only this. Every order of a current plan gets its customer tracking token first (created once,
+    never changed), so the snapshot's `tracking` table covers them all."""
     with duckdb.get_connection() as conn:
+        tokens_created = ensure_tracking_tokens(conn)
         published = publish_snapshot(conn, serving.path)
     context.log.info(f"published snapshot {published.snapshot_id}: {published.row_counts}")
     return dg.MaterializeResult(
@@ -39,6 +42,7 @@ def serving_snapshot(context: dg.AssetExecutionContext, duckdb: DuckDBResource, 
             "snapshot_id": published.snapshot_id,
             "path": dg.MetadataValue.path(str(published.path)),
             "service_dates": len(published.service_dates),
+            "tracking_tokens_created": tokens_created,
             "latest_service_date": published.service_dates[-1] if published.service_dates else None,
             **{f"rows_{name}": dg.MetadataValue.int(n) for name, n in published.row_counts.items()},
         }
