@@ -42,7 +42,7 @@ from solver.model import (
     Unassigned,
     Vehicle,
 )
-from solver.solve import solve
+from solver.solve import solve_with_start
 from solver.travel import GreatCircleTravelModel, TravelModel
 
 DONE_STATUSES = ("delivered", "failed")
@@ -203,12 +203,18 @@ class Replan:
         Orders of the day withdrawn (in no route and not unassigned), sorted.
     reasons
         Unassigned reason code -> number of orders.
+    kept_current
+        Why the plan keeps the current routes instead of the search's (:func:`replan`'s guard): the search's plan
+        served fewer of the remaining orders, fewer on time, or was later than the current routes (re-timed from
+        the live state, the orders they lack inserted where they cost least); ``None`` (default) when the plan is
+        the search's.
     """
 
     plan: Plan
     moved: tuple[str, ...]
     cancelled: tuple[str, ...]
     reasons: Mapping[str, int]
+    kept_current: str | None = None
 
 
 @dataclass(frozen=True)
@@ -768,12 +774,80 @@ def replan(
     travel_model = travel_model or GreatCircleTravelModel(circuity=search.circuity)
     remaining = remaining_problem(problem, state, config, travel_model, current)
     budget = max(0.01, config.time_budget_s - (time.monotonic() - started))
-    solved = solve(
+    solved, start = solve_with_start(
         remaining.problem,
         replace(search, time_budget_s=budget),
         travel_model,
         initial_routes=_initial_routes(current, remaining),
     )
+    result = _assembled(problem, current, remaining, solved, travel_model)
+    if start is None:
+        return result
+    kept = _assembled(problem, current, remaining, start, travel_model)
+    why = _worse_than(_Score.of(result.plan, remaining, state), _Score.of(kept.plan, remaining, state))
+    if why is None:
+        return result
+    stats = replace(
+        kept.plan.stats,
+        stopped_by="kept_current_routes",
+        iterations=solved.stats.iterations,
+        search_s=solved.stats.search_s,
+        runtime_s=solved.stats.runtime_s,
+    )
+    return replace(kept, plan=replace(kept.plan, stats=stats), kept_current=why)
+
+
+@dataclass(frozen=True)
+class _Score:
+    """What a re-planned day of one depot achieves from the live state on: its new stops (committed and planned)
+    served, served within a window in force, and their lateness past the windows in total (seconds)."""
+
+    served: int
+    on_time: int
+    late_s: int
+
+    @classmethod
+    def of(cls, plan: Plan, remaining: RemainingProblem, state: LiveState) -> _Score:
+        served = on_time = late_s = 0
+        for route in plan.routes:
+            for stop in route.stops:
+                if stop.status not in ("committed", "planned"):
+                    continue
+                order = remaining.day_orders[stop.order_id]
+                if stop.order_id in state.windows:
+                    order = _with_windows(order, tuple(state.windows[stop.order_id]))
+                late = order.lateness_s(stop.service_start_s) + stop.late_s
+                served += 1
+                on_time += late == 0
+                late_s += late
+        return cls(served, on_time, late_s)
+
+
+def _worse_than(searched: _Score, current: _Score) -> str | None:
+    """Why the search's day is worse than keeping the current routes (``None`` when it is not): it serves fewer
+    of the remaining orders, fewer of them on time, or as many both ways but later in total."""
+    if searched.served < current.served:
+        return (
+            f"the re-plan served {searched.served} of the remaining orders, the current routes {current.served}: "
+            "kept the current routes"
+        )
+    if searched.on_time < current.on_time:
+        return (
+            f"the re-plan served {searched.on_time} of the remaining orders on time, the current routes "
+            f"{current.on_time}: kept the current routes"
+        )
+    if (searched.served, searched.on_time) == (current.served, current.on_time) and searched.late_s > current.late_s:
+        return (
+            f"the re-plan was {searched.late_s // 60} min late in total, the current routes {current.late_s // 60} "
+            "min: kept the current routes"
+        )
+    return None
+
+
+def _assembled(
+    problem: Problem, current: Plan, remaining: RemainingProblem, solved: Plan, travel_model: TravelModel
+) -> Replan:
+    """The full-day re-plan from a plan of the remaining problem (finished and committed stops first)."""
     future = {r.vehicle_id: r for r in solved.routes}
     began = {r.vehicle_id: r.start_s for r in current.routes}
     routes = []

@@ -64,6 +64,10 @@ UNLIMITED = 2**62
 # Wall time kept back from the time budget for what follows the search (repair, breaks, re-timing, diagnostics),
 # seconds, and the least a search is given.
 FINISH_RESERVE_S = 0.15
+# A warm start's missing orders are inserted next to their this many nearest planned stops, within this many
+# seconds (the rest is left to the search).
+INSERTION_NEIGHBOURS = 12
+INSERTION_BUDGET_S = 2.0
 # Parcels enter PyVRP's load as thousandths, like kilograms in grams: PyVRP caps its penalty per unit of excess
 # load (MAX_PENALTY), and at one unit per parcel an overloaded route cost 1 EUR per parcel, so the search
 # overloaded cargo bikes instead of sending them back to reload.
@@ -925,16 +929,25 @@ def _solution(data: pyvrp.ProblemData, outcome: _SearchOutcome) -> pyvrp.Solutio
 
 
 def _initial_routes(
-    inst: _Instance, problem: Problem, initial_routes: Mapping[str, Sequence[str | None]] | None
+    inst: _Instance,
+    problem: Problem,
+    initial_routes: Mapping[str, Sequence[str | None]] | None,
+    deadline: float = float("inf"),
 ) -> tuple[tuple[int, tuple[tuple[int, int], ...]], ...] | None:
-    """A warm start in the form of :attr:`_SearchOutcome.routes`, when the given routes are a feasible solution.
+    """A warm start in the form of :attr:`_SearchOutcome.routes`, made feasible, with the orders it lacks added.
 
     Orders that are not clients of the search (left out by the pre-solve, shipments) and reloads of a vehicle
-    that cannot reload are skipped; ``None`` when nothing is left or PyVRP finds the solution infeasible. The
-    search's other orders go on the vehicles the routes leave unused, in slices by bearing from the depot: PyVRP
-    inserts an unplanned order only next to a planned one, so a start without them kept a broken-down van's 32
-    parcels out of a 50-order re-plan that a cold start served (the start may then be infeasible; the search
-    repairs it).
+    that cannot reload are skipped. Each given route is repaired the way the search's best one is (stops taken
+    out until PyVRP calls it feasible, :func:`_repair`); the search's other orders are then inserted one at a
+    time where they add least cost, keeping every route feasible (:func:`_insert_cheaply`), and what still has
+    no place goes on the vehicles the routes leave unused, in slices by bearing from the depot, each repaired.
+    The start is so feasible unless a required order found no place; PyVRP's search replaces its best solution
+    only by a feasible one of lower cost, so a search that starts here never ends worse than its start. (A start
+    that was thrown away when infeasible left a depot of 600 remaining orders to a cold 10 s search that ended
+    infeasible and dropped hundreds of them; a start without the missing orders kept a broken-down van's 32
+    parcels out of a 50-order re-plan, because PyVRP inserts an unplanned order only next to a planned one.)
+    ``None`` when nothing is left. The insertions stop at ``deadline`` (``time.monotonic()``) or after
+    :data:`INSERTION_BUDGET_S`.
     """
     if not initial_routes:
         return None
@@ -943,31 +956,120 @@ def _initial_routes(
         client_of.setdefault(oi, c)
     position = {o.order_id: i for i, o in enumerate(problem.orders)}
     type_of = {v.vehicle_id: vt for vt, g in enumerate(inst.groups) for v in g.vehicles}
-    routes = []
+    used: Counter[int] = Counter()
+    routes: list[tuple[int, list[pyvrp.Activity]]] = []
     for vehicle_id in sorted(initial_routes):
         vt = type_of.get(vehicle_id)
-        if vt is None:
+        if vt is None or used[vt] >= inst.data.vehicle_type(vt).num_available:
             continue
         reload_depots = inst.data.vehicle_type(vt).reload_depots
         acts: list[pyvrp.Activity] = []
+        seen: set[int] = set()
         for order_id in initial_routes[vehicle_id]:
             if order_id is None:
                 if reload_depots:
                     acts.append(pyvrp.Activity(pyvrp.ActivityType.DEPOT, reload_depots[0]))
-            elif position.get(order_id) in client_of:
+            elif position.get(order_id) in client_of and position[order_id] not in seen:
+                seen.add(position[order_id])
                 acts.append(pyvrp.Activity(pyvrp.ActivityType.CLIENT, client_of[position[order_id]]))
         acts = _tidy(acts)
-        if acts:
-            routes.append((vt, tuple((int(a.type.value), int(a.idx)) for a in acts)))
+        if not acts:
+            continue
+        try:
+            repaired, _ = _repair(inst, problem, pyvrp.Route(inst.data, acts, vt))
+        except (ValueError, RuntimeError, IndexError):
+            continue
+        if repaired is not None:
+            used[vt] += 1
+            routes.append((vt, _activities(inst, repaired)))
     if not routes:
         return None
-    try:
-        solution = _solution(inst.data, _SearchOutcome(0, tuple(routes), 0.0, True, 0, ""))
-    except (ValueError, RuntimeError, IndexError):
-        return None
-    if not solution.is_feasible():
-        return None
-    return tuple(routes) + _spread_unplanned(inst, routes)
+    _insert_cheaply(inst, problem, routes, min(deadline, time.monotonic() + INSERTION_BUDGET_S))
+    packed = [(vt, tuple((int(a.type.value), int(a.idx)) for a in acts)) for vt, acts in routes if acts]
+    spread = []
+    for vt, acts in _spread_unplanned(inst, packed):
+        route = pyvrp.Route(inst.data, [pyvrp.Activity(pyvrp.ActivityType(t), idx) for t, idx in acts], vt)
+        repaired, _ = _repair(inst, problem, route)
+        if repaired is not None:
+            spread.append((vt, tuple((int(a.type.value), int(a.idx)) for a in _activities(inst, repaired))))
+    return tuple(packed) + tuple(spread)
+
+
+def _route_cost(route: pyvrp.Route) -> int:
+    """What a route costs the search (move penalties included, they are in its distances); 0 when empty."""
+    if route.num_clients() == 0 and route.num_shipments() == 0:
+        return 0
+    return route.distance_cost() + route.duration_cost() + route.fixed_vehicle_cost()
+
+
+def _insert_cheaply(
+    inst: _Instance, problem: Problem, routes: list[tuple[int, list[pyvrp.Activity]]], deadline: float
+) -> None:
+    """Insert the search's orders that ``routes`` lack, in order of window end, each where it adds least cost
+    (less its prize) while every route stays feasible, into the routes in place; an order no feasible place is
+    worth its prize for stays out. Only places next to the order's nearest planned stops, and a first stop on
+    each vehicle type's unused vehicles, are tried; stops at ``deadline`` (``time.monotonic()``)."""
+    data = inst.data
+    clients = data.clients()
+    members: dict[int, list[int]] = {}
+    for c, oi in enumerate(inst.client_orders):
+        members.setdefault(oi, []).append(c)
+    planned = {inst.client_orders[a.idx] for _, acts in routes for a in acts if a.type == pyvrp.ActivityType.CLIENT}
+    missing = [oi for oi in members if oi not in planned]
+    if not missing:
+        return
+    missing.sort(key=lambda oi: (max(end for _, end in _order_windows(problem.orders[oi])), oi))
+    distance = data.distance_matrix(0)
+    costs = [_route_cost(pyvrp.Route(data, acts, vt)) for vt, acts in routes]
+    used = Counter(vt for vt, _ in routes)
+    for oi in missing:
+        if time.monotonic() > deadline:
+            return
+        location = clients[members[oi][0]].location
+        near: list[tuple[int, int]] = []  # (route, activity position) of the planned stops nearest the order
+        stops = [
+            (int(distance[location, clients[a.idx].location]), k, p)
+            for k, (_, acts) in enumerate(routes)
+            for p, a in enumerate(acts)
+            if a.type == pyvrp.ActivityType.CLIENT
+        ]
+        stops.sort()
+        near = [(k, p) for _, k, p in stops[:INSERTION_NEIGHBOURS]]
+        candidates = {(k, q) for k, p in near for q in (p, p + 1)}
+        free = [
+            vt
+            for vt in range(data.num_vehicle_types)
+            if used[vt] < data.vehicle_type(vt).num_available and inst.groups[vt].vehicles
+        ]
+        best: tuple[int, int, int, list[pyvrp.Activity], int] | None = None  # (score, route, cost, acts, type)
+        for c in members[oi]:
+            prize = clients[c].prize
+            activity = pyvrp.Activity(pyvrp.ActivityType.CLIENT, c)
+            tries = [(k, routes[k][0], routes[k][1][:q] + [activity] + routes[k][1][q:]) for k, q in candidates]
+            tries += [(-1, vt, [activity]) for vt in free]
+            for k, vt, acts in tries:
+                route = pyvrp.Route(data, acts, vt)
+                if not route.is_feasible():
+                    continue
+                if _skill_or_trip_misfits(inst, problem, inst.groups[vt].vehicles[0], acts):
+                    continue
+                cost = _route_cost(route)
+                score = cost - (costs[k] if k >= 0 else 0) - prize
+                required = clients[c].required or (
+                    clients[c].group is not None and data.group(clients[c].group).required
+                )
+                if (score < 0 or required) and (best is None or score < best[0]):
+                    best = (score, k, cost, acts, vt)
+        if best is None:
+            continue
+        _, k, cost, acts, vt = best
+        if k < 0:
+            routes.append((vt, acts))
+            costs.append(cost)
+            used[vt] += 1
+        else:
+            routes[k] = (vt, acts)
+            costs[k] = cost
 
 
 def _spread_unplanned(
@@ -1138,9 +1240,10 @@ def solve(
         exactly with :func:`~solver.timing.retime_route`: stops that then start after their window carry
         ``late_s`` (at risk), routes that end after the shift carry ``overtime_s``.
     initial_routes
-        A warm start: vehicle id -> order ids in visiting order (``None`` for a reload). Used when it is a
-        feasible solution of the search (orders the pre-solve leaves out are skipped), else the search starts
-        cold. Default ``None``.
+        A warm start: vehicle id -> order ids in visiting order (``None`` for a reload). Orders the pre-solve
+        leaves out are skipped, each route is made feasible by taking stops out, and the orders it lacks are
+        inserted where they cost least (:func:`_initial_routes`); a search from a feasible start never ends
+        worse than the start. Default ``None``: a cold start.
 
     Returns
     -------
@@ -1150,6 +1253,27 @@ def solve(
         config and travel model give the same plan unless ``stats.stopped_by == "time_budget"``. The call
         returns within ``config.time_budget_s`` plus the time to build the travel matrices and to explain the
         unassigned orders.
+    """
+    return solve_with_start(problem, config, travel_model, initial_routes)[0]
+
+
+def solve_with_start(
+    problem: Problem,
+    config: SolveConfig | None = None,
+    travel_model: TravelModel | None = None,
+    initial_routes: Mapping[str, Sequence[str | None]] | None = None,
+) -> tuple[Plan, Plan | None]:
+    """:func:`solve`, and the warm start it searched from as a plan of its own.
+
+    Parameters are those of :func:`solve`.
+
+    Returns
+    -------
+    tuple of (Plan, Plan or None)
+        The search's plan (what :func:`solve` returns) and the warm start finished the same way without any search
+        (``initial_routes`` made feasible, the missing orders inserted cheaply; ``stats.stopped_by ==
+        "warm_start"``, its left-out orders ``SEARCH_LIMIT`` or as diagnosed); ``None`` without a usable warm
+        start. Both pass :func:`solver.validate.validate` with the same travel model.
     """
     started = time.perf_counter()
     deadline = time.monotonic() + (config.time_budget_s if config else SolveConfig().time_budget_s)
@@ -1170,6 +1294,7 @@ def solve(
     iterations = 0
     feasible = True
     stopped_by = "nothing_to_solve"
+    start_plan = None
     if servable:
         search_matrices = matrices
         if timed:
@@ -1178,80 +1303,137 @@ def solve(
         build_s = time.perf_counter() - started
         search_started = time.perf_counter()
         n_clients = len(servable)
-        initial = _initial_routes(inst, problem, initial_routes)
+        initial = _initial_routes(inst, problem, initial_routes, deadline - FINISH_RESERVE_S)
         best, outcome = _search(inst, config, n_clients, deadline - FINISH_RESERVE_S, initial)
         iterations = outcome.iterations
         search_s = time.perf_counter() - search_started
         stopped_by = outcome.stopped_by
         feasible = outcome.feasible
+        finish = (problem, inst, search_matrices, matrices, travel_model, config, servable)
+        routes, left_out = _finished(*finish, best, feasible, stopped_by)
+        if initial is not None:
+            start = _solution(inst.data, _SearchOutcome(0, initial, 0.0, True, 0, ""))
+            start_routes, start_left_out = _finished(*finish, start, start.is_feasible(), "warm_start")
+            start_plan = _plan(
+                problem,
+                start_routes,
+                [*unassigned, *start_left_out],
+                config,
+                travel_model,
+                feasible=start.is_feasible(),
+                stopped_by="warm_start",
+                runtime_s=time.perf_counter() - started,
+                build_s=build_s,
+            )
+        unassigned.extend(left_out)
 
-        # PyVRP's solutions visit each client group and shipment at most once, so no order is served twice.
-        by_type: dict[int, list[tuple[list[_Visit], _Timeline]]] = {}
-        repaired_out: set[str] = set()
-        out_for_break: dict[str, str] = {}
-        for route in best.routes():
-            visits, vt, timeline, removed, for_break = _finish_route(inst, problem, route, search_matrices)
-            repaired_out.update(orders[i].order_id for i in removed)
-            vehicle_type = inst.groups[vt].vehicles[0].vehicle_type
-            out_for_break.update((orders[i].order_id, vehicle_type) for i in for_break)
-            if timeline is not None:
-                by_type.setdefault(vt, []).append((visits, timeline))
-        for vt, type_routes in sorted(by_type.items()):
-            # Identical vehicles: hand them out in id order to routes in departure order.
-            type_routes.sort(key=lambda r: (r[1].start_s, [v.location for v in r[0]]))
-            for (_, timeline), vehicle in zip(type_routes, inst.groups[vt].vehicles, strict=False):
-                planned_route = _planned_route(problem, vehicle, timeline)
-                routes.append(retime_route(planned_route, problem, travel_model) if timed else planned_route)
-        routes.sort(key=lambda r: r.vehicle_id)
-
-        planned = {s.order_id for r in routes for s in r.stops}
-        left_out = [i for i in servable if orders[i].order_id not in planned]
-        position = {o.order_id: i for i, o in enumerate(orders)}
-        for u in diagnose_left_out(problem, left_out, routes, matrices, config=config):
-            search_cut_short = stopped_by in ("max_iters", "time_budget")
-            if u.order_id in out_for_break and u.reason_code == "NOT_WORTH_SERVING":
-                # The search had it on a route where the driver's break then fitted nowhere.
-                u = Unassigned(
-                    u.order_id,
-                    "FLEET_TIME",
-                    (
-                        f"the {out_for_break[u.order_id]} route it was planned on had no gap for the driver's break "
-                        "within its window with this stop on it"
-                    ),
-                )
-            elif u.reason_code == "NOT_WORTH_SERVING" and (
-                u.order_id in repaired_out
-                or not feasible
-                or search_cut_short
-                or orders[position[u.order_id]].priority == "mandatory"  # the search must serve it: it ran out
-            ):
-                # The search ended on an infeasible solution (or this order's stop made it so), or hit its
-                # iteration or time cap before converging: the search ran out, not the fleet.
-                u = Unassigned(
-                    u.order_id,
-                    "SEARCH_LIMIT",
-                    (
-                        "the search stopped before it found a feasible place for it on a route that has room "
-                        "and time; a longer time budget may plan it"
-                    ),
-                )
-            unassigned.append(u)
-
-    position = {o.order_id: i for i, o in enumerate(orders)}
-    unassigned.sort(key=lambda u: position[u.order_id])
-    stats = SolveStats(
+    plan = _plan(
+        problem,
+        routes,
+        unassigned,
+        config,
+        travel_model,
+        feasible=feasible,
+        stopped_by=stopped_by,
         runtime_s=time.perf_counter() - started,
         iterations=iterations,
-        objective=micro_to_eur(_objective_micro(problem, routes, unassigned, config)),
-        feasible=feasible,
-        n_orders=len(orders),
-        n_vehicles=len(vehicles),
-        stopped_by=stopped_by,
         search_s=search_s,
         build_s=build_s,
+    )
+    return plan, start_plan
+
+
+def _plan(
+    problem: Problem,
+    routes: list[PlannedRoute],
+    unassigned: list[Unassigned],
+    config: SolveConfig,
+    travel_model: TravelModel,
+    **stats,
+) -> Plan:
+    """The plan of routes and unassigned orders (sorted as the problem's orders), with its statistics."""
+    position = {o.order_id: i for i, o in enumerate(problem.orders)}
+    unassigned = sorted(unassigned, key=lambda u: position[u.order_id])
+    stats = SolveStats(
+        objective=micro_to_eur(_objective_micro(problem, routes, unassigned, config)),
+        n_orders=len(problem.orders),
+        n_vehicles=len(problem.vehicles),
         travel_model_version=getattr(travel_model, "version", ""),
+        **{"iterations": 0, "search_s": 0.0, **stats},
     )
     return Plan(depot_id=problem.depot.depot_id, routes=tuple(routes), unassigned=tuple(unassigned), stats=stats)
+
+
+def _finished(
+    problem: Problem,
+    inst: _Instance,
+    search_matrices: TravelMatrices,
+    matrices: TravelMatrices,
+    travel_model: TravelModel,
+    config: SolveConfig,
+    servable: Sequence[int],
+    best: pyvrp.Solution,
+    feasible: bool,
+    stopped_by: str,
+) -> tuple[list[PlannedRoute], list[Unassigned]]:
+    """A solution of the search as routes on concrete vehicles (repaired, breaks placed, re-timed) and its
+    servable orders left out, explained."""
+    orders = problem.orders
+    timed = isinstance(travel_model, TimeDependentTravelModel)
+    # PyVRP's solutions visit each client group and shipment at most once, so no order is served twice.
+    by_type: dict[int, list[tuple[list[_Visit], _Timeline]]] = {}
+    repaired_out: set[str] = set()
+    out_for_break: dict[str, str] = {}
+    for route in best.routes():
+        visits, vt, timeline, removed, for_break = _finish_route(inst, problem, route, search_matrices)
+        repaired_out.update(orders[i].order_id for i in removed)
+        vehicle_type = inst.groups[vt].vehicles[0].vehicle_type
+        out_for_break.update((orders[i].order_id, vehicle_type) for i in for_break)
+        if timeline is not None:
+            by_type.setdefault(vt, []).append((visits, timeline))
+    routes: list[PlannedRoute] = []
+    for vt, type_routes in sorted(by_type.items()):
+        # Identical vehicles: hand them out in id order to routes in departure order.
+        type_routes.sort(key=lambda r: (r[1].start_s, [v.location for v in r[0]]))
+        for (_, timeline), vehicle in zip(type_routes, inst.groups[vt].vehicles, strict=False):
+            planned_route = _planned_route(problem, vehicle, timeline)
+            routes.append(retime_route(planned_route, problem, travel_model) if timed else planned_route)
+    routes.sort(key=lambda r: r.vehicle_id)
+
+    planned = {s.order_id for r in routes for s in r.stops}
+    left_out = [i for i in servable if orders[i].order_id not in planned]
+    position = {o.order_id: i for i, o in enumerate(orders)}
+    unassigned: list[Unassigned] = []
+    search_cut_short = stopped_by in ("max_iters", "time_budget", "warm_start")
+    for u in diagnose_left_out(problem, left_out, routes, matrices, config=config):
+        if u.order_id in out_for_break and u.reason_code == "NOT_WORTH_SERVING":
+            # The search had it on a route where the driver's break then fitted nowhere.
+            u = Unassigned(
+                u.order_id,
+                "FLEET_TIME",
+                (
+                    f"the {out_for_break[u.order_id]} route it was planned on had no gap for the driver's break "
+                    "within its window with this stop on it"
+                ),
+            )
+        elif u.reason_code == "NOT_WORTH_SERVING" and (
+            u.order_id in repaired_out
+            or not feasible
+            or search_cut_short
+            or orders[position[u.order_id]].priority == "mandatory"  # the search must serve it: it ran out
+        ):
+            # The search ended on an infeasible solution (or this order's stop made it so), or hit its
+            # iteration or time cap before converging: the search ran out, not the fleet.
+            u = Unassigned(
+                u.order_id,
+                "SEARCH_LIMIT",
+                (
+                    "the search stopped before it found a feasible place for it on a route that has room "
+                    "and time; a longer time budget may plan it"
+                ),
+            )
+        unassigned.append(u)
+    return routes, unassigned
 
 
 def _solve_one(problem: Problem, config: SolveConfig | None, travel_model: TravelModel | None) -> Plan:

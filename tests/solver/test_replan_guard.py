@@ -1,0 +1,158 @@
+"""Tests of the re-plan's guard and warm start (issue 7): a re-plan never serves fewer orders, or fewer on time, than
+keeping the current routes, and the search starts from the current routes made feasible with the missing orders
+inserted.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import replace
+
+import pytest
+
+from solver import (
+    LiveState,
+    Plan,
+    Problem,
+    ReplanConfig,
+    SolveConfig,
+    Unassigned,
+    VehicleState,
+    replan,
+    solve,
+    validate,
+    validate_replan,
+)
+from solver.replan import _Score, _worse_than
+from solver.solve import solve_with_start
+from tests.solver.factories import HOUR, random_problem
+
+# The module, not the function solver/__init__.py exports under the same name.
+replan_module = importlib.import_module("solver.replan")
+SEARCH = SolveConfig(seed=3, no_improvement_iters=100, max_iters=200)
+
+
+def _config(**kwargs) -> ReplanConfig:
+    fields = dict(time_budget_s=5.0, seed=3, solve_config=SEARCH)
+    fields.update(kwargs)
+    return ReplanConfig(**fields)
+
+
+def _state_at(problem: Problem, plan: Plan, t: int, **kwargs) -> LiveState:
+    """The live state at ``t`` if every vehicle drove its plan exactly (as in test_replan.py)."""
+    by_id = {o.order_id: o for o in problem.orders}
+    vehicles, delivered = [], set()
+    for route in plan.routes:
+        departed = route.start_s <= t
+        done = tuple(replace(s, status="delivered") for s in route.stops if s.departure_s <= t)
+        delivered |= {s.order_id for s in done}
+        rest = [s for s in route.stops if s.departure_s > t]
+        committed = rest[0] if departed and rest else None
+        where = by_id[committed.order_id] if committed else problem.depot
+        vehicles.append(
+            VehicleState(
+                vehicle_id=route.vehicle_id,
+                departed=departed,
+                lat=where.lat,
+                lon=where.lon,
+                at_s=t,
+                committed_order_id=committed.order_id if committed else None,
+                committed_done_s=committed.departure_s if committed else None,
+                on_board=tuple(s.order_id for s in rest) if departed else (),
+                done=done,
+            )
+        )
+    fields = dict(service_date="2026-03-02", as_of_s=t, vehicles=tuple(vehicles), delivered=frozenset(delivered))
+    fields.update(kwargs)
+    return LiveState(**fields)
+
+
+@pytest.fixture(scope="module")
+def busy_day() -> tuple[Problem, Plan, LiveState]:
+    """A 50-order day of three vans and a bike, planned in the morning, at 11:00 with every vehicle on plan."""
+    problem = random_problem(50, 3, seed=5, n_bikes=1)
+    plan = solve(problem, SEARCH)
+    return problem, plan, _state_at(problem, plan, 11 * HOUR)
+
+
+def _remaining_stops(plan: Plan) -> int:
+    return sum(s.status in ("committed", "planned") for r in plan.routes for s in r.stops)
+
+
+def _current_remaining(plan: Plan, state: LiveState) -> int:
+    """Stops of the current plan not done at the state's time (the committed one included)."""
+    done = {s.order_id for v in state.vehicles for s in v.done}
+    return sum(s.order_id not in done for r in plan.routes for s in r.stops)
+
+
+def test_starved_search_keeps_the_current_routes(busy_day, monkeypatch):
+    """A search starved of time that ends with nothing planned (as the default-scale re-plans did, leaving up to
+    585 orders out) is not published: the re-plan keeps the current routes, says why, and still passes
+    validate_replan."""
+    problem, plan, state = busy_day
+    real = solve_with_start
+
+    def starved(remaining, config, travel_model, initial_routes=None):
+        _, start = real(remaining, config, travel_model, initial_routes)
+        nothing = Plan(
+            depot_id=remaining.depot.depot_id,
+            routes=(),
+            unassigned=tuple(Unassigned(o.order_id, "SEARCH_LIMIT", "starved") for o in remaining.orders),
+            stats=replace(start.stats, stopped_by="time_budget"),
+        )
+        return nothing, start
+
+    monkeypatch.setattr(replan_module, "solve_with_start", starved)
+    config = _config(time_budget_s=0.05)
+    result = replan(problem, plan, state, config)
+    assert result.kept_current is not None and "kept the current routes" in result.kept_current
+    assert result.plan.stats.stopped_by == "kept_current_routes"
+    assert _remaining_stops(result.plan) == _current_remaining(plan, state)
+    assert validate_replan(problem, result.plan, state, config) == []
+    # The current routes stay as they were: no order moved to another vehicle.
+    assert result.moved == ()
+
+
+def test_tiny_budget_serves_every_order_the_current_routes_serve(busy_day):
+    """With a tiny budget (no time to search) the re-plan still serves every remaining stop of the current plan:
+    the search starts from the current routes, and a feasible start is never replaced by a worse solution."""
+    problem, plan, state = busy_day
+    config = _config(time_budget_s=0.01)
+    result = replan(problem, plan, state, config)
+    assert validate_replan(problem, result.plan, state, config) == []
+    assert _remaining_stops(result.plan) >= _current_remaining(plan, state)
+
+
+def test_the_guard_compares_served_then_on_time_then_lateness():
+    """Fewer served, or fewer on time, or the same counts but later in total: worse; otherwise not."""
+    current = _Score(served=10, on_time=8, late_s=600)
+    assert "served 9" in _worse_than(_Score(9, 9, 0), current)
+    assert "7 of the remaining orders on time" in _worse_than(_Score(11, 7, 0), current)
+    assert "late in total" in _worse_than(_Score(10, 8, 1200), current)
+    assert _worse_than(_Score(10, 8, 600), current) is None
+    assert _worse_than(_Score(11, 9, 900), current) is None
+
+
+def test_warm_start_is_made_feasible_and_gets_the_missing_orders():
+    """A warm start with every order on one van (overloaded, too long) and three orders missing becomes a feasible
+    start: stops taken out until each route is feasible, the others inserted where they cost least; its plan
+    passes validate and serves orders on more than the one van."""
+    problem = random_problem(30, 3, seed=2)
+    ids = [o.order_id for o in problem.orders]
+    one_van = {problem.vehicles[0].vehicle_id: ids[3:]}
+    _, start = solve_with_start(problem, replace(SEARCH, time_budget_s=5.0), None, one_van)
+    assert start is not None and start.stats.stopped_by == "warm_start"
+    assert validate(problem, start) == []
+    served = {s.order_id for r in start.routes for s in r.stops}
+    assert len({r.vehicle_id for r in start.routes}) > 1
+    assert served & set(ids[:3])
+
+
+def test_search_from_a_feasible_start_is_no_worse_than_it():
+    """The search's plan costs no more (objective, unserved penalties included) than its feasible warm start."""
+    problem = random_problem(40, 3, seed=4)
+    morning = solve(problem, SEARCH)
+    routes = {r.vehicle_id: [s.order_id for s in r.stops] for r in morning.routes}
+    searched, start = solve_with_start(problem, replace(SEARCH, time_budget_s=5.0), None, routes)
+    assert start is not None
+    assert searched.stats.objective <= start.stats.objective + 1e-6
