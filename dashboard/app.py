@@ -8,6 +8,8 @@ st.navigation(
     [
         st.Page("app_pages/plan.py", title="Plan", icon=":material/map:", default=True),
         st.Page("app_pages/live.py", title="Live", icon=":material/my_location:"),
+        st.Page("app_pages/manifests.py", title="Manifests & exports", icon=":material/description:"),
+        st.Page("app_pages/scenarios.py", title="Scenarios", icon=":material/science:"),
         st.Page("app_pages/overview.py", title="Overview", icon=":material/insights:"),
         st.Page("app_pages/performance.py", title="Performance", icon=":material/speed:"),
         st.Page("app_pages/plan_vs_actual.py", title="Plan vs actual", icon=":material/compare_arrows:"),
