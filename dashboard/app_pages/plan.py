@@ -1,10 +1,12 @@
 """Plan: the current plan of one service date on a map, its routes, driver manifests, at-risk stops and unassigned
 orders."""
 
+import datetime as dt
+
 import pandas as pd
 import streamlit as st
 
-from dashboard import layers, learned, queries
+from dashboard import exports, layers, learned, manifest_queries, queries
 from dashboard.snapshot import Snapshot
 from dashboard.ui import (
     depot_name,
@@ -115,7 +117,7 @@ def render(snapshot: Snapshot) -> None:
         )
 
         st.subheader("Driver manifest", anchor=False)
-        picker_col, download_col = st.columns([3, 1], vertical_alignment="bottom")
+        picker_col, csv_col, html_col = st.columns([2.6, 1, 1], vertical_alignment="bottom")
         with picker_col:
             # One picker per date and depot: a keyed picker that outlives a change of its options keeps showing
             # the old label in the browser while the server has moved on to another route.
@@ -124,16 +126,9 @@ def render(snapshot: Snapshot) -> None:
         route = routes.iloc[labels.index(route_label)]
         route_stops = queries.route_stops(snapshot.key, route["plan_id"], route["route_id"])
         manifest = layers.driver_manifest(route_stops)
-        with download_col:
-            st.download_button(
-                "Download CSV",
-                data=layers.manifest_csv(manifest),
-                file_name=layers.manifest_file_name(service_date, route["vehicle_id"]),
-                mime="text/csv",
-                icon=":material/download:",
-                on_click="ignore",
-                width="stretch",
-            )
+        _manifest_downloads(
+            snapshot, service_date, depot_id, routes.iloc[[labels.index(route_label)]], csv_col, html_col
+        )
         st.dataframe(
             manifest if at_risk is None else learned.manifest_with_at_risk(manifest, route_stops),
             hide_index=True,
@@ -158,6 +153,47 @@ def render(snapshot: Snapshot) -> None:
         st.success("Every order of this selection is on a route.", icon=":material/check_circle:")
     else:
         _unassigned_by_reason(unassigned)
+
+
+def _manifest_downloads(
+    snapshot: Snapshot, service_date: dt.date, depot_id: str | None, route: pd.DataFrame, csv_col, html_col
+) -> None:
+    """The route's driver manifest as CSV and as a printable page (:mod:`dashboard.exports`, as on the Manifests &
+    exports page, which also has every route of the date at once, the GeoJSON and the KPI tables)."""
+    record = route.iloc[0].to_dict()
+    stops = manifest_queries.manifest_stops(snapshot.key, service_date, depot_id)
+    stops = stops[(stops["plan_id"] == record["plan_id"]) & (stops["route_id"] == record["route_id"])]
+    drivers = manifest_queries.route_drivers(snapshot.key, service_date, depot_id)
+    all_depots = queries.depots(snapshot.key)
+    depot_names = dict(zip(all_depots["depot_id"].astype(str), all_depots["name"].astype(str), strict=True))
+    with csv_col:
+        st.download_button(
+            "Download CSV",
+            data=exports.to_csv(exports.driver_manifest(stops, record)),
+            file_name=exports.manifest_file_name(service_date, record["depot_id"], record["vehicle_id"]),
+            mime="text/csv",
+            icon=":material/download:",
+            on_click="ignore",
+            width="stretch",
+            help="This route's stops in order, with what the driver must know in the notes",
+        )
+    with html_col:
+        st.download_button(
+            "Printable",
+            data=exports.manifest_html(
+                route,
+                stops,
+                drivers,
+                depot_names,
+                title=f"Driver manifest {record['vehicle_id']} · {service_date:%a %d %b %Y}",
+            ),
+            file_name=exports.manifest_file_name(service_date, record["depot_id"], record["vehicle_id"], "html"),
+            mime="text/html",
+            icon=":material/print:",
+            on_click="ignore",
+            width="stretch",
+            help="A page to print for the driver (HTML, A4 landscape); every route at once: Manifests & exports",
+        )
 
 
 def _unassigned_by_reason(unassigned: pd.DataFrame) -> None:

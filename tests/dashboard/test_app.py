@@ -90,8 +90,7 @@ def test_plan_page_manifest_and_unassigned(serving_snapshot):
     assert manifest["Order"].to_list() == ["O-2006", "O-2007", "O-2008"]
     unassigned = next(frame for frame in frames if "Reason code" in frame.columns)
     assert unassigned["Reason code"].to_list() == ["TW_INFEASIBLE"]
-    (download,) = app.get("download_button")
-    assert download.proto.label == "Download CSV"
+    assert [button.proto.label for button in app.get("download_button")] == ["Download CSV", "Printable"]
     assert [el.value for el in app.subheader][-1] == "Unassigned orders (1)"
 
 
