@@ -26,9 +26,11 @@ import dagster as dg
 import duckdb
 
 from orchestration.partitions import OPERATION_TIMEZONE
+from orchestration.scenarios import ScenarioSpec
 
 PLAN_OP = "daily_plan"
 REPLAN_OP = "replan_plan"
+WHATIF_OP = "whatif_plan"
 # Tag on every run started here: host, pid and process start time of the process executing it in-process.
 WORKER_TAG = "lastmile/worker"
 IN_PROGRESS = [
@@ -228,6 +230,104 @@ def format_replan(service_date: str, summary: dict) -> str:
     )
 
 
+def run_whatif(
+    spec: ScenarioSpec,
+    log_level: str = "INFO",
+    instance: dg.DagsterInstance | None = None,
+    max_iters: int | None = None,
+    processes: int = 2,
+) -> dg.ExecuteInProcessResult:
+    """Run the ``whatif`` job for the spec's date in-process on the configured instance, as :func:`run_day` does:
+    what-if plan (simulated when the date is past) -> serving snapshot."""
+    from orchestration.definitions import defs
+
+    spec.validate()
+    prepare_dagster_home()
+    instance = instance or (
+        dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    )
+    for run_id in release_dead_runs(instance):
+        print(f"run {run_id} had been killed: marked failed, its warehouse pool slot freed", file=sys.stderr)
+    job = defs.resolve_job_def("whatif")
+    return job.execute_in_process(
+        partition_key=spec.service_date,
+        instance=instance,
+        tags={WORKER_TAG: worker_tag(), "lastmile/trigger": "cli", "lastmile/scenario": spec.name[:200]},
+        run_config={
+            "ops": {WHATIF_OP: {"config": {**spec.as_dict(), "max_iters": max_iters, "processes": processes}}},
+            "loggers": {"console": {"config": {"log_level": log_level}}},
+        },
+        raise_on_error=False,
+    )
+
+
+def whatif_summary(result: dg.ExecuteInProcessResult) -> dict:
+    """What a ``whatif`` run made: the plan id, its figures, and the simulated outcome (empty for a future date)."""
+    plan, outcome = {}, {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        values = {k: v.value for k, v in materialization.metadata.items()}
+        if materialization.asset_key == dg.AssetKey(["plans", "whatif", "plan_runs"]):
+            plan = values
+        elif materialization.asset_key == dg.AssetKey(["plans", "whatif_outcomes"]):
+            outcome = {k.removeprefix("sim_"): v for k, v in values.items() if k.startswith("sim_")}
+    return {**plan, "outcome": outcome}
+
+
+def format_whatif(spec: ScenarioSpec, summary: dict) -> str:
+    per_depot = summary.get("per_depot") or {}
+    km = sum(d["km"] for d in per_depot.values())
+    lines = [
+        f"What-if '{spec.name}' for {spec.service_date}: {summary.get('plan_id')}",
+        f"vehicles used {summary.get('vehicles_used')} of {summary.get('vehicles_available')}, "
+        f"routes {summary.get('routes')}, stops {summary.get('stops')}, unassigned {summary.get('unassigned')}, "
+        f"{km:.1f} km",
+    ]
+    outcome = summary["outcome"]
+    if outcome:
+        cpd = outcome.get("cost_per_delivery_eur")
+        lines.append(
+            f"simulated on the day: delivered {outcome.get('delivered')}, failed {outcome.get('failed')}, "
+            f"unserved {outcome.get('unserved')}, on time {_pct(outcome.get('on_time_rate'))}, "
+            f"{outcome.get('distance_km', 0):.1f} km, EUR/delivery {'-' if cpd is None else f'{cpd:.2f}'}"
+        )
+    else:
+        lines.append("not simulated (the date has no actual deliveries)")
+    return "\n".join(lines)
+
+
+def parse_vehicles(items: list[str]) -> dict[str, int]:
+    """``["D-X/van=3", ...]`` as the fleet of a :class:`ScenarioSpec`.
+
+    Raises
+    ------
+    ValueError
+        On an item that is not ``<depot_id>/<vehicle_type>=<count>``.
+    """
+    fleet = {}
+    for item in items:
+        key, sep, count = item.partition("=")
+        if not sep or "/" not in key or not count.strip().isdigit():
+            raise ValueError(f"--vehicles takes <depot_id>/<vehicle_type>=<count>, got {item!r}")
+        fleet[key.strip()] = int(count)
+    return fleet
+
+
+def parse_shift(text: str) -> tuple[int, int]:
+    """``"07:00-17:00"`` as (shift_start_s, shift_end_s), seconds after local midnight.
+
+    Raises
+    ------
+    ValueError
+        On text that is not ``HH:MM-HH:MM``.
+    """
+    try:
+        start, end = text.split("-")
+        return tuple(int(h) * 3600 + int(m) * 60 for h, m in (part.strip().split(":") for part in (start, end)))
+    except ValueError as error:
+        raise ValueError(f"--shift takes HH:MM-HH:MM, got {text!r}") from error
+
+
 def plan_summary(warehouse: str, service_date: str) -> list[dict]:
     """Per-depot figures of the date's current plan, read from the marts."""
     with duckdb.connect(warehouse, read_only=True) as conn:
@@ -380,6 +480,24 @@ def main(argv: list[str] | None = None) -> int:
     replan.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="Dagster console log level"
     )
+    whatif = sub.add_parser("whatif", help="plan a service date under a what-if scenario (the `whatif` job)")
+    whatif.add_argument("--date", help="service date YYYY-MM-DD (default: tomorrow, operation time zone)")
+    whatif.add_argument("--name", required=True, help="the scenario's name (shown in the app)")
+    whatif.add_argument(
+        "--vehicles",
+        action="append",
+        default=[],
+        metavar="DEPOT/TYPE=N",
+        help="vehicles of a type at a depot, e.g. D-SCHAAN/van=3 (repeat; 0 = none; default: the date's fleet)",
+    )
+    whatif.add_argument("--shift", help="every vehicle's shift, HH:MM-HH:MM local (default: as in the fleet master)")
+    whatif.add_argument("--widen-min", type=int, default=0, help="widen every delivery window by N minutes each side")
+    whatif.add_argument("--budget", type=float, default=10.0, help="solver time budget per depot, seconds (a cap)")
+    whatif.add_argument("--seed", type=int, default=1, help="seed of the solver")
+    whatif.add_argument("--max-iters", type=int, default=None, help="cap on search iterations per depot")
+    whatif.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="Dagster console log level"
+    )
     args = parser.parse_args(argv)
 
     for name in ("LASTMILE_DATA_DIR", "LASTMILE_WAREHOUSE", "LASTMILE_LANDING_DIR", "LASTMILE_SERVING_DIR"):
@@ -400,6 +518,8 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(format_replan(service_date, replan_summary(result, instance)))
         return 0
+    if args.command == "whatif":
+        return _whatif_command(parser, args)
     os.environ["LASTMILE_DEMO_SCALE"] = args.scale
     os.environ["LASTMILE_DEMO_SEED"] = str(args.seed)
 
@@ -418,6 +538,35 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(format_summary(service_date, plan_summary(os.environ["LASTMILE_WAREHOUSE"], service_date)))
     print(f"total wall time {time.perf_counter() - started:.1f} s; dashboard: make dashboard; UI: make dagster")
+    return 0
+
+
+def _whatif_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    try:
+        shift = parse_shift(args.shift) if args.shift else (None, None)
+        spec = ScenarioSpec(
+            name=args.name,
+            service_date=args.date or next_service_date().isoformat(),
+            fleet=parse_vehicles(args.vehicles),
+            shift_start_s=shift[0],
+            shift_end_s=shift[1],
+            window_widen_min=args.widen_min,
+            time_budget_s=args.budget,
+            seed=args.seed,
+        )
+        spec.validate()
+    except ValueError as error:
+        parser.error(str(error))
+    os.environ.setdefault("LASTMILE_DEMO_SCALE", "default")
+    os.environ.setdefault("LASTMILE_DEMO_SEED", "7")
+    result = run_whatif(spec, args.log_level, max_iters=args.max_iters)
+    if not result.success:
+        for line in failure_report(result):
+            print(line, file=sys.stderr)
+        print(f"what-if '{spec.name}' for {spec.service_date} failed", file=sys.stderr)
+        return 1
+    print()
+    print(format_whatif(spec, whatif_summary(result)))
     return 0
 
 

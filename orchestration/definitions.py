@@ -4,7 +4,7 @@ from collections.abc import Iterable
 
 import dagster as dg
 
-from orchestration.assets import demo, ingestion, learning, live, planning, replanning, serving, transform
+from orchestration.assets import demo, ingestion, learning, live, planning, replanning, serving, transform, whatif
 from orchestration.jobs import (
     daily_actuals_job,
     daily_planning_job,
@@ -13,11 +13,14 @@ from orchestration.jobs import (
     demo_history_day_job,
     live_state_job,
     replan_job,
+    whatif_job,
 )
 from orchestration.resources import build_resources
-from orchestration.sensors import delay_sensor, order_changes_sensor, replan_request_sensor
+from orchestration.sensors import delay_sensor, order_changes_sensor, replan_request_sensor, whatif_request_sensor
 
 LIVE_STATE_KEYS = (dg.AssetKey(["plans", "live_vehicles"]), dg.AssetKey(["plans", "live_stops"]))
+# The serving snapshot publishes after these when a run makes them (the live state, a what-if plan).
+PUBLISHED_AFTER = (*LIVE_STATE_KEYS, whatif.WHATIF_KEY, whatif.OUTCOMES_KEY)
 
 
 def after(assets_def: dg.AssetsDefinition, keys: Iterable[dg.AssetKey]) -> dg.AssetsDefinition:
@@ -69,10 +72,19 @@ defs = dg.Definitions(
         live.raw_live,
         live.live_state,
         replanning.replan_plan,
-        after(serving.serving_snapshot, LIVE_STATE_KEYS),
+        whatif.whatif_plan,
+        after(serving.serving_snapshot, PUBLISHED_AFTER),
     ],
-    jobs=[daily_planning_job, daily_actuals_job, demo_daily_job, demo_history_day_job, replan_job, live_state_job],
+    jobs=[
+        daily_planning_job,
+        daily_actuals_job,
+        demo_daily_job,
+        demo_history_day_job,
+        replan_job,
+        live_state_job,
+        whatif_job,
+    ],
     schedules=[daily_planning_schedule],
-    sensors=[order_changes_sensor, delay_sensor, replan_request_sensor],
+    sensors=[order_changes_sensor, delay_sensor, replan_request_sensor, whatif_request_sensor],
     resources=build_resources(),
 )

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.assets import demo, ingestion, learning, replanning, serving, transform
+from orchestration.assets import demo, ingestion, learning, replanning, serving, transform, whatif
 from orchestration.partitions import service_date_partitions
 
 # What happened on a day: execution files -> raw -> dbt actuals -> learned models. Planning jobs leave these out
@@ -21,11 +21,13 @@ DEMO_LANDING = dg.AssetSelection.assets(demo.landing_master_data, demo.landing_o
 # these out: the morning plan is made before the day has live data.
 REPLANNING = dg.AssetSelection.groups("replanning")
 PUBLISH_PLAN = dg.AssetSelection.assets(transform.dbt_plan_outputs, serving.serving_snapshot)
+# On request only: what-if plans (docs/scenarios.md). No other job runs them.
+SCENARIOS = dg.AssetSelection.groups("scenarios")
 
 # The product's daily run: landing files (from your systems) -> raw -> dbt -> plan -> serving.
 daily_planning_job = dg.define_asset_job(
     "daily_planning",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("demo") - EXECUTION - REPLANNING,
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("demo") - EXECUTION - REPLANNING - SCENARIOS,
     partitions_def=service_date_partitions,
     description="Ingest the service date's landing files, build the marts, plan every depot, publish.",
 )
@@ -44,7 +46,7 @@ daily_actuals_job = dg.define_asset_job(
 # The demo: the embedded world writes the order and master-data files first.
 demo_daily_job = dg.define_asset_job(
     "demo_daily",
-    selection=dg.AssetSelection.all() - EXECUTION - REPLANNING,
+    selection=dg.AssetSelection.all() - EXECUTION - REPLANNING - SCENARIOS,
     partitions_def=service_date_partitions,
     description="Demo world writes the service date's landing files, then the whole daily planning run.",
 )
@@ -52,7 +54,7 @@ demo_daily_job = dg.define_asset_job(
 # A past day of the demo, end to end: orders -> plan -> execution in the simulated world -> actuals -> publish.
 demo_history_day_job = dg.define_asset_job(
     "demo_history_day",
-    selection=dg.AssetSelection.all() - REPLANNING,
+    selection=dg.AssetSelection.all() - REPLANNING - SCENARIOS,
     partitions_def=service_date_partitions,
     description="Demo world: plan the date, play the plan out, ingest what happened, compute the KPIs, publish.",
 )
@@ -77,6 +79,18 @@ live_state_job = dg.define_asset_job(
     | dg.AssetSelection.assets(serving.serving_snapshot),
     partitions_def=service_date_partitions,
     description="Ingest the date's live drops, build the live state and the ETAs of the remaining stops, publish.",
+)
+
+# The scenario page's "Run scenario" (orchestration/sensors.py) or the CLI: a what-if plan of a date, simulated when
+# the date is past, and a fresh snapshot with it. The plan marts are not rebuilt: a what-if is never current.
+whatif_job = dg.define_asset_job(
+    "whatif",
+    selection=dg.AssetSelection.assets(whatif.whatif_plan) | dg.AssetSelection.assets(serving.serving_snapshot),
+    partitions_def=service_date_partitions,
+    description=(
+        "Plan the date under a what-if scenario (fleet, shifts, windows, budget; run config), store it as kind "
+        "whatif, play it through the simulator for a past date, publish."
+    ),
 )
 
 # 18:00 local the evening before: the newest partition (end_offset=2) is tomorrow's service date.

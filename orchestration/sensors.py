@@ -9,8 +9,10 @@
 - ``replan_request_sensor``: a request file of the app's "Re-plan now" button (``requests/replan_*.json`` under
   ``$LASTMILE_DATA_DIR``).
 
-Each asks for one run of the ``replan`` job for the date. A file triggers once: the cursor holds the files seen
-(the live drops of the two newest dates, the request files still present) and the run key names the file.
+Each asks for one run of the ``replan`` job for the date. ``whatif_request_sensor`` asks for one run of the
+``whatif`` job per what-if request of the scenario page (``requests/whatif_*.json``, docs/scenarios.md). A file
+triggers once: the cursor holds the files seen (the live drops of the two newest dates, the request files still
+present) and the run key names the file.
 """
 
 import json
@@ -24,14 +26,21 @@ import duckdb as duckdb_client
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from orchestration.jobs import replan_job
+from orchestration.jobs import replan_job, whatif_job
 from orchestration.landing import live_drop_files
 from orchestration.live_state import has_stored_live_state
 from orchestration.partitions import service_date_partitions
-from orchestration.requests import pending_replan_requests, read_replan_request
+from orchestration.requests import (
+    pending_replan_requests,
+    pending_whatif_requests,
+    read_replan_request,
+    read_whatif_request,
+)
 from orchestration.resources import LandingZone
+from orchestration.scenarios import ScenarioSpec
 
 REPLAN_OP = "replan_plan"
+WHATIF_OP = "whatif_plan"
 DELAY_THRESHOLD_ENV = "LASTMILE_DELAY_THRESHOLD_MIN"
 DEFAULT_DELAY_THRESHOLD_MIN = 15.0
 DELAY_REPEAT_S = 30 * 60
@@ -284,4 +293,48 @@ def replan_request_sensor(context: dg.SensorEvaluationContext):
     cursor = json.dumps({"seen": sorted(done & {p.name for p in files})})
     if not requests:
         return dg.SensorResult(skip_reason=dg.SkipReason("no new re-plan request"), cursor=cursor)
+    return dg.SensorResult(run_requests=requests, cursor=cursor)
+
+
+def whatif_run_request(spec: ScenarioSpec, run_key: str, trigger: str = "request") -> dg.RunRequest:
+    """A RunRequest of the ``whatif`` job for the spec's date, the spec's fields as the ``whatif_plan`` config."""
+    return dg.RunRequest(
+        run_key=run_key,
+        partition_key=spec.service_date,
+        run_config={"ops": {WHATIF_OP: {"config": spec.as_dict()}}},
+        tags={TRIGGER_TAG: trigger, "lastmile/scenario": spec.name[:200]},
+    )
+
+
+@dg.sensor(
+    job=whatif_job,
+    minimum_interval_seconds=15,
+    description="Plan a what-if scenario when the app's scenario page asks for one (requests/whatif_*.json).",
+)
+def whatif_request_sensor(context: dg.SensorEvaluationContext):
+    """A RunRequest of ``whatif`` per new request file ``whatif_*.json`` under ``$LASTMILE_DATA_DIR/requests/``,
+    with the scenario as run config; run key ``whatif/<file>``. A file that is not a valid scenario is logged and
+    skipped."""
+    data_dir = os.environ.get("LASTMILE_DATA_DIR")
+    if not data_dir:
+        return dg.SkipReason("LASTMILE_DATA_DIR is not set")
+    done = set(_cursor(context).get("seen", []))
+    files = pending_whatif_requests(data_dir)
+    requests = []
+    for path in files:
+        if path.name in done:
+            continue
+        done.add(path.name)
+        try:
+            spec = read_whatif_request(path)
+        except ValueError as error:
+            context.log.warning(f"{error}; ignored")
+            continue
+        if not _is_partition(spec.service_date):
+            context.log.warning(f"{path.name}: {spec.service_date} is not a service date of the pipeline; ignored")
+            continue
+        requests.append(whatif_run_request(spec, f"whatif/{path.name}"))
+    cursor = json.dumps({"seen": sorted(done & {p.name for p in files})})
+    if not requests:
+        return dg.SensorResult(skip_reason=dg.SkipReason("no new what-if request"), cursor=cursor)
     return dg.SensorResult(run_requests=requests, cursor=cursor)

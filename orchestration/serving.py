@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from orchestration.model_store import MODEL_TABLES
+from orchestration.scenarios import scenario_queries
 from orchestration.tracking import tracking_queries
 
 SNAPSHOT_QUERIES: dict[str, str] = {
@@ -181,6 +182,7 @@ def publish_snapshot(conn: duckdb.DuckDBPyConnection, serving_dir: Path) -> Publ
     queries.update(model_queries(conn))
     queries.update(route_geometry_queries(conn))
     queries.update(live_queries(conn))
+    queries.update(scenario_queries(conn))
     queries.update(tracking_queries(conn))
     conn.register(_REASONS_VIEW, _quarantine_reasons())
     try:
