@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 import duckdb
 import pandas as pd
 
+from orchestration.model_store import newest_version_before, read_version_table
 from orchestration.plan_store import CURRENT_PLAN_KINDS, current_plan_id, read_plan
 from orchestration.planning_inputs import prepare_problems
 from solver import Depot, Order, PlannedRoute, PlannedStop, Problem, SolveConfig, Vehicle
@@ -724,7 +725,8 @@ def read_live_state(conn: duckdb.DuckDBPyConnection, service_date: str, as_of_s:
         A :class:`~solver.replan.VehicleState` per vehicle (departed, last position and its time, committed stop
         and its re-timed end of service, orders on board, finished stops with actual times, breakdown); orders
         delivered, failed (with the reason of the last attempt) and cancelled; every order placed during the day
-        up to ``as_of_s`` (open ones, as :class:`solver.model.Order`); the changed windows of morning orders.
+        up to ``as_of_s`` (open ones, as :class:`solver.model.Order`); the changed windows of morning orders; the
+        learned success by hour of the failed ones (:func:`success_by_hour`).
     """
     from solver.replan import LiveState, VehicleState
 
@@ -757,13 +759,42 @@ def read_live_state(conn: duckdb.DuckDBPyConnection, service_date: str, as_of_s:
     new_orders = tuple(
         day.live_orders[r.order_id] for r in orders.itertuples() if r.source == "intraday" and r.status == "open"
     )
+    failed = {r.order_id: r.failure_reason for r in status.itertuples() if r.status == "failed"}
     return LiveState(
         service_date=service_date,
         as_of_s=day.as_of_s,
         vehicles=vehicles,
         delivered=frozenset(status.order_id[status.status == "delivered"]),
-        failed={r.order_id: r.failure_reason for r in status.itertuples() if r.status == "failed"},
+        failed=failed,
         cancelled=frozenset(orders.order_id[orders.status == "cancelled"]),
         new_orders=new_orders,
         windows=windows,
+        success_by_hour=success_by_hour(conn, service_date, orders[orders.order_id.isin(failed)]),
     )
+
+
+def success_by_hour(conn: duckdb.DuckDBPyConnection, service_date: str, orders: pd.DataFrame) -> dict:
+    """Learned delivery success by local hour for ``orders`` (rows of ``int_live_orders``): its customer's rates in
+    the newest availability model trained before the date, else its town's; empty without a model.
+
+    Returns
+    -------
+    dict
+        Order id -> {hour (0-23): success rate}; orders whose customer and town the model does not know are left out.
+    """
+    if orders.empty:
+        return {}
+    version = newest_version_before(conn, "availability", service_date)
+    if version is None:
+        return {}
+    table = read_version_table(conn, "availability", version)
+    rates: dict[tuple[str, str], dict[int, float]] = {}
+    for row in table.itertuples(index=False):
+        key = (row.level, row.customer_id if row.level == "customer" else row.zone)
+        rates.setdefault(key, {})[int(row.hour) % 24] = float(row.success_rate)
+    found = {}
+    for row in orders.itertuples(index=False):
+        by_hour = rates.get(("customer", row.customer_id)) or rates.get(("zone", row.town))
+        if by_hour:
+            found[row.order_id] = by_hour
+    return found

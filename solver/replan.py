@@ -113,6 +113,10 @@ class LiveState:
         The depot's orders placed since the plan.
     windows
         Changed windows: order id -> ``((start_s, end_s), ...)``, the first window then further ones.
+    success_by_hour
+        Learned delivery success (customer at home) of failed orders, where an availability model has one: order
+        id -> local hour (0-23) -> rate in [0, 1]. Decides when a ``not_home`` failure is tried again (see
+        :attr:`ReplanConfig.retry_min_success`). Default: none learned.
     """
 
     service_date: str
@@ -123,6 +127,7 @@ class LiveState:
     cancelled: frozenset[str] = frozenset()
     new_orders: tuple[Order, ...] = ()
     windows: Mapping[str, tuple[tuple[int, int], ...]] = field(default_factory=lambda: MappingProxyType({}))
+    success_by_hour: Mapping[str, Mapping[int, float]] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,10 @@ class ReplanConfig:
         Failure reasons whose orders are tried again the same day. Default ``{"not_home"}``.
     retry_after_s
         A retried stop starts no earlier than this long after the failed attempt, seconds. Default 3600.
+    retry_min_success
+        A failed order is tried again only when that is likely to succeed: with a learned success rate
+        (:attr:`LiveState.success_by_hour`) in the hours where it is at least this, else only in a window of the
+        order that opens after the failed attempt (an evening window after a daytime failure). Default 0.5.
     recovery_s
         A broken-down vehicle's parcels are ready at its depot this long after the breakdown, seconds.
         Default 3600.
@@ -161,6 +170,7 @@ class ReplanConfig:
     move_penalty_eur: float = 5.0
     retry_failed: frozenset[str] = frozenset({"not_home"})
     retry_after_s: int = 3600
+    retry_min_success: float = 0.5
     recovery_s: int = 3600
     late_margin_s: int | None = 1800
     on_time_bonus_eur: float = 50.0
@@ -171,6 +181,8 @@ class ReplanConfig:
             raise ValueError(f"time_budget_s of the re-plan config must be positive, got {self.time_budget_s!r}")
         if not (self.move_penalty_eur >= 0):
             raise ValueError(f"move_penalty_eur must be non-negative, got {self.move_penalty_eur!r}")
+        if not (0 <= self.retry_min_success <= 1):
+            raise ValueError(f"retry_min_success must be within [0, 1], got {self.retry_min_success!r}")
         if not (self.on_time_bonus_eur >= 0 and np.isfinite(self.on_time_bonus_eur)):
             raise ValueError(f"on_time_bonus_eur must be non-negative, got {self.on_time_bonus_eur!r}")
         margin = self.late_margin_s
@@ -359,6 +371,43 @@ def _late_when_at_risk(
     return result
 
 
+def _retry_windows(
+    order: Order, failed_s: int, success_by_hour: Mapping[int, float] | None, config: ReplanConfig
+) -> tuple[tuple[tuple[int, int], ...], str]:
+    """When a failed order may be tried again (see :attr:`ReplanConfig.retry_min_success`): its windows from
+    ``retry_after_s`` after the attempt on, narrowed to the hours a learned success rate is high enough, else those
+    that open after the attempt; and why there is none (empty windows).
+
+    A retry later in the window the attempt failed in mostly finds the customer still out (presence goes by the
+    hour of the day), and costs a stop's drive and time that other orders then lack.
+    """
+    earliest = failed_s + config.retry_after_s
+    later = tuple((max(a, earliest), b) for a, b in order.windows if max(a, earliest) <= b)
+    wait = f"{config.retry_after_s // 60} min"
+    if not later:
+        return (), f"no window is open {wait} later, at {clock(earliest)}, for another attempt"
+    if success_by_hour:
+        likely = []
+        for a, b in later:
+            hours = [
+                h
+                for h in range(a // 3600, b // 3600 + 1)
+                if success_by_hour.get(h % 24, 0.0) >= config.retry_min_success
+            ]
+            if hours:
+                likely.append((max(a, hours[0] * 3600), min(b, hours[-1] * 3600 + 3599)))
+        if likely:
+            return tuple(likely), ""
+        return (), (
+            f"the customer's learned success rate stays under {config.retry_min_success:.0%} in every hour left "
+            "in its windows"
+        )
+    fresh = tuple((max(a, earliest), b) for a, b in order.windows if a > failed_s and max(a, earliest) <= b)
+    if fresh:
+        return fresh, ""
+    return (), "no window of the order opens after the attempt, and no availability model says the customer is home"
+
+
 def remaining_problem(
     problem: Problem,
     state: LiveState,
@@ -472,16 +521,10 @@ def remaining_problem(
                     )
                 )
                 continue
-            earliest = at + config.retry_after_s
-            windows = tuple((max(a, earliest), b) for a, b in order.windows if max(a, earliest) <= b)
+            windows, why_not = _retry_windows(order, at, state.success_by_hour.get(order_id), config)
             if not windows:
                 failed_out.append(
-                    Unassigned(
-                        order_id,
-                        "DELIVERY_FAILED",
-                        f"the delivery failed at {clock(at)} ({reason}); no window opens by "
-                        f"{clock(earliest)}, {config.retry_after_s // 60} min later, for another attempt",
-                    )
+                    Unassigned(order_id, "DELIVERY_FAILED", f"the delivery failed at {clock(at)} ({reason}); {why_not}")
                 )
                 continue
             order = _with_windows(order, windows)

@@ -87,7 +87,10 @@ def replan_many(
         raise ValueError(f"processes must be at least 1, got {processes}")
     if processes == 1 or len(problems) <= 1:
         return [_replan_one(p, c, s, config, travel_model) for p, c, s in zip(problems, currents, states, strict=True)]
-    states = [dataclasses.replace(s, failed=dict(s.failed), windows=dict(s.windows)) for s in states]
+    states = [
+        dataclasses.replace(s, failed=dict(s.failed), windows=dict(s.windows), success_by_hour=dict(s.success_by_hour))
+        for s in states
+    ]
     return map_in_processes(
         _replan_one, problems, currents, states, repeat(config), repeat(travel_model), processes=processes
     )
@@ -147,7 +150,9 @@ def replan_plan(context: dg.AssetExecutionContext, config: ReplanRunConfig, duck
     with their actual times, each van's committed stop next, parcels on board kept on their van, new orders,
     cancellations and changed windows taken in, the rest re-planned per depot with PyVRP (moving a stop to
     another van costs a penalty). Stored as kind `replan` with its reason, parent plan, as_of and stops moved;
-    once valid it is the date's current plan."""
+    once valid it is the date's current plan. A depot whose search serves fewer of its remaining orders, fewer on
+    time, or later than its current routes (re-timed, new orders inserted cheaply) keeps those, and the reason
+    says so."""
     service_date = context.partition_key
     replan_config = ReplanConfig(
         time_budget_s=config.time_budget_s, seed=config.seed, move_penalty_eur=config.move_penalty_eur
@@ -189,6 +194,10 @@ def replan_plan(context: dg.AssetExecutionContext, config: ReplanRunConfig, duck
     replans = [result for result, _ in results]
     plans = [r.plan for r in replans]
     moved = sorted(order_id for r in replans for order_id in r.moved)
+    # A depot whose search did worse than its current routes keeps them (solver.replan's guard): say so with the
+    # version's reason.
+    kept = {r.plan.depot_id: r.kept_current for r in replans if r.kept_current}
+    reason = "; ".join([config.reason, *(f"{depot}: {why}" for depot, why in sorted(kept.items()))])
 
     write_started = time.perf_counter()
     with duckdb.get_connection() as conn:
@@ -200,7 +209,7 @@ def replan_plan(context: dg.AssetExecutionContext, config: ReplanRunConfig, duck
             replan_config.search_config(),
             runtime_s=solve_s,
             model_versions=inputs.model_versions,
-            reason=config.reason,
+            reason=reason,
             parent_plan_id=parent_plan_id,
             as_of_s=as_of_s,
             n_moved=len(moved),
@@ -225,6 +234,7 @@ def replan_plan(context: dg.AssetExecutionContext, config: ReplanRunConfig, duck
             "at_risk_stops": sum(1 for s in stops if s.status in ("committed", "planned") and s.late_s > 0),
             "solve_s": round(seconds, 2),
             "stopped_by": plan.stats.stopped_by,
+            "kept_current": result.kept_current or "",
         }
         context.log.info(
             f"{plan.depot_id}: moved {len(result.moved)} stop(s) {list(result.moved)[:20]}; "
@@ -248,7 +258,8 @@ def replan_plan(context: dg.AssetExecutionContext, config: ReplanRunConfig, duck
         metadata={
             "plan_id": plan_id,
             "parent_plan_id": parent_plan_id,
-            "reason": config.reason,
+            "reason": reason,
+            "kept_current_routes": dg.MetadataValue.json(sorted(kept)),
             "as_of": _clock(as_of_s),
             "as_of_s": as_of_s,
             "n_moved": len(moved),

@@ -309,16 +309,51 @@ def _failed_state(problem, plan, reason):
     return state, first
 
 
-def test_not_home_is_retried_after_the_retry_delay(two_sides_day):
-    """A not-home stop comes back on a route, no earlier than retry_after_s after the failed attempt."""
+def test_not_home_is_retried_after_the_retry_delay_when_likely_home(two_sides_day):
+    """A not-home stop whose customer is likely home from 14:00 (learned rate) comes back on a route, no earlier
+    than retry_after_s after the failed attempt and in the likely hours."""
     problem, plan = two_sides_day
     state, first = _failed_state(problem, plan, "not_home")
+    likely = {h: (0.9 if 14 <= h < 18 else 0.2) for h in range(24)}
+    state = replace(state, success_by_hour={first.order_id: likely})
     config = _config(retry_after_s=HOUR)
     result = replan(problem, plan, state, config)
     assert validate_replan(problem, result.plan, state, config) == []
     retries = [s for r in result.plan.routes for s in r.stops if s.order_id == first.order_id and s.status == "planned"]
     assert len(retries) == 1
-    assert retries[0].service_start_s >= first.departure_s + HOUR
+    assert retries[0].service_start_s >= max(first.departure_s + HOUR, 14 * HOUR)
+
+
+def test_not_home_is_not_retried_in_the_window_it_failed_in(two_sides_day):
+    """Without an availability model, a not-home stop of an all-day order is not tried again the same day (the
+    customer is likely still out): DELIVERY_FAILED, saying why."""
+    problem, plan = two_sides_day
+    state, first = _failed_state(problem, plan, "not_home")
+    result = replan(problem, plan, state, _config(retry_after_s=HOUR))
+    assert validate_replan(problem, result.plan, state, _config(retry_after_s=HOUR)) == []
+    assert [s.status for r in result.plan.routes for s in r.stops if s.order_id == first.order_id] == ["failed"]
+    (u,) = [u for u in result.plan.unassigned if u.order_id == first.order_id]
+    assert u.reason_code == "DELIVERY_FAILED" and "opens after the attempt" in u.reason
+
+
+def test_not_home_is_retried_in_a_later_window(two_sides_day):
+    """Without an availability model, a not-home stop whose order has an evening window too is tried again in
+    that window."""
+    problem, plan = two_sides_day
+    state, first = _failed_state(problem, plan, "not_home")
+    evening = (16 * HOUR, 17 * HOUR)
+    orders = tuple(
+        replace(o, tw_end_s=12 * HOUR, extra_windows=(evening,)) if o.order_id == first.order_id else o
+        for o in problem.orders
+    )
+    problem = replace(problem, orders=orders)
+    config = _config(retry_after_s=HOUR)
+    result = replan(problem, plan, state, config)
+    assert validate_replan(problem, result.plan, state, config) == []
+    (retry,) = [
+        s for r in result.plan.routes for s in r.stops if s.order_id == first.order_id and s.status == "planned"
+    ]
+    assert evening[0] <= retry.service_start_s <= evening[1]
 
 
 def test_refused_is_not_retried(two_sides_day):

@@ -224,8 +224,9 @@ def test_a_route_reloaded_during_the_day_reports_the_heaviest_trip_as_its_load()
 
 
 def test_a_failed_parcel_still_on_the_van_is_retried_like_an_order_at_the_depot():
-    """V-01 is on the road with N2 and N3 on board; N2 failed (not home) and is retried. Only N3 is pinned to the
-    trip under way; N2 stays open, to be served after a reload, and the re-plan passes validate_replan."""
+    """V-01 is on the road with N2 and N3 on board; N2 failed (not home) and is retried (a learned rate says the
+    customer is likely home later). Only N3 is pinned to the trip under way; N2 stays open, to be served after a
+    reload, and the re-plan passes validate_replan."""
     orders = tuple(order_north(f"N{k}", k) for k in (1, 2, 3))
     problem = Problem(depot=depot(), orders=orders, vehicles=(van("V-01", max_reloads=1),))
     plan = solve(problem, SEARCH)
@@ -253,6 +254,8 @@ def test_a_failed_parcel_still_on_the_van_is_retried_like_an_order_at_the_depot(
             ),
         ),
         failed={"N2": "not_home"},
+        # Likely at home the rest of the day (a learned rate), so N2 is tried again.
+        success_by_hour={"N2": dict.fromkeys(range(24), 0.9)},
     )
     rest = remaining_problem(problem, state, _config(), current=plan)
     assert rest.starts["V-01"].on_board == frozenset({"N3"})
