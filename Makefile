@@ -19,7 +19,7 @@ export GX_ANALYTICS_ENABLED := False
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
 
-.PHONY: install run history test dashboard dagster manifest browser lint bench clean
+.PHONY: install run history test dashboard tracking dagster manifest browser lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -50,6 +50,10 @@ test: install manifest browser
 
 dashboard: install
 	$(VENV)/bin/streamlit run dashboard/app.py
+
+## The customer tracking page (links /?t=<token>), its own server so customers never reach the ops pages.
+tracking: install
+	$(VENV)/bin/streamlit run dashboard/tracking_app.py --server.port 8502 --client.showErrorDetails none
 
 dagster: install manifest
 	mkdir -p $(DAGSTER_HOME)
