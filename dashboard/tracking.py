@@ -218,19 +218,20 @@ def describe(tracking: Tracking) -> TrackingView:
     """
     day = format_day(tracking.service_date)
     eta = format_time_window(tracking.eta_from_s, tracking.eta_to_s)
+    between = eta.replace("–", " and ")
     time_label, time_text = "", ""
     if tracking.status == "planned":
         headline, tone = "Your delivery is planned", "info"
         if eta:
             time_label, time_text = "Expected between", eta
-            message = f"We expect to deliver on {day} between {eta}. This page updates as the day goes on."
+            message = f"We expect to deliver on {day} between {between}. This page updates as the day goes on."
         else:
             message = f"Your delivery is planned for {day}. The expected time will show here as soon as we know it."
     elif tracking.status == "out_for_delivery":
         headline, tone = "Your parcel is on its way", "info"
         if eta:
             time_label, time_text = "Expected between", eta
-            message = f"Your parcel is on the delivery vehicle. We expect to be with you between {eta}."
+            message = f"Your parcel is on the delivery vehicle. We expect to be with you between {between}."
         else:
             message = "Your parcel is on the delivery vehicle. The expected time will show here shortly."
     elif tracking.status == "delivered":

@@ -285,7 +285,8 @@ def test_planned_text_shows_the_eta_window_in_local_time():
     view = describe(_tracking("planned", eta_from_s=10 * 3600 + 900, eta_to_s=11 * 3600 + 900))
     assert (view.headline, view.time_label, view.time_text) == ("Your delivery is planned", "Expected between",
                                                                 "10:15–11:15")  # fmt: skip
-    assert "Friday 27 November 2026" in view.message and view.day_text == "Friday 27 November 2026"
+    assert "on Friday 27 November 2026 between 10:15 and 11:15" in view.message
+    assert view.day_text == "Friday 27 November 2026"
     assert view.address == "Zollstrasse 2, 9494 Schaan" and view.window_text == "09:00–12:00"
     assert view.updated_text == "27 Nov 2026, 09:05"  # 08:05 UTC is 09:05 CET
 
@@ -300,7 +301,7 @@ def test_out_for_delivery_text():
     """Out for delivery: on the vehicle, with its (30-min) window."""
     view = describe(_tracking("out_for_delivery", eta_from_s=10 * 3600, eta_to_s=10 * 3600 + 1800))
     assert view.headline == "Your parcel is on its way" and view.time_text == "10:00–10:30"
-    assert "10:00–10:30" in view.message and view.tone == "info"
+    assert "between 10:00 and 10:30" in view.message and view.tone == "info"
 
 
 def test_planned_without_eta_says_the_time_will_follow():
