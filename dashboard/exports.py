@@ -318,7 +318,7 @@ table { width: 100%; border-collapse: collapse; }
 th, td { border: 1px solid #999; padding: 3px 5px; text-align: left; vertical-align: top; }
 th { background: #eee; }
 td.num { text-align: right; white-space: nowrap; }
-td.time { white-space: nowrap; }
+td.time, td.id { white-space: nowrap; }
 tr.pickup td { background: #fff4d6; }
 tr.reload td { border-top: 3px double #111; }
 tr.break td.notes { font-weight: 600; }
@@ -336,9 +336,9 @@ tr { break-inside: avoid; page-break-inside: avoid; }
 
 _HTML_COLUMNS = (
     ("Stop", "num"),
-    ("Order", ""),
+    ("Order", "id"),
     ("Street", ""),
-    ("Postcode", ""),
+    ("Postcode", "id"),
     ("Town", ""),
     ("Window", "time"),
     ("Planned arrival", "time"),
@@ -499,6 +499,8 @@ def plan_geojson(
         If a stop or a depot has no coordinates or coordinates out of range, or a route starts or ends at a depot
         that is not in ``depots``.
     """
+    for stop in stops.to_dict("records"):  # a clear error before the lines are drawn through the stops
+        _position(stop["lon"], stop["lat"], f"stop {stop['order_id']}")
     colors = layers.route_colors(routes)
     road_keys: set[tuple[str, str]] = set()
     if geometry is not None and not geometry.empty:

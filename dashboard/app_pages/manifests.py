@@ -36,12 +36,23 @@ def _depot_names(snapshot: Snapshot) -> dict[str, str]:
     return dict(zip(all_depots["depot_id"].astype(str), all_depots["name"].astype(str), strict=True))
 
 
-def _with_tracking_links(manifest: pd.DataFrame, tokens: dict[str, str]) -> pd.DataFrame:
-    """The manifest with each order's customer tracking link (empty for an order without a token)."""
-    from dashboard.tracking import tracking_url  # the tracking app is optional: only snapshots with tokens need it
+def _tracking_link(token: str | None) -> str | None:
+    """The customer's tracking link of a token; none for a missing or malformed token."""
+    # Imported here: only a snapshot with tracking tokens needs the tracking app's module.
+    from dashboard.tracking import tracking_url
 
+    if token is None:
+        return None
+    try:
+        return tracking_url(token)
+    except ValueError:
+        return None
+
+
+def _with_tracking_links(manifest: pd.DataFrame, tokens: dict[str, str]) -> pd.DataFrame:
+    """The manifest with each order's customer tracking link (empty for an order without a valid token)."""
     table = manifest.copy()
-    table[TRACKING_COLUMN] = [tracking_url(tokens[order]) if order in tokens else None for order in table["Order"]]
+    table[TRACKING_COLUMN] = [_tracking_link(tokens.get(order)) for order in table["Order"]]
     return table
 
 
@@ -133,6 +144,7 @@ def _route_manifest(
     column_config = {
         "Weight (kg)": st.column_config.NumberColumn(format="%.1f"),
         "Volume (l)": st.column_config.NumberColumn(format="%.1f"),
+        "Window": st.column_config.TextColumn(width="medium"),
         "Notes": st.column_config.TextColumn(width="large"),
     }
     table = manifest
@@ -207,10 +219,17 @@ def _whole_plan(
         exports.plan_kpis_table(kpis).drop(columns=["plan_kind", "plan_version"]),
         hide_index=True,
         column_config={
+            "service_date": "Service date",
+            "depot_id": "Depot",
+            "depot_name": "Depot name",
+            "plan_id": "Plan",
+            "routes": "Routes",
+            "stops": "Stops",
             "distance_km": st.column_config.NumberColumn("km", format="%.1f"),
-            "duration_h": st.column_config.NumberColumn("hours", format="%.1f"),
-            "cost_eur": st.column_config.NumberColumn("cost (EUR)", format="€ %.2f"),
-            "cost_per_delivery_eur": st.column_config.NumberColumn("cost per delivery (EUR)", format="€ %.2f"),
+            "duration_h": st.column_config.NumberColumn("Hours", format="%.1f"),
+            "cost_eur": st.column_config.NumberColumn("Cost (EUR)", format="€ %.2f"),
+            "cost_per_delivery_eur": st.column_config.NumberColumn("Cost per delivery (EUR)", format="€ %.2f"),
+            "unassigned": "Unassigned",
         },
         key="manifests_plan_kpis_table",
     )
@@ -265,10 +284,18 @@ def _delivery_kpis(snapshot: Snapshot, depot_id: str | None) -> None:
         table,
         hide_index=True,
         column_config={
-            "on_time_rate": st.column_config.NumberColumn("on time", format="percent"),
-            "first_attempt_success_rate": st.column_config.NumberColumn("first attempt", format="percent"),
-            "cost_per_delivery_eur": st.column_config.NumberColumn("cost per delivery (EUR)", format="€ %.2f"),
-            "avg_rating": st.column_config.NumberColumn("rating (1-5)", format="%.2f"),
+            "period_start": "From",
+            "period_end": "To",
+            "depot_id": "Depot",
+            "depot_name": "Depot name",
+            "orders": "Orders",
+            "attempted": "Attempted",
+            "delivered": "Delivered",
+            "on_time_rate": st.column_config.NumberColumn("On time", format="percent"),
+            "cost_per_delivery_eur": st.column_config.NumberColumn("Cost per delivery (EUR)", format="€ %.2f"),
+            "first_attempt_success_rate": st.column_config.NumberColumn("First-attempt success", format="percent"),
+            "avg_rating": st.column_config.NumberColumn("Rating (1-5)", format="%.2f"),
+            "ratings": "Ratings",
         },
         key="manifests_delivery_kpis_table",
     )
