@@ -4,6 +4,7 @@ plan's routes as GeoJSON, and the plan and delivery KPIs as CSV."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -17,7 +18,11 @@ PRINT_PREVIEW_HEIGHT_PX = 640
 TRACKING_COLUMN = "Tracking link"
 
 
-def _download(label: str, data: bytes | str, file_name: str, mime: str, key: str, help_text: str) -> None:
+def _download(
+    label: str, data: bytes | str | Callable[[], bytes | str], file_name: str, mime: str, key: str, help_text: str
+) -> None:
+    """A download button; ``data`` may be a callable, run only when the button is clicked (the whole plan's files
+    take a good part of a second to build at the default scale, too long for every rerun of the page)."""
     st.download_button(
         label,
         data=data,
@@ -179,7 +184,7 @@ def _whole_plan(
     with columns[0]:
         _download(
             f"All {len(routes)} manifests (CSV)",
-            exports.to_csv(exports.manifests(routes, stops)),
+            lambda: exports.to_csv(exports.manifests(routes, stops)),
             exports.manifests_file_name(service_date, depot_id),
             "text/csv",
             "manifests_all_csv",
@@ -188,7 +193,7 @@ def _whole_plan(
     with columns[1]:
         _download(
             f"All {len(routes)} manifests (printable)",
-            exports.manifest_html(
+            lambda: exports.manifest_html(
                 routes, stops, drivers, depot_names, title=f"Driver manifests · {scope} · {service_date:%a %d %b %Y}"
             ),
             exports.manifests_file_name(service_date, depot_id, "html"),
@@ -199,7 +204,7 @@ def _whole_plan(
     with columns[2]:
         _download(
             "Routes (GeoJSON)",
-            exports.geojson_bytes(exports.plan_geojson(routes, stops, all_depots, geometry)),
+            lambda: exports.geojson_bytes(exports.plan_geojson(routes, stops, all_depots, geometry)),
             exports.geojson_file_name(service_date, depot_id),
             "application/geo+json",
             "manifests_geojson",

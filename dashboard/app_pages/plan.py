@@ -126,9 +126,7 @@ def render(snapshot: Snapshot) -> None:
         route = routes.iloc[labels.index(route_label)]
         route_stops = queries.route_stops(snapshot.key, route["plan_id"], route["route_id"])
         manifest = layers.driver_manifest(route_stops)
-        _manifest_downloads(
-            snapshot, service_date, depot_id, routes.iloc[[labels.index(route_label)]], csv_col, html_col
-        )
+        _manifest_downloads(snapshot, service_date, routes.iloc[[labels.index(route_label)]], csv_col, html_col)
         st.dataframe(
             manifest if at_risk is None else learned.manifest_with_at_risk(manifest, route_stops),
             hide_index=True,
@@ -155,15 +153,13 @@ def render(snapshot: Snapshot) -> None:
         _unassigned_by_reason(unassigned)
 
 
-def _manifest_downloads(
-    snapshot: Snapshot, service_date: dt.date, depot_id: str | None, route: pd.DataFrame, csv_col, html_col
-) -> None:
+def _manifest_downloads(snapshot: Snapshot, service_date: dt.date, route: pd.DataFrame, csv_col, html_col) -> None:
     """The route's driver manifest as CSV and as a printable page (:mod:`dashboard.exports`, as on the Manifests &
     exports page, which also has every route of the date at once, the GeoJSON and the KPI tables)."""
     record = route.iloc[0].to_dict()
-    stops = manifest_queries.manifest_stops(snapshot.key, service_date, depot_id)
+    stops = manifest_queries.manifest_stops(snapshot.key, service_date, record["depot_id"])
     stops = stops[(stops["plan_id"] == record["plan_id"]) & (stops["route_id"] == record["route_id"])]
-    drivers = manifest_queries.route_drivers(snapshot.key, service_date, depot_id)
+    drivers = manifest_queries.route_drivers(snapshot.key, service_date, record["depot_id"])
     all_depots = queries.depots(snapshot.key)
     depot_names = dict(zip(all_depots["depot_id"].astype(str), all_depots["name"].astype(str), strict=True))
     with csv_col:

@@ -133,12 +133,13 @@ def test_manifest_queries_bind_values(key):
 
 @pytest.fixture
 def downloads(monkeypatch) -> dict[str, tuple[str, bytes | str]]:
-    """Every st.download_button the pages draw, by label: (file name, data); the buttons still render."""
+    """Every st.download_button the pages draw, by label: (file name, data, made now when deferred); the buttons
+    still render."""
     captured: dict[str, tuple[str, bytes | str]] = {}
     original = st.download_button
 
     def capture(label, data, file_name=None, *args, **kwargs):
-        captured[label] = (file_name, data)
+        captured[label] = (file_name, data() if callable(data) else data)
         return original(label, data, file_name, *args, **kwargs)
 
     monkeypatch.setattr(st, "download_button", capture)
@@ -300,7 +301,8 @@ def _wait_until_idle(page) -> None:
 @pytest.mark.browser
 def test_manifest_download_in_chromium(export_snapshot, streamlit_server, chromium_page, screenshot_dir):
     """In a real browser: open Manifests & exports, pick day 2, Schaan and the cargo bike's route, download its
-    manifest CSV: the file holds that route's two stops in order; no exception box; a screenshot is kept."""
+    manifest CSV: the file holds that route's two stops in order; the depot's GeoJSON downloads too; no exception
+    box; a screenshot is kept."""
     snapshot, _ = export_snapshot
     url = streamlit_server(snapshot.serving_dir)
     page = chromium_page
@@ -328,6 +330,14 @@ def test_manifest_download_in_chromium(export_snapshot, streamlit_server, chromi
     assert manifest["Stop"].to_list() == ["1", "2"]
     assert manifest["Window"].to_list() == ["09:00–11:00 or 14:00–16:00", "10:00–12:00"]
     assert manifest["Notes"].to_list() == ["Pedestrian zone", ""]
+
+    # The whole plan's files are made when clicked (deferred): Schaan's two routes and five stops.
+    with page.expect_download(timeout=LOAD_TIMEOUT_MS) as download_info:
+        page.get_by_role("button", name="Routes (GeoJSON)").click()
+    assert download_info.value.suggested_filename == "routes_2026-11-27_D-SCHAAN.geojson"
+    collection = json.loads(Path(download_info.value.path()).read_text(encoding="utf-8"))
+    kinds = [feature["properties"]["kind"] for feature in collection["features"]]
+    assert (kinds.count("route"), kinds.count("stop")) == (2, 5)
 
     assert page.locator(EXCEPTION_BOX).count() == 0
     page.locator("h1").first.click()
