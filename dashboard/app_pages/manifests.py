@@ -93,6 +93,11 @@ def render(snapshot: Snapshot) -> None:
     _delivery_kpis(snapshot, depot_id)
 
 
+def _all_title(service_date: dt.date, depot_id: str | None, snapshot: Snapshot) -> str:
+    scope = depot_name(snapshot, depot_id) if depot_id else "all depots"
+    return f"Driver manifests · {scope} · {service_date:%a %d %b %Y}"
+
+
 def _route_manifest(
     snapshot: Snapshot,
     service_date: dt.date,
@@ -160,7 +165,18 @@ def _route_manifest(
         )
     st.dataframe(table, hide_index=True, column_config=column_config, key="manifests_route_table")
     with st.expander("Printable page", icon=":material/print:"):
-        st.iframe(route_html, height=PRINT_PREVIEW_HEIGHT_PX)
+        # Built only when asked for: every route's page takes a good part of a second at the default scale.
+        every_route = st.toggle(
+            f"Every route of the selection ({len(routes)})", key="manifests_preview_all", disabled=len(routes) == 1
+        )
+        preview = (
+            exports.manifest_html(
+                routes, stops, drivers, depot_names, title=_all_title(service_date, depot_id, snapshot)
+            )
+            if every_route
+            else route_html
+        )
+        st.iframe(preview, height=PRINT_PREVIEW_HEIGHT_PX)
 
 
 def _whole_plan(
@@ -194,7 +210,7 @@ def _whole_plan(
         _download(
             f"All {len(routes)} manifests (printable)",
             lambda: exports.manifest_html(
-                routes, stops, drivers, depot_names, title=f"Driver manifests · {scope} · {service_date:%a %d %b %Y}"
+                routes, stops, drivers, depot_names, title=_all_title(service_date, depot_id, snapshot)
             ),
             exports.manifests_file_name(service_date, depot_id, "html"),
             "text/html",

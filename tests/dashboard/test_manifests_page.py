@@ -238,6 +238,19 @@ def test_page_follows_date_depot_and_route(export_snapshot, downloads):
     assert _csv(data)["Order"].to_list() == ["O-1001", "O-1002"]
 
 
+def test_page_shows_the_printable_page(serving_snapshot):
+    """The printable page is shown in the app: the chosen route's, or every route of the selection on request."""
+    app = _open_manifests()
+    (preview,) = app.get("iframe")
+    assert preview.proto.srcdoc.count('<section class="route"') == 1
+    assert "O-2001" in preview.proto.srcdoc and "O-2006" not in preview.proto.srcdoc
+    app.toggle(key="manifests_preview_all").set_value(True).run()
+    assert not app.exception
+    (preview,) = app.get("iframe")
+    assert preview.proto.srcdoc.count('<section class="route"') == 3
+    assert all(order in preview.proto.srcdoc for order in ("O-2001", "O-2004", "O-2008"))
+
+
 def test_page_without_routes_for_the_selection(tmp_path, monkeypatch):
     """A depot whose plan for the date has no routes gets an empty state that says what to do, and no downloads."""
     tables = demo_tables(execution=False)
