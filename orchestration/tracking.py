@@ -196,7 +196,8 @@ _SOURCES: dict[str, tuple[tuple[str, str], str, str]] = {
 # ETA: the live state's re-timed arrival when the live state belongs to the current plan (newer than the plan),
 # else the plan's service start; never before the window opens (the driver waits). Window: PLANNED_WINDOW_S or
 # OUT_FOR_DELIVERY_WINDOW_S wide, centred on the ETA, starting on the nearest quarter hour, and not starting before
-# the quarter hour the delivery window opens in.
+# the quarter hour the delivery window opens in. Delivered at: the day's actual completion (else arrival), else the
+# time of the delivered event a re-plan's finished stop carries, else the live state's arrival.
 _TRACKING_SELECT = """
 plan_stops as (
     select
@@ -303,8 +304,8 @@ select
             when s.status = 'delivered' then coalesce(
                 s.actual_departure_s,
                 s.actual_arrival_s,
-                case when s.live_status = 'delivered' then s.live_eta_s end,
-                case when s.stop_status = 'delivered' then s.plan_departure_s end
+                case when s.stop_status = 'delivered' then s.plan_departure_s end,
+                case when s.live_status = 'delivered' then s.live_eta_s end
             )
         end as integer
     ) as delivered_at_s,
