@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 import duckdb
@@ -57,8 +58,13 @@ def depot_picker(snapshot: Snapshot, key: str) -> str | None:
 
 
 def empty_state(title: str, message: str, command: str | None = "make run") -> None:
-    """Explain why there is nothing to show and what to run; ``command`` is shown as a shell line."""
-    with st.container(border=True):
+    """Explain why there is nothing to show and what to run; ``command`` is shown as a shell line.
+
+    The box carries the CSS class ``st-key-empty_state_<title slug>``, which the browser tests and
+    ``benchmarks/dashboard.py`` look for as the content of a page with nothing else to show.
+    """
+    slug = re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")
+    with st.container(border=True, key=f"empty_state_{slug}"):
         st.subheader(title, anchor=False)
         st.markdown(message)
         if command:

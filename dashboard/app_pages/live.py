@@ -39,6 +39,7 @@ def data_dir() -> Path:
 
 def render(snapshot: Snapshot) -> None:
     dates = sorted(set(queries.service_dates(snapshot.key)) | set(queries.live_dates(snapshot.key)))
+    date_col, depot_col = page_header("Live", snapshot)
     if not dates:
         empty_state(
             "The published snapshot holds no plans",
@@ -46,7 +47,6 @@ def render(snapshot: Snapshot) -> None:
             "Plan a service date and publish it:",
         )
         return
-    date_col, depot_col = page_header("Live", snapshot)
     _start_from_plan_choice(dates)
     with date_col:
         service_date = service_date_picker(dates, key="live_service_date")

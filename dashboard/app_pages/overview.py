@@ -4,23 +4,18 @@ import streamlit as st
 
 from dashboard import layers, queries
 from dashboard.snapshot import Snapshot
-from dashboard.ui import empty_state, run_page
+from dashboard.ui import depot_picker, empty_state, page_header, run_page
 
 CHART_METRICS = {
     "Cost per delivery (EUR)": "Cost per delivery (EUR)",
     "Stops": "Stops",
-    "Distance (km)": "km",
+    "Distance (km)": "Distance (km)",
     "Unassigned": "Unassigned",
 }
 
 
 def render(snapshot: Snapshot) -> None:
-    st.title("Overview", anchor=False)
-    st.caption(
-        f"Snapshot `{snapshot.snapshot_id}` · published "
-        f"{layers.format_published(snapshot.created_at_utc)} (Europe/Vaduz) · "
-        f"{len(snapshot.service_dates)} service date(s)"
-    )
+    depot_col, _ = page_header("Overview", snapshot, note=f" · {len(snapshot.service_dates):,} service date(s)")
     kpis = queries.kpis_by_date(snapshot.key)
     if kpis.empty:
         empty_state(
@@ -28,6 +23,10 @@ def render(snapshot: Snapshot) -> None:
             f"Snapshot `{snapshot.snapshot_id}` has no plan KPIs. Plan a service date and publish it:",
         )
         return
+    with depot_col:
+        depot_id = depot_picker(snapshot, key="overview_depot")
+    if depot_id is not None:
+        kpis = kpis[kpis["depot_id"] == depot_id]
     table = layers.kpi_table(kpis)
 
     metric_label = st.segmented_control(
@@ -44,12 +43,13 @@ def render(snapshot: Snapshot) -> None:
         table,
         hide_index=True,
         column_config={
-            "km": st.column_config.NumberColumn(format="%.1f"),
-            "Hours": st.column_config.NumberColumn(format="%.1f"),
+            "Distance (km)": st.column_config.NumberColumn(format="%.1f"),
+            "Duration (h)": st.column_config.NumberColumn(format="%.1f"),
             "Cost (EUR)": st.column_config.NumberColumn(format="€ %.2f"),
             "Cost per delivery (EUR)": st.column_config.NumberColumn(format="€ %.2f"),
         },
     )
+    st.caption("Current plan of each date and depot · planned at: local time (Europe/Vaduz)")
 
 
 run_page(render)
