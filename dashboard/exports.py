@@ -133,15 +133,11 @@ def _stop_records(stops: pd.DataFrame, route: Mapping[str, Any] | None = None) -
         for shipment, kind, sequence in zip(shipments, order_types, sequences, strict=True)
         if shipment
     }
-    depot = _text(route.get("start_depot_id")) or _text(route.get("depot_id")) if route is not None else ""
+    depot = "" if route is None else _text(route.get("start_depot_id")) or _text(route.get("depot_id"))
     records, previous_trip = [], None
-    for position, stop in enumerate(ordered.to_dict("records")):
-        sequence, kind, shipment, trip = (
-            sequences[position],
-            order_types[position],
-            shipments[position],
-            trips[position],
-        )
+    for stop, sequence, kind, shipment, trip in zip(
+        ordered.to_dict("records"), sequences, order_types, shipments, trips, strict=True
+    ):
         reload = trip is not None and previous_trip is not None and trip > previous_trip
         previous_trip = trip if trip is not None else previous_trip
         notes = []
@@ -319,7 +315,8 @@ th, td { border: 1px solid #999; padding: 3px 5px; text-align: left; vertical-al
 th { background: #eee; }
 td.num { text-align: right; white-space: nowrap; }
 td.time, td.id { white-space: nowrap; }
-tr.pickup td { background: #fff4d6; }
+tr.pickup td { background: #fff4d6; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 tr.reload td { border-top: 3px double #111; }
 tr.break td.notes { font-weight: 600; }
 .tick { width: 10mm; }
