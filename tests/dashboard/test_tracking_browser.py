@@ -1,22 +1,19 @@
-"""The customer tracking page in a real browser: ``streamlit run dashboard/tracking_app.py`` (its own server, as
-``make tracking`` starts it) and headless Chromium through Playwright. A real tracking link shows its order; a
+"""The customer tracking page in a real browser: ``streamlit run dashboard/tracking_app.py`` (its own server, like
+``make tracking``) and headless Chromium through Playwright. A real tracking link shows its order; a
 bogus one shows "not found"; neither shows an exception or any way to the ops pages. Screenshots are kept.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from dashboard.tracking import NOT_FOUND_MESSAGE, NOT_FOUND_TITLE, tracking_url
 
-from .conftest import REPO_ROOT, _free_port, _wait_healthy
+from . import conftest as dashboard_conftest
+from .conftest import REPO_ROOT
 from .test_tracking import publish_with_tokens
 
 pytestmark = pytest.mark.browser
@@ -27,42 +24,11 @@ LOAD_TIMEOUT_MS = 60_000
 
 
 @pytest.fixture
-def tracking_server(tmp_path: Path) -> Iterator[Callable[[Path], str]]:
-    """Factory: ``start(serving_dir) -> base URL`` of the tracking app on a free port, stopped at teardown (its log
-    kept under tmp_path). Started like ``make tracking``: error details hidden from the browser."""
-    processes: list[subprocess.Popen] = []
-
-    def start(serving_dir: Path, timeout_s: float = 60.0) -> str:
-        port = _free_port()
-        log_path = tmp_path / f"tracking_{port}.log"
-        env = os.environ | {
-            "LASTMILE_SERVING_DIR": str(serving_dir),
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-        }
-        command = [
-            sys.executable, "-m", "streamlit", "run", str(TRACKING_APP),
-            "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
-            "--client.showErrorDetails", "none",
-        ]  # fmt: skip
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        processes.append(process)
-        url = f"http://127.0.0.1:{port}"
-        _wait_healthy(url, process, log_path, timeout_s)
-        return url
-
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+def tracking_server(streamlit_server, monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], str]:
+    """Factory: ``start(serving_dir) -> base URL`` of the tracking app (``dashboard/tracking_app.py``) on a free
+    port: the shared ``streamlit_server`` fixture pointed at the tracking entry point instead of the ops app."""
+    monkeypatch.setattr(dashboard_conftest, "APP_PATH", TRACKING_APP)
+    return streamlit_server
 
 
 def _no_way_to_the_ops_pages(page) -> None:
