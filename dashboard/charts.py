@@ -256,6 +256,29 @@ def quarantine_chart(loads: pd.DataFrame) -> alt.Chart:
     )
 
 
+def loaded_rows_chart(loads: pd.DataFrame) -> alt.Chart:
+    """Rows loaded per service date, one line per source (from :func:`dashboard.queries.loads` over all dates);
+    a dip shows a short file, a gap a missing one. The tooltip adds accepted and quarantined rows."""
+    data = _dates(loads).sort_values("service_date")
+    data = data.assign(source_label=[source_label(s) for s in data["source"]])
+    return (
+        alt.Chart(data, height=CHART_HEIGHT_PX)
+        .mark_line(point=len(data["service_date"].unique()) <= 31)
+        .encode(
+            x=alt.X("service_date:T", title=None, axis=alt.Axis(format="%d %b", labelAngle=0)),
+            y=alt.Y("loaded_rows:Q", title="Rows loaded", scale=alt.Scale(type="symlog")),
+            color=alt.Color("source_label:N", title=None, legend=alt.Legend(orient="top")),
+            tooltip=[
+                alt.Tooltip("service_date:T", title="Date", format="%a %d %b %Y"),
+                alt.Tooltip("source_label:N", title="Source"),
+                alt.Tooltip("loaded_rows:Q", title="Loaded", format=","),
+                alt.Tooltip("accepted_rows:Q", title="Accepted", format=","),
+                alt.Tooltip("quarantined_rows:Q", title="Quarantined", format=","),
+            ],
+        )
+    )
+
+
 # --- learned models -----------------------------------------------------------------------------------------
 
 # Success rates from red (customers rarely home) to green; speed factors diverge around 1 (as planned).

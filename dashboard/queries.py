@@ -1024,6 +1024,21 @@ where cast(service_date as date) = $service_date
 order by passed, severity = 'critical' desc, table_name, check_name
 """
 
+FAILING_CHECK_DATE_COLUMNS = ("service_date", "critical", "warning", "checks", "sources")
+# Dates whose data checks failed, over the whole snapshot, newest first: where to look before trusting a plan.
+_FAILING_CHECK_DATES_SQL = """
+select
+    cast(service_date as date) as service_date,
+    count(*) filter (where severity = 'critical') as critical,
+    count(*) filter (where severity <> 'critical') as warning,
+    count(*) as checks,
+    list(distinct table_name order by table_name) as sources
+from read_parquet($data_checks)
+where not passed
+group by cast(service_date as date)
+order by service_date desc
+"""
+
 _PLAN_RUNS_SQL = """
 select *
 from read_parquet($plan_runs)
@@ -1112,6 +1127,13 @@ def data_checks(snapshot_key: str, service_date: dt.date, source: str | None = N
         service_date=service_date,
         source=source,
     )
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def failing_check_dates(snapshot_key: str) -> pd.DataFrame:
+    """Every service date with a failing data check (:data:`FAILING_CHECK_DATE_COLUMNS`: failing checks by
+    severity, ``critical`` and ``warning``, their total and the sources they checked), newest first."""
+    return _optional_frame(_FAILING_CHECK_DATES_SQL, snapshot_key, ("data_checks",), FAILING_CHECK_DATE_COLUMNS)
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)

@@ -86,11 +86,33 @@ def _checks_section(snapshot: Snapshot, checks: pd.DataFrame) -> None:
                 f"{critical} critical check(s) failed: plans built on this data may be wrong.", icon=":material/error:"
             )
         st.dataframe(health.check_table(failing), hide_index=True, column_config=column_config)
+    _failing_dates(snapshot)
     docs = sorted({path for path in checks["data_docs_path"].dropna().astype(str) if path})
     if docs:
         st.caption("Data Docs: " + " · ".join(f"`{path}`" for path in docs))
     with st.expander(f"All checks of this date ({len(checks)})"):
         st.dataframe(health.check_table(checks), hide_index=True, column_config=column_config)
+
+
+def _failing_dates(snapshot: Snapshot) -> None:
+    """Every date of the snapshot with a failing check, so a bad day shows without paging through the dates."""
+    dates = queries.failing_check_dates(snapshot.key)
+    if dates.empty:
+        st.caption("No data check failed on any date of this snapshot.")
+        return
+    with st.expander(f"Dates with failing checks ({len(dates)} of the snapshot's dates)"):
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Service date": [f"{pd.Timestamp(d):%a %d %b %Y}" for d in dates["service_date"]],
+                    "Critical failing": dates["critical"].astype(int),
+                    "Warnings failing": dates["warning"].astype(int),
+                    "Sources": [", ".join(health.source_label(s) for s in sources) for sources in dates["sources"]],
+                }
+            ),
+            hide_index=True,
+        )
+        st.caption("Newest first · pick a date above to see its checks")
 
 
 def _loads_section(snapshot: Snapshot, loads: pd.DataFrame, all_loads: pd.DataFrame) -> None:
@@ -116,7 +138,11 @@ def _loads_section(snapshot: Snapshot, loads: pd.DataFrame, all_loads: pd.DataFr
             "Loaded rows differ from accepted + quarantined for: " + "; ".join(unbalanced),
             icon=":material/warning:",
         )
-    with st.expander(f"Every service date ({len(all_loads)} loads)"):
+    with st.container(border=True):
+        st.markdown("**Rows loaded per service date and source**")
+        st.altair_chart(charts.loaded_rows_chart(all_loads), width="stretch")
+        st.caption("Latest load of each source and date · log scale")
+    with st.expander(f"Every service date ({len(all_loads):,} loads)"):
         st.dataframe(
             health.load_table(all_loads, with_dates=True),
             hide_index=True,

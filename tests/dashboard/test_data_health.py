@@ -120,6 +120,16 @@ def test_data_checks_list_failing_critical_first(key):
     assert health.check_counts(checks) == {"checks": 3, "failing": 2, "critical": 1, "warning": 1}
 
 
+def test_failing_check_dates_cover_every_date(key):
+    """Only dates with a failing check, newest first, counted by severity with the sources they checked."""
+    dates = queries.failing_check_dates(key)
+    failing = [check for check in HEALTH_CHECKS if not check[4]]
+    assert [d.date() for d in dates["service_date"]] == sorted({check[2] for check in failing}, reverse=True)
+    row = dates.iloc[0]
+    assert (row["critical"], row["warning"], row["checks"]) == (1, 1, 2)
+    assert list(row["sources"]) == ["orders", "pings"]
+
+
 def test_freshness_per_source_stalest_first(key):
     """One row per source: last load, newest date and how many dates; stop events were loaded longest ago."""
     fresh = queries.freshness(key)
@@ -294,8 +304,10 @@ def test_page_shows_counts_reasons_and_failing_checks(health_snapshot):
         "Loads by source",
         "Quarantined rows (5)",
     ]
-    (chart,) = app.get("vega_lite_chart")
-    assert json.loads(chart.proto.spec)["encoding"]["y"]["field"] == "quarantined_rows"
+    charts_y = [json.loads(chart.proto.spec)["encoding"]["y"]["field"] for chart in app.get("vega_lite_chart")]
+    assert charts_y == ["loaded_rows", "quarantined_rows"]
+    failing_dates = _frame_with(app, "Critical failing", "Warnings failing")
+    assert failing_dates.values.tolist() == [["Fri 27 Nov 2026", 1, 1, "Orders, Telematics pings"]]
 
 
 def test_page_follows_date_and_source(health_snapshot):
