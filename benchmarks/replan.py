@@ -104,7 +104,8 @@ class ReplanRecord:
     n_moved
         Stops moved to another vehicle.
     depots
-        Depot -> ``{"remaining": committed + planned stops of the new plan, "unassigned": ..., "solve_s": ...}``.
+        Depot -> ``{"remaining": committed + planned stops of the new plan, "unassigned": ..., "solve_s": ...,
+        "kept": 1 when the depot kept its current routes (the re-plan's guard), else 0}``.
     plan_id
         The new plan version (None when the job failed before writing it).
     """
@@ -481,6 +482,7 @@ class Pipeline:
                 "remaining": int(d["stops_planned"]),
                 "unassigned": int(d["unassigned"]),
                 "solve_s": float(d["solve_s"]),
+                "kept": 1 if d.get("kept_current") else 0,
             }
             for depot, d in (metadata.get("per_depot") or {}).items()
         }
@@ -635,12 +637,15 @@ def markdown(results: Sequence[Mapping], figures: Mapping[str, float], args, wal
             f"| {'yes' if improved(a, b) else 'no'} |"
         )
     lines += ["", "Re-plans (simulated time, reason, wall seconds by stage, stops moved, per depot remaining stops "
-              "/ solve s):", ""]  # fmt: skip
+              "/ solve s, `kept` where the guard kept the depot's current routes):", ""]  # fmt: skip
     for r in results:
         parts = []
         for rec in r["replans"]:
             stages = " + ".join(f"{k} {v:.1f}" for k, v in rec.stages_s.items())
-            depots = ", ".join(f"{d} {v['remaining']}/{v['solve_s']:.1f}" for d, v in sorted(rec.depots.items()))
+            depots = ", ".join(
+                f"{d} {v['remaining']}/{v['solve_s']:.1f}{' kept' if v.get('kept') else ''}"
+                for d, v in sorted(rec.depots.items())
+            )
             status = "" if rec.succeeded else " FAILED"
             parts.append(
                 f"{_clock(rec.as_of_s)[:5]} {rec.reason}{status}: {rec.latency_s:.1f} s ({stages}), "

@@ -10,7 +10,8 @@ at any instant of the day (:func:`live_models_as_of`). This module puts that nex
   plan's travel model (:func:`solver.timing.retime_route`);
 - :func:`compute_live_state` / :func:`write_live_state`: the tables ``plans.live_vehicles`` and
   ``plans.live_stops`` (one state per date; a new one replaces it) for the delay sensor and the app;
-- :func:`read_live_state`: the re-planner's input, :class:`solver.replan.LiveState`.
+- :func:`read_live_state` (:func:`read_live_states` for several depots at once): the re-planner's input,
+  :class:`solver.replan.LiveState`.
 """
 
 from __future__ import annotations
@@ -728,9 +729,25 @@ def read_live_state(conn: duckdb.DuckDBPyConnection, service_date: str, as_of_s:
         up to ``as_of_s`` (open ones, as :class:`solver.model.Order`); the changed windows of morning orders; the
         learned success by hour of the failed ones (:func:`success_by_hour`).
     """
+    return read_live_states(conn, service_date, as_of_s, [depot_id])[0]
+
+
+def read_live_states(
+    conn: duckdb.DuckDBPyConnection, service_date: str, as_of_s: int, depot_ids: list[str | None]
+) -> list:
+    """:func:`read_live_state` for several depots (``None``: every depot), reading the day once.
+
+    (Read once per depot, the live day, its problems and current plan and every vehicle's re-timed progress were
+    loaded again for each depot of a re-plan.)
+    """
+    day = load_live_day(conn, service_date, as_of_s)
+    return [_live_state(conn, day, depot_id) for depot_id in depot_ids]
+
+
+def _live_state(conn: duckdb.DuckDBPyConnection, day: LiveDay, depot_id: str | None):
     from solver.replan import LiveState, VehicleState
 
-    day = load_live_day(conn, service_date, as_of_s)
+    service_date = day.service_date
     orders = day.orders if depot_id is None else day.orders[day.orders.depot_id == depot_id]
     in_scope = set(orders.order_id)
     status = day.stop_status[day.stop_status.order_id.isin(in_scope)]

@@ -1,7 +1,7 @@
 """Re-planning during the day (issue 7): a new plan version of kind ``replan`` from the live state.
 
 `replan_plan` reads the date's problems (as the morning plan does), its current plan and the live state per depot
-(:func:`orchestration.live_state.read_live_state`: where each vehicle is, what is done, on board, cancelled, new
+(:func:`orchestration.live_state.read_live_states`: where each vehicle is, what is done, on board, cancelled, new
 or re-windowed), re-plans every depot with :func:`solver.replan.replan` (depots in parallel processes), stores the
 result as a plan version with its reason, parent plan, ``as_of`` and stops moved, and validates it as stored
 (blocking). The `replan` job then rebuilds the plan marts and republishes the serving snapshot.
@@ -18,7 +18,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.planning import PLAN_TABLES, ROAD_NETWORK_ENV
 from orchestration.checks import validate_stored_replan
-from orchestration.live_state import has_stored_live_state, newest_live_s, parse_as_of, read_live_state
+from orchestration.live_state import has_stored_live_state, newest_live_s, parse_as_of, read_live_states
 from orchestration.partitions import one_run_per_date, service_date_partitions
 from orchestration.plan_store import current_plan_id, read_plan, set_plan_status, write_plan
 from orchestration.planning_inputs import PlanningInputs, prepare_problems
@@ -172,7 +172,7 @@ def replan_plan(context: dg.AssetExecutionContext, config: ReplanRunConfig, duck
             raise dg.Failure(description=f"{service_date} has no live state and no as_of was given")
         inputs = prepare_problems(conn, service_date)
         stored = read_plan(conn, parent_plan_id)
-        states = [read_live_state(conn, service_date, as_of_s, p.depot.depot_id) for p in inputs.problems]
+        states = read_live_states(conn, service_date, as_of_s, [p.depot.depot_id for p in inputs.problems])
     inputs = _with_road_network(context, inputs)
     problems = inputs.problems
     currents = [stored.get(p.depot.depot_id) or _empty_plan(p.depot.depot_id) for p in problems]
