@@ -166,14 +166,21 @@ def fit_travel_time(legs: pd.DataFrame, *, ridge: float = 20.0, cell_deg: float 
         for key, count in zip(keys, n, strict=True):
             counts[(term, key)] = counts.get((term, key), 0) + int(count)
     beta = dict(zip(columns, coef[1:], strict=True))
-    rows = [("hour", str(h), float(np.exp(coef[0] + beta.get(("hour", str(h)), 0.0))), counts.get(("hour", str(h)), 0))
-            for h in range(24)]
-    rows += [("weekday", d, float(np.exp(beta.get(("weekday", d), 0.0))), counts.get(("weekday", d), 0))
-             for d in WEEKDAYS]
-    rows += [("weather", c, float(np.exp(beta.get(("weather", c), 0.0))), counts.get(("weather", c), 0))
-             for c in WEATHER]
-    rows += [(term, key, float(np.exp(b)), counts.get((term, key), 0))
-             for (term, key), b in beta.items() if term in ("zone", "vehicle")]
+    rows = [
+        ("hour", str(h), float(np.exp(coef[0] + beta.get(("hour", str(h)), 0.0))), counts.get(("hour", str(h)), 0))
+        for h in range(24)
+    ]
+    rows += [
+        ("weekday", d, float(np.exp(beta.get(("weekday", d), 0.0))), counts.get(("weekday", d), 0)) for d in WEEKDAYS
+    ]
+    rows += [
+        ("weather", c, float(np.exp(beta.get(("weather", c), 0.0))), counts.get(("weather", c), 0)) for c in WEATHER
+    ]
+    rows += [
+        (term, key, float(np.exp(b)), counts.get((term, key), 0))
+        for (term, key), b in beta.items()
+        if term in ("zone", "vehicle")
+    ]
     factors = pd.DataFrame(rows, columns=["term", "key", "factor", "n_samples"])
 
     fit_error = baseline_error = None
@@ -184,8 +191,13 @@ def fit_travel_time(legs: pd.DataFrame, *, ridge: float = 20.0, cell_deg: float 
         predicted = newest["base_s"].to_numpy() / np.exp(_predict_log_speed(newest, cols_old, coef_old, cell_deg))
         fit_error = float(np.mean(np.abs(predicted - newest["duration_s"].to_numpy())))
         baseline_error = float(np.mean(np.abs(newest["base_s"].to_numpy() - newest["duration_s"].to_numpy())))
-    return Fit({"travel_time_factors": factors}, len(usable), fit_error, baseline_error,
-               "MAE of leg duration on the newest day, trained without it (s)")
+    return Fit(
+        {"travel_time_factors": factors},
+        len(usable),
+        fit_error,
+        baseline_error,
+        "MAE of leg duration on the newest day, trained without it (s)",
+    )
 
 
 def factor_lookup(factors: pd.DataFrame, term: str) -> dict[str, float]:
@@ -220,9 +232,7 @@ def travel_model_for_date(
     weights = rows["n_samples"].to_numpy(dtype=float)
     average = float(np.exp(np.average(np.log(rows["factor"]), weights=weights))) if weights.sum() > 0 else 1.0
     conditions = list(weather_by_hour) if weather_by_hour is not None else [None] * 24
-    hour_factor = tuple(
-        hour.get(str(h), 1.0) * weekday * weather.get(conditions[h] or "", average) for h in range(24)
-    )
+    hour_factor = tuple(hour.get(str(h), 1.0) * weekday * weather.get(conditions[h] or "", average) for h in range(24))
     return TimeDependentTravelModel(
         hour_factor=hour_factor,
         circuity=CIRCUITY,
@@ -239,8 +249,9 @@ _STATS = ("median_s", "mean_s", "p90_s")
 
 
 def _stats(values: pd.Series) -> pd.Series:
-    return pd.Series({"n_samples": len(values), "median_s": values.median(), "mean_s": values.mean(),
-                      "p90_s": values.quantile(0.9)})
+    return pd.Series(
+        {"n_samples": len(values), "median_s": values.median(), "mean_s": values.mean(), "p90_s": values.quantile(0.9)}
+    )
 
 
 def _shrink(groups: pd.DataFrame, parent: pd.DataFrame, on: list[str], k: float) -> pd.DataFrame:
@@ -252,8 +263,9 @@ def _shrink(groups: pd.DataFrame, parent: pd.DataFrame, on: list[str], k: float)
     return merged.drop(columns=[f"{s}_parent" for s in _STATS])
 
 
-def _service_levels(attempts: pd.DataFrame, pace: Mapping[str, float], k_zone: float, k_customer: float,
-                    min_customer: int) -> pd.DataFrame:
+def _service_levels(
+    attempts: pd.DataFrame, pace: Mapping[str, float], k_zone: float, k_customer: float, min_customer: int
+) -> pd.DataFrame:
     frame = attempts[attempts["stop_s"] > 0].copy()
     frame["adjusted_s"] = frame["stop_s"] * frame["vehicle_id"].map(pace).fillna(1.0)
     slopes = {}
@@ -278,9 +290,11 @@ def _service_levels(attempts: pd.DataFrame, pace: Mapping[str, float], k_zone: f
     customer = customer.join(home).reset_index()
     customer = _shrink(customer[customer["n_samples"] >= min_customer], site_zone, ["site_type", "zone"], k_customer)
     levels = pd.concat(
-        [site.assign(level="site_type", zone=None, customer_id=None),
-         site_zone.assign(level="site_zone", customer_id=None),
-         customer.assign(level="customer")],
+        [
+            site.assign(level="site_type", zone=None, customer_id=None),
+            site_zone.assign(level="site_zone", customer_id=None),
+            customer.assign(level="customer"),
+        ],
         ignore_index=True,
     )
     levels["per_parcel_s"] = levels["site_type"].map(slopes)
@@ -299,8 +313,11 @@ def service_estimates(
     """
     out = pd.Series(np.nan, index=orders.index, dtype=float)
     per_parcel = pd.Series(np.nan, index=orders.index, dtype=float)
-    for level, keys in (("site_type", ["site_type"]), ("site_zone", ["site_type", "zone"]),
-                        ("customer", ["customer_id"])):
+    for level, keys in (
+        ("site_type", ["site_type"]),
+        ("site_zone", ["site_type", "zone"]),
+        ("customer", ["customer_id"]),
+    ):
         rows = levels[levels["level"] == level][keys + [stat, "per_parcel_s"]]
         if rows.empty:
             continue
@@ -351,17 +368,24 @@ def fit_service_time(
         if known.any():
             fit_error = float((predicted[known] - newest.loc[known, "stop_s"]).abs().mean())
             baseline_error = float((prior_s[known] - newest.loc[known, "stop_s"]).abs().mean())
-    return Fit({"service_times": levels}, int((attempts["stop_s"] > 0).sum()), fit_error, baseline_error,
-               "MAE of time on site on the newest day, trained without it (s)")
+    return Fit(
+        {"service_times": levels},
+        int((attempts["stop_s"] > 0).sum()),
+        fit_error,
+        baseline_error,
+        "MAE of time on site on the newest day, trained without it (s)",
+    )
 
 
 # --- availability -----------------------------------------------------------------------------------------------
 
 
-def _availability(attempts: pd.DataFrame, a_zone: float, a_customer: float,
-                  hours: Sequence[int]) -> tuple[pd.DataFrame, pd.DataFrame, float]:
-    frame = attempts.assign(hour=attempts["service_hour"].astype(int) % 24,
-                            success=attempts["is_success"].astype(bool).astype(int))
+def _availability(
+    attempts: pd.DataFrame, a_zone: float, a_customer: float, hours: Sequence[int]
+) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    frame = attempts.assign(
+        hour=attempts["service_hour"].astype(int) % 24, success=attempts["is_success"].astype(bool).astype(int)
+    )
     overall = (frame["success"].sum() + 1.0) / (len(frame) + 2.0)
     zone_day = frame.groupby("zone")["success"].agg(["sum", "count"])
     zone_day["rate"] = (zone_day["sum"] + a_zone * overall) / (zone_day["count"] + a_zone)
@@ -400,14 +424,33 @@ def _best_windows(table: pd.DataFrame, window_hours: int) -> pd.DataFrame:
         block = np.convolve(rates, np.ones(window_hours) / window_hours, mode="valid")
         best = int(np.argmax(block))
         day = float(np.average(rates, weights=attempts)) if attempts.sum() > 0 else float(rates.mean())
-        rows.append({
-            "level": level, "zone": zone, "customer_id": None if pd.isna(customer) else customer,
-            "window_start_s": int(hours[best]) * 3600, "window_end_s": int(hours[best] + window_hours) * 3600,
-            "success_rate": float(block[best]), "day_success_rate": day, "lift": float(block[best]) - day,
-            "attempts": int(attempts.sum()),
-        })
-    return pd.DataFrame(rows, columns=["level", "zone", "customer_id", "window_start_s", "window_end_s",
-                                       "success_rate", "day_success_rate", "lift", "attempts"])
+        rows.append(
+            {
+                "level": level,
+                "zone": zone,
+                "customer_id": None if pd.isna(customer) else customer,
+                "window_start_s": int(hours[best]) * 3600,
+                "window_end_s": int(hours[best] + window_hours) * 3600,
+                "success_rate": float(block[best]),
+                "day_success_rate": day,
+                "lift": float(block[best]) - day,
+                "attempts": int(attempts.sum()),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "level",
+            "zone",
+            "customer_id",
+            "window_start_s",
+            "window_end_s",
+            "success_rate",
+            "day_success_rate",
+            "lift",
+            "attempts",
+        ],
+    )
 
 
 def fit_availability(
@@ -449,19 +492,23 @@ def fit_availability(
         zoned = old_table[old_table["level"] == "zone"].set_index(["zone", "hour"])["success_rate"]
         hour = newest["service_hour"].astype(int) % 24
         p = pd.Series(keyed.reindex(list(zip(newest["customer_id"], hour, strict=True))).to_numpy(), index=newest.index)
-        p = p.fillna(pd.Series(zoned.reindex(list(zip(newest["zone"], hour, strict=True))).to_numpy(),
-                               index=newest.index)).fillna(overall)
+        p = p.fillna(
+            pd.Series(zoned.reindex(list(zip(newest["zone"], hour, strict=True))).to_numpy(), index=newest.index)
+        ).fillna(overall)
         base = newest["zone"].map(zone_day["rate"]).fillna(overall)
         y = newest["is_success"].astype(float)
         fit_error = float(((p - y) ** 2).mean())
         baseline_error = float(((base - y) ** 2).mean())
-    return Fit({"availability": table, "recommended_windows": windows}, len(attempts), fit_error, baseline_error,
-               "Brier score of first-attempt success on the newest day, trained without it")
+    return Fit(
+        {"availability": table, "recommended_windows": windows},
+        len(attempts),
+        fit_error,
+        baseline_error,
+        "Brier score of first-attempt success on the newest day, trained without it",
+    )
 
 
-def preferred_windows(
-    windows: pd.DataFrame, orders: pd.DataFrame, *, min_lift: float = 0.1
-) -> pd.DataFrame:
+def preferred_windows(windows: pd.DataFrame, orders: pd.DataFrame, *, min_lift: float = 0.1) -> pd.DataFrame:
     """The recommended window of each all-day order's customer (else its zone), where it beats the whole day.
 
     ``orders`` has ``order_id, customer_id, zone, is_all_day, tw_start_s, tw_end_s``. Returns ``order_id,
@@ -478,9 +525,11 @@ def preferred_windows(
     pick = pick.dropna(subset=["window_start_s"])
     inside = (pick["window_start_s"] >= pick["tw_start_s"]) & (pick["window_end_s"] <= pick["tw_end_s"])
     pick = pick[inside & (pick["lift"] >= min_lift)]
-    return pd.DataFrame({
-        "order_id": pick["order_id"],
-        "preferred_tw_start_s": pick["window_start_s"].astype(np.int64),
-        "preferred_tw_end_s": pick["window_end_s"].astype(np.int64),
-        "lift": pick["lift"].astype(float),
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "order_id": pick["order_id"],
+            "preferred_tw_start_s": pick["window_start_s"].astype(np.int64),
+            "preferred_tw_end_s": pick["window_end_s"].astype(np.int64),
+            "lift": pick["lift"].astype(float),
+        }
+    ).reset_index(drop=True)

@@ -85,8 +85,18 @@ def write_version(
             conn.execute(f"delete from models.{table} where version = ?", [version])  # table: a fixed name
         conn.execute(
             "insert into models.model_versions values (?, ?, cast(? as date), cast(? as date), ?, ?, ?, ?, ?, ?)",
-            [model, version, trained_from, trained_through, datetime.now(UTC), fit.n_samples, fit.fit_error,
-             fit.baseline_error, fit.error_metric, json.dumps(parameters, sort_keys=True)],
+            [
+                model,
+                version,
+                trained_from,
+                trained_through,
+                datetime.now(UTC),
+                fit.n_samples,
+                fit.fit_error,
+                fit.baseline_error,
+                fit.error_metric,
+                json.dumps(parameters, sort_keys=True),
+            ],
         )
         for table, frame in fit.tables.items():
             rows = frame.assign(version=version)

@@ -103,7 +103,9 @@ def prepare_problems(
         raise ValueError(f"service_statistic must be one of {SERVICE_STATISTICS}, got {service_statistic!r}")
     problems = read_problems(conn, service_date)
     versions: dict[str, str | None] = {
-        "travel_model_version": None, "service_model_version": None, "availability_model_version": None
+        "travel_model_version": None,
+        "service_model_version": None,
+        "availability_model_version": None,
     }
     if not use_learned:
         return PlanningInputs(problems, None, versions)
@@ -131,7 +133,9 @@ def prepare_problems(
     if versions["travel_model_version"]:
         factors = read_version_table(conn, "travel_time_factors", versions["travel_model_version"])
         travel_model = travel_model_for_date(
-            factors, dt.date.fromisoformat(service_date), forecast_by_hour(conn, service_date),
+            factors,
+            dt.date.fromisoformat(service_date),
+            forecast_by_hour(conn, service_date),
             version=versions["travel_model_version"],
         )
 

@@ -97,12 +97,17 @@ def travel_time_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource)
     slowest = min(range(6, 21), key=lambda h: hours[str(h)])
     context.log.info(f"{version}: {fit.n_samples} legs, MAE {fit.fit_error} s vs constant speed {fit.baseline_error} s")
     return dg.MaterializeResult(
-        metadata=_metadata(version, first, fit, {
-            "slowest_hour": slowest,
-            "slowest_hour_factor": round(hours[str(slowest)], 3),
-            "rain_factor": round(weather.get("rain", 1.0), 3),
-            "excluded_legs": int(legs["exclusion_reason"].notna().sum()),
-        }),
+        metadata=_metadata(
+            version,
+            first,
+            fit,
+            {
+                "slowest_hour": slowest,
+                "slowest_hour_factor": round(hours[str(slowest)], 3),
+                "rain_factor": round(weather.get("rain", 1.0), 3),
+                "excluded_legs": int(legs["exclusion_reason"].notna().sum()),
+            },
+        ),
         data_version=_data_version(fit),
     )
 
@@ -121,17 +126,28 @@ def service_time_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource
         pace = factor_lookup(factors, "vehicle")
         priors = conn.execute("select * from reference.service_time_priors").fetchdf()
         fit = fit_service_time(attempts, pace, priors)
-        version = write_version(conn, "service_time", first, last, fit,
-                                {"training_days": TRAINING_DAYS, "pace_from": travel if pace else None})
+        version = write_version(
+            conn,
+            "service_time",
+            first,
+            last,
+            fit,
+            {"training_days": TRAINING_DAYS, "pace_from": travel if pace else None},
+        )
     levels = fit.tables["service_times"]
     context.log.info(f"{version}: {fit.n_samples} stops, MAE {fit.fit_error} s vs priors {fit.baseline_error} s")
     return dg.MaterializeResult(
-        metadata=_metadata(version, first, fit, {
-            "customers": int((levels["level"] == "customer").sum()),
-            "median_by_site_type_s": dg.MetadataValue.json({
-                r.site_type: round(r.median_s) for r in levels[levels["level"] == "site_type"].itertuples()
-            }),
-        }),
+        metadata=_metadata(
+            version,
+            first,
+            fit,
+            {
+                "customers": int((levels["level"] == "customer").sum()),
+                "median_by_site_type_s": dg.MetadataValue.json(
+                    {r.site_type: round(r.median_s) for r in levels[levels["level"] == "site_type"].itertuples()}
+                ),
+            },
+        ),
         data_version=_data_version(fit),
     )
 
@@ -150,10 +166,15 @@ def availability_model(context: dg.AssetExecutionContext, duckdb: DuckDBResource
     windows = fit.tables["recommended_windows"]
     context.log.info(f"{version}: {fit.n_samples} attempts, Brier {fit.fit_error} vs zone rate {fit.baseline_error}")
     return dg.MaterializeResult(
-        metadata=_metadata(version, first, fit, {
-            "zones": int((windows["level"] == "zone").sum()),
-            "customers_with_window": int((windows["level"] == "customer").sum()),
-            "customers_with_lift_10pp": int(((windows["level"] == "customer") & (windows["lift"] >= 0.1)).sum()),
-        }),
+        metadata=_metadata(
+            version,
+            first,
+            fit,
+            {
+                "zones": int((windows["level"] == "zone").sum()),
+                "customers_with_window": int((windows["level"] == "customer").sum()),
+                "customers_with_lift_10pp": int(((windows["level"] == "customer") & (windows["lift"] >= 0.1)).sum()),
+            },
+        ),
         data_version=_data_version(fit),
     )
