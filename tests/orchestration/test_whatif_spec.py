@@ -7,6 +7,7 @@ import dataclasses
 import json
 
 import dagster as dg
+import duckdb
 import pytest
 
 from orchestration.requests import pending_whatif_requests, read_whatif_request, write_whatif_request
@@ -188,3 +189,46 @@ def test_a_request_file_is_the_spec_and_the_sensor_runs_it_once(tmp_path, monkey
     assert request.run_config == {"ops": {WHATIF_OP: {"config": spec.as_dict()}}}
     again = whatif_request_sensor(dg.build_sensor_context(cursor=result.cursor))
     assert not again.run_requests
+
+
+# --- serving queries on a warehouse without what-ifs -------------------------------------------------------------
+
+
+def test_scenario_queries_publish_nothing_before_plans_and_empty_tables_before_a_whatif(tmp_path):
+    """A warehouse without plans gives no scenario tables; one with plans but no what-if gives the three plan tables
+    empty with their contract columns (and no fleet without the staged fleet master)."""
+    from orchestration.plan_store import ensure_plans_schema
+    from orchestration.scenarios import (
+        SCENARIO_ROUTES_COLUMNS,
+        SCENARIO_STOPS_COLUMNS,
+        SCENARIOS_COLUMNS,
+        scenario_queries,
+    )
+
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        assert scenario_queries(conn) == {}
+        ensure_plans_schema(conn)
+        queries = scenario_queries(conn)
+        assert set(queries) == {"scenarios", "scenario_routes", "scenario_stops"}
+        for name, columns in (
+            ("scenarios", SCENARIOS_COLUMNS),
+            ("scenario_routes", SCENARIO_ROUTES_COLUMNS),
+            ("scenario_stops", SCENARIO_STOPS_COLUMNS),
+        ):
+            frame = conn.execute(queries[name]).fetchdf()
+            assert frame.empty and list(frame.columns) == [c for c, _ in columns], name
+
+
+def test_the_cli_reads_vehicles_and_shift_and_rejects_malformed_ones():
+    """--vehicles D/T=N items become the spec's fleet and --shift HH:MM-HH:MM its shift seconds; anything else is a
+    ValueError naming the option."""
+    from orchestration.cli import parse_shift, parse_vehicles
+
+    assert parse_vehicles(["D-A/van=3", "D-B/small_truck=0"]) == {"D-A/van": 3, "D-B/small_truck": 0}
+    assert parse_shift("07:00-17:30") == (7 * 3600, 17 * 3600 + 1800)
+    for bad in (["D-A/van"], ["D-A=3"], ["D-A/van=-1"], ["D-A/van=x"]):
+        with pytest.raises(ValueError, match="^--vehicles"):
+            parse_vehicles(bad)
+    for bad in ("07:00", "7-17", "07:00-17:00-18:00"):
+        with pytest.raises(ValueError, match="^--shift"):
+            parse_shift(bad)
