@@ -672,8 +672,12 @@ def _repair(inst: _Instance, problem: Problem, route: pyvrp.Route) -> tuple[pyvr
     for oi in _skill_or_trip_misfits(inst, problem, vehicle, activities):
         removed.append(oi)
         activities = _without(inst, activities, oi)
-    if not removed and route.is_feasible():
+    tidy = _tidy(activities)
+    if not removed and len(tidy) == len(activities) and route.is_feasible():
         return route, []
+    # A reload at either end or twice in a row (the search leaves one at times) is no reload: dropped (a re-plan
+    # that kept one after its last stop failed validate_replan).
+    activities = tidy
     while activities:
         route = pyvrp.Route(data, activities, vt)
         if route.is_feasible():

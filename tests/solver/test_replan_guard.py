@@ -8,9 +8,11 @@ from __future__ import annotations
 import importlib
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from solver import (
+    GreatCircleTravelModel,
     LiveState,
     Plan,
     Problem,
@@ -25,7 +27,7 @@ from solver import (
 )
 from solver.replan import _Score, _worse_than
 from solver.solve import solve_with_start
-from tests.solver.factories import HOUR, random_problem
+from tests.solver.factories import HOUR, depot, order_north, random_problem, van
 
 # The module, not the function solver/__init__.py exports under the same name.
 replan_module = importlib.import_module("solver.replan")
@@ -156,3 +158,24 @@ def test_search_from_a_feasible_start_is_no_worse_than_it():
     searched, start = solve_with_start(problem, replace(SEARCH, time_budget_s=5.0), None, routes)
     assert start is not None
     assert searched.stats.objective <= start.stats.objective + 1e-6
+
+
+def test_a_reload_after_the_last_stop_is_dropped_from_a_route():
+    """A search route that ends with a reload (PyVRP leaves one at times) comes out of the repair without it, its
+    stops kept (regression: a 900-order re-plan kept a reload after its last stop and failed validate_replan)."""
+    solve_module = importlib.import_module("solver.solve")
+    pyvrp = solve_module.pyvrp
+    problem = Problem(
+        depot=depot(), orders=(order_north("N1", 1), order_north("N2", 2)), vehicles=(van("V-01", max_reloads=1),)
+    )
+    lat, lon = problem.location_coordinates()
+    matrices = GreatCircleTravelModel().matrices(np.array(lat), np.array(lon), [36.0])
+    inst = solve_module._build_instance(problem, [0, 1], matrices, SolveConfig())
+    (reload_depot,) = inst.data.vehicle_type(0).reload_depots
+    client, reload = pyvrp.ActivityType.CLIENT, pyvrp.ActivityType.DEPOT
+    route = pyvrp.Route(
+        inst.data, [pyvrp.Activity(client, 0), pyvrp.Activity(client, 1), pyvrp.Activity(reload, reload_depot)], 0
+    )
+    repaired, removed = solve_module._repair(inst, problem, route)
+    assert removed == []
+    assert [a.type for a in solve_module._activities(inst, repaired)] == [client, client]
