@@ -563,6 +563,7 @@ class _Visit:
 def _visits(inst: _Instance, problem: Problem, route: pyvrp.Route) -> list[_Visit]:
     """The visits of a PyVRP route in order, start and end depot left out."""
     data = inst.data
+    clients = data.clients()  # a fresh list of every client per call: once per route, not per stop
     visits = []
     for a in list(route.schedule())[1:-1]:
         if a.type == pyvrp.ActivityType.DEPOT:
@@ -570,7 +571,7 @@ def _visits(inst: _Instance, problem: Problem, route: pyvrp.Route) -> list[_Visi
             continue
         if a.type == pyvrp.ActivityType.CLIENT:
             oi = inst.client_orders[a.idx]
-            visits.append(_Visit(oi, oi + 1, *_real_window(problem.orders[oi], data.clients()[a.idx].tw_early)))
+            visits.append(_Visit(oi, oi + 1, *_real_window(problem.orders[oi], clients[a.idx].tw_early)))
             continue
         pickup = a.type == pyvrp.ActivityType.PICKUP
         step = data.shipments()[a.idx].pickup if pickup else data.shipments()[a.idx].delivery
