@@ -597,6 +597,7 @@ def scenario_deck(
     depots: pd.DataFrame,
     colours: dict[str, tuple[int, int, int]] | None = None,
     width_px: int = 560,
+    height_px: int = layers.MAP_HEIGHT_PX,
 ) -> pdk.Deck:
     """The map of one plan: its routes as lines from the depot through the stops back to the depot, one colour
     per vehicle, the stops and the depots, in a view fitted to them.
@@ -609,8 +610,8 @@ def scenario_deck(
         ``depot_id, name, lat, lon`` of every depot the routes use.
     colours : dict, optional
         Colour by vehicle id (:func:`vehicle_colours` of every plan compared); default this plan's.
-    width_px : int
-        Width the view is fitted for (a map beside another is narrower than the page).
+    width_px, height_px : int
+        Size the view is fitted for (a map beside another is narrower than the page).
     """
     colours = vehicle_colours(routes) if colours is None else colours
     route_colours = {
@@ -626,4 +627,4 @@ def scenario_deck(
         layers.depot_layer(depot_records),
     ]
     positions = [r["position"] for r in (*points, *depot_records)] + [p for r in paths for p in r["path"]]
-    return layers._map_deck(deck_layers, layers.fit_view(positions, width_px=width_px))
+    return layers._map_deck(deck_layers, layers.fit_view(positions, width_px=width_px, height_px=height_px))

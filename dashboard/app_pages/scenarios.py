@@ -20,6 +20,7 @@ DATA_DIR_ENV = "LASTMILE_DATA_DIR"
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 MAP_HEIGHT_PX = 460
 MAPS_PER_ROW = 2
+FLEET_ROW_PX = 35
 
 
 def data_dir() -> Path:
@@ -74,7 +75,7 @@ def _new_scenario_form(snapshot: Snapshot, plan_dates: list[dt.date]) -> None:
         date_col, name_col = st.columns([1, 2])
         with date_col:
             service_date = st.selectbox(
-                "Service date",
+                "Service date to plan",
                 options=options,
                 format_func=lambda d: sc.scenario_date_label(d, today),
                 key="scenario_date",
@@ -91,9 +92,11 @@ def _new_scenario_form(snapshot: Snapshot, plan_dates: list[dt.date]) -> None:
             edited = None
             st.caption("This snapshot has no fleet table (an older pipeline): the what-if uses the fleet as it is.")
         else:
+            rows = sc.fleet_editor_rows(fleet_master, _depot_names(snapshot))
             edited = st.data_editor(
-                sc.fleet_editor_rows(fleet_master, _depot_names(snapshot)),
+                rows,
                 key="scenario_fleet",
+                height=FLEET_ROW_PX * (len(rows) + 1) + 3,
                 hide_index=True,
                 num_rows="fixed",
                 disabled=[c for c in sc.FLEET_EDITOR_COLUMNS if c != "Vehicles"],
@@ -281,7 +284,7 @@ def _comparison_table(selected: pd.DataFrame, baseline: str) -> None:
             subset=pd.IndexSlice[[position], [c for c in value_columns if c not in delta_columns]],
         )
         styled = styled.format(
-            lambda v, places=places: "–" if pd.isna(v) else f"{v:+,.{places}f}",
+            lambda v, places=places: "–" if pd.isna(v) else "0" if v == 0 else f"{v:+,.{places}f}",
             subset=pd.IndexSlice[[position], delta_columns],
         )
         styled = styled.map(
@@ -309,14 +312,12 @@ def _plan_panel(
 ) -> None:
     plan_id = str(plan["plan_id"])
     st.markdown(f"**{label}** · {plan['kind']}")
-    for line in sc.describe_params(sc.parse_params(plan["params_json"]), fleet_master):
-        st.caption(line)
     plan_routes = routes[routes["plan_id"].astype(str) == plan_id]
     plan_stops = stops[stops["plan_id"].astype(str) == plan_id]
     used = set(plan_routes["depot_id"].astype(str))
     plan_depots = depots[depots["depot_id"].astype(str).isin(used)] if used else depots
     st.pydeck_chart(
-        sc.scenario_deck(plan_routes, plan_stops, plan_depots, colours),
+        sc.scenario_deck(plan_routes, plan_stops, plan_depots, colours, height_px=MAP_HEIGHT_PX),
         height=MAP_HEIGHT_PX,
         key=f"scenario_map_{plan_id}",
         alt=f"Map of the routes of {label}",
@@ -325,6 +326,10 @@ def _plan_panel(
         f"{len(plan_routes)} routes · {len(plan_stops)} stops · one colour per vehicle, the same on every map · "
         "dark dots: depots · hover for details"
     )
+    # Under the map, so that the maps of a row line up whatever the length of the parameters.
+    st.markdown("**Parameters**")
+    for line in sc.describe_params(sc.parse_params(plan["params_json"]), fleet_master):
+        st.caption(line)
 
 
 run_page(render)
