@@ -121,6 +121,19 @@ def release_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     return released
 
 
+def run_instance(instance: dg.DagsterInstance | None = None) -> dg.DagsterInstance:
+    """The instance runs started here execute on: ``instance``, else ``$DAGSTER_HOME``'s (prepared with the project's
+    settings), else an ephemeral one; runs of it whose process died first give their pool slots back
+    (:func:`release_dead_runs`)."""
+    prepare_dagster_home()
+    instance = instance or (
+        dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    )
+    for run_id in release_dead_runs(instance):
+        print(f"run {run_id} had been killed: marked failed, its warehouse pool slot freed", file=sys.stderr)
+    return instance
+
+
 def run_day(
     service_date: str,
     time_budget_s: float,
@@ -136,10 +149,7 @@ def run_day(
     """
     from orchestration.definitions import defs
 
-    prepare_dagster_home()
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    for run_id in release_dead_runs(instance):
-        print(f"run {run_id} had been killed: marked failed, its warehouse pool slot freed", file=sys.stderr)
+    instance = run_instance()
     job = defs.resolve_job_def(job_name)
     return job.execute_in_process(
         partition_key=service_date,
@@ -167,12 +177,7 @@ def run_replan(
     marts -> serving snapshot."""
     from orchestration.definitions import defs
 
-    prepare_dagster_home()
-    instance = instance or (
-        dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    )
-    for run_id in release_dead_runs(instance):
-        print(f"run {run_id} had been killed: marked failed, its warehouse pool slot freed", file=sys.stderr)
+    instance = run_instance(instance)
     job = defs.resolve_job_def("replan")
     return job.execute_in_process(
         partition_key=service_date,
@@ -242,12 +247,7 @@ def run_whatif(
     from orchestration.definitions import defs
 
     spec.validate()
-    prepare_dagster_home()
-    instance = instance or (
-        dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    )
-    for run_id in release_dead_runs(instance):
-        print(f"run {run_id} had been killed: marked failed, its warehouse pool slot freed", file=sys.stderr)
+    instance = run_instance(instance)
     job = defs.resolve_job_def("whatif")
     return job.execute_in_process(
         partition_key=spec.service_date,
@@ -435,7 +435,10 @@ def failure_report(result: dg.ExecuteInProcessResult) -> list[str]:
             lines += [f"  {line}" for line in text.replace("\n\n", "\n").splitlines() if line.strip()]
     for event in result.all_events:
         if event.is_step_failure:
-            lines.append(f"step {event.step_key} failed: {event.message}")
+            # A dg.Failure raised by the step says why in its description (e.g. a scenario that does not fit).
+            failure = event.step_failure_data.user_failure_data
+            why = f" {failure.description}" if failure is not None and failure.description else ""
+            lines.append(f"step {event.step_key} failed: {event.message}{why}")
     return lines
 
 

@@ -18,7 +18,7 @@ present) and the run key names the file.
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import dagster as dg
@@ -31,6 +31,7 @@ from orchestration.landing import live_drop_files
 from orchestration.live_state import has_stored_live_state
 from orchestration.partitions import service_date_partitions
 from orchestration.requests import (
+    ReplanRequest,
     pending_replan_requests,
     pending_whatif_requests,
     read_replan_request,
@@ -269,30 +270,45 @@ def replan_request_sensor(context: dg.SensorEvaluationContext):
     data_dir = os.environ.get("LASTMILE_DATA_DIR")
     if not data_dir:
         return dg.SkipReason("LASTMILE_DATA_DIR is not set")
+    return _request_runs(
+        context,
+        pending_replan_requests(data_dir),
+        read_replan_request,
+        lambda path, request: replan_run_request(
+            request.service_date, request.reason, f"request/{path.name}", "request", request.time_budget_s
+        ),
+        "no new re-plan request",
+    )
+
+
+def _request_runs(
+    context: dg.SensorEvaluationContext,
+    files: list[Path],
+    read: Callable[[Path], ReplanRequest | ScenarioSpec],
+    run_request: Callable[[Path, ReplanRequest | ScenarioSpec], dg.RunRequest],
+    nothing_new: str,
+) -> dg.SensorResult:
+    """One RunRequest per request file not seen before (a file ``read`` rejects, or of a date that is no partition,
+    is logged and skipped); the cursor keeps the names of the files still present, so a cleaned-up folder does not
+    keep it growing."""
     done = set(_cursor(context).get("seen", []))
-    files = pending_replan_requests(data_dir)
     requests = []
     for path in files:
         if path.name in done:
             continue
         done.add(path.name)
         try:
-            request = read_replan_request(path)
+            request = read(path)
         except ValueError as error:
             context.log.warning(f"{error}; ignored")
             continue
         if not _is_partition(request.service_date):
             context.log.warning(f"{path.name}: {request.service_date} is not a service date of the pipeline; ignored")
             continue
-        requests.append(
-            replan_run_request(
-                request.service_date, request.reason, f"request/{path.name}", "request", request.time_budget_s
-            )
-        )
-    # Only files still present stay in the cursor: a cleaned-up folder does not keep it growing.
+        requests.append(run_request(path, request))
     cursor = json.dumps({"seen": sorted(done & {p.name for p in files})})
     if not requests:
-        return dg.SensorResult(skip_reason=dg.SkipReason("no new re-plan request"), cursor=cursor)
+        return dg.SensorResult(skip_reason=dg.SkipReason(nothing_new), cursor=cursor)
     return dg.SensorResult(run_requests=requests, cursor=cursor)
 
 
@@ -318,23 +334,10 @@ def whatif_request_sensor(context: dg.SensorEvaluationContext):
     data_dir = os.environ.get("LASTMILE_DATA_DIR")
     if not data_dir:
         return dg.SkipReason("LASTMILE_DATA_DIR is not set")
-    done = set(_cursor(context).get("seen", []))
-    files = pending_whatif_requests(data_dir)
-    requests = []
-    for path in files:
-        if path.name in done:
-            continue
-        done.add(path.name)
-        try:
-            spec = read_whatif_request(path)
-        except ValueError as error:
-            context.log.warning(f"{error}; ignored")
-            continue
-        if not _is_partition(spec.service_date):
-            context.log.warning(f"{path.name}: {spec.service_date} is not a service date of the pipeline; ignored")
-            continue
-        requests.append(whatif_run_request(spec, f"whatif/{path.name}"))
-    cursor = json.dumps({"seen": sorted(done & {p.name for p in files})})
-    if not requests:
-        return dg.SensorResult(skip_reason=dg.SkipReason("no new what-if request"), cursor=cursor)
-    return dg.SensorResult(run_requests=requests, cursor=cursor)
+    return _request_runs(
+        context,
+        pending_whatif_requests(data_dir),
+        read_whatif_request,
+        lambda path, spec: whatif_run_request(spec, f"whatif/{path.name}"),
+        "no new what-if request",
+    )
