@@ -421,6 +421,11 @@ def whatif_plan(context: dg.AssetExecutionContext, config: WhatIfConfig, duckdb:
         inputs = prepare_problems(conn, service_date)
         templates = vehicle_templates(conn, spec, inputs.problems)
         past = has_actuals(conn, service_date)
+    if not any(p.orders for p in inputs.problems):
+        raise dg.Failure(
+            description=f"{service_date} has no orders in marts.fct_orders_to_plan: ingest the date's orders (the "
+            "daily planning run does) before a what-if of it"
+        )
     context.log.info(
         f"what-if '{spec.name}' for {service_date} ({'past' if past else 'future'} date): {_describe(spec)}"
     )
