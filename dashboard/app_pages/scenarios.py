@@ -20,7 +20,7 @@ DATA_DIR_ENV = "LASTMILE_DATA_DIR"
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 MAP_HEIGHT_PX = 460
 MAPS_PER_ROW = 2
-FLEET_ROW_PX = 35
+TABLE_ROW_PX = 35
 
 
 def data_dir() -> Path:
@@ -96,7 +96,7 @@ def _new_scenario_form(snapshot: Snapshot, plan_dates: list[dt.date]) -> None:
             edited = st.data_editor(
                 rows,
                 key="scenario_fleet",
-                height=FLEET_ROW_PX * (len(rows) + 1) + 3,
+                height=TABLE_ROW_PX * (len(rows) + 1) + 3,
                 hide_index=True,
                 num_rows="fixed",
                 disabled=[c for c in sc.FLEET_EDITOR_COLUMNS if c != "Vehicles"],
@@ -294,6 +294,7 @@ def _comparison_table(selected: pd.DataFrame, baseline: str) -> None:
     st.dataframe(
         styled,
         hide_index=True,
+        height=TABLE_ROW_PX * (len(table) + 1) + 3,  # every metric without scrolling
         column_config={
             c: st.column_config.TextColumn(help="Change against the baseline plan (percentage points for %)")
             for c in delta_columns

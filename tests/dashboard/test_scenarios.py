@@ -705,3 +705,17 @@ def test_scenarios_page_in_chromium(
     page.set_viewport_size({"width": 1440, "height": max(1000, min(int(height) + 40, 4000))})
     page.wait_for_timeout(1_500)  # deck.gl redraws after the resize
     page.screenshot(path=screenshot_dir / "scenarios_2026-11-27.png")
+
+    # The past day: its comparison has the outcome rows (actual for the current plan, simulated for the what-if).
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    page.locator(".st-key-scenario_compare_date [role='combobox']").click()
+    page.get_by_role("option", name=f"{DAY_1:%a %d %b %Y}", exact=True).click()
+    page.get_by_text("Outcome rows: the day's actual outcome", exact=False).wait_for(timeout=LOAD_TIMEOUT_MS)
+    page.get_by_text("Shifts: 07:00–15:00 for every vehicle").wait_for(timeout=LOAD_TIMEOUT_MS)
+    page.locator(MAP_CANVAS).nth(1).wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
+    _wait_until_idle(page)
+    assert page.locator(EXCEPTION_BOX).count() == 0
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": 1440, "height": max(1000, min(int(height) + 40, 4000))})
+    page.wait_for_timeout(1_500)
+    page.screenshot(path=screenshot_dir / "scenarios_2026-11-26.png")
