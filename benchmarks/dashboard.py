@@ -379,9 +379,12 @@ def tracking_token(snapshot_dir: Path) -> str | None:
     return str(table.sort_values(["service_date", "token"]).iloc[-1]["token"])
 
 
-def measure_snapshot(label: str, serving_dir: Path, data_dir: Path, loads: int, work: Path) -> list[dict]:
+def measure_snapshot(
+    label: str, serving_dir: Path, data_dir: Path, loads: int, work: Path, only: list[str] | None = None
+) -> list[dict]:
     """Every page of the app (and the tracking app, when it exists and the snapshot has tokens) opened ``loads``
-    times in fresh browser contexts against one serving directory; one row per page with every load's seconds."""
+    times in fresh browser contexts against one serving directory; one row per page with every load's seconds.
+    ``only`` limits the pages to those names (:attr:`AppPage.name`, ``tracking``)."""
     from playwright.sync_api import sync_playwright
 
     snapshot_dir = serving_dir / "snapshots" / (serving_dir / "CURRENT").read_text(encoding="utf-8").strip()
@@ -389,6 +392,8 @@ def measure_snapshot(label: str, serving_dir: Path, data_dir: Path, loads: int, 
     token = tracking_token(snapshot_dir)
     if TRACKING_APP_PATH.is_file() and token is not None:
         targets.append(("tracking", "Customer tracking", TRACKING_APP_PATH, f"/?t={token}", TRACKING_CONTENT_SELECTOR))
+    if only:
+        targets = [target for target in targets if target[0] in only]
     rows = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM_PATH), headless=True, args=CHROMIUM_ARGS)
@@ -483,6 +488,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="build the history in KEEP/history and the tiled snapshots in KEEP/serving_<days>d and keep them; a "
         "history already there with the same scale, seed, end and real days is reused",
     )
+    parser.add_argument(
+        "--pages", nargs="+", default=None, help="only these pages (URL path, `plan` for the default page, `tracking`)"
+    )
     parser.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
     args = parser.parse_args(argv)
     for name in ("days", "baseline_days", "real_days", "loads"):
@@ -512,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
                 if name in manifest["tables"]
             }
             print(f"snapshot of {days} days: {sum(manifest['tables'].values()):,} rows in {serving_dir}", flush=True)
-            results[days] = measure_snapshot(f"{days}d", serving_dir, history, args.loads, work)
+            results[days] = measure_snapshot(f"{days}d", serving_dir, history, args.loads, work, args.pages)
     table = markdown(results[args.days], results[args.baseline_days], args, build, sizes)
     print(table)
     if not args.no_write:

@@ -163,9 +163,19 @@ def render(snapshot: Snapshot) -> None:
         return
     customers = queries.customers_with_history(snapshot.key)
     _model_tiles(versions, len(customers))
-    _zone_windows(snapshot)
-    _customer_lookup(snapshot, customers)
-    _service_times(snapshot)
+    zones_tab, lookup_tab, service_tab = st.tabs(
+        ["Best windows by zone", "Customer lookup", "Service times"], key="customers_tab", on_change="rerun"
+    )
+    # Lazy tabs: only the open tab's queries and charts run, so the page draws without waiting for the others.
+    if zones_tab.open:
+        with zones_tab:
+            _zone_windows(snapshot)
+    if lookup_tab.open:
+        with lookup_tab:
+            _customer_lookup(snapshot, customers)
+    if service_tab.open:
+        with service_tab:
+            _service_times(snapshot)
 
 
 run_page(render)

@@ -206,23 +206,37 @@ def render(snapshot: Snapshot) -> None:
     loads = queries.loads(snapshot.key, service_date, source)
     checks = queries.data_checks(snapshot.key, service_date, source)
     _tiles(loads, checks)
-    _checks_section(snapshot, checks)
-    all_loads = queries.loads(snapshot.key, None, source)
-    _loads_section(snapshot, loads, all_loads)
-    _quarantine_section(snapshot, service_date, source, health.load_totals(loads)["quarantined"])
+    checks_tab, loads_tab, quarantine_tab, freshness_tab = st.tabs(
+        ["Data checks", "Loads", "Quarantine", "Freshness and plan runs"], key="health_tab", on_change="rerun"
+    )
+    # Lazy tabs: only the open tab's queries, tables and charts run, so the page draws without waiting for the others.
+    if checks_tab.open:
+        with checks_tab:
+            _checks_section(snapshot, checks)
+    if loads_tab.open:
+        with loads_tab:
+            _loads_section(snapshot, loads, queries.loads(snapshot.key, None, source))
+    if quarantine_tab.open:
+        with quarantine_tab:
+            _quarantine_section(snapshot, service_date, source, health.load_totals(loads)["quarantined"])
+            all_loads = queries.loads(snapshot.key, None, source)
+            if (all_loads["quarantined_rows"].fillna(0) > 0).any():
+                with st.container(border=True):
+                    st.markdown("**Quarantined rows per service date and source**")
+                    st.altair_chart(charts.quarantine_chart(all_loads), width="stretch")
+    if freshness_tab.open:
+        with freshness_tab:
+            _freshness_and_runs(snapshot)
 
-    if (all_loads["quarantined_rows"].fillna(0) > 0).any():
-        with st.container(border=True):
-            st.markdown("**Quarantined rows per service date and source**")
-            st.altair_chart(charts.quarantine_chart(all_loads), width="stretch")
 
+def _freshness_and_runs(snapshot: Snapshot) -> None:
     st.subheader("Freshness", anchor=False)
     freshness = queries.freshness(snapshot.key)
     if freshness.empty:
         st.info("No source has been loaded into this snapshot's warehouse.", icon=":material/info:")
     else:
         st.dataframe(health.freshness_table(freshness, dt.datetime.now(dt.UTC)), hide_index=True)
-        st.caption("Stalest source first · age of the last load at the time this page was drawn")
+        st.caption("Stalest source first · age of the last load at the time this page was drawn · times local")
 
     st.subheader("Latest plan runs", anchor=False)
     runs = queries.latest_plan_runs(snapshot.key, PLAN_RUNS_SHOWN)

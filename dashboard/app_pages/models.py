@@ -111,8 +111,14 @@ def render(snapshot: Snapshot) -> None:
         no_learned_models(snapshot)
         return
     _tiles(versions)
-    _versions(versions)
-    _travel(snapshot, versions)
+    versions_tab, travel_tab = st.tabs(["Versions", "Travel time"], key="models_tab", on_change="rerun")
+    # Lazy tabs: only the open tab's queries, charts and map run, so the page draws without waiting for the other.
+    if versions_tab.open:
+        with versions_tab:
+            _versions(versions)
+    if travel_tab.open:
+        with travel_tab:
+            _travel(snapshot, versions)
 
 
 run_page(render)

@@ -1,5 +1,6 @@
 """Overview: plan KPIs per service date and depot across the whole snapshot."""
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import layers, queries
@@ -14,8 +15,16 @@ CHART_METRICS = {
 }
 
 
+# The chart and table cover the newest weeks by default: a year of dates is a long table and a chart too dense to
+# read (and slow to draw).
+PERIOD_WEEKS = {"Last 4 weeks": 4, "Last 13 weeks": 13, "Last 52 weeks": 52, "All dates": None}
+DEFAULT_PERIOD = "Last 13 weeks"
+
+
 def render(snapshot: Snapshot) -> None:
-    depot_col, _ = page_header("Overview", snapshot, note=f" · {len(snapshot.service_dates):,} service date(s)")
+    depot_col, period_col = page_header(
+        "Overview", snapshot, note=f" · {len(snapshot.service_dates):,} service date(s)"
+    )
     kpis = queries.kpis_by_date(snapshot.key)
     if kpis.empty:
         empty_state(
@@ -25,8 +34,19 @@ def render(snapshot: Snapshot) -> None:
         return
     with depot_col:
         depot_id = depot_picker(snapshot, key="overview_depot")
+    with period_col:
+        period = st.selectbox(
+            "Period", options=list(PERIOD_WEEKS), index=list(PERIOD_WEEKS).index(DEFAULT_PERIOD), key="overview_period"
+        )
     if depot_id is not None:
         kpis = kpis[kpis["depot_id"] == depot_id]
+    weeks = PERIOD_WEEKS[period]
+    if weeks is not None:
+        newest = pd.to_datetime(kpis["service_date"]).max()
+        kpis = kpis[pd.to_datetime(kpis["service_date"]) > newest - pd.Timedelta(weeks=weeks)]
+    if kpis.empty:
+        st.info("This depot has no plan in the snapshot. Pick another depot.", icon=":material/info:")
+        return
     table = layers.kpi_table(kpis)
 
     metric_label = st.segmented_control(

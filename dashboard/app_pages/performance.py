@@ -84,20 +84,41 @@ def render(snapshot: Snapshot) -> None:
         + (f"change versus {before}" if previous["deliveries"] else f"no deliveries in {before} to compare with")
     )
 
-    st.subheader("By day", anchor=False)
+    trends_tab, hours_tab, drivers_tab = st.tabs(
+        ["By day", "By hour and reason", "Drivers"], key="performance_tab", on_change="rerun"
+    )
+    # Lazy tabs: only the open tab's queries and charts run, so the page draws without waiting for the others.
+    if trends_tab.open:
+        with trends_tab:
+            _trends(snapshot, start, end, depot_id)
+    if hours_tab.open:
+        with hours_tab:
+            _hours_and_reasons(snapshot, start, end, depot_id)
+    if drivers_tab.open:
+        with drivers_tab:
+            _drivers(snapshot, start, end, depot_id)
+
+
+def _trends(snapshot: Snapshot, start: dt.date, end: dt.date, depot_id: str | None) -> None:
     daily = queries.daily_kpis(snapshot.key, start, end, depot_id)
     if daily.empty:
         st.info("The snapshot has no daily KPIs for this selection.", icon=":material/info:")
-    else:
-        for row in (charts.TREND_METRICS[:2], charts.TREND_METRICS[2:]):
-            for column, metric in zip(st.columns(2), row, strict=True):
-                with column.container(border=True):
-                    st.markdown(f"**{metric.title}**")
-                    st.altair_chart(charts.trend_chart(daily, metric), width="stretch")
+        return
+    # One chart and a metric picker: each Vega chart costs the browser a compile and a draw on every load.
+    titles = {metric.title: metric for metric in charts.TREND_METRICS}
+    title = st.segmented_control(
+        "Metric per day", options=list(titles), default=charts.TREND_METRICS[0].title, key="performance_metric"
+    )
+    metric = titles[title or charts.TREND_METRICS[0].title]
+    with st.container(border=True):
+        st.markdown(f"**{metric.title}**")
+        st.altair_chart(charts.trend_chart(daily, metric), width="stretch")
 
+
+def _hours_and_reasons(snapshot: Snapshot, start: dt.date, end: dt.date, depot_id: str | None) -> None:
     hour_col, failure_col = st.columns(2)
     with hour_col.container(border=True):
-        st.markdown("**On-time rate by hour of arrival**")
+        st.markdown("**On-time rate by hour of arrival (local time)**")
         by_hour = queries.on_time_by_hour(snapshot.key, start, end, depot_id)
         if by_hour.empty:
             st.info("No delivered orders in this selection.", icon=":material/info:")
@@ -111,27 +132,28 @@ def render(snapshot: Snapshot) -> None:
         else:
             st.altair_chart(charts.failure_reasons_chart(reasons), width="stretch")
 
-    st.subheader("Drivers", anchor=False)
+
+def _drivers(snapshot: Snapshot, start: dt.date, end: dt.date, depot_id: str | None) -> None:
     drivers = queries.driver_performance(snapshot.key, start, end, depot_id)
     if drivers.empty:
         st.info("No driver worked a route in this selection.", icon=":material/info:")
-    else:
-        st.dataframe(
-            layers.driver_table(drivers),
-            hide_index=True,
-            column_config={
-                "On time (%)": st.column_config.NumberColumn(format="%.1f %%"),
-                "First-attempt success (%)": st.column_config.NumberColumn(format="%.1f %%"),
-                "Stops per hour": st.column_config.NumberColumn(format="%.2f"),
-                "km per stop": st.column_config.NumberColumn(format="%.1f km"),
-                "Rating (1-5)": st.column_config.NumberColumn(format="%.2f"),
-            },
-        )
-        st.caption(
-            "Click a column header to sort · on time: attempted stops reached within the window · stops per hour: "
-            "attempted stops per route hour (depot departure to return) · "
-            "km per stop: driven km per attempted stop"
-        )
+        return
+    st.dataframe(
+        layers.driver_table(drivers),
+        hide_index=True,
+        column_config={
+            "On time (%)": st.column_config.NumberColumn(format="%.1f %%"),
+            "First-attempt success (%)": st.column_config.NumberColumn(format="%.1f %%"),
+            "Stops per hour": st.column_config.NumberColumn(format="%.2f"),
+            "km per stop": st.column_config.NumberColumn(format="%.1f km"),
+            "Rating (1-5)": st.column_config.NumberColumn(format="%.2f"),
+        },
+    )
+    st.caption(
+        "Click a column header to sort · on time: attempted stops reached within the window · stops per hour: "
+        "attempted stops per route hour (depot departure to return) · "
+        "km per stop: driven km per attempted stop"
+    )
 
 
 run_page(render)

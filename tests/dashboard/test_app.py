@@ -159,6 +159,13 @@ def _open(page: str) -> AppTest:
     return app
 
 
+def _open_tab(app: AppTest, key: str, label: str) -> None:
+    """Switch the lazy tabs with widget key ``key`` to ``label`` and rerun (only the open tab's content runs)."""
+    app.session_state[key] = label
+    app.run()
+    assert not app.exception
+
+
 def _deltas(app: AppTest) -> dict[str, str]:
     return {metric.label: metric.proto.delta for metric in app.metric}
 
@@ -195,12 +202,19 @@ def test_performance_defaults_to_every_day_with_data(serving_snapshot):
         "Deliveries": "9",
     }
     assert set(_deltas(app).values()) == {""}
+    (trend,) = _vega_specs(app)  # one trend chart; the other tabs run only when opened
+    assert trend["encoding"]["y"]["field"] == charts.TREND_METRICS[0].column
+    assert not app.dataframe
+    for metric in charts.TREND_METRICS[1:]:
+        app.segmented_control(key="performance_metric").set_value(metric.title).run()
+        (trend,) = _vega_specs(app)
+        assert trend["encoding"]["y"]["field"] == metric.column
+        assert f"**{metric.title}**" in [el.value for el in app.markdown]
+    _open_tab(app, "performance_tab", "By hour and reason")
     specs = _vega_specs(app)
-    assert [spec["encoding"]["y"]["field"] for spec in specs[:4]] == [m.column for m in charts.TREND_METRICS]
-    chart_titles = [el.value for el in app.markdown]
-    assert all(f"**{m.title}**" in chart_titles for m in charts.TREND_METRICS)
-    assert [layer["mark"]["type"] for layer in specs[4]["layer"]] == ["bar", "text"]
-    assert specs[5]["mark"]["type"] == "bar"
+    assert [layer["mark"]["type"] for layer in specs[0]["layer"]] == ["bar", "text"]
+    assert specs[1]["mark"]["type"] == "bar"
+    _open_tab(app, "performance_tab", "Drivers")
     (drivers,) = [frame.value for frame in app.dataframe]
     assert drivers["Driver"].to_list() == ["DR-ANNA", "DR-BEN", "DR-CARL"]
     assert drivers["Deliveries"].to_list() == [5, 3, 1]
@@ -235,9 +249,10 @@ def test_performance_follows_the_depot(serving_snapshot):
     assert not app.exception
     shown = _metrics(app)
     assert (shown["Deliveries"], shown["On-time rate"]) == ("3", "60.0 %")
+    assert _vega_specs(app)[0]["encoding"]["color"].get("legend") is None
+    _open_tab(app, "performance_tab", "Drivers")
     (drivers,) = [frame.value for frame in app.dataframe]
     assert drivers["Driver"].to_list() == ["DR-BEN"]
-    assert _vega_specs(app)[0]["encoding"]["color"].get("legend") is None
 
 
 def test_plan_vs_actual_day_two(serving_snapshot):

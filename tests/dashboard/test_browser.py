@@ -124,10 +124,14 @@ def test_data_health_in_chromium(health_snapshot, streamlit_server, chromium_pag
     _wait_for_metric(page, "Rows loaded", "516")
     _wait_for_metric(page, "Critical checks failing", "1")
     page.get_by_role("heading", name="Failing data checks (2)").wait_for(timeout=LOAD_TIMEOUT_MS)
-    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
     _wait_until_idle(page)
     assert page.locator(EXCEPTION_BOX).count() == 0
     _screenshot(page, screenshot_dir / "data_health_2026-11-27_all_sources.png")
+    page.get_by_role("tab", name="Loads").click()
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
+    _wait_until_idle(page)
+    assert page.locator(EXCEPTION_BOX).count() == 0
+    _screenshot(page, screenshot_dir / "data_health_2026-11-27_loads.png")
 
     _choose(page, "health_service_date", "Thu 26 Nov 2026")
     _wait_for_metric(page, "Rows loaded", "20")
@@ -165,6 +169,12 @@ def test_customers_and_learned_models_in_chromium(learned_snapshot, streamlit_se
     page.get_by_role("link", name="Customers").click()
     page.get_by_role("heading", name="Customers").wait_for(timeout=LOAD_TIMEOUT_MS)
     _wait_for_metric(page, "Availability model", "av-2026-11-26")
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
+    _wait_until_idle(page)
+    assert page.locator(EXCEPTION_BOX).count() == 0
+    _screenshot(page, screenshot_dir / "customers_zones.png")
+
+    page.get_by_role("tab", name="Customer lookup").click()
     _wait_for_metric(page, "Recommended window", "08:00–10:00")
     page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
     _wait_until_idle(page)
@@ -181,6 +191,7 @@ def test_customers_and_learned_models_in_chromium(learned_snapshot, streamlit_se
     page.get_by_role("link", name="Learned models").click()
     page.get_by_role("heading", name="Learned models").wait_for(timeout=LOAD_TIMEOUT_MS)
     _wait_for_metric(page, "Travel time", "tt-2026-11-26")
+    page.get_by_role("tab", name="Travel time").click()
     page.locator(MAP_CANVAS).first.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
     page.locator('[data-testid="stVegaLiteChart"]').nth(1).wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
     _wait_until_idle(page)

@@ -218,6 +218,13 @@ def _metrics(app: AppTest) -> dict[str, str]:
     return {metric.label: metric.value for metric in app.metric}
 
 
+def _open_tab(app: AppTest, label: str) -> None:
+    """Open one of the page's lazy tabs (only the open tab's content runs)."""
+    app.session_state["customers_tab"] = label
+    app.run()
+    assert not app.exception
+
+
 def test_customers_page_header_windows_and_service_times(learned_snapshot):
     """The availability model's version, training date and samples; the zone heatmap and window table; the
     service-time chart per site type and zone."""
@@ -235,7 +242,9 @@ def test_customers_page_header_windows_and_service_times(learned_snapshot):
     assert windows["Window"].to_list() == ["08:00–11:00", "09:00–12:00", "14:00–17:00"]
     specs = [json.loads(chart.proto.spec) for chart in app.get("vega_lite_chart")]
     assert [layer["mark"]["type"] for layer in specs[0]["layer"]] == ["rect", "rect"]
-    service = specs[-1]
+    assert len(specs) == 1  # the other tabs run only when opened
+    _open_tab(app, "Service times")
+    (service,) = [json.loads(chart.proto.spec) for chart in app.get("vega_lite_chart")]
     assert [layer["mark"]["type"] for layer in service["layer"]] == ["bar", "tick"]
     assert service["layer"][0]["encoding"]["y"]["sort"] == [
         "apartment · Vaduz",
@@ -284,6 +293,7 @@ def test_customer_lookup(learned_snapshot, customer_id, tiles, past_orders):
     """A customer's own window (C-1001), their zone's (C-2008, Balzers) or none (C-2006, Triesen has none); their
     service time; their hourly success chart and past deliveries."""
     app = _open()
+    _open_tab(app, "Customer lookup")
     app.selectbox(key="customers_customer").set_value(customer_id).run()
     assert not app.exception
     shown = _metrics(app)

@@ -44,6 +44,13 @@ def _open_page() -> AppTest:
     return app.run()
 
 
+def _open_tab(app: AppTest, label: str) -> None:
+    """Open one of the page's lazy tabs (only the open tab's content runs)."""
+    app.session_state["health_tab"] = label
+    app.run()
+    assert not app.exception
+
+
 def _frame_with(app: AppTest, *columns: str, position: int = 0) -> pd.DataFrame:
     frames = [frame.value for frame in app.dataframe if set(columns) <= set(frame.value.columns)]
     return frames[position]
@@ -274,11 +281,30 @@ def test_page_shows_counts_reasons_and_failing_checks(health_snapshot):
     }
     assert (loaded, accepted, quarantined) == (516, 511, 5)
 
+    # The data checks tab is open first; the others run only when opened.
+    assert [el.value for el in app.subheader] == ["Failing data checks (2)"]
+    failing = _frame_with(app, "Severity", "Message", "Data Docs")
+    assert failing["Check"].to_list() == ["pings_speed_plausible", "orders_windows_long_enough"]
+    assert failing["Severity"].to_list() == ["Critical", "Warning"]
+    assert "field speed_kmh" in failing["Message"].iloc[0]
+    assert failing["Data Docs"].iloc[0] == f"file://{DATA_DOCS_PATH}"
+    assert any(DATA_DOCS_PATH in caption.value for caption in app.caption)
+    assert "1 critical check(s) failed" in app.error[0].value
+    failing_dates = _frame_with(app, "Critical failing", "Warnings failing")
+    assert failing_dates.values.tolist() == [["Fri 27 Nov 2026", 1, 1, "Orders, Telematics pings"]]
+    assert not app.get("vega_lite_chart")
+
+    _open_tab(app, "Loads")
+    assert [el.value for el in app.subheader] == ["Loads by source"]
     loads = _frame_with(app, "Loaded", "Accepted", "Quarantined")
     assert (loads["Loaded"] == loads["Accepted"] + loads["Quarantined"]).all()
     shown = {row.Source: (row.Loaded, row.Accepted, row.Quarantined) for row in loads.itertuples(index=False)}
     assert shown == {health.source_label(source): counts for (source, _day), counts in latest.items()}
+    (chart,) = app.get("vega_lite_chart")
+    assert json.loads(chart.proto.spec)["encoding"]["y"]["field"] == "loaded_rows"
 
+    _open_tab(app, "Quarantine")
+    assert [el.value for el in app.subheader] == ["Quarantined rows (5)"]
     rows = _frame_with(app, "Line", "Field", "Reason code")
     assert sorted(rows["Reason code"]) == [
         "BAD_COORDINATES",
@@ -291,23 +317,11 @@ def test_page_shows_counts_reasons_and_failing_checks(health_snapshot):
     assert (duplicate["File"], duplicate["Line"], duplicate["Field"]) == ("orders/orders_2026-11-27.csv", 5, "order_id")
     reasons = _frame_with(app, "Reason code", "Meaning")
     assert reasons.set_index("Reason code").loc["BAD_COORDINATES", "Rows"] == 2
+    (chart,) = app.get("vega_lite_chart")
+    assert json.loads(chart.proto.spec)["encoding"]["y"]["field"] == "quarantined_rows"
 
-    failing = _frame_with(app, "Severity", "Message", "Data Docs")
-    assert failing["Check"].to_list() == ["pings_speed_plausible", "orders_windows_long_enough"]
-    assert failing["Severity"].to_list() == ["Critical", "Warning"]
-    assert "field speed_kmh" in failing["Message"].iloc[0]
-    assert failing["Data Docs"].iloc[0] == f"file://{DATA_DOCS_PATH}"
-    assert any(DATA_DOCS_PATH in caption.value for caption in app.caption)
-    assert "1 critical check(s) failed" in app.error[0].value
-    assert [el.value for el in app.subheader][:3] == [
-        "Failing data checks (2)",
-        "Loads by source",
-        "Quarantined rows (5)",
-    ]
-    charts_y = [json.loads(chart.proto.spec)["encoding"]["y"]["field"] for chart in app.get("vega_lite_chart")]
-    assert charts_y == ["loaded_rows", "quarantined_rows"]
-    failing_dates = _frame_with(app, "Critical failing", "Warnings failing")
-    assert failing_dates.values.tolist() == [["Fri 27 Nov 2026", 1, 1, "Orders, Telematics pings"]]
+    _open_tab(app, "Freshness and plan runs")
+    assert [el.value for el in app.subheader] == ["Freshness", "Latest plan runs"]
 
 
 def test_page_follows_date_and_source(health_snapshot):
@@ -318,12 +332,14 @@ def test_page_follows_date_and_source(health_snapshot):
     assert not app.exception
     metrics = {metric.label: metric.value for metric in app.metric}
     assert (metrics["Rows loaded"], metrics["Accepted"], metrics["Quarantined"]) == ("5", "4", "1")
-    loads = _frame_with(app, "Loaded", "Accepted", "Quarantined")
-    assert loads[["Source", "Loaded", "Accepted", "Quarantined"]].values.tolist() == [["Orders", 5, 4, 1]]
-    rows = _frame_with(app, "Line", "Field", "Reason code")
-    assert rows[["Line", "Field", "Reason code"]].values.tolist() == [[4, "lat", "BAD_COORDINATES"]]
     day_1_orders_checks = sum(1 for check in HEALTH_CHECKS if check[1] == "orders" and check[2] == DAY_1)
     assert app.success[0].value == f"All {day_1_orders_checks} data checks passed."
+    _open_tab(app, "Loads")
+    loads = _frame_with(app, "Loaded", "Accepted", "Quarantined")
+    assert loads[["Source", "Loaded", "Accepted", "Quarantined"]].values.tolist() == [["Orders", 5, 4, 1]]
+    _open_tab(app, "Quarantine")
+    rows = _frame_with(app, "Line", "Field", "Reason code")
+    assert rows[["Line", "Field", "Reason code"]].values.tolist() == [[4, "lat", "BAD_COORDINATES"]]
 
 
 def test_page_without_data_health_tables_explains(plan_only_snapshot):
@@ -346,8 +362,10 @@ def test_page_with_ingest_log_only(tmp_path, monkeypatch):
     monkeypatch.setenv("LASTMILE_SERVING_DIR", str(tmp_path / "serving"))
     app = _open_page()
     assert not app.exception
-    infos = " ".join(info.value for info in app.info)
-    assert "no data checks" in infos and "no quarantine" in infos
+    assert "no data checks" in app.info[0].value
+    _open_tab(app, "Quarantine")
+    assert "no quarantine" in app.info[0].value
+    _open_tab(app, "Loads")
     loads = _frame_with(app, "Loaded", "Accepted", "Quarantined")
     assert loads["Loaded"].sum() == 516
 

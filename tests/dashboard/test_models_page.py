@@ -292,6 +292,11 @@ def test_models_page_versions_profile_and_zones(learned_snapshot):
     assert summary["Version"].to_list() == [TT_VERSION, ST_VERSION, AV_VERSION]
     histories = [frame for frame in frames if "Baseline" in frame.columns]
     assert [len(history) for history in histories] == [2, 1, 2]
+    assert not app.get("vega_lite_chart")  # the travel-time tab runs only when opened
+    app.session_state["models_tab"] = "Travel time"
+    app.run()
+    assert not app.exception
+    frames = [frame.value for frame in app.dataframe]
     zones = next(frame for frame in frames if "Zone cell" in frame.columns)
     assert zones["Zone cell"].to_list()[0] == "4714:952"
     assert next(frame for frame in frames if "Pace factor" in frame.columns)["Vehicle"].to_list()[0] == "V-TRI-01"
