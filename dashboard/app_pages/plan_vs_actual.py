@@ -94,6 +94,44 @@ def render(snapshot: Snapshot) -> None:
         border=True,
     )
 
+    map_tab, late_tab, routes_tab = st.tabs(
+        ["Map", "Late stops", "Routes: planned vs actual"], key="actual_tab", on_change="rerun"
+    )
+    # Lazy tabs: only the open tab's queries, map or tables run, so the page draws without waiting for the others.
+    if map_tab.open:
+        with map_tab:
+            _map(snapshot, service_date, depot_id, routes, deliveries, chosen)
+    if late_tab.open:
+        with late_tab:
+            st.subheader(f"Late stops ({summary['late']})", anchor=False)
+            late = layers.late_stops_table(day_orders)
+            if late.empty:
+                st.success("Every delivered order of this selection arrived on time.", icon=":material/check_circle:")
+            else:
+                st.dataframe(
+                    late,
+                    hide_index=True,
+                    column_config={"Minutes late": st.column_config.NumberColumn(format="%d min")},
+                )
+                st.caption("Times local (Europe/Vaduz), HH:MM")
+    if routes_tab.open:
+        with routes_tab:
+            if day_routes.empty:
+                st.info("No route of the chosen vehicles was driven on this day.", icon=":material/info:")
+            else:
+                table_with_route_colours(
+                    layers.route_comparison_table(day_routes, colors),
+                    {
+                        "Planned km": st.column_config.NumberColumn(format="%.1f"),
+                        "Driven km": st.column_config.NumberColumn(format="%.1f"),
+                        "Planned cost (EUR)": st.column_config.NumberColumn(format="€ %.2f"),
+                        "Actual cost (EUR)": st.column_config.NumberColumn(format="€ %.2f"),
+                    },
+                )
+                st.caption("Start and end: local time (Europe/Vaduz), HH:MM")
+
+
+def _map(snapshot: Snapshot, service_date, depot_id, routes, deliveries, chosen: list[str]) -> None:
     with st.container(border=True):
         stops = queries.planned_stops(snapshot.key, service_date, depot_id)
         tracks = queries.day_driven_paths(snapshot.key, service_date, depot_id)
@@ -114,29 +152,6 @@ def render(snapshot: Snapshot) -> None:
         )
         if routes.empty:
             st.caption("The snapshot holds no plan for this day, so only the driven tracks are drawn.")
-
-    st.subheader(f"Late stops ({summary['late']})", anchor=False)
-    late = layers.late_stops_table(day_orders)
-    if late.empty:
-        st.success("Every delivered order of this selection arrived on time.", icon=":material/check_circle:")
-    else:
-        st.dataframe(
-            late, hide_index=True, column_config={"Minutes late": st.column_config.NumberColumn(format="%d min")}
-        )
-
-    st.subheader("Routes: planned vs actual", anchor=False)
-    if day_routes.empty:
-        st.info("No route of the chosen vehicles was driven on this day.", icon=":material/info:")
-    else:
-        table_with_route_colours(
-            layers.route_comparison_table(day_routes, colors),
-            {
-                "Planned km": st.column_config.NumberColumn(format="%.1f"),
-                "Driven km": st.column_config.NumberColumn(format="%.1f"),
-                "Planned cost (EUR)": st.column_config.NumberColumn(format="€ %.2f"),
-                "Actual cost (EUR)": st.column_config.NumberColumn(format="€ %.2f"),
-            },
-        )
 
 
 run_page(render)

@@ -271,9 +271,14 @@ def test_plan_vs_actual_day_two(serving_snapshot):
     spec = _deck_spec(app)
     vehicles = ["V-SCH-01", "V-SCH-02", "V-TRI-01"]
     assert _layer_vehicles(spec, "planned") == _layer_vehicles(spec, "driven") == vehicles
-    late, routes = [frame.value for frame in app.dataframe]
+    assert not app.dataframe  # the tables' tabs run only when opened
+    _open_tab(app, "actual_tab", "Late stops")
+    (late,) = [frame.value for frame in app.dataframe]
     assert late["Order"].to_list() == ["O-2001", "O-2007"]
     assert late["Actual arrival"].to_list() == ["10:25", "12:07"]
+    assert [el.value for el in app.subheader] == ["Late stops (2)"]
+    _open_tab(app, "actual_tab", "Routes: planned vs actual")
+    (routes,) = [frame.value for frame in app.dataframe]
     assert routes["Vehicle"].to_list() == vehicles
 
 
