@@ -11,7 +11,11 @@ every constraint, diagnostic and re-timing as the morning plan:
 - a broken-down vehicle gets no route; its parcels wait at its depot until ``broken_down_s + recovery_s``
   (:attr:`~solver.model.Order.release_s`);
 - each order costs ``move_penalty_eur`` more on another vehicle than the one it is planned on now
-  (:attr:`~solver.model.Order.move_penalty_eur`), and the search starts from the current plan's remaining routes.
+  (:attr:`~solver.model.Order.move_penalty_eur`), and the search starts from the current plan's remaining routes,
+  made feasible with the orders they lack inserted cheaply; a search that does worse than that start (fewer
+  orders served, fewer on time, later) is not used: the depot keeps the start (:attr:`Replan.kept_current`);
+- a failed ``not_home`` delivery is tried again only where that is likely to succeed
+  (:attr:`ReplanConfig.retry_min_success`).
 
 The result is a full-day :class:`~solver.model.Plan`: each route starts with its finished stops (actual times,
 status ``delivered`` / ``failed``), then the committed stop (``committed``), then the new stops (``planned``).
@@ -802,7 +806,10 @@ def replan(
         The full-day plan (it passes :func:`solver.validate.validate_replan` with the same state, config and
         travel model), the orders that moved vehicle, the cancelled ones and the unassigned reasons counted.
         The same inputs and seed give the same plan unless the search hit the time budget
-        (``plan.stats.stopped_by == "time_budget"``).
+        (``plan.stats.stopped_by == "time_budget"``). The search starts from the current routes made feasible, the
+        orders they lack inserted cheaply; when its day serves fewer of the remaining orders, fewer on time, or
+        as many but later in total than that start, the start is kept instead (``kept_current`` says why,
+        ``plan.stats.stopped_by == "kept_current_routes"``).
 
     Raises
     ------
