@@ -21,6 +21,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 import shutil
 import signal
@@ -419,7 +420,12 @@ def measure_snapshot(
                     for name, title, page_script, path, selector in targets:
                         if page_script != script:
                             continue
-                        seconds = [first_render_s(browser, url + path, selector) for _ in range(loads)]
+                        try:
+                            seconds = [first_render_s(browser, url + path, selector) for _ in range(loads)]
+                        except RuntimeError as exc:  # reported as not drawn; the other pages are still measured
+                            print(f"[{label}] {title}: {exc}", flush=True)
+                            rows.append({"page": name, "title": title, "loads_s": [math.inf], "median_s": math.inf})
+                            continue
                         rows.append({"page": name, "title": title, "loads_s": seconds, "median_s": median(seconds)})
                         print(
                             f"[{label}] {title}: median {median(seconds):.2f} s "
@@ -480,6 +486,8 @@ def markdown(
         )
     worst = max(year, key=lambda row: row["median_s"])
     lines += ["", f"Slowest page: {worst['title']}, median {worst['median_s']:.2f} s (target {TARGET_S:.0f} s)."]
+    if any(math.isinf(row["median_s"]) for row in [*year, *baseline]):
+        lines.append(f"inf: the page was not drawn within {LOAD_TIMEOUT_MS / 1000:.0f} s (the run's output says why).")
     return "\n".join(lines)
 
 

@@ -79,6 +79,7 @@ def _checks_section(snapshot: Snapshot, checks: pd.DataFrame) -> None:
     }
     if failing.empty:
         st.success(f"All {len(checks)} data checks passed.", icon=":material/check_circle:")
+        st.dataframe(health.check_table(checks), hide_index=True, column_config=column_config)
     else:
         critical = health.check_counts(checks)["critical"]
         if critical:
@@ -90,8 +91,9 @@ def _checks_section(snapshot: Snapshot, checks: pd.DataFrame) -> None:
     docs = sorted({path for path in checks["data_docs_path"].dropna().astype(str) if path})
     if docs:
         st.caption("Data Docs: " + " · ".join(f"`{path}`" for path in docs))
-    with st.expander(f"All checks of this date ({len(checks)})"):
-        st.dataframe(health.check_table(checks), hide_index=True, column_config=column_config)
+    if not failing.empty:
+        with st.expander(f"All checks of this date ({len(checks)})"):
+            st.dataframe(health.check_table(checks), hide_index=True, column_config=column_config)
 
 
 def _failing_dates(snapshot: Snapshot) -> None:

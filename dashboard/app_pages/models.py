@@ -44,8 +44,12 @@ def _versions(versions) -> None:
         "a date uses the newest version trained on days before it"
     )
     newest = learned.latest_versions(versions)
-    tabs = st.tabs([learned.MODEL_LABELS.get(m, str(m)) for m in newest["model"]])
+    tabs = st.tabs(
+        [learned.MODEL_LABELS.get(m, str(m)) for m in newest["model"]], key="models_history_tab", on_change="rerun"
+    )
     for tab, model in zip(tabs, newest["model"], strict=True):
+        if not tab.open:
+            continue
         with tab:
             history = learned.version_history_table(versions, model)
             st.dataframe(history, hide_index=True)
@@ -111,7 +115,7 @@ def render(snapshot: Snapshot) -> None:
         no_learned_models(snapshot)
         return
     _tiles(versions)
-    versions_tab, travel_tab = st.tabs(["Versions", "Travel time"], key="models_tab", on_change="rerun")
+    versions_tab, travel_tab = st.tabs(["Versions", "Speed, weather and zones"], key="models_tab", on_change="rerun")
     # Lazy tabs: only the open tab's queries, charts and map run, so the page draws without waiting for the other.
     if versions_tab.open:
         with versions_tab:

@@ -191,7 +191,7 @@ def test_customers_and_learned_models_in_chromium(learned_snapshot, streamlit_se
     page.get_by_role("link", name="Learned models").click()
     page.get_by_role("heading", name="Learned models").wait_for(timeout=LOAD_TIMEOUT_MS)
     _wait_for_metric(page, "Travel time", "tt-2026-11-26")
-    page.get_by_role("tab", name="Travel time").click()
+    page.get_by_role("tab", name="Speed, weather and zones").click()
     page.locator(MAP_CANVAS).first.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
     page.locator('[data-testid="stVegaLiteChart"]').nth(1).wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
     _wait_until_idle(page)

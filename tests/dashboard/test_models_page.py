@@ -290,10 +290,16 @@ def test_models_page_versions_profile_and_zones(learned_snapshot):
     frames = [frame.value for frame in app.dataframe]
     summary = next(frame for frame in frames if "Error metric" in frame.columns)
     assert summary["Version"].to_list() == [TT_VERSION, ST_VERSION, AV_VERSION]
-    histories = [frame for frame in frames if "Baseline" in frame.columns]
+    histories = []
+    for label in ("Travel time", "Service time", "Customer availability"):  # one lazy tab per model
+        app.session_state["models_history_tab"] = label
+        app.run()
+        assert not app.exception
+        (history,) = [frame.value for frame in app.dataframe if "Baseline" in frame.value.columns]
+        histories.append(history)
     assert [len(history) for history in histories] == [2, 1, 2]
     assert not app.get("vega_lite_chart")  # the travel-time tab runs only when opened
-    app.session_state["models_tab"] = "Travel time"
+    app.session_state["models_tab"] = "Speed, weather and zones"
     app.run()
     assert not app.exception
     frames = [frame.value for frame in app.dataframe]
