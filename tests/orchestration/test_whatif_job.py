@@ -9,6 +9,9 @@ whatif`` runs it: two scenarios of the past date (only vans, three per depot; no
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -193,3 +196,27 @@ def test_playing_the_current_plan_again_reproduces_the_days_actual_deliveries(wh
         )
     outcome = play_plan(build_world("small", SEED), dt.date.fromisoformat(PAST), orders, problems, plans, SEED, 0.0)
     assert (outcome["delivered"], outcome["failed"]) == (actual.get("delivered", 0), actual.get("failed", 0))
+
+
+def test_rebuilt_plan_marts_never_make_a_whatif_current(whatif_days, tmp_path):
+    """The newest valid what-if of a date is not its current plan once the plan marts are rebuilt: only daily and
+    replan versions are ever current (it was marked current among the what-ifs, and showed as such on Data health)."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    warehouse.write_bytes(whatif_days.warehouse.read_bytes())
+    dbt_project = Path(__file__).resolve().parents[2] / "dbt_project"
+    command = [
+        str(Path(sys.executable).with_name("dbt")), "build", "--quiet", "--select", "dim_plan_versions",
+        "--profiles-dir", ".", "--project-dir", ".", "--target-path", str(tmp_path / "target"),
+        "--log-path", str(tmp_path / "logs"),
+    ]  # fmt: skip
+    env = {**os.environ, "LASTMILE_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
+    dbt = subprocess.run(command, cwd=dbt_project, env=env, capture_output=True, text=True)
+    assert dbt.returncode == 0, dbt.stdout[-2000:]
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        rows = conn.execute(
+            "select service_date::varchar, kind, plan_id from marts.dim_plan_versions where is_current"
+        ).fetchall()
+        n_whatif = conn.execute("select count(*) from marts.dim_plan_versions where kind = 'whatif'").fetchone()[0]
+    assert n_whatif == sum(result.success for _, result, _ in whatif_days.runs.values())
+    assert {kind for _, kind, _ in rows} <= {"daily", "replan"}
+    assert {date: plan_id for date, _, plan_id in rows} == whatif_days.current_before

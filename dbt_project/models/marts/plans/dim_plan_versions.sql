@@ -2,7 +2,7 @@
 
 -- Every plan version; the newest valid daily or replan version of a date is its current plan (the same rule as
 -- orchestration.plan_store.current_plan_id): a re-plan replaces the morning plan, a morning plan made again after it
--- replaces the re-plan. What-ifs rank among themselves. Versions are never overwritten, so a re-run adds a version
+-- replaces the re-plan. A what-if is never current. Versions are never overwritten, so a re-run adds a version
 -- and the previous one stays for comparison.
 with runs as (
     select * from {{ source('plans', 'plan_runs') }}
@@ -12,8 +12,9 @@ ranked as (
     select
         *,
         status = 'valid'
+        and kind in ('daily', 'replan')
         and row_number() over (
-            partition by service_date, case when kind in ('daily', 'replan') then 'current' else kind end
+            partition by service_date, kind in ('daily', 'replan')
             order by (status = 'valid') desc, created_at_utc desc, version desc
         ) = 1 as is_current
     from runs

@@ -58,7 +58,8 @@ select
     orders.weight_g,
     orders.volume_cm3,
     orders.priority,
-    orders.notes
+    orders.notes,
+    orders.required_skills
 from stops
 inner join current_plans on stops.plan_id = current_plans.plan_id
 inner join routes on stops.plan_id = routes.plan_id and stops.route_id = routes.route_id
