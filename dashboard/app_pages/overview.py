@@ -49,27 +49,32 @@ def render(snapshot: Snapshot) -> None:
         return
     table = layers.kpi_table(kpis)
 
-    metric_label = st.segmented_control(
-        "Metric per service date",
-        options=list(CHART_METRICS),
-        default="Cost per delivery (EUR)",
-        key="overview_metric",
-    )
-    column = CHART_METRICS[metric_label or "Cost per delivery (EUR)"]
-    st.bar_chart(table, x="Service date", y=column, color="Depot", stack=False, height=320)
-
-    st.subheader("Plan KPIs per service date and depot", anchor=False)
-    st.dataframe(
-        table,
-        hide_index=True,
-        column_config={
-            "Distance (km)": st.column_config.NumberColumn(format="%.1f"),
-            "Duration (h)": st.column_config.NumberColumn(format="%.1f"),
-            "Cost (EUR)": st.column_config.NumberColumn(format="€ %.2f"),
-            "Cost per delivery (EUR)": st.column_config.NumberColumn(format="€ %.2f"),
-        },
-    )
-    st.caption("Current plan of each date and depot · planned at: local time (Europe/Vaduz)")
+    chart_tab, table_tab = st.tabs(["Chart", "Table"], key="overview_tab", on_change="rerun")
+    # Lazy tabs: only the open tab runs, so the page draws without waiting for the other.
+    if chart_tab.open:
+        with chart_tab:
+            metric_label = st.segmented_control(
+                "Metric per service date",
+                options=list(CHART_METRICS),
+                default="Cost per delivery (EUR)",
+                key="overview_metric",
+            )
+            column = CHART_METRICS[metric_label or "Cost per delivery (EUR)"]
+            st.bar_chart(table, x="Service date", y=column, color="Depot", stack=False, height=320)
+    if table_tab.open:
+        with table_tab:
+            st.subheader("Plan KPIs per service date and depot", anchor=False)
+            st.dataframe(
+                table,
+                hide_index=True,
+                column_config={
+                    "Distance (km)": st.column_config.NumberColumn(format="%.1f"),
+                    "Duration (h)": st.column_config.NumberColumn(format="%.1f"),
+                    "Cost (EUR)": st.column_config.NumberColumn(format="€ %.2f"),
+                    "Cost per delivery (EUR)": st.column_config.NumberColumn(format="€ %.2f"),
+                },
+            )
+            st.caption("Current plan of each date and depot · planned at: local time (Europe/Vaduz)")
 
 
 run_page(render)

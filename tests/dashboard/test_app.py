@@ -100,6 +100,9 @@ def test_overview_lists_every_date_and_depot(serving_snapshot):
     app.switch_page("app_pages/overview.py").run()
     assert not app.exception
     assert "2026-11-27 06:30" in app.caption[0].value
+    assert app.get("arrow_vega_lite_chart") or app.get("vega_lite_chart")
+    assert not app.dataframe  # the table's tab runs only when opened
+    _open_tab(app, "overview_tab", "Table")
     (table,) = [frame.value for frame in app.dataframe]
     assert table["Service date"].to_list() == ["2026-11-27", "2026-11-27", "2026-11-26", "2026-11-26"]
     assert table["Depot"].to_list() == ["Schaan", "Triesen", "Schaan", "Triesen"]
