@@ -6,10 +6,16 @@ same as ``python -m orchestration.cli history``), then tiles that published snap
 of the real days (ids made unique per tile), so the row volume is that of a real year while the content repeats.
 Serves each tiled snapshot with ``streamlit run dashboard/app.py`` (and ``dashboard/tracking_app.py`` once it
 exists) and opens every page ``--loads`` times in a fresh browser context, timing from navigation to the end of
-the script run with the page's title and first chart, map or table drawn; reports the median per page.
+the script run with the page's title and first chart, map or table drawn; reports the median per page, writes
+its section of docs/benchmarks.md and ends with ``page_first_render_s_max: <float>``.
+
+Before tiling, the history's warehouse is published once more with this checkout's publisher (tracking tokens
+first, as the `serving_snapshot` asset does), so a history kept and reused with ``--keep`` gets every table the
+current code publishes. Building the history is the slow part (about 70 s a day at `default` scale on an idle
+2-core machine); ``--keep DIR`` keeps it in ``DIR/history`` and reuses it when scale, seed, end and days match.
 
     .venv/bin/python benchmarks/dashboard.py [--days 365] [--baseline-days 14] [--real-days 7] [--scale default]
-        [--loads 5] [--keep DIR]
+        [--loads 5] [--keep DIR] [--pages overview performance] [--no-write]
 """
 
 from __future__ import annotations
@@ -353,8 +359,20 @@ def streamlit_app(script: Path, serving_dir: Path, data_dir: Path, log_path: Pat
                 process.wait(timeout=10)
 
 
-def first_render_s(browser, url: str, content_selector: str = CONTENT_SELECTOR) -> float:
-    """Seconds from navigating a fresh browser context to ``url`` until the page is drawn (:data:`RENDERED_JS`).
+# The browser has loaded Streamlit's frontend, connected and the server started the page's script: what every page
+# pays before its own code runs.
+SCRIPT_STARTED_JS = """
+() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const state = app && app.getAttribute('data-test-script-state');
+    return !!state && state !== 'initial';
+}
+"""
+
+
+def first_render_s(browser, url: str, content_selector: str = CONTENT_SELECTOR) -> tuple[float, float]:
+    """Seconds from navigating a fresh browser context to ``url`` until the page's script started
+    (:data:`SCRIPT_STARTED_JS`) and until the page is drawn (:data:`RENDERED_JS`).
 
     Raises
     ------
@@ -369,6 +387,8 @@ def first_render_s(browser, url: str, content_selector: str = CONTENT_SELECTOR) 
         started = time.perf_counter()
         page.goto(url, wait_until="commit")
         try:
+            page.wait_for_function(SCRIPT_STARTED_JS, timeout=LOAD_TIMEOUT_MS, polling=25)
+            script_started = time.perf_counter() - started
             page.wait_for_function(RENDERED_JS, arg=content_selector, timeout=LOAD_TIMEOUT_MS, polling=25)
         except PlaywrightTimeoutError as exc:
             shown = page.locator(MAIN_SELECTOR).inner_text()[:500]
@@ -379,7 +399,7 @@ def first_render_s(browser, url: str, content_selector: str = CONTENT_SELECTOR) 
         elapsed = time.perf_counter() - started
         if page.locator(EXCEPTION_SELECTOR).count():
             raise RuntimeError(f"{url} shows an exception: {page.locator(EXCEPTION_SELECTOR).first.inner_text()}")
-        return elapsed
+        return elapsed, script_started
     finally:
         context.close()
 
@@ -421,12 +441,29 @@ def measure_snapshot(
                         if page_script != script:
                             continue
                         try:
-                            seconds = [first_render_s(browser, url + path, selector) for _ in range(loads)]
+                            timings = [first_render_s(browser, url + path, selector) for _ in range(loads)]
                         except RuntimeError as exc:  # reported as not drawn; the other pages are still measured
                             print(f"[{label}] {title}: {exc}", flush=True)
-                            rows.append({"page": name, "title": title, "loads_s": [math.inf], "median_s": math.inf})
+                            rows.append(
+                                {
+                                    "page": name,
+                                    "title": title,
+                                    "loads_s": [math.inf],
+                                    "median_s": math.inf,
+                                    "started_s": math.inf,
+                                }
+                            )
                             continue
-                        rows.append({"page": name, "title": title, "loads_s": seconds, "median_s": median(seconds)})
+                        seconds = [drawn for drawn, _ in timings]
+                        rows.append(
+                            {
+                                "page": name,
+                                "title": title,
+                                "loads_s": seconds,
+                                "median_s": median(seconds),
+                                "started_s": median([started for _, started in timings]),
+                            }
+                        )
                         print(
                             f"[{label}] {title}: median {median(seconds):.2f} s "
                             f"(loads {', '.join(f'{s:.2f}' for s in seconds)})",
@@ -473,15 +510,20 @@ def markdown(
         f"(1 min) was {load[0]:.1f} when the measurements started and {load[1]:.1f} when they ended (2 cores: "
         "above 2, every process waits for a core).",
         "",
-        f"| page | {args.days} days: median s | first load s | max s | {args.baseline_days} days: median s | ratio |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "Script started: the median time until the browser had loaded Streamlit's frontend, connected, and the "
+        "server had started the page's script, which every page pays before its own code runs.",
+        "",
+        f"| page | {args.days} days: median s | script started s | first load s | max s | "
+        f"{args.baseline_days} days: median s | ratio |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in year:
         other = base.get(row["page"])
         ratio = "–" if other is None else f"{row['median_s'] / other['median_s']:.2f}"
         baseline_s = "–" if other is None else f"{other['median_s']:.2f}"
         lines.append(
-            f"| {row['title']} | {row['median_s']:.2f} | {row['loads_s'][0]:.2f} | {max(row['loads_s']):.2f} | "
+            f"| {row['title']} | {row['median_s']:.2f} | {row.get('started_s', math.nan):.2f} | "
+            f"{row['loads_s'][0]:.2f} | {max(row['loads_s']):.2f} | "
             f"{baseline_s} | {ratio} |"
         )
     worst = max(year, key=lambda row: row["median_s"])

@@ -177,3 +177,20 @@ def test_arguments_default_to_a_year_against_two_weeks():
     assert (args.days, args.baseline_days, args.real_days, args.scale, args.loads) == (365, 14, 7, "default", 5)
     with pytest.raises(SystemExit):
         bench.parse_args(["--loads", "0"])
+
+
+def test_report_says_the_content_is_tiled_and_lists_every_page():
+    """The section states the real days and the tiling, one row per page with both medians and their ratio, and
+    marks a page that was not drawn."""
+    args = bench.parse_args(["--days", "28", "--baseline-days", "14"])
+    build = {"dates": ["2026-11-19", "2026-11-25"], "build_s": 600.0}
+    year = [
+        {"page": "plan", "title": "Plan", "loads_s": [2.0, 1.0, 1.5], "median_s": 1.5, "started_s": 0.9},
+        {"page": "live", "title": "Live", "loads_s": [float("inf")], "median_s": float("inf"), "started_s": 0.8},
+    ]
+    baseline = [{"page": "plan", "title": "Plan", "loads_s": [1.0], "median_s": 1.0, "started_s": 0.9}]
+    text = bench.markdown(year, baseline, args, build, {"28 days:": {"deliveries": 4200}}, (1.0, 2.0))
+    assert "**tiled**" in text and "7 real days (2026-11-19 to 2026-11-25)" in text
+    assert "| Plan | 1.50 | 0.90 | 2.00 | 2.00 | 1.00 | 1.50 |" in text
+    assert "| Live | inf |" in text and "not drawn within" in text
+    assert "deliveries 4,200" in text
