@@ -65,9 +65,11 @@ UNLIMITED = 2**62
 # seconds, and the least a search is given.
 FINISH_RESERVE_S = 0.15
 # A warm start's missing orders are inserted next to their this many nearest planned stops, within this many
-# seconds (the rest is left to the search).
+# seconds (the rest is left to the search), and for at least the least of them even when the search's own budget
+# is already spent.
 INSERTION_NEIGHBOURS = 12
 INSERTION_BUDGET_S = 2.0
+INSERTION_MIN_S = 0.25
 # Parcels enter PyVRP's load as thousandths, like kilograms in grams: PyVRP caps its penalty per unit of excess
 # load (MAX_PENALTY), and at one unit per parcel an overloaded route cost 1 EUR per parcel, so the search
 # overloaded cargo bikes instead of sending them back to reload.
@@ -951,8 +953,8 @@ def _initial_routes(
     that was thrown away when infeasible left a depot of 600 remaining orders to a cold 10 s search that ended
     infeasible and dropped hundreds of them; a start without the missing orders kept a broken-down van's 32
     parcels out of a 50-order re-plan, because PyVRP inserts an unplanned order only next to a planned one.)
-    ``None`` when nothing is left. The insertions stop at ``deadline`` (``time.monotonic()``) or after
-    :data:`INSERTION_BUDGET_S`.
+    ``None`` when nothing is left. The insertions stop at ``deadline`` (``time.monotonic()``), but not before
+    :data:`INSERTION_MIN_S`, and after :data:`INSERTION_BUDGET_S` at most.
     """
     if not initial_routes:
         return None
@@ -989,7 +991,8 @@ def _initial_routes(
             routes.append((vt, _activities(inst, repaired)))
     if not routes:
         return None
-    _insert_cheaply(inst, problem, routes, min(deadline, time.monotonic() + INSERTION_BUDGET_S))
+    now = time.monotonic()
+    _insert_cheaply(inst, problem, routes, min(max(deadline, now + INSERTION_MIN_S), now + INSERTION_BUDGET_S))
     packed = [(vt, tuple((int(a.type.value), int(a.idx)) for a in acts)) for vt, acts in routes if acts]
     spread = []
     for vt, acts in _spread_unplanned(inst, packed):
@@ -1012,8 +1015,9 @@ def _insert_cheaply(
 ) -> None:
     """Insert the search's orders that ``routes`` lack, in order of window end, each where it adds least cost
     (less its prize) while every route stays feasible, into the routes in place; an order no feasible place is
-    worth its prize for stays out. Only places next to the order's nearest planned stops, and a first stop on
-    each vehicle type's unused vehicles, are tried; stops at ``deadline`` (``time.monotonic()``)."""
+    worth its prize for stays out. Only places next to the order's nearest planned stops, a trip of its own at the
+    end of each route that may reload, and a first stop on each vehicle type's unused vehicles, are tried; stops at
+    ``deadline`` (``time.monotonic()``)."""
     data = inst.data
     clients = data.clients()
     members: dict[int, list[int]] = {}
@@ -1026,6 +1030,7 @@ def _insert_cheaply(
     missing.sort(key=lambda oi: (max(end for _, end in _order_windows(problem.orders[oi])), oi))
     distance = data.distance_matrix(0)
     costs = [_route_cost(pyvrp.Route(data, acts, vt)) for vt, acts in routes]
+    reloads = [data.vehicle_type(vt).reload_depots for vt in range(data.num_vehicle_types)]
     used = Counter(vt for vt, _ in routes)
     for oi in missing:
         if time.monotonic() > deadline:
@@ -1051,9 +1056,19 @@ def _insert_cheaply(
             prize = clients[c].prize
             activity = pyvrp.Activity(pyvrp.ActivityType.CLIENT, c)
             tries = [(k, routes[k][0], routes[k][1][:q] + [activity] + routes[k][1][q:]) for k, q in candidates]
+            # A trip of its own at the end of a route, after a reload: the only place on a vehicle on the road for an
+            # order waiting at the depot (a new one, a broken-down van's parcel) when no later trip is near it.
+            tries += [
+                (k, vt, [*acts, pyvrp.Activity(pyvrp.ActivityType.DEPOT, reloads[vt][0]), activity])
+                for k, (vt, acts) in enumerate(routes)
+                if reloads[vt]
+            ]
             tries += [(-1, vt, [activity]) for vt in free]
             for k, vt, acts in tries:
-                route = pyvrp.Route(data, acts, vt)
+                try:
+                    route = pyvrp.Route(data, acts, vt)
+                except (ValueError, RuntimeError, IndexError):  # more trips than the vehicle may make
+                    continue
                 if not route.is_feasible():
                     continue
                 if _skill_or_trip_misfits(inst, problem, inst.groups[vt].vehicles[0], acts):

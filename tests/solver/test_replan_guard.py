@@ -179,3 +179,18 @@ def test_a_reload_after_the_last_stop_is_dropped_from_a_route():
     repaired, removed = solve_module._repair(inst, problem, route)
     assert removed == []
     assert [a.type for a in solve_module._activities(inst, repaired)] == [client, client]
+
+
+def test_warm_start_puts_an_order_at_the_depot_on_a_van_on_the_road_after_a_reload():
+    """One van, on the road with its parcels, and a new order at the depot: the warm start alone (a tiny budget, no
+    search) already serves the new order, on a trip of its own after a reload, and passes validate_replan."""
+    orders = tuple(order_north(f"N{k}", k) for k in (1, 2, 3))
+    problem = Problem(depot=depot(), orders=orders, vehicles=(van("V-01", max_reloads=1),))
+    plan = solve(problem, SEARCH)
+    state = _state_at(problem, plan, plan.routes[0].stops[0].departure_s - 30, new_orders=(order_north("NEW", 1.5),))
+    config = _config(time_budget_s=0.05)
+    result = replan(problem, plan, state, config)
+    assert validate_replan(problem, result.plan, state, config) == []
+    (route,) = result.plan.routes
+    stop = next(s for s in route.stops if s.order_id == "NEW")
+    assert stop.trip > max(s.trip for s in route.stops if s.order_id != "NEW")
