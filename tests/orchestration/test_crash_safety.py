@@ -69,11 +69,15 @@ VOLATILE_COLUMNS = frozenset(
         "plan_id",  # names the version ("<date>-daily-v<n>"): a re-run adds versions
         "version",  # the same numbering
         "replaced_rows",  # how many rows a load replaced: zero on a first load, the date's rows on a re-load
+        "token",  # a tracking link's token: secret random bits by design (which orders have one is compared)
+        "updated_at_utc",  # when a tracking row was computed: the publish time
     }
 )
-# ... and the wall-clock time a plan version was stored, in the tables of plan versions (an order's created_at_utc
-# is source data and compared).
-PLAN_VERSION_TABLES = frozenset({"plans.plan_runs", "marts.dim_plan_versions", "plan_runs", "plan_versions"})
+# ... and the wall-clock time a plan version (or a tracking token) was stored, in the tables of plan versions and
+# tokens (an order's created_at_utc is source data and compared).
+PLAN_VERSION_TABLES = frozenset(
+    {"plans.plan_runs", "marts.dim_plan_versions", "plan_runs", "plan_versions", "plans.tracking_tokens"}
+)
 
 
 def _volatile(table: str, column: str) -> bool:
