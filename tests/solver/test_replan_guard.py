@@ -19,7 +19,6 @@ from solver import (
     ReplanConfig,
     SolveConfig,
     Unassigned,
-    VehicleState,
     replan,
     solve,
     validate,
@@ -28,6 +27,7 @@ from solver import (
 from solver.replan import _Score, _worse_than
 from solver.solve import solve_with_start
 from tests.solver.factories import HOUR, depot, order_north, random_problem, van
+from tests.solver.test_replan import _state_at
 
 # The module, not the function solver/__init__.py exports under the same name.
 replan_module = importlib.import_module("solver.replan")
@@ -38,35 +38,6 @@ def _config(**kwargs) -> ReplanConfig:
     fields = dict(time_budget_s=5.0, seed=3, solve_config=SEARCH)
     fields.update(kwargs)
     return ReplanConfig(**fields)
-
-
-def _state_at(problem: Problem, plan: Plan, t: int, **kwargs) -> LiveState:
-    """The live state at ``t`` if every vehicle drove its plan exactly (as in test_replan.py)."""
-    by_id = {o.order_id: o for o in problem.orders}
-    vehicles, delivered = [], set()
-    for route in plan.routes:
-        departed = route.start_s <= t
-        done = tuple(replace(s, status="delivered") for s in route.stops if s.departure_s <= t)
-        delivered |= {s.order_id for s in done}
-        rest = [s for s in route.stops if s.departure_s > t]
-        committed = rest[0] if departed and rest else None
-        where = by_id[committed.order_id] if committed else problem.depot
-        vehicles.append(
-            VehicleState(
-                vehicle_id=route.vehicle_id,
-                departed=departed,
-                lat=where.lat,
-                lon=where.lon,
-                at_s=t,
-                committed_order_id=committed.order_id if committed else None,
-                committed_done_s=committed.departure_s if committed else None,
-                on_board=tuple(s.order_id for s in rest) if departed else (),
-                done=done,
-            )
-        )
-    fields = dict(service_date="2026-03-02", as_of_s=t, vehicles=tuple(vehicles), delivered=frozenset(delivered))
-    fields.update(kwargs)
-    return LiveState(**fields)
 
 
 @pytest.fixture(scope="module")
