@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import dagster as dg
 import duckdb
 
 from orchestration.plan_store import read_plan
@@ -88,3 +89,15 @@ def validate_stored_replan(
             for v in validate_replan(problem, stored[depot_id], state, config, travel_model=inputs.travel_model)
         ]
     return violations
+
+
+def plan_validity_check(asset_key: dg.AssetKey, violations: Sequence[str]) -> dg.AssetCheckResult:
+    """The blocking ``plan_is_valid`` check result of a stored plan (daily, replan or what-if): passed when the
+    validator found no violation; the count and the first 20 violations as metadata."""
+    return dg.AssetCheckResult(
+        check_name="plan_is_valid",
+        asset_key=asset_key,
+        passed=not violations,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"violations": len(violations), "first_violations": "\n".join(violations[:20])},
+    )

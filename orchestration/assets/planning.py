@@ -7,7 +7,7 @@ import time
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from orchestration.checks import validate_stored_plan
+from orchestration.checks import plan_validity_check, validate_stored_plan
 from orchestration.partitions import one_run_per_date, service_date_partitions
 from orchestration.plan_store import set_plan_status, write_plan
 from orchestration.planning_inputs import prepare_problems
@@ -177,15 +177,7 @@ def daily_plan(context: dg.AssetExecutionContext, config: PlanningConfig, duckdb
             "preferred_windows": inputs.preferred,
             "route_geometry_vertices": len(geometry),
         },
-        check_results=[
-            dg.AssetCheckResult(
-                check_name="plan_is_valid",
-                asset_key=PLAN_KEY,
-                passed=not violations,
-                severity=dg.AssetCheckSeverity.ERROR,
-                metadata={"violations": len(violations), "first_violations": "\n".join(violations[:20])},
-            )
-        ],
+        check_results=[plan_validity_check(PLAN_KEY, violations)],
     )
     for table, count in rows.items():
         yield dg.MaterializeResult(

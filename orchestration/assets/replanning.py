@@ -17,7 +17,7 @@ import duckdb as duckdb_client
 from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.planning import PLAN_TABLES, ROAD_NETWORK_ENV
-from orchestration.checks import validate_stored_replan
+from orchestration.checks import plan_validity_check, validate_stored_replan
 from orchestration.live_state import has_stored_live_state, newest_live_s, parse_as_of, read_live_states
 from orchestration.partitions import one_run_per_date, service_date_partitions
 from orchestration.plan_store import current_plan_id, read_plan, set_plan_status, write_plan
@@ -275,15 +275,7 @@ def replan_plan(context: dg.AssetExecutionContext, config: ReplanRunConfig, duck
             "seed": config.seed,
             **{k: v or "none" for k, v in inputs.model_versions.items()},
         },
-        check_results=[
-            dg.AssetCheckResult(
-                check_name="plan_is_valid",
-                asset_key=REPLAN_KEY,
-                passed=not violations,
-                severity=dg.AssetCheckSeverity.ERROR,
-                metadata={"violations": len(violations), "first_violations": "\n".join(violations[:20])},
-            )
-        ],
+        check_results=[plan_validity_check(REPLAN_KEY, violations)],
     )
     for table, count in rows.items():
         yield dg.MaterializeResult(

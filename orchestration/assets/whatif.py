@@ -21,7 +21,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.planning import PLAN_TABLES
 from orchestration.assets.replanning import _with_road_network
-from orchestration.checks import validate_stored_plan
+from orchestration.checks import plan_validity_check, validate_stored_plan
 from orchestration.partitions import one_run_per_date, service_date_partitions
 from orchestration.plan_store import read_problems, set_plan_status, write_plan
 from orchestration.planning_inputs import prepare_problems
@@ -515,15 +515,7 @@ def whatif_plan(context: dg.AssetExecutionContext, config: WhatIfConfig, duckdb:
             "read_s": round(read_s, 2),
             "solve_s": round(solve_s, 2),
         },
-        check_results=[
-            dg.AssetCheckResult(
-                check_name="plan_is_valid",
-                asset_key=WHATIF_KEY,
-                passed=not violations,
-                severity=dg.AssetCheckSeverity.ERROR,
-                metadata={"violations": len(violations), "first_violations": "\n".join(violations[:20])},
-            )
-        ],
+        check_results=[plan_validity_check(WHATIF_KEY, violations)],
     )
     for table, count in rows.items():
         yield dg.MaterializeResult(
