@@ -73,6 +73,10 @@ _WINDOW_SHIFT_SLOTS = (4, 8)  # a window moves 2-4 hours later
 _WINDOW_CHANGE_EARLIEST_S = 7 * _HOUR
 _WINDOW_CHANGE_NOTICE_S = _HOUR  # a customer asks at least an hour before the old window opens
 _BREAKDOWN_HOURS = (10, 12)
+BREAKDOWN_OUT_S = 15 * 60
+"""With a plan (``scenario(..., routes=...)``), a van breaks down at least this long after its route began ..."""
+BREAKDOWN_LEFT_S = 30 * 60
+"""... and at least this long before its route ends (it still has stops and parcels to move)."""
 _RAIN_START_S = (11 * _HOUR + 1800, 12 * _HOUR + 1800)
 _RAIN_HOURS = (3, 5)
 _NEW_ORDER_ID_SEED_OFFSET = 104_729  # another day's draw of the order generator supplies the new orders
@@ -224,7 +228,13 @@ def no_disruptions(service_date: dt.date, seed: int = 0) -> Scenario:
 
 
 def scenario(
-    world: World, service_date: dt.date, name: str, seed: int, *, orders: pd.DataFrame | None = None
+    world: World,
+    service_date: dt.date,
+    name: str,
+    seed: int,
+    *,
+    orders: pd.DataFrame | None = None,
+    routes: pd.DataFrame | None = None,
 ) -> Scenario:
     """Draw the disruptions of a named scenario for a service date.
 
@@ -239,7 +249,8 @@ def scenario(
         ``cancellations`` (5% of the orders withdrawn between 07:00 and 12:00, each at least an hour before its
         window opens; orders without a window are not withdrawn), ``window_changes`` (5% of the
         orders with a window move it 2-4 h later, asked for at least an hour before the old window),
-        ``breakdown`` (one van breaks down between 10:00 and 12:00), ``heavy_rain`` (from about 12:00 for 3-5 h)
+        ``breakdown`` (one van breaks down between 10:00 and 12:00; with ``routes``, a van out on its round
+        then), ``heavy_rain`` (from about 12:00 for 3-5 h)
         or ``mixed`` (a bit of each: one late van, 4-5% new orders, 2% cancellations and window changes, a
         breakdown and two hours of heavy rain).
     seed : int
@@ -247,6 +258,14 @@ def scenario(
     orders : pandas.DataFrame, optional
         The day's morning orders (at least ``order_id, customer_id, window_start, window_end, site_type``);
         by default ``generate_orders(world, service_date, world.seed)``.
+    routes : pandas.DataFrame, optional
+        The plan the day starts with (at least ``vehicle_id, start_s, end_s``, local seconds, as
+        :func:`simulator.execute_plan` takes it). A breakdown then strikes a van while it is out on its round: at a
+        time between 10:00 and 12:00 when its planned route has begun at least :data:`BREAKDOWN_OUT_S` before and
+        ends at least :data:`BREAKDOWN_LEFT_S` after (a van is picked with odds by how long it is out then; none
+        out: any time it is out that day). Without ``routes`` (or no van out all day) a working van is drawn
+        blindly and breaks down when it is next on the road, which may be hours later, with nothing left to move
+        (a van parked at its depot until its afternoon trip, its one cold parcel only it could carry).
 
     Returns
     -------
@@ -281,7 +300,7 @@ def scenario(
     if name in ("window_changes", "mixed"):
         parts += _window_changes(orders, rng("window"), _WINDOW_CHANGE_SHARE if name != "mixed" else 0.02)
     if name in ("breakdown", "mixed"):
-        parts += _breakdown(world, service_date, rng("breakdown"))
+        parts += _breakdown(world, service_date, rng("breakdown"), routes)
     if name in ("heavy_rain", "mixed"):
         parts += _heavy_rain(rng("heavy_rain"), _RAIN_HOURS if name != "mixed" else (2, 2))
     parts.sort(key=lambda d: (d.at_s, d.kind, getattr(d, "order_id", ""), getattr(d, "vehicle_id", "")))
@@ -379,10 +398,39 @@ def _window_changes(orders: pd.DataFrame, rng: np.random.Generator, share: float
     return result
 
 
-def _breakdown(world: World, service_date: dt.date, rng: np.random.Generator) -> list[Disruption]:
+def _out_on_round(routes: pd.DataFrame, from_s: int, to_s: int) -> list[tuple[str, int, int]]:
+    """Per van, the part of ``[from_s, to_s)`` it is out on a planned route with work left (its route begun at
+    least :data:`BREAKDOWN_OUT_S` before and ending at least :data:`BREAKDOWN_LEFT_S` after): ``(vehicle_id, start_s,
+    end_s)``, by vehicle id."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for vehicle_id, start_s, end_s in zip(
+        routes["vehicle_id"].astype(str), routes["start_s"].astype(float), routes["end_s"].astype(float), strict=True
+    ):
+        begin = max(float(from_s), start_s + BREAKDOWN_OUT_S)
+        end = min(float(to_s), end_s - BREAKDOWN_LEFT_S)
+        if end > begin:
+            spans.setdefault(vehicle_id, []).append((int(np.ceil(begin)), int(np.floor(end))))
+    return [(vid, a, b) for vid in sorted(spans) for a, b in spans[vid] if b > a]
+
+
+def _breakdown(
+    world: World, service_date: dt.date, rng: np.random.Generator, routes: pd.DataFrame | None = None
+) -> list[Disruption]:
     working = _working_vehicles(world, service_date)
     if not working:
         return []
+    if routes is not None and len(routes):
+        ids = {v.vehicle_id for v in working}
+        routes = routes[routes["vehicle_id"].astype(str).isin(ids)]
+        spans = _out_on_round(routes, _BREAKDOWN_HOURS[0] * _HOUR, _BREAKDOWN_HOURS[1] * _HOUR) or _out_on_round(
+            routes, 0, 24 * _HOUR
+        )
+        if spans:
+            # Odds by time out: a van breaks down while it drives, and one out longer is more likely to.
+            lengths = np.array([b - a for _, a, b in spans], dtype=float)
+            k = int(rng.choice(len(spans), p=lengths / lengths.sum()))
+            vehicle_id, a, b = spans[k]
+            return [Breakdown(vehicle_id, int(rng.integers(a, b)))]
     vehicle = working[int(rng.integers(len(working)))]
     return [Breakdown(vehicle.vehicle_id, int(rng.integers(_BREAKDOWN_HOURS[0] * _HOUR, _BREAKDOWN_HOURS[1] * _HOUR)))]
 
