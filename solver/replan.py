@@ -15,7 +15,9 @@ every constraint, diagnostic and re-timing as the morning plan:
   made feasible with the orders they lack inserted cheaply; a search that does worse than that start (fewer
   orders served, fewer on time, later) is not used: the depot keeps the start (:attr:`Replan.kept_current`);
 - a failed ``not_home`` delivery is tried again only where that is likely to succeed
-  (:attr:`ReplanConfig.retry_min_success`).
+  (:attr:`ReplanConfig.retry_min_success`);
+- when the depot's vans drove their last legs markedly slower than the travel model says (heavy rain, a jam), the
+  rest of the day is planned at that pace (:func:`observed_slowdown`, :attr:`ReplanConfig.pace_window_s`).
 
 The result is a full-day :class:`~solver.model.Plan`: each route starts with its finished stops (actual times,
 status ``delivered`` / ``failed``), then the committed stop (``committed``), then the new stops (``planned``).
@@ -167,6 +169,13 @@ class ReplanConfig:
     solve_config
         Further settings of the search (unserved penalties, circuity, iteration limits); its time budget and
         seed are replaced by this config's. Default ``None``: :class:`~solver.model.SolveConfig` defaults.
+    pace_window_s
+        The depot's legs driven in this long before the state's time measure the roads' pace against the travel
+        model (:func:`observed_slowdown`); when they were slower than the legs driven earlier that day by more than
+        ``pace_tolerance``, the vans' speeds of the rest of the day are divided by that slowdown. Seconds; default
+        3600. ``None``: the travel model's speeds as they are.
+    pace_tolerance
+        The relative slowdown below which the speeds stay as they are (noise of a few legs). Default 0.1.
     """
 
     time_budget_s: float = 10.0
@@ -179,6 +188,8 @@ class ReplanConfig:
     late_margin_s: int | None = 1800
     on_time_bonus_eur: float = 50.0
     solve_config: SolveConfig | None = None
+    pace_window_s: int | None = 3600
+    pace_tolerance: float = 0.1
 
     def __post_init__(self) -> None:
         if not (self.time_budget_s > 0):
@@ -187,6 +198,11 @@ class ReplanConfig:
             raise ValueError(f"move_penalty_eur must be non-negative, got {self.move_penalty_eur!r}")
         if not (0 <= self.retry_min_success <= 1):
             raise ValueError(f"retry_min_success must be within [0, 1], got {self.retry_min_success!r}")
+        if not (self.pace_tolerance >= 0 and np.isfinite(self.pace_tolerance)):
+            raise ValueError(f"pace_tolerance must be non-negative, got {self.pace_tolerance!r}")
+        window = self.pace_window_s
+        if window is not None and (isinstance(window, bool) or not isinstance(window, int) or window <= 0):
+            raise ValueError(f"pace_window_s of the re-plan config must be a positive integer or None, got {window!r}")
         if not (self.on_time_bonus_eur >= 0 and np.isfinite(self.on_time_bonus_eur)):
             raise ValueError(f"on_time_bonus_eur must be non-negative, got {self.on_time_bonus_eur!r}")
         margin = self.late_margin_s
@@ -275,6 +291,9 @@ class RemainingProblem:
         Orders of the day withdrawn, sorted.
     day_orders
         Order id -> order, of every order of the day (morning and new, as they stand now).
+    slowdown
+        How much slower than the travel model the rest of the day is planned (:func:`observed_slowdown`): the
+        vans' speeds are divided by it. 1.0: as the model says.
     """
 
     problem: Problem
@@ -282,6 +301,7 @@ class RemainingProblem:
     failed: tuple[Unassigned, ...]
     cancelled: tuple[str, ...]
     day_orders: Mapping[str, Order]
+    slowdown: float = 1.0
 
 
 def is_broken(vehicle_state: VehicleState, as_of_s: int) -> bool:
@@ -339,6 +359,78 @@ def earliest_starts_s(orders: list[Order], fleet: Problem, travel_model: TravelM
             if o.required_skills <= frozenset(v.skills):
                 earliest[o.order_id][v.vehicle_id] = max(ready, o.release_s) + int(row[j])
     return earliest
+
+
+MIN_PACE_LEGS = 3
+"""Fewest legs a pace is measured on (per period: the recent one and the earlier one)."""
+MAX_SLOWDOWN = 2.0
+"""A measured slowdown is capped at this (a few legs stuck behind an accident do not halve the day's speed)."""
+MIN_PACE_LEG_S = 60
+"""Legs the model drives in less than this are left out of the pace (parking and a stop's access dominate)."""
+
+
+def observed_slowdown(
+    problem: Problem, state: LiveState, travel_model: TravelModel, config: ReplanConfig | None = None
+) -> float:
+    """How much slower the depot's vans drive now than the travel model says, relative to earlier in the day.
+
+    Each finished stop reached straight from the previous finished stop of its vehicle is a leg with an actual
+    driving time (``leg_duration_s``: arrival less the previous departure) and a model time (the travel model at
+    the vehicle's speed). The pace of a period is the median of actual / model over its legs. The recent period
+    is the :attr:`ReplanConfig.pace_window_s` before the state's time; the slowdown is the recent pace over the
+    pace of the legs driven earlier that day, capped at :data:`MAX_SLOWDOWN`. Against the day's own earlier legs,
+    not the model: a model that is a bit optimistic all day long was the morning plan's too, and is no reason to
+    re-plan slower.
+
+    Parameters
+    ----------
+    problem
+        The depot's morning problem (vehicle speeds; orders of the finished stops).
+    state
+        The live state (finished stops with their actual times).
+    travel_model
+        The model the re-plan drives on.
+    config
+        Its ``pace_window_s`` and ``pace_tolerance``; default ``ReplanConfig()``.
+
+    Returns
+    -------
+    float
+        The slowdown when it exceeds ``1 + pace_tolerance`` with at least :data:`MIN_PACE_LEGS` legs in each period,
+        else 1.0 (never a speed-up: the plan keeps the model's speeds when the roads are as fast or faster).
+    """
+    config = config or ReplanConfig()
+    if config.pace_window_s is None:
+        return 1.0
+    orders = {o.order_id: o for o in problem.orders}
+    orders.update({o.order_id: o for o in state.new_orders if o.order_id not in orders})
+    speeds = {v.vehicle_id: v.speed_kmh for v in problem.vehicles}
+    legs: list[tuple[int, float, tuple[float, float], tuple[float, float], int]] = []
+    for vs in state.vehicles:
+        if vs.vehicle_id not in speeds:
+            continue
+        for before, stop in zip(vs.done, vs.done[1:], strict=False):
+            a, b = orders.get(before.order_id), orders.get(stop.order_id)
+            if a is None or b is None or stop.leg_duration_s <= 0 or stop.arrival_s > state.as_of_s:
+                continue
+            legs.append((stop.arrival_s, speeds[vs.vehicle_id], (a.lat, a.lon), (b.lat, b.lon), stop.leg_duration_s))
+    if not legs:
+        return 1.0
+    lat = np.array([p for leg in legs for p in (leg[2][0], leg[3][0])])
+    lon = np.array([p for leg in legs for p in (leg[2][1], leg[3][1])])
+    speed_list = sorted({leg[1] for leg in legs})
+    duration = travel_model.matrices(lat, lon, speed_list).duration_s
+    recent, earlier = [], []
+    since = state.as_of_s - config.pace_window_s
+    for k, (arrival_s, speed, _, _, actual_s) in enumerate(legs):
+        model_s = float(duration[speed_list.index(speed), 2 * k, 2 * k + 1])
+        if model_s < MIN_PACE_LEG_S:
+            continue
+        (recent if arrival_s >= since else earlier).append(actual_s / model_s)
+    if len(recent) < MIN_PACE_LEGS or len(earlier) < MIN_PACE_LEGS:
+        return 1.0
+    slowdown = min(MAX_SLOWDOWN, float(np.median(recent)) / float(np.median(earlier)))
+    return slowdown if slowdown > 1.0 + config.pace_tolerance else 1.0
 
 
 def _late_when_at_risk(
@@ -554,6 +646,8 @@ def remaining_problem(
         for o in open_orders
     )
 
+    # The roads as the vans drive them now: slower than the model (rain, a jam) -> the rest of the day slower.
+    slowdown = observed_slowdown(problem, state, travel_model, config)
     new_vehicles: list[Vehicle] = []
     new_depots: list[Depot] = []
     for v in problem.vehicles:
@@ -561,6 +655,8 @@ def remaining_problem(
         vs = states.get(vid)
         done = done_stops(vs, state) if vs is not None else ()
         last_trip = max((s.trip for s in done), default=1)
+        if slowdown > 1.0:
+            v = replace(v, speed_kmh=round(v.speed_kmh / slowdown, 2))
         speed = v.speed_kmh
         home = problem.start_depot(v)
         if vs is not None and vs.break_taken:
@@ -671,6 +767,7 @@ def remaining_problem(
         failed=tuple(failed_out),
         cancelled=cancelled,
         day_orders=MappingProxyType(day),
+        slowdown=slowdown,
     )
 
 
