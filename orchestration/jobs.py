@@ -60,14 +60,25 @@ demo_history_day_job = dg.define_asset_job(
 )
 
 # During the day, on new orders, a breakdown, a delay or the dispatcher's request (orchestration/sensors.py): the
-# live state, a re-plan from it, the plan marts of the new current plan and a fresh snapshot.
+# live state, a re-plan from it, then the plan marts of the new current plan and a fresh snapshot. The plan reaches
+# the drivers when `replan_plan` has written it to plans.* and its blocking plan_is_valid check passed; the plan
+# marts and the snapshot (the dashboard refresh) come after, and a failure there does not undo the plan. Lean
+# critical path (docs/replanning.md section 3): the live dbt models without their data tests (they run in
+# `refresh_live_state` and CI), and not rebuilt at all when the views are current (transform.dbt_live); one process
+# for the whole run (no process start per step), so the solve's worker pool warmed while the drops load is reused.
+REPLAN_SELECTION = (
+    REPLANNING - dg.AssetSelection.assets(transform.dbt_live)
+    | dg.AssetSelection.assets(transform.dbt_live).without_checks()
+    | PUBLISH_PLAN
+)
 replan_job = dg.define_asset_job(
     "replan",
-    selection=REPLANNING | PUBLISH_PLAN,
+    selection=REPLAN_SELECTION,
     partitions_def=service_date_partitions,
+    executor_def=dg.in_process_executor,
     description=(
         "Ingest the date's live drops, build the live state, re-plan every depot from it (a new plan version of "
-        "kind replan), rebuild the plan marts and publish."
+        "kind replan, valid before it counts as published), then rebuild the plan marts and publish the snapshot."
     ),
 )
 

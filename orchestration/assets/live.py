@@ -11,11 +11,13 @@ import time
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from orchestration.assets.replanning import ReplanRunConfig, warm_replan_pool
 from orchestration.landing import LandingFileError, live_drop_files, load_live_drops
 from orchestration.live_state import compute_live_state, parse_as_of, write_live_state
 from orchestration.partitions import one_run_per_date, service_date_partitions
 from orchestration.resources import LandingZone
 
+REPLAN_JOB = "replan"
 LIVE_RAW_TABLES = ("live_pings", "live_events", "order_changes")
 LIVE_STATE_TABLES = ("live_vehicles", "live_stops")
 LIVE_MODELS = ("int_live_orders", "int_live_pings", "int_live_stop_status", "int_live_vehicles")
@@ -44,6 +46,9 @@ def raw_live(context: dg.AssetExecutionContext, duckdb: DuckDBResource, landing:
     rows in one transaction; bad rows go to quarantine.<table> with a reason code (loaded = accepted +
     quarantined). A date without drops gets empty tables."""
     service_date = context.partition_key
+    if context.run.job_name == REPLAN_JOB:
+        # The re-plan's solve workers start now and import while the drops load (a warm pool, reused).
+        warm_replan_pool(_replan_processes(context.run.run_config))
     files = live_drop_files(landing.path, service_date)
     started = time.perf_counter()
     try:
@@ -77,6 +82,12 @@ def raw_live(context: dg.AssetExecutionContext, duckdb: DuckDBResource, landing:
                 "quarantine_table": f"quarantine.{table}",
             },
         )
+
+
+def _replan_processes(run_config: dict) -> int:
+    """``processes`` of the run's `replan_plan` config (its default when not given)."""
+    config = (run_config.get("ops") or {}).get("replan_plan", {}).get("config") or {}
+    return int(config.get("processes") or ReplanRunConfig().processes)
 
 
 class LiveStateConfig(dg.Config):

@@ -7,9 +7,14 @@ result as a plan version with its reason, parent plan, ``as_of`` and stops moved
 (blocking). The `replan` job then rebuilds the plan marts and republishes the serving snapshot.
 """
 
+import atexit
 import dataclasses
+import multiprocessing
 import os
+import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from itertools import repeat
 
 import dagster as dg
@@ -24,7 +29,6 @@ from orchestration.plan_store import current_plan_id, read_plan, set_plan_status
 from orchestration.planning_inputs import PlanningInputs, prepare_problems
 from solver import LiveState, Plan, Problem, Replan, ReplanConfig, SolveStats, replan
 from solver.roads import RoadTravelModel
-from solver.solve import map_in_processes
 from solver.travel import TravelModel
 
 REPLAN_KIND = "replan"
@@ -68,6 +72,57 @@ def _replan_one(
     return dataclasses.replace(result, reasons=dict(result.reasons)), time.perf_counter() - started
 
 
+_POOL: ProcessPoolExecutor | None = None
+_POOL_SIZE = 0
+_POOL_LOCK = threading.Lock()
+
+
+def _worker_ready() -> int:
+    """What a warming task runs in a worker: nothing but the imports its process has done (this module's)."""
+    return os.getpid()
+
+
+def replan_pool(processes: int) -> ProcessPoolExecutor:
+    """The process's pool of ``spawn`` workers for re-planning depots, kept warm between re-plans.
+
+    A spawned worker starts a Python and imports this module (the solver, dagster: seconds on a busy machine); a
+    pool kept for the process's life pays that once, not at every re-plan. The pool is made again when its size
+    changes or a worker died.
+
+    Parameters
+    ----------
+    processes
+        Workers (at least 1).
+    """
+    global _POOL, _POOL_SIZE
+    if processes < 1:
+        raise ValueError(f"processes must be at least 1, got {processes}")
+    with _POOL_LOCK:
+        if _POOL is not None and (processes != _POOL_SIZE or getattr(_POOL, "_broken", False)):
+            _POOL.shutdown(wait=False, cancel_futures=True)
+            _POOL = None
+        if _POOL is None:
+            _POOL = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"))
+            _POOL_SIZE = processes
+        return _POOL
+
+
+def warm_replan_pool(processes: int = 2) -> None:
+    """Start the re-plan workers now, without waiting for them (the `replan` job calls it while the live drops
+    load, so the workers import in the background)."""
+    pool = replan_pool(processes)
+    for _ in range(processes):
+        pool.submit(_worker_ready)
+
+
+@atexit.register
+def _shutdown_pool() -> None:
+    global _POOL
+    if _POOL is not None:
+        _POOL.shutdown(wait=True, cancel_futures=True)
+        _POOL = None
+
+
 def replan_many(
     problems: list[Problem],
     currents: list[Plan],
@@ -76,7 +131,8 @@ def replan_many(
     travel_model: TravelModel | None = None,
     processes: int = 2,
 ) -> list[tuple[Replan, float]]:
-    """Re-plan several depots, in parallel ``spawn`` processes when there are several (as ``solve_many`` does).
+    """Re-plan several depots, in parallel ``spawn`` processes when there are several (the warm pool of
+    :func:`replan_pool`; made again once if a worker died).
 
     Returns
     -------
@@ -91,9 +147,14 @@ def replan_many(
         dataclasses.replace(s, failed=dict(s.failed), windows=dict(s.windows), success_by_hour=dict(s.success_by_hour))
         for s in states
     ]
-    return map_in_processes(
-        _replan_one, problems, currents, states, repeat(config), repeat(travel_model), processes=processes
-    )
+    for attempt in (1, 2):
+        pool = replan_pool(processes)
+        try:
+            return list(pool.map(_replan_one, problems, currents, states, repeat(config), repeat(travel_model)))
+        except BrokenProcessPool:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _stored_as_of_s(conn: duckdb_client.DuckDBPyConnection, service_date: str) -> int | None:
