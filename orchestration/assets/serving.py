@@ -34,8 +34,13 @@ def serving_snapshot(context: dg.AssetExecutionContext, duckdb: DuckDBResource, 
     dashboard reads only this. Every order of a current plan gets its customer tracking token first (created once,
     never changed), so the snapshot's `tracking` table covers them all."""
     with duckdb.get_connection() as conn:
-        tokens_created = ensure_tracking_tokens(conn)
-        published = publish_snapshot(conn, serving.path)
+        # Closed here even when publishing fails (the resource closes it only on success), so a failed dashboard
+        # refresh after a re-plan leaves no connection open in a long-lived process.
+        try:
+            tokens_created = ensure_tracking_tokens(conn)
+            published = publish_snapshot(conn, serving.path)
+        finally:
+            conn.close()
     context.log.info(f"published snapshot {published.snapshot_id}: {published.row_counts}")
     return dg.MaterializeResult(
         metadata={

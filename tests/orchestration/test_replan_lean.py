@@ -14,7 +14,7 @@ import pytest
 
 from orchestration.assets import replanning, transform
 from orchestration.plan_store import current_plan_id
-from tests.orchestration.test_replan_job import DATE, _frame, replan_day  # noqa: F401  (module fixture)
+from tests.orchestration.test_replan_job import DATE, replan_day  # noqa: F401  (module fixture)
 
 # -- the jobs ------------------------------------------------------------------------------------------------------
 
@@ -168,14 +168,16 @@ def test_the_plan_is_out_and_valid_before_the_marts_step_and_a_failed_refresh_do
     checks = [e for e in result.get_asset_check_evaluations() if e.check_name == "plan_is_valid"]
     assert [c.passed for c in checks] == [True]
     plan_id = checks[0].metadata.get("plan_id").value if "plan_id" in checks[0].metadata else None
-    runs = _frame(day.warehouse, "select plan_id, status, reason, parent_plan_id from plans.plan_runs "
-                  "where kind = 'replan' order by created_at_utc")  # fmt: skip
-    newest = runs.iloc[-1]
+    with duckdb.connect(str(day.warehouse), read_only=True) as conn:  # the failed step left no connection open
+        runs = conn.execute(
+            "select plan_id, status, reason, parent_plan_id from plans.plan_runs where kind = 'replan' "
+            "order by created_at_utc"
+        ).fetchdf()
+        newest = runs.iloc[-1]
+        assert current_plan_id(conn, DATE) == newest.plan_id
     assert plan_id in (None, newest.plan_id)
     assert newest.status == "valid" and newest.reason.startswith("delay")
     assert newest.parent_plan_id == day.summary["plan_id"]  # the first re-plan was current when this one began
-    with duckdb.connect(str(day.warehouse), read_only=True) as conn:
-        assert current_plan_id(conn, DATE) == newest.plan_id
 
 
 @pytest.mark.e2e
