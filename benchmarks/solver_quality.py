@@ -107,6 +107,8 @@ class Outcome:
     solved: bool
     wall_s: float
     errors: tuple[str, ...]
+    load_1min: float = math.nan
+    """The machine's 1-minute load average right after the run: above the core count, the solvers shared cores."""
 
 
 def load_cases(data_dir: Path, set_name: str, instances: Sequence[str] | None = None) -> list[Case]:
@@ -371,7 +373,27 @@ def run_solver(solver: str, case: Case, inst: VrptwInstance, arrays: Arrays, sec
         solved=solved,
         wall_s=wall,
         errors=tuple(errors[:5]),
+        load_1min=load_average(),
     )
+
+
+def load_average() -> float:
+    """The 1-minute load average (NaN where the platform has none)."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
+
+
+def load_note(start_load: float, outcomes: Sequence[Outcome]) -> str:
+    """How busy the machine was: the load average when the run started and after each solver run."""
+    cores = os.cpu_count() or 1
+    note = f"Load average (1 min) when the run started: {start_load:.2f} on {cores} cores."
+    loads = np.array([o.load_1min for o in outcomes if not math.isnan(o.load_1min)])
+    if loads.size:
+        busy = int((loads > cores).sum())
+        note += (
+            f" After each solver run: median {np.median(loads):.2f}, max {loads.max():.2f}; {busy} of {loads.size} "
+            f"runs ended above {cores} (other work shared the cores)."
+        )
+    return note
 
 
 def summarise(outcomes: Sequence[Outcome], solvers: Sequence[str]) -> list[dict]:
@@ -473,7 +495,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     cases = load_cases(args.data_dir, args.set_name, [s for s in args.instances.split(",") if s])
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
+    load = load_average()
     outcomes: list[Outcome] = []
     progress = tqdm(cases, desc=f"{args.set_name} x {len(args.solver_list)} solvers", unit="instance")
     for case in progress:
@@ -486,7 +508,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = shlex.join(
         [".venv/bin/python", "benchmarks/solver_quality.py", *(argv if argv is not None else sys.argv[1:])]
     )
-    note = f"Load average (1 min) when the run started: {load:.2f} on {os.cpu_count()} cores."
+    note = load_note(load, outcomes)
     table = markdown(summary, outcomes, command, args.seconds, note)
     print(table)
     if args.out is not None:

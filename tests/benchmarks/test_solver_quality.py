@@ -117,3 +117,17 @@ def test_sets_and_classes():
         assert solver_quality.instance_class("RC2_2_10") == "RC2"
     with pytest.raises(SystemExit, match="X999"):
         solver_quality.load_cases(DATA, "solomon", ["C101", "X999"])
+
+
+def test_the_load_note_counts_runs_that_shared_the_cores(monkeypatch):
+    """A run under load says so: the note gives the loads after each solver run and how many exceeded the cores."""
+    monkeypatch.setattr(solver_quality.os, "cpu_count", lambda: 2)
+
+    def outcome(load: float):
+        return solver_quality.Outcome("C101", "C1", "lastmile", 827.3, 8273, 0.0, 10, True, 1.0, (), load)
+
+    note = solver_quality.load_note(0.5, [outcome(0.4), outcome(3.0), outcome(6.0), outcome(float("nan"))])
+    assert note.startswith("Load average (1 min) when the run started: 0.50 on 2 cores.")
+    assert "median 3.00, max 6.00; 2 of 3 runs ended above 2" in note
+    quiet = solver_quality.load_note(0.1, [outcome(0.2), outcome(1.1)])
+    assert "0 of 2 runs ended above 2" in quiet
