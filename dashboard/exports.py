@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from dashboard import layers
+from dashboard.queries import DAILY_KPI_COLUMNS
 
 # One row per planned stop, in stop order: what the driver reads (labels, local times, kg and litres).
 MANIFEST_COLUMNS = (
@@ -52,21 +53,9 @@ PLAN_KPI_COLUMNS = (
     "cost_per_delivery_eur",
     "unassigned",
 )
-# One row per period and depot: each published day, then the whole range (rates 0-1, money EUR, rating 1-5).
-DELIVERY_KPI_COLUMNS = (
-    "period_start",
-    "period_end",
-    "depot_id",
-    "depot_name",
-    "orders",
-    "attempted",
-    "delivered",
-    "on_time_rate",
-    "cost_per_delivery_eur",
-    "first_attempt_success_rate",
-    "avg_rating",
-    "ratings",
-)
+# One row per period and depot: each published day, then the whole range (rates 0-1, money EUR, rating 1-5):
+# the daily KPI columns with the day as a period.
+DELIVERY_KPI_COLUMNS = ("period_start", "period_end", *DAILY_KPI_COLUMNS[DAILY_KPI_COLUMNS.index("service_date") + 1 :])
 ALL_DEPOTS_LABEL = "all depots"
 
 # A spreadsheet runs a cell that starts with one of these as a formula; order notes are customer text.
