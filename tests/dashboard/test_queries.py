@@ -7,13 +7,13 @@ against a snapshot without the optional execution files.
 import datetime as dt
 import inspect
 
-import duckdb
 import pytest
 
 from dashboard import queries
 from dashboard.snapshot import current_snapshot
 
 from .conftest import DAY_1, DAY_2, PLAN_DAY_2
+from .doubles import record_sql
 
 QUERY_FUNCTIONS = [
     queries.service_dates,
@@ -146,24 +146,7 @@ def test_route_stops_in_sequence(key):
 
 def test_user_input_is_bound_not_formatted(key, monkeypatch):
     """Widget values reach DuckDB as bound parameters: they never appear in the SQL text."""
-    executed: list[tuple[str, dict]] = []
-    real_connect = duckdb.connect
-
-    class RecordingConnection:
-        def __init__(self, connection):
-            self._connection = connection
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc_info):
-            self._connection.close()
-
-        def execute(self, sql, parameters=None):
-            executed.append((sql, parameters))
-            return self._connection.execute(sql, parameters)
-
-    monkeypatch.setattr(queries.duckdb, "connect", lambda *a, **k: RecordingConnection(real_connect(*a, **k)))
+    executed = record_sql(monkeypatch, queries)
     hostile = "D-SCHAAN' or '1'='1"
     assert queries.planned_routes(key, DAY_2, hostile).empty
     assert queries.route_stops(key, PLAN_DAY_2, "R1' --").empty

@@ -34,6 +34,7 @@ from orchestration.serving import publish_snapshot
 from orchestration.tracking import TRACKING_STATUSES, ensure_tracking_tokens
 
 from .conftest import DAY_2, write_health_warehouse
+from .doubles import record_sql
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TRACKING_APP = REPO_ROOT / "dashboard" / "tracking_app.py"
@@ -168,26 +169,7 @@ def test_a_malformed_token_is_never_queried(shared_snapshot, monkeypatch):
 
 def test_the_token_is_bound_not_formatted(shared_snapshot, monkeypatch):
     """The lookup is one query, ``where token = $token``, with the token (and path) as bound parameters."""
-    executed: list[tuple[str, dict]] = []
-    real_connect = duckdb.connect
-
-    class RecordingConnection:
-        def __init__(self, connection):
-            self._connection = connection
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc_info):
-            self._connection.close()
-
-        def execute(self, sql, parameters=None):
-            executed.append((sql, parameters))
-            return self._connection.execute(sql, parameters)
-
-    monkeypatch.setattr(
-        dashboard_tracking.duckdb, "connect", lambda *a, **k: RecordingConnection(real_connect(*a, **k))
-    )
+    executed = record_sql(monkeypatch, dashboard_tracking)
     token = shared_snapshot.token("O-2003")
     assert find_tracking(token).order_id == "O-2003"
     assert find_tracking(UNKNOWN_TOKEN) is None
