@@ -668,6 +668,9 @@ def markdown(results: Sequence[Mapping], figures: Mapping[str, float], args, wal
         f"{COMMAND} --scale {args.scale} --date {args.date} --seed {args.seed} --scenarios {','.join(args.scenarios)} "
         f"--step-min {args.step_min} --budget {args.budget:g}"
     )
+    if getattr(args, "section", SECTION) != SECTION:
+        command += f' --section "{args.section}"'
+
     lines = [
         f"Command: `{command}` ({wall_s / 60:.0f} min wall time).",
         "",
