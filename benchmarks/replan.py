@@ -616,7 +616,7 @@ def run_scenario(name: str, args, morning_dir: Path, run_dir: Path, world, order
 
     routes, stops, vehicles = plan
     service_date = args.date
-    day = draw_scenario(world, service_date, name, args.seed, orders=orders)
+    day = draw_scenario(world, service_date, name, args.seed, orders=orders, routes=routes)
 
     def score(execution, replans=()):
         outcome = day_outcome(execution, orders, day, world.timezone)
