@@ -295,6 +295,8 @@ def test_the_replan_job_stores_a_valid_current_replan_version(replan_day):
         ).fetchall()
     assert marts == [(plan_id,)]
     assert replan_day.summary["latency_s"] > 0
+    # The drivers' latency spans the run up to the re-plan step (ingest + state + the re-plan's own time).
+    assert replan_day.summary["latency_s"] < replan_day.summary["drivers_latency_s"]
 
 
 @pytest.mark.e2e
