@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from solver import Depot, Order, Problem, Vehicle
+from solver import Depot, Order, Problem, SolveConfig, Vehicle
 
 HOUR = 3600
+SEARCH = SolveConfig(seed=1, no_improvement_iters=100, max_iters=200)
+"""A short seeded search for tiny re-plan instances: iteration caps, so the result does not depend on load."""
 METRES_PER_DEGREE_LAT = 111_195.0
 """Metres per degree of latitude on the mean earth sphere (great-circle, before circuity)."""
 

@@ -15,7 +15,6 @@ from solver import (
     LiveState,
     Problem,
     ReplanConfig,
-    SolveConfig,
     Unassigned,
     VehicleState,
     haversine_m,
@@ -24,9 +23,8 @@ from solver import (
     solve,
     validate_replan,
 )
-from tests.solver.factories import HOUR, depot, order_north, random_problem, van
+from tests.solver.factories import HOUR, SEARCH, depot, order_north, random_problem, van
 
-SEARCH = SolveConfig(seed=1, no_improvement_iters=100, max_iters=200)
 AS_OF = 8 * HOUR + 200
 """V-01 leaves at 08:00; at 08:03:20 it is on its way to its first stop (arrival 08:04:20 at 2.6 km)."""
 

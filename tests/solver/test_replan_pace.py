@@ -14,7 +14,6 @@ from solver import (
     PlannedStop,
     Problem,
     ReplanConfig,
-    SolveConfig,
     VehicleState,
     remaining_problem,
     replan,
@@ -23,9 +22,8 @@ from solver import (
 )
 from solver.replan import MAX_SLOWDOWN, observed_slowdown
 from solver.travel import GreatCircleTravelModel
-from tests.solver.factories import HOUR, depot, order_north, van
+from tests.solver.factories import HOUR, SEARCH, depot, order_north, van
 
-SEARCH = SolveConfig(seed=1, no_improvement_iters=100, max_iters=200)
 MODEL_LEG_S = 130
 """Model time of a 1 km (1.3 km by road) leg at 36 km/h."""
 TRAVEL = GreatCircleTravelModel(circuity=1.3)

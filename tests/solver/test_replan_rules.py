@@ -15,16 +15,14 @@ from solver import (
     LiveState,
     Problem,
     ReplanConfig,
-    SolveConfig,
     VehicleState,
     remaining_problem,
     replan,
     solve,
     validate_replan,
 )
-from tests.solver.factories import HOUR, depot, order_north, van
+from tests.solver.factories import HOUR, SEARCH, depot, order_north, van
 
-SEARCH = SolveConfig(seed=1, no_improvement_iters=100, max_iters=200)
 AS_OF = 10 * HOUR
 """The van has not left yet at 10:00 (a late start)."""
 
