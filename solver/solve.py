@@ -12,6 +12,7 @@ with a preferred window and a bonus enters the search as two alternative clients
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -1171,25 +1172,47 @@ def _search_seed(
     return _outcome(seed, result, iterations, stopped_by)
 
 
-_SEED_POOL: ProcessPoolExecutor | None = None
-_SEED_POOL_WORKERS = 0
+class KeptPool:
+    """A pool of ``spawn`` worker processes kept between calls: starting a worker costs seconds (a Python that
+    imports the solver), so it is paid once per process, not at every solve. Made again when the size changes or
+    a worker died."""
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._workers = 0
+        self._lock = threading.Lock()
+
+    def get(self, workers: int) -> ProcessPoolExecutor:
+        """The pool with ``workers`` processes (at least 1)."""
+        if workers < 1:
+            raise ValueError(f"processes must be at least 1, got {workers}")
+        with self._lock:
+            if self._pool is not None and (workers != self._workers or getattr(self._pool, "_broken", False)):
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+                self._workers = workers
+            return self._pool
+
+    def drop(self, wait: bool = False) -> None:
+        """Shut the pool down (its queued work cancelled); the next :meth:`get` starts a new one."""
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=wait, cancel_futures=True)
+            self._pool, self._workers = None, 0
+
+
+_SEED_POOL = KeptPool()
+"""The worker processes for extra seeds, kept for the next solve."""
 
 
 def _seed_pool(workers: int) -> ProcessPoolExecutor:
-    """The worker processes for extra seeds, kept for the next solve: starting one costs about a second."""
-    global _SEED_POOL, _SEED_POOL_WORKERS
-    if _SEED_POOL is None or workers != _SEED_POOL_WORKERS:
-        _drop_seed_pool()
-        _SEED_POOL = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-        _SEED_POOL_WORKERS = workers
-    return _SEED_POOL
+    return _SEED_POOL.get(workers)
 
 
 def _drop_seed_pool() -> None:
-    global _SEED_POOL, _SEED_POOL_WORKERS
-    if _SEED_POOL is not None:
-        _SEED_POOL.shutdown(wait=False, cancel_futures=True)
-    _SEED_POOL, _SEED_POOL_WORKERS = None, 0
+    _SEED_POOL.drop()
 
 
 def _search(

@@ -9,9 +9,7 @@ result as a plan version with its reason, parent plan, ``as_of`` and stops moved
 
 import atexit
 import dataclasses
-import multiprocessing
 import os
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -29,6 +27,7 @@ from orchestration.plan_store import current_plan_id, read_plan, set_plan_status
 from orchestration.planning_inputs import PlanningInputs, prepare_problems
 from solver import LiveState, Plan, Problem, Replan, ReplanConfig, SolveStats, replan
 from solver.roads import RoadTravelModel
+from solver.solve import KeptPool
 from solver.travel import TravelModel
 
 REPLAN_KIND = "replan"
@@ -72,9 +71,7 @@ def _replan_one(
     return dataclasses.replace(result, reasons=dict(result.reasons)), time.perf_counter() - started
 
 
-_POOL: ProcessPoolExecutor | None = None
-_POOL_SIZE = 0
-_POOL_LOCK = threading.Lock()
+_POOL = KeptPool()
 
 
 def _worker_ready() -> int:
@@ -94,17 +91,7 @@ def replan_pool(processes: int) -> ProcessPoolExecutor:
     processes
         Workers (at least 1).
     """
-    global _POOL, _POOL_SIZE
-    if processes < 1:
-        raise ValueError(f"processes must be at least 1, got {processes}")
-    with _POOL_LOCK:
-        if _POOL is not None and (processes != _POOL_SIZE or getattr(_POOL, "_broken", False)):
-            _POOL.shutdown(wait=False, cancel_futures=True)
-            _POOL = None
-        if _POOL is None:
-            _POOL = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"))
-            _POOL_SIZE = processes
-        return _POOL
+    return _POOL.get(processes)
 
 
 def warm_replan_pool(processes: int = 2) -> None:
@@ -117,10 +104,7 @@ def warm_replan_pool(processes: int = 2) -> None:
 
 @atexit.register
 def _shutdown_pool() -> None:
-    global _POOL
-    if _POOL is not None:
-        _POOL.shutdown(wait=True, cancel_futures=True)
-        _POOL = None
+    _POOL.drop(wait=True)
 
 
 def replan_many(
