@@ -21,7 +21,7 @@ latency of each re-plan. Writes a section of docs/benchmarks.md and ends with on
 
     .venv/bin/python benchmarks/replan.py [--scale default] [--date 2026-03-03] [--seed 7]
         [--scenarios new_orders,cancellations,...] [--step-min 30] [--budget 10] [--no-write]
-        [--section "replan: ..."]
+        [--section "replan: ..."] [--history-days 0]
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ DEFAULT_SCENARIOS = (
 )
 COMMAND = ".venv/bin/python benchmarks/replan.py"
 SECTION = "replan: intraday re-planning against the morning plan"
+HISTORY_MAX_ITERS = 300
+"""Search iterations per depot of each history day's plan (``--history-days``), as ``make history``."""
 LIVE_STATE_EVERY_S = 3600
 """The `refresh_live_state` job runs at every full simulated hour (what the delay sensor reads)."""
 DAY_END_SLACK_S = 2 * 3600
@@ -328,7 +330,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="heading of the docs/benchmarks.md section to write (another heading keeps another run's section)",
     )
     parser.add_argument("--keep", type=Path, default=None, help="copy each scenario's data folder to KEEP/<scenario>")
+    parser.add_argument(
+        "--history-days",
+        type=int,
+        default=0,
+        help="demo days played before the date (demo_history_day, 300 iterations per depot), so the morning plan "
+        "and the re-plans use learned travel, service and availability models as in an operation with history; "
+        "default 0: the first day of an operation",
+    )
     args = parser.parse_args(argv)
+    if args.history_days < 0:
+        parser.error(f"--history-days must be non-negative, got {args.history_days}")
     if args.seed < 0:
         parser.error(f"--seed must be non-negative, got {args.seed}")
     if args.step_min * 60 > LIVE_STATE_EVERY_S or LIVE_STATE_EVERY_S % (args.step_min * 60):
@@ -452,19 +464,19 @@ class Pipeline:
             raise RuntimeError(f"{LIVE_STATE_JOB} at {_clock(as_of_s)} failed: {_failure(result)}")
 
     def sensor_requests(self) -> list:
-        """Evaluate the three sensors once (cursors carried); the RunRequests not seen before (by run key)."""
+        """Evaluate the four sensors once (cursors carried); the RunRequests not seen before (by run key)."""
         import dagster as dg
         from dagster_duckdb import DuckDBResource
 
         from orchestration.resources import LandingZone
-        from orchestration.sensors import delay_sensor, order_changes_sensor, replan_request_sensor
+        from orchestration.sensors import delay_sensor, order_changes_sensor, replan_request_sensor, weather_sensor
 
         resources = {
             "landing": LandingZone(landing_dir=str(self.landing)),
             "duckdb": DuckDBResource(database=str(self.warehouse)),
         }
         requests = []
-        for sensor in (order_changes_sensor, delay_sensor, replan_request_sensor):
+        for sensor in (order_changes_sensor, delay_sensor, weather_sensor, replan_request_sensor):
             with dg.build_sensor_context(
                 cursor=self.cursors.get(sensor.name), resources=resources, instance=self.instance
             ) as context:
@@ -668,6 +680,8 @@ def markdown(results: Sequence[Mapping], figures: Mapping[str, float], args, wal
         f"{COMMAND} --scale {args.scale} --date {args.date} --seed {args.seed} --scenarios {','.join(args.scenarios)} "
         f"--step-min {args.step_min} --budget {args.budget:g}"
     )
+    if getattr(args, "history_days", 0):
+        command += f" --history-days {args.history_days}"
     if getattr(args, "section", SECTION) != SECTION:
         command += f' --section "{args.section}"'
 
@@ -723,7 +737,8 @@ def markdown(results: Sequence[Mapping], figures: Mapping[str, float], args, wal
         "truth, weather and disruptions, drawn from the seed). (a) gets the morning plan of the real `demo_daily` "
         "run and nothing else (cancelled stops are skipped by the driver app, new orders stay unserved). (b) writes "
         f"a live drop every {args.step_min} simulated minutes, evaluates the real sensors (`order_changes_sensor`, "
-        "`delay_sensor`, `replan_request_sensor`, cursors carried) and runs the real `replan` job in-process for "
+        "`delay_sensor`, `weather_sensor`, `replan_request_sensor`, cursors carried) and runs the real `replan` job "
+        "in-process for "
         f"each RunRequest (as_of = the simulated time, {args.budget:g} s solve budget per depot); "
         "`refresh_live_state` runs every simulated hour and after a re-plan (unless an hourly one follows next). "
         "A re-plan is published to the "
@@ -773,7 +788,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     from tqdm import tqdm
 
-    from orchestration.cli import run_day
+    from orchestration.cli import run_day, run_history
     from simulator import build_world
 
     started = time.perf_counter()
@@ -783,6 +798,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_dir, morning_dir = Path(tmp) / "day", Path(tmp) / "morning"
         use_data_dir(run_dir, args.scale, args.seed)
         with manifest_for_this_warehouse(Path(tmp)):
+            if args.history_days:
+                print(f"[{args.scale}] history: {args.history_days} days before {service_date}")
+                if run_history(args.history_days, args.date - dt.timedelta(days=1), BUDGET_S[args.scale], args.seed,
+                               HISTORY_MAX_ITERS):  # fmt: skip
+                    raise SystemExit("the history failed")
             print(f"[{args.scale}] morning plan: demo_daily for {service_date} (budget {BUDGET_S[args.scale]:.0f} s)")
             result = run_day(service_date, BUDGET_S[args.scale], args.seed, log_level="ERROR")
             if not result.success:

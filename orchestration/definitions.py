@@ -16,7 +16,13 @@ from orchestration.jobs import (
     whatif_job,
 )
 from orchestration.resources import build_resources
-from orchestration.sensors import delay_sensor, order_changes_sensor, replan_request_sensor, whatif_request_sensor
+from orchestration.sensors import (
+    delay_sensor,
+    order_changes_sensor,
+    replan_request_sensor,
+    weather_sensor,
+    whatif_request_sensor,
+)
 
 LIVE_STATE_KEYS = (dg.AssetKey(["plans", "live_vehicles"]), dg.AssetKey(["plans", "live_stops"]))
 # The serving snapshot publishes after these when a run makes them (the live state, a what-if plan).
@@ -85,6 +91,6 @@ defs = dg.Definitions(
         whatif_job,
     ],
     schedules=[daily_planning_schedule],
-    sensors=[order_changes_sensor, delay_sensor, replan_request_sensor, whatif_request_sensor],
+    sensors=[order_changes_sensor, delay_sensor, weather_sensor, replan_request_sensor, whatif_request_sensor],
     resources=build_resources(),
 )

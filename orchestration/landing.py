@@ -75,6 +75,8 @@ LANDING_COLUMNS: dict[str, tuple[str, ...]] = {
 # Live drops (issue 7, docs/replanning.md section 1): the driver app's events as in stop_events (plus
 # ``breakdown``), and order management's intraday changes: change columns followed by every order column.
 LANDING_COLUMNS["live_events"] = LANDING_COLUMNS["stop_events"]
+# The weather station's hourly observations as they come in (the nowcast a re-plan and the weather sensor read).
+LANDING_COLUMNS["live_weather"] = LANDING_COLUMNS["weather_observations"]
 LANDING_COLUMNS["order_changes"] = (
     "change_id", "order_id", "change_type", "received_at_utc",
     *(c for c in LANDING_COLUMNS["orders"] if c != "order_id"),
@@ -92,7 +94,7 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
 """Contract columns a file may leave out (issue 6: solver constraints): a missing column reads as empty in every
 row, and an empty field means the documented default, so files written before these columns existed stay valid."""
 OPTIONAL_COLUMNS["order_changes"] = OPTIONAL_COLUMNS["orders"]
-LIVE_CSV_TABLES = ("live_events", "order_changes")
+LIVE_CSV_TABLES = ("live_events", "order_changes", "live_weather")
 """Landing tables of the live drops read as CSV (issue 7); their tables come from :func:`ensure_live_raw_schema`."""
 
 # Telematics arrive as Parquet with real types; raw keeps them typed (high volume, no text round trip). One
@@ -107,13 +109,14 @@ LIVE_PINGS_DDL = (
     "_source_file varchar not null, _source_row bigint not null)"
 )
 LIVE_DROP_FILE = re.compile(
-    r"(?P<kind>pings|events|order_changes)_(?P<hhmmss>[0-2][0-9][0-5][0-9][0-5][0-9])\.(?P<ext>parquet|csv)"
+    r"(?P<kind>pings|events|order_changes|weather)_(?P<hhmmss>[0-2][0-9][0-5][0-9][0-5][0-9])\.(?P<ext>parquet|csv)"
 )
 """Name of a live drop file (docs/replanning.md section 1); temporary names of a drop being written do not match."""
 LIVE_DROP_TABLES = {
     "order_changes": ("order_changes", "csv"),
     "events": ("live_events", "csv"),
     "pings": ("live_pings", "parquet"),
+    "weather": ("live_weather", "csv"),
 }
 """Drop file kind -> (raw table, extension)."""
 
@@ -213,9 +216,10 @@ def _create_csv_tables(conn: duckdb.DuckDBPyConnection, table: str) -> None:
 
 
 def ensure_live_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create the live drops' tables (``raw.live_pings``, ``raw.live_events``, ``raw.order_changes`` and their
-    quarantine) if they do not exist, besides everything :func:`ensure_raw_schema` creates. Only the live flow
-    creates them, so a warehouse without live data has none (the dbt live sources then read as empty)."""
+    """Create the live drops' tables (``raw.live_pings``, ``raw.live_events``, ``raw.order_changes``,
+    ``raw.live_weather`` and their quarantine) if they do not exist, besides everything :func:`ensure_raw_schema`
+    creates. Only the live flow creates them, so a warehouse without live data has none (the dbt live sources
+    then read as empty)."""
     ensure_raw_schema(conn)
     for table in LIVE_CSV_TABLES:
         _create_csv_tables(conn, table)
@@ -711,13 +715,14 @@ def _missing_pings_message(conn: duckdb.DuckDBPyConnection, sources: dict[str, t
 def live_drop_files(landing_dir: Path, service_date: str) -> dict[str, list[Path]]:
     """The live drops of a service date present under ``landing/live/YYYY-MM-DD/``, by raw table, in time order.
 
-    Files whose name does not follow ``{pings,events,order_changes}_HHMMSS.{parquet,csv}`` (a drop still being
-    written under a temporary name, anything else) are left alone. A date without a folder has no drops.
+    Files whose name does not follow ``{pings,events,order_changes,weather}_HHMMSS.{parquet,csv}`` (a drop still
+    being written under a temporary name, anything else) are left alone. A date without a folder has no drops.
 
     Returns
     -------
     dict[str, list[Path]]
-        ``live_pings``, ``live_events`` and ``order_changes`` -> their drop files (possibly none).
+        ``live_pings``, ``live_events``, ``order_changes`` and ``live_weather`` -> their drop files (possibly
+        none).
     """
     files: dict[str, list[Path]] = {table: [] for table, _ in LIVE_DROP_TABLES.values()}
     folder = landing_dir / "live" / service_date
@@ -852,10 +857,11 @@ def _replace_live_pings(conn: duckdb.DuckDBPyConnection, service_date: str) -> t
 def load_live_drops(
     conn: duckdb.DuckDBPyConnection, files: dict[str, list[Path]], service_date: str, landing_dir: Path
 ) -> list[LoadResult]:
-    """Replace the date's ``raw.live_pings``, ``raw.live_events`` and ``raw.order_changes`` rows with its drops.
+    """Replace the date's ``raw.live_pings``, ``raw.live_events``, ``raw.order_changes`` and ``raw.live_weather``
+    rows with its drops.
 
     Every drop file present is read and its rows classified by the row rules first (order changes before
-    events, which may name an order placed during the day); then the three tables and their quarantine are
+    events, which may name an order placed during the day); then the four tables and their quarantine are
     replaced in one transaction, so a re-run with more drops gives the date's full set, never a duplicate. Each
     raw row keeps ``_source_file`` (the drop) and ``_source_row``. A table without drops is emptied for the date
     and gets no ``raw.ingest_log`` row; one with drops gets one row for all its drops of the date
@@ -866,7 +872,7 @@ def load_live_drops(
     conn
         Open connection to the warehouse (the caller owns it).
     files
-        Raw table (``live_pings``, ``live_events``, ``order_changes``) -> its drop files
+        Raw table (``live_pings``, ``live_events``, ``order_changes``, ``live_weather``) -> its drop files
         (:func:`live_drop_files`); a table left out has none.
     service_date
         Partition key, ``YYYY-MM-DD``.
@@ -885,7 +891,7 @@ def load_live_drops(
         row of another date, unreadable Parquet). Nothing is written then.
     """
     ensure_live_raw_schema(conn)
-    csv_tables = ("order_changes", "live_events")
+    csv_tables = ("order_changes", "live_events", "live_weather")
     try:
         loaded = {table: _stage_live_csv(conn, table, files.get(table, []), service_date, landing_dir)
                   for table in csv_tables}  # fmt: skip

@@ -30,6 +30,13 @@ from solver.timing import DEFAULT_CELL_DEG, TimeDependentTravelModel, zone_cells
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WEATHER = ("dry", "rain", "heavy_rain", "snow")
+WEATHER_PRIOR = {"dry": 1.0, "rain": 0.92, "heavy_rain": 0.85, "snow": 0.75}
+"""Speed multiplier of a condition against dry roads until legs driven in it have been observed: about what
+traffic studies report for urban speeds in rain, heavy rain and snow (single-digit to tens of percent slower).
+A condition the travel model has legs of uses its learned factor instead."""
+WEATHER_PRIOR_VERSION = "weather-prior"
+"""``version`` of the travel model :func:`weather_prior_model` makes (no learned model: constant speed with the
+prior weather factors)."""
 TRAINING_DAYS = 56
 """Days of history each version is trained on (the newest day included)."""
 CIRCUITY = SolveConfig().circuity
@@ -223,7 +230,8 @@ def travel_model_for_date(
     service_date
         The date planned: its weekday picks the weekday factor.
     weather_by_hour
-        Forecast condition for each local hour 0..23 (None or unknown: the sample-weighted average weather).
+        Forecast condition for each local hour 0..23 (None or unknown: the sample-weighted average weather; a
+        condition without observed legs: the dry factor times :data:`WEATHER_PRIOR`).
     """
     hour = factor_lookup(factors, "hour")
     weekday = factor_lookup(factors, "weekday").get(WEEKDAYS[service_date.weekday()], 1.0)
@@ -231,8 +239,17 @@ def travel_model_for_date(
     rows = factors[factors["term"] == "weather"]
     weights = rows["n_samples"].to_numpy(dtype=float)
     average = float(np.exp(np.average(np.log(rows["factor"]), weights=weights))) if weights.sum() > 0 else 1.0
+    seen = set(rows["key"][rows["n_samples"] > 0].astype(str))
+
+    def weather_factor(condition: str | None) -> float:
+        if condition in weather and condition in seen:
+            return weather[condition]
+        if condition in WEATHER_PRIOR:  # never driven in yet: the prior against dry roads
+            return (weather["dry"] if "dry" in seen else average) * WEATHER_PRIOR[condition]
+        return average
+
     conditions = list(weather_by_hour) if weather_by_hour is not None else [None] * 24
-    hour_factor = tuple(hour.get(str(h), 1.0) * weekday * weather.get(conditions[h] or "", average) for h in range(24))
+    hour_factor = tuple(hour.get(str(h), 1.0) * weekday * weather_factor(conditions[h]) for h in range(24))
     return TimeDependentTravelModel(
         hour_factor=hour_factor,
         circuity=CIRCUITY,
@@ -241,6 +258,16 @@ def travel_model_for_date(
         vehicle_factor=tuple(sorted(factor_lookup(factors, "vehicle").items())),
         version=version,
     )
+
+
+def weather_prior_model(weather_by_hour: Sequence[str | None], circuity: float) -> TimeDependentTravelModel | None:
+    """The planner's constant speed with :data:`WEATHER_PRIOR` by hour, for an operation without a learned travel
+    model that sees weather slower than dry (the live weather, :func:`orchestration.planning_inputs.nowcast_by_hour`);
+    None when every hour is dry or unknown (the constant-speed model as it is)."""
+    factors = tuple(WEATHER_PRIOR.get(c or "", 1.0) for c in weather_by_hour)
+    if all(f == 1.0 for f in factors):
+        return None
+    return TimeDependentTravelModel(hour_factor=factors, circuity=circuity, version=WEATHER_PRIOR_VERSION)
 
 
 # --- service time -----------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 import duckdb
 import pandas as pd
 
+from orchestration.learning import WEATHER_PRIOR_VERSION
 from orchestration.model_store import newest_version_before, read_version_table
 from orchestration.plan_store import CURRENT_PLAN_KINDS, current_plan_id, read_plan
 from orchestration.planning_inputs import prepare_problems
@@ -226,8 +227,9 @@ def _with_windows(order: Order, windows: tuple[tuple[int, int], ...]) -> Order:
 
 def _travel_model(conn: duckdb.DuckDBPyConnection, plan_id: str | None, inputs) -> TimeDependentTravelModel:
     """The travel model the plan was made with: the learned one of its date, else constant speed (a flat
-    time-dependent model, which times legs as the great-circle model at the vehicle's speed). A plan made on a
-    road network is re-timed at constant speed (the road graph is not loaded for the live state)."""
+    time-dependent model, which times legs as the great-circle model at the vehicle's speed); either with the
+    weather observed last for the next hours (``inputs`` made with ``as_of_s``). A plan made on a road network is
+    re-timed at constant speed (the road graph is not loaded for the live state)."""
     circuity = SolveConfig().circuity
     version = None
     if plan_id is not None:
@@ -237,7 +239,9 @@ def _travel_model(conn: duckdb.DuckDBPyConnection, plan_id: str | None, inputs) 
         circuity = float(json.loads(parameters or "{}").get("circuity", circuity))
     learned = inputs.travel_model
     if version and isinstance(learned, TimeDependentTravelModel) and learned.version == version:
-        return learned
+        return learned  # with the weather observed last in place of the forecast (the nowcast)
+    if not version and isinstance(learned, TimeDependentTravelModel) and learned.version == WEATHER_PRIOR_VERSION:
+        return dataclasses.replace(learned, circuity=circuity)  # constant speed, slowed by the weather seen live
     return TimeDependentTravelModel(hour_factor=(1.0,) * 24, circuity=circuity)
 
 
@@ -514,7 +518,7 @@ def load_live_day(conn: duckdb.DuckDBPyConnection, service_date: str, as_of_s: i
             [service_date],
         ).fetchdf()
     plan_id = current_plan_id(conn, service_date)
-    inputs = prepare_problems(conn, service_date, use_learned=_uses_learned_models(conn, plan_id))
+    inputs = prepare_problems(conn, service_date, use_learned=_uses_learned_models(conn, plan_id), as_of_s=as_of_s)
     model = _travel_model(conn, plan_id, inputs)
     problems = {p.depot.depot_id: p for p in inputs.problems}
     live_orders: dict[str, Order] = {}

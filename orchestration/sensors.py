@@ -6,6 +6,8 @@
 - ``delay_sensor``: a new live state (``plans.live_vehicles``) in which a vehicle's re-timed ETAs miss their windows
   by more than ``$LASTMILE_DELAY_THRESHOLD_MIN`` minutes (default 15) in total (reason ``delay``), at most once per
   vehicle and 30 minutes of the day;
+- ``weather_sensor``: a live weather drop (``weather_*.csv``) whose newest observation is worse than the forecast
+  of its hour (heavy rain where the plan drove dry roads; reason ``weather``), once per date and condition;
 - ``replan_request_sensor``: a request file of the app's "Re-plan now" button (``requests/replan_*.json`` under
   ``$LASTMILE_DATA_DIR``).
 
@@ -51,6 +53,8 @@ LIVE_DATES_WATCHED = 2
 CHANGE_REASONS = {"new": "new orders", "cancel": "cancellations", "window": "window changes"}
 """Reason of a re-plan by ``change_type`` of an order-changes file (several: joined in this order)."""
 TRIGGER_TAG = "lastmile/trigger"
+WEATHER_SEVERITY = {"dry": 0, "rain": 1, "heavy_rain": 2, "snow": 3}
+"""How much a condition slows the roads, in order: a condition observed above its hour's forecast triggers."""
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -256,6 +260,108 @@ def delay_sensor(context: dg.SensorEvaluationContext, duckdb: DuckDBResource):
             skip_reason=dg.SkipReason(f"no new live state with a vehicle over {threshold_s // 60} min late"),
             cursor=cursor_text,
         )
+    return dg.SensorResult(run_requests=requests, cursor=cursor_text)
+
+
+def newest_observation(paths: Iterable[Path]) -> tuple[str, str] | None:
+    """(observed_at_utc, condition) of the newest observation in weather drop files; None when they hold none."""
+    frames = [pd.read_csv(p, dtype=str, keep_default_na=False) for p in paths]
+    frames = [f for f in frames if {"observed_at_utc", "condition"} <= set(f.columns) and len(f)]
+    if not frames:
+        return None
+    rows = pd.concat(frames, ignore_index=True)
+    stamps = pd.to_datetime(rows["observed_at_utc"], utc=True, errors="coerce")
+    known = rows["condition"].str.strip().str.lower().isin(list(WEATHER_SEVERITY)) & stamps.notna()
+    if not known.any():
+        return None
+    newest = stamps[known].idxmax()
+    return stamps[newest].strftime("%Y-%m-%dT%H:%M:%SZ"), rows.at[newest, "condition"].strip().lower()
+
+
+def _forecast_condition(warehouse: str, observed_at_utc: str) -> str | None:
+    """The newest forecast's condition for the hour of an observation (``staging.stg_weather_forecasts``)."""
+    with duckdb_client.connect(warehouse, read_only=True) as conn:
+        exists = conn.execute(
+            "select count(*) from information_schema.tables where table_schema = 'staging' "
+            "and table_name = 'stg_weather_forecasts'"
+        ).fetchone()[0]
+        if not exists:
+            return None
+        row = conn.execute(
+            "select arg_max(condition, issued_at_utc) from staging.stg_weather_forecasts "
+            "where valid_at_utc = cast(? as timestamptz)",
+            [observed_at_utc],
+        ).fetchone()
+    return row[0] if row else None
+
+
+def weather_request(
+    service_date: str, observed: tuple[str, str], forecast: str | None, acted: str | None, drop_name: str
+) -> tuple[dg.RunRequest | None, str | None]:
+    """Whether a date's newest weather observation asks for a re-plan, and the condition acted on after it.
+
+    It does when the observed condition is worse than the forecast of its hour (:data:`WEATHER_SEVERITY`; no
+    forecast counts as dry) and is not the condition the date's last weather re-plan already acted on; the
+    weather back at or below the forecast ends the episode (the next worse observation triggers again).
+    Run key ``weather/<date>/<drop file>``.
+    """
+    observed_at, condition = observed
+    expected = forecast if forecast in WEATHER_SEVERITY else "dry"
+    if WEATHER_SEVERITY[condition] <= WEATHER_SEVERITY[expected]:
+        return None, None
+    if condition == acted:
+        return None, acted
+    request = replan_run_request(
+        service_date,
+        "weather",
+        f"weather/{service_date}/{drop_name}",
+        "weather",
+        tags={"lastmile/weather": f"{condition} observed at {observed_at}, forecast {forecast or 'none'}"},
+    )
+    return request, condition
+
+
+@dg.sensor(
+    job=replan_job,
+    minimum_interval_seconds=30,
+    description="Re-plan a date when the live weather is worse than the forecast its plan drove on.",
+)
+def weather_sensor(context: dg.SensorEvaluationContext, landing: LandingZone, duckdb: DuckDBResource):
+    """A RunRequest of ``replan`` (reason ``weather``) when a new ``weather_*.csv`` under ``landing/live/<date>/``
+    brings an observation worse than the forecast of its hour (:func:`weather_request`). The re-plan then drives
+    the next hours at the observed weather (``orchestration.planning_inputs.nowcast_by_hour``)."""
+    cursor = _cursor(context)
+    seen: dict[str, list[str]] = cursor.get("seen", {})
+    acted: dict[str, str | None] = cursor.get("acted", {})
+    dates = _live_dates(landing.path / "live")
+    requests = []
+    for service_date in dates:
+        done = set(seen.get(service_date, []))
+        new = [p for p in live_drop_files(landing.path, service_date)["live_weather"] if p.name not in done]
+        if not new:
+            continue
+        try:
+            observed = newest_observation(new)
+        except (ValueError, OSError) as error:
+            context.log.warning(f"{', '.join(map(str, new))}: not readable ({error}); the raw_live load will tell")
+            observed = None
+        if observed is not None and _is_partition(service_date):
+            try:
+                forecast = _forecast_condition(duckdb.database, observed[0]) if Path(duckdb.database).exists() else None
+            except duckdb_client.IOException as error:  # a run holds the write lock: look again at the next tick
+                return dg.SkipReason(f"warehouse busy: {error}")
+            request, acted[service_date] = weather_request(
+                service_date, observed, forecast, acted.get(service_date), new[-1].name
+            )
+            if request is not None:
+                requests.append(request)
+        seen[service_date] = sorted(done | {p.name for p in new})
+    cursor_text = json.dumps(
+        {"seen": {d: seen[d] for d in dates if d in seen}, "acted": {d: acted[d] for d in dates if d in acted}},
+        sort_keys=True,
+    )
+    if not requests:
+        return dg.SensorResult(skip_reason=dg.SkipReason("no new weather worse than forecast"), cursor=cursor_text)
     return dg.SensorResult(run_requests=requests, cursor=cursor_text)
 
 

@@ -4,8 +4,9 @@
 plan version (the frames :func:`simulator.execute_plan` takes) in force from a local time; ``advance`` plays up
 to a time and returns what the fleet's systems recorded since the previous step (a :class:`LiveDrop`: GPS fixes,
 driver-app events, order changes); ``write_drop`` writes a drop to ``landing/live/YYYY-MM-DD/`` as
-``docs/replanning.md`` section 1 says; ``finish`` plays the rest and returns the whole day as an
-:class:`simulator.execution.Execution`, equal to the union of the drops plus the rest.
+``docs/replanning.md`` section 1 says (the hourly weather observation is part of the drop it falls in, so a
+rain shower that was not forecast reaches the pipeline within the hour); ``finish`` plays the rest and returns
+the whole day as an :class:`simulator.execution.Execution`, equal to the union of the drops plus the rest.
 
 How a vehicle plays a day (rules of ``docs/replanning.md`` section 5):
 
@@ -44,7 +45,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +57,7 @@ from simulator.execution import EVENT_COLUMNS, Execution, _Day, utc_base_s
 from simulator.execution_landing import PING_SCHEMA, _write_parquet_atomic
 from simulator.landing import _write_csv_atomic
 from simulator.telematics import PING_COLUMNS
-from simulator.weather import Weather
+from simulator.weather import OBSERVATION_COLUMNS, Weather
 from simulator.world import TIMEZONE, World
 
 __all__ = ["LiveDay", "LiveDrop", "day_outcome", "drop_paths", "write_drop"]
@@ -79,6 +80,9 @@ class LiveDrop:
         continue those of the earlier drops.
     order_changes : pandas.DataFrame
         :data:`simulator.disruptions.CHANGE_COLUMNS`, in order of receipt.
+    weather : pandas.DataFrame
+        :data:`simulator.weather.OBSERVATION_COLUMNS`: the hourly observations (stamped at the top of their
+        hour) of the weather as it really is (a scenario's heavy rain included) taken in the drop's interval.
     """
 
     service_date: dt.date
@@ -87,6 +91,7 @@ class LiveDrop:
     pings: pd.DataFrame
     events: pd.DataFrame
     order_changes: pd.DataFrame
+    weather: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(OBSERVATION_COLUMNS)))
 
     @property
     def name(self) -> str:
@@ -135,6 +140,7 @@ class LiveDay:
         )
         self.service_date = service_date
         self.scenario = scenario
+        self._timezone = world.timezone
 
     @property
     def weather(self) -> Weather:
@@ -179,7 +185,11 @@ class LiveDay:
         start = 0 if np.isneginf(from_s) else int(from_s)
         received = (self._changes_s >= from_s) & (self._changes_s < to_s)
         changes = self._changes[received].reset_index(drop=True)
-        return LiveDrop(self.service_date, start, to_s, pings, events, changes)
+        observations = self._day.weather.observations
+        observed_s = _events_local_s(observations["observed_at_utc"], utc_base_s(self.service_date, self._timezone))
+        taken = (observed_s >= from_s) & (observed_s < to_s)
+        weather = observations[taken].reset_index(drop=True)[list(OBSERVATION_COLUMNS)]
+        return LiveDrop(self.service_date, start, to_s, pings, events, changes, weather)
 
     def write_drop(self, landing_dir: str | os.PathLike, drop: LiveDrop) -> list[Path]:
         """Write a drop's files (see :func:`write_drop`)."""
@@ -194,12 +204,13 @@ class LiveDay:
 
 
 def drop_paths(landing_dir: str | os.PathLike, service_date: dt.date, name: str) -> dict[str, Path]:
-    """Paths of a live drop's files, by kind: pings, events, order_changes."""
+    """Paths of a live drop's files, by kind: pings, events, order_changes, weather."""
     folder = Path(landing_dir) / "live" / service_date.isoformat()
     return {
         "pings": folder / f"pings_{name}.parquet",
         "events": folder / f"events_{name}.csv",
         "order_changes": folder / f"order_changes_{name}.csv",
+        "weather": folder / f"weather_{name}.csv",
     }
 
 
@@ -215,8 +226,8 @@ def write_drop(landing_dir: str | os.PathLike, drop: LiveDrop) -> list[Path]:
     Returns
     -------
     list of pathlib.Path
-        The files written, of pings, events and order changes in that order (a file is left out when the drop
-        has no rows of its kind).
+        The files written, of pings, events, order changes and weather in that order (a file is left out when
+        the drop has no rows of its kind).
 
     Raises
     ------
@@ -235,6 +246,8 @@ def write_drop(landing_dir: str | os.PathLike, drop: LiveDrop) -> list[Path]:
         written.append(_write_csv_atomic(drop.events[list(EVENT_COLUMNS)], paths["events"]))
     if len(drop.order_changes):
         written.append(_write_csv_atomic(drop.order_changes[list(CHANGE_COLUMNS)], paths["order_changes"]))
+    if len(drop.weather):
+        written.append(_write_csv_atomic(drop.weather[list(OBSERVATION_COLUMNS)], paths["weather"]))
     return written
 
 

@@ -18,7 +18,7 @@ from orchestration.partitions import one_run_per_date, service_date_partitions
 from orchestration.resources import LandingZone
 
 REPLAN_JOB = "replan"
-LIVE_RAW_TABLES = ("live_pings", "live_events", "order_changes")
+LIVE_RAW_TABLES = ("live_pings", "live_events", "order_changes", "live_weather")
 LIVE_STATE_TABLES = ("live_vehicles", "live_stops")
 LIVE_MODELS = ("int_live_orders", "int_live_pings", "int_live_stop_status", "int_live_vehicles")
 
@@ -42,7 +42,8 @@ LIVE_MODELS = ("int_live_orders", "int_live_pings", "int_live_stop_status", "int
 )
 def raw_live(context: dg.AssetExecutionContext, duckdb: DuckDBResource, landing: LandingZone):
     """Every live drop of the service date (landing/live/YYYY-MM-DD/: pings_HHMMSS.parquet, events_HHMMSS.csv,
-    order_changes_HHMMSS.csv) into raw.live_pings, raw.live_events and raw.order_changes, replacing the date's
+    order_changes_HHMMSS.csv, weather_HHMMSS.csv) into raw.live_pings, raw.live_events, raw.order_changes and
+    raw.live_weather, replacing the date's
     rows in one transaction; bad rows go to quarantine.<table> with a reason code (loaded = accepted +
     quarantined). A date without drops gets empty tables."""
     service_date = context.partition_key

@@ -21,6 +21,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.planning import PLAN_TABLES, ROAD_NETWORK_ENV
 from orchestration.checks import plan_validity_check, validate_stored_replan
+from orchestration.learning import WEATHER_PRIOR_VERSION
 from orchestration.live_state import has_stored_live_state, newest_live_s, parse_as_of, read_live_states
 from orchestration.partitions import one_run_per_date, service_date_partitions
 from orchestration.plan_store import current_plan_id, read_plan, set_plan_status, write_plan
@@ -215,7 +216,7 @@ def replan_plan(context: dg.AssetExecutionContext, config: ReplanRunConfig, duck
             as_of_s = newest_live_s(conn, service_date)
         if as_of_s is None:
             raise dg.Failure(description=f"{service_date} has no live state and no as_of was given")
-        inputs = prepare_problems(conn, service_date)
+        inputs = prepare_problems(conn, service_date, as_of_s=as_of_s)  # the weather observed last: the nowcast
         stored = read_plan(conn, parent_plan_id)
         states = read_live_states(conn, service_date, as_of_s, [p.depot.depot_id for p in inputs.problems])
     inputs = _with_road_network(context, inputs)
@@ -330,9 +331,11 @@ def replan_plan(context: dg.AssetExecutionContext, config: ReplanRunConfig, duck
 
 def _with_road_network(context: dg.AssetExecutionContext, inputs: PlanningInputs) -> PlanningInputs:
     """The road network of ``$LASTMILE_ROAD_NETWORK`` as travel model when the date has no learned one, as the
-    morning plan drives on (``daily_plan``)."""
+    morning plan drives on (``daily_plan``). The road network's times then stand in for the constant speed the
+    weather prior slows (``weather-prior``): that plan drives the network at its own speeds."""
     road_pbf = os.environ.get(ROAD_NETWORK_ENV) or None
-    if not road_pbf or inputs.travel_model is not None:
+    learned = inputs.travel_model is not None and getattr(inputs.travel_model, "version", "") != WEATHER_PRIOR_VERSION
+    if not road_pbf or learned:
         return inputs
     road = RoadTravelModel(road_pbf)
     context.log.info(f"driving on the road network {road_pbf} ({road.version})")

@@ -428,6 +428,12 @@ ROW_RULES["live_events"] = tuple(
     else rule
     for rule in ROW_RULES["stop_events"]
 )
+# Live weather: the weather station's hourly observations, as the daily file's, with a condition the planner's
+# travel model knows (the weather sensor and the nowcast read it).
+ROW_RULES["live_weather"] = (
+    *ROW_RULES["weather_observations"],
+    _enum("condition", ("dry", "rain", "heavy_rain", "snow")),
+)
 # Order changes: a `new` row carries a whole order (every order rule applies), a `window` row the new window(s),
 # a `cancel` row only the order id. Changes of an order that is neither a morning order nor placed by a `new`
 # change are UNKNOWN_ORDER; a `new` for a morning order's id is ORDER_EXISTS. The same order may change many

@@ -209,6 +209,7 @@ def test_arguments_default_to_the_issues_run():
     args = bench.parse_args([])
     assert (args.scale, args.date, args.seed, args.step_min, args.budget) == ("default", DATE, 7, 30, 10.0)
     assert args.scenarios == list(bench.DEFAULT_SCENARIOS) and not args.no_write
+    assert args.history_days == 0
 
 
 def test_arguments_take_a_list_of_scenarios_and_the_run_settings():
@@ -217,6 +218,7 @@ def test_arguments_take_a_list_of_scenarios_and_the_run_settings():
     )
     assert args.scenarios == ["breakdown", "new_orders"]
     assert (args.scale, args.step_min, args.budget, args.no_write) == ("small", 15, 5.0, True)
+    assert bench.parse_args(["--history-days", "14"]).history_days == 14
 
 
 @pytest.mark.parametrize(
@@ -230,6 +232,7 @@ def test_arguments_take_a_list_of_scenarios_and_the_run_settings():
         ["--budget", "-1"],
         ["--seed", "-3"],
         ["--date", "2026-13-01"],
+        ["--history-days", "-1"],
     ],
 )
 def test_bad_arguments_are_refused(argv, capsys):

@@ -81,6 +81,9 @@ def test_the_report_shows_the_dashboard_refresh_and_each_depots_remaining_stops_
     assert "D-A 300/10.0/13.0" in text and "D-B 90/4.0/7.0 kept" in text
     assert figures["replan_latency_s_max"] == 13.0
     assert "replan_latency_s_max: 13.00" in text
+    assert "--history-days" not in text
+    with_history = bench.markdown(results, figures, SimpleNamespace(**vars(args), history_days=14), 60.0)
+    assert "--budget 10 --history-days 14`" in with_history
 
 
 def test_the_section_defaults_to_the_benchmarks_and_can_be_named():

@@ -52,6 +52,11 @@ def write_changes(path: Path, rows: list[dict]) -> Path:
     return _write_csv(path, CHANGE_COLUMNS, rows)
 
 
+def write_weather(path: Path, rows: list[dict]) -> Path:
+    """A live weather drop (the columns of the daily observations file)."""
+    return _write_csv(path, LANDING_COLUMNS["live_weather"], rows)
+
+
 def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict]) -> Path:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)

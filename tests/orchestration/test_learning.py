@@ -10,6 +10,8 @@ import pytest
 
 from orchestration.learning import (
     CIRCUITY,
+    WEATHER_PRIOR,
+    WEATHER_PRIOR_VERSION,
     WEEKDAYS,
     factor_lookup,
     fit_availability,
@@ -18,6 +20,7 @@ from orchestration.learning import (
     preferred_windows,
     service_estimates,
     travel_model_for_date,
+    weather_prior_model,
 )
 
 TRUE_HOUR = {h: (0.7 if h in (8, 17) else 1.0) for h in range(24)}
@@ -94,6 +97,31 @@ def test_travel_model_for_date_folds_weekday_and_forecast_weather_into_the_hours
     no_forecast = travel_model_for_date(factors, friday, None)
     average = np.exp((30 * np.log(1.0) + 10 * np.log(0.8)) / 40)
     assert no_forecast.hour_factor[12] == pytest.approx(0.9 * average)
+
+
+def test_weather_never_driven_in_takes_the_prior_against_dry_roads():
+    """Heavy rain and snow have no legs (n_samples 0; the ridge left them at 1.0): a forecast of them slows the
+    hour by WEATHER_PRIOR against the dry factor instead of planning them as dry; learned rain keeps its 0.8."""
+    factors = pd.DataFrame(
+        [("hour", str(h), 1.0, 10) for h in range(24)]
+        + [("weather", "dry", 1.05, 30), ("weather", "rain", 0.8, 10), ("weather", "heavy_rain", 1.0, 0)],
+        columns=["term", "key", "factor", "n_samples"],
+    )
+    forecast = ["dry"] * 24
+    forecast[9], forecast[10], forecast[11] = "heavy_rain", "snow", "rain"
+    model = travel_model_for_date(factors, dt.date(2026, 3, 2), forecast)  # a Monday: weekday factor 1
+    assert model.hour_factor[8] == pytest.approx(1.05)
+    assert model.hour_factor[9] == pytest.approx(1.05 * WEATHER_PRIOR["heavy_rain"]) and model.hour_factor[9] < 1.0
+    assert model.hour_factor[10] == pytest.approx(1.05 * WEATHER_PRIOR["snow"])
+    assert model.hour_factor[11] == pytest.approx(0.8)
+    assert WEATHER_PRIOR["dry"] == 1.0 > WEATHER_PRIOR["rain"] > WEATHER_PRIOR["heavy_rain"] > WEATHER_PRIOR["snow"]
+
+
+def test_the_weather_prior_model_is_constant_speed_slowed_where_the_weather_is_not_dry():
+    assert weather_prior_model(["dry"] * 12 + [None] * 12, 1.3) is None
+    model = weather_prior_model(["dry"] * 12 + ["heavy_rain"] * 3 + [None] * 9, 1.3)
+    assert model.version == WEATHER_PRIOR_VERSION and model.circuity == 1.3
+    assert model.hour_factor == (1.0,) * 12 + (WEATHER_PRIOR["heavy_rain"],) * 3 + (1.0,) * 9
 
 
 def _attempts(seed: int = 2) -> pd.DataFrame:

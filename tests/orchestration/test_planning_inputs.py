@@ -9,9 +9,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from orchestration.learning import WEEKDAYS, Fit
+from orchestration.learning import WEATHER_PRIOR, WEATHER_PRIOR_VERSION, WEEKDAYS, Fit
 from orchestration.model_store import write_version
-from orchestration.planning_inputs import prepare_problems
+from orchestration.planning_inputs import nowcast_by_hour, prepare_problems
 
 DATE = "2026-03-06"  # a Friday
 
@@ -135,3 +135,44 @@ def test_the_first_day_has_no_versions_to_use(warehouse):
 def test_an_unknown_service_statistic_is_refused(warehouse):
     with pytest.raises(ValueError, match="service_statistic"):
         prepare_problems(warehouse, DATE, service_statistic="mode")
+
+
+def test_a_replan_drives_the_next_hours_at_the_weather_observed_last(warehouse):
+    """Rain observed at 11:00 (forecast dry) and taken by 11:30: a re-plan then drives 11:00-13:59 at the rain
+    factor (0.8) and the forecast's weather before and after; by 10:59 the observation was not there yet, and
+    the morning plan (no as_of) keeps the forecast."""
+    warehouse.execute("""create table staging.stg_live_weather as
+        select cast(? as date) as service_date, 11 * 3600 as observed_s, 11 as local_hour, 'rain' as condition""",
+                      [DATE])  # fmt: skip
+    morning = prepare_problems(warehouse, DATE).travel_model.hour_factor
+    replan = prepare_problems(warehouse, DATE, as_of_s=11 * 3600 + 1800).travel_model.hour_factor
+    early = prepare_problems(warehouse, DATE, as_of_s=11 * 3600 - 1).travel_model.hour_factor
+    assert early == morning
+    assert [h for h in range(24) if replan[h] != pytest.approx(morning[h])] == [11, 12, 13]
+    assert replan[12] == pytest.approx(0.9 * 0.8) and morning[12] == pytest.approx(0.9)
+    assert replan[8] == morning[8] and replan[14] == morning[14]
+
+
+def test_the_nowcast_holds_the_observation_for_its_hours_and_then_the_forecast():
+    forecast = ["dry"] * 24
+    assert nowcast_by_hour(forecast, None) == forecast
+    nowcast = nowcast_by_hour(forecast, (22, "snow"))
+    assert nowcast[21:] == ["dry", "snow", "snow"] and nowcast[:21] == forecast[:21]
+    assert nowcast_by_hour(None, (10, "rain"), hours=2) == [None] * 10 + ["rain", "rain"] + [None] * 12
+    assert forecast == ["dry"] * 24  # not changed in place
+
+
+def test_without_a_learned_model_the_live_weather_slows_constant_speed_by_the_prior(warehouse):
+    """The first days have no travel model: a re-plan under heavy rain observed at 11:00 drives constant speed
+    slowed by the heavy-rain prior from 11:00 to 13:59 (version weather-prior); dry weather observed leaves the
+    constant-speed planner as it is (no model), and so does the morning plan."""
+    warehouse.execute("""create table staging.stg_live_weather as
+        select cast(? as date) as service_date, h * 3600 as observed_s, h as local_hour,
+               case when h = 11 then 'heavy_rain' else 'dry' end as condition from range(8, 15) t(h)""", [DATE])
+    wet = prepare_problems(warehouse, DATE, use_learned=False, as_of_s=11 * 3600 + 600).travel_model
+    assert wet.version == WEATHER_PRIOR_VERSION
+    assert [h for h in range(24) if wet.hour_factor[h] != 1.0] == [11, 12, 13]
+    assert wet.hour_factor[12] == pytest.approx(WEATHER_PRIOR["heavy_rain"])
+    assert prepare_problems(warehouse, DATE, use_learned=False, as_of_s=10 * 3600 + 600).travel_model is None
+    assert prepare_problems(warehouse, DATE, use_learned=False, as_of_s=14 * 3600 + 60).travel_model is None
+    assert prepare_problems(warehouse, "2026-03-04", as_of_s=11 * 3600 + 600).travel_model is None  # no live weather

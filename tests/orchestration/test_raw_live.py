@@ -30,9 +30,10 @@ from tests.orchestration._live_day import (
     write_changes,
     write_events,
     write_pings,
+    write_weather,
 )
 
-LIVE_TABLES = ("live_pings", "live_events", "order_changes")
+LIVE_TABLES = ("live_pings", "live_events", "order_changes", "live_weather")
 
 
 @dataclass(frozen=True)
@@ -114,10 +115,19 @@ def raw_day(tmp_path_factory) -> RawLive:
     ]  # fmt: skip
     write_changes(folder / "order_changes_090000.csv", changes_1)
     write_changes(folder / "order_changes_100000.csv", changes_2)
+    observation = {"temperature_c": "4.5", "precipitation_mm": "0.0", "wind_kmh": "12", "condition": "dry"}
+    weather_1 = [{**observation, "observed_at_utc": utc(h * 3600)} for h in range(6, 9)]
+    weather_2 = [
+        {**observation, "observed_at_utc": utc(9 * 3600), "precipitation_mm": "7.1", "condition": "heavy_rain"},
+        {**observation, "observed_at_utc": utc(10 * 3600), "condition": "hail"},
+    ]
+    write_weather(folder / "weather_090000.csv", weather_1)
+    write_weather(folder / "weather_100000.csv", weather_2)
     written = {
         "live_events": len(events_1) + len(events_2),
         "live_pings": len(pings_1) + len(pings_2),
         "order_changes": len(changes_1) + len(changes_2),
+        "live_weather": len(weather_1) + len(weather_2),
     }
     resources = {
         "duckdb": DuckDBResource(database=str(warehouse)),
@@ -147,7 +157,8 @@ def test_every_drop_row_is_loaded_or_quarantined_and_the_log_reconciles(raw_day)
 
 
 def test_bad_rows_carry_their_reason_code(raw_day):
-    """A bad timestamp, an unknown vehicle, an unknown change type, an unknown order: each quarantined with its
+    """A bad timestamp, an unknown vehicle, an unknown change type, an unknown order, a weather condition the
+    planner does not know: each quarantined with its
     code, its drop file and its row; an event of an order placed during the day is accepted."""
     reasons = {
         table: dict(_query(raw_day.warehouse, f"select reason_code, count(*) from quarantine.{table} group by 1"))
@@ -156,6 +167,9 @@ def test_bad_rows_carry_their_reason_code(raw_day):
     assert reasons["live_events"] == {"BAD_TIMESTAMP": 1, "UNKNOWN_ORDER": 1}
     assert reasons["live_pings"] == {"UNKNOWN_VEHICLE": 1}
     assert reasons["order_changes"] == {"BAD_ENUM": 1, "UNKNOWN_ORDER": 1}
+    assert reasons["live_weather"] == {"BAD_ENUM": 1}
+    hail = _query(raw_day.warehouse, "select _source_file, _source_row, field from quarantine.live_weather")
+    assert hail == [(f"live/{DATE}/weather_100000.csv", 2, "condition")]
     bad_time = _query(raw_day.warehouse, "select _source_file, _source_row, field from quarantine.live_events "
                       "where reason_code = 'BAD_TIMESTAMP'")  # fmt: skip
     assert bad_time == [(f"live/{DATE}/events_090000.csv", 4, "ts_utc")]

@@ -20,6 +20,7 @@ from orchestration.sensors import (
     delay_sensor,
     order_changes_sensor,
     replan_request_sensor,
+    weather_sensor,
 )
 
 DATE = "2026-03-03"
@@ -215,3 +216,76 @@ def test_the_delay_sensor_waits_for_a_warehouse_and_a_live_state(tmp_path, monke
     assert _evaluate(delay_sensor, duckdb=DuckDBResource(database=str(warehouse)))[0] == []
     duckdb.connect(str(warehouse)).close()
     assert _evaluate(delay_sensor, duckdb=DuckDBResource(database=str(warehouse)))[0] == []
+
+
+WEATHER_COLUMNS = ("observed_at_utc", "temperature_c", "precipitation_mm", "wind_kmh", "condition")
+
+
+def _weather(landing: Path, name: str, *hours_conditions: tuple[int, str]) -> Path:
+    """A live weather drop of DATE (a winter Tuesday: UTC = local - 1 h) with one observation per (hour, condition)."""
+    rows = [
+        {"observed_at_utc": f"{DATE}T{hour - 1:02d}:00:00Z", "temperature_c": "5", "precipitation_mm": "0",
+         "wind_kmh": "10", "condition": condition}
+        for hour, condition in hours_conditions
+    ]  # fmt: skip
+    return _csv(landing / "live" / DATE / name, WEATHER_COLUMNS, rows)
+
+
+def _forecast(warehouse: Path, conditions: dict[int, str]) -> None:
+    """staging.stg_weather_forecasts with DATE's forecast condition by local hour (issued the day before)."""
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute("create schema if not exists staging")
+        conn.execute(
+            "create or replace table staging.stg_weather_forecasts (issued_at_utc timestamptz, "
+            "valid_at_utc timestamptz, condition varchar)"
+        )
+        for hour, condition in conditions.items():
+            conn.execute(
+                "insert into staging.stg_weather_forecasts values ('2026-03-02T17:00:00Z', cast(? as timestamptz), ?)",
+                [f"{DATE}T{hour - 1:02d}:00:00Z", condition],
+            )
+
+
+def test_weather_worse_than_the_forecast_asks_for_one_weather_replan(tmp_path):
+    """Forecast dry all day: drops observing dry and forecast rain trigger nothing; heavy rain at 12:00 triggers
+    one re-plan (reason weather, the observation in its tags); heavy rain going on at 13:00 triggers no second
+    one; snow at 14:00 (worse again) does; dry at 16:00 ends the episode, so heavy rain at 17:00 triggers again."""
+    landing, warehouse = tmp_path / "landing", tmp_path / "w.duckdb"
+    _forecast(warehouse, {**{h: "dry" for h in range(1, 24)}, 11: "rain"})
+    resources = {"landing": LandingZone(landing_dir=str(landing)), "duckdb": DuckDBResource(database=str(warehouse))}
+    _weather(landing, "weather_110000.csv", (9, "dry"), (10, "dry"))
+    _weather(landing, "weather_113000.csv", (11, "rain"))
+    requests, cursor = _evaluate(weather_sensor, **resources)
+    assert requests == []
+    _weather(landing, "weather_123000.csv", (12, "heavy_rain"))
+    requests, cursor = _evaluate(weather_sensor, cursor, **resources)
+    assert [(r.partition_key, r.run_key, _reason(r)) for r in requests] == [
+        (DATE, f"weather/{DATE}/weather_123000.csv", "weather")
+    ]
+    tag = requests[0].tags["lastmile/weather"]
+    assert tag.startswith("heavy_rain observed at") and "forecast dry" in tag
+    assert _evaluate(weather_sensor, cursor, **resources)[0] == []
+    steps = [("weather_133000.csv", 13, "heavy_rain", 0), ("weather_143000.csv", 14, "snow", 1),
+             ("weather_163000.csv", 16, "dry", 0), ("weather_173000.csv", 17, "heavy_rain", 1)]  # fmt: skip
+    for name, hour, condition, expected in steps:
+        _weather(landing, name, (hour, condition))
+        requests, cursor = _evaluate(weather_sensor, cursor, **resources)
+        assert len(requests) == expected, name
+
+
+def test_weather_without_a_forecast_counts_as_dry_and_bad_drops_are_skipped(tmp_path):
+    """No warehouse yet: rain (worse than dry) triggers; a drop without the contract's columns or with an unknown
+    condition triggers nothing and is not looked at again."""
+    landing = tmp_path / "landing"
+    resources = {
+        "landing": LandingZone(landing_dir=str(landing)),
+        "duckdb": DuckDBResource(database=str(tmp_path / "none.duckdb")),
+    }
+    _csv(landing / "live" / DATE / "weather_090000.csv", ("observed_at_utc", "sky"), [{"sky": "grey"}])
+    _weather(landing, "weather_093000.csv", (9, "hail"))
+    requests, cursor = _evaluate(weather_sensor, **resources)
+    assert requests == [] and json.loads(cursor)["seen"][DATE] == ["weather_090000.csv", "weather_093000.csv"]
+    _weather(landing, "weather_100000.csv", (10, "rain"))
+    requests, _ = _evaluate(weather_sensor, cursor, **resources)
+    assert [r.tags["lastmile/weather"].split(" ")[0] for r in requests] == ["rain"]
+    assert "forecast none" in requests[0].tags["lastmile/weather"]

@@ -15,6 +15,7 @@ from simulator.disruptions import CHANGE_COLUMNS, Breakdown, HeavyRain, LateStar
 from simulator.execution import EVENT_COLUMNS, _Day
 from simulator.execution_landing import PING_SCHEMA
 from simulator.live import drop_paths, write_drop
+from simulator.weather import OBSERVATION_COLUMNS
 from tests.simulator.execution_plans import nearest_neighbour_plan
 
 DAY = dt.date(2026, 3, 3)  # a Tuesday in winter
@@ -288,9 +289,9 @@ def test_drop_files_land_atomically_with_the_contract_columns(small_world, day_p
     monkeypatch.setattr(os, "replace", lambda src, dst: (renames.append((src, dst)), real_replace(src, dst))[1])
     written = write_drop(tmp_path, drop)
     paths = drop_paths(tmp_path, DAY, "130000")
-    assert written == [paths["pings"], paths["events"], paths["order_changes"]]
+    assert written == [paths["pings"], paths["events"], paths["order_changes"], paths["weather"]]
     assert paths["pings"].parent == tmp_path / "live" / "2026-03-03"
-    assert [os.path.dirname(src) for src, _ in renames] == [str(paths["pings"].parent)] * 3
+    assert [os.path.dirname(src) for src, _ in renames] == [str(paths["pings"].parent)] * 4
     assert all(os.path.basename(src).startswith(".") for src, _ in renames)
     assert sorted(p.name for p in paths["pings"].parent.iterdir()) == sorted(p.name for p in written)
     assert pq.read_schema(paths["pings"]).remove_metadata() == PING_SCHEMA
@@ -300,10 +301,31 @@ def test_drop_files_land_atomically_with_the_contract_columns(small_world, day_p
     changes = pd.read_csv(paths["order_changes"], dtype=str, keep_default_na=False)
     assert list(changes.columns) == list(CHANGE_COLUMNS) and len(changes) == len(drop.order_changes)
     assert (changes["service_date"] == "2026-03-03").all()
+    weather = pd.read_csv(paths["weather"], dtype=str, keep_default_na=False)
+    assert list(weather.columns) == list(OBSERVATION_COLUMNS)
+    assert list(_local_s(weather["observed_at_utc"]) // HOUR) == [10, 11, 12]
     with pytest.raises(FileExistsError):
         write_drop(tmp_path, drop)
     assert early.order_changes.empty
-    assert [p.name for p in write_drop(tmp_path, early)] == ["pings_100000.parquet", "events_100000.csv"]
+    assert [p.name for p in write_drop(tmp_path, early)] == [
+        "pings_100000.parquet", "events_100000.csv", "weather_100000.csv",
+    ]  # fmt: skip
+
+
+def test_weather_observations_reach_the_drop_of_their_hour(small_world, day_plan):
+    """Each hourly observation is in exactly one drop, the one whose interval holds its time; together the drops
+    hold the day's weather as it really was, so the heavy rain of a scenario shows in the drop of its first hour
+    although the forecast did not have it."""
+    rain = Scenario("heavy_rain", SEED, DAY, (HeavyRain(12 * HOUR + 1200, 15 * HOUR),))
+    live = _live(small_world, day_plan, rain)
+    drops = [live.advance(to_s) for to_s in STEPS]
+    for drop in drops:
+        t = _local_s(drop.weather["observed_at_utc"])
+        assert ((t >= drop.from_s) & (t < drop.to_s)).all()
+    observed = pd.concat([d.weather for d in drops], ignore_index=True)
+    pd.testing.assert_frame_equal(observed, live.weather.observations[list(OBSERVATION_COLUMNS)])
+    first_wet = next(d for d in drops if set(d.weather["condition"]) & {"heavy_rain", "snow"})
+    assert (first_wet.from_s, first_wet.to_s) == (12 * HOUR, 12 * HOUR + HOUR // 2)
 
 
 def test_heavy_rain_slows_the_day_from_its_start(small_world, day_plan, planned_day):
