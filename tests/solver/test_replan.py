@@ -25,8 +25,9 @@ from solver import (
 )
 from tests.solver.factories import HOUR, SEARCH, depot, order_north, random_problem, van
 
-AS_OF = 8 * HOUR + 200
-"""V-01 leaves at 08:00; at 08:03:20 it is on its way to its first stop (arrival 08:04:20 at 2.6 km)."""
+AS_OF = 8 * HOUR + 100
+"""V-01 leaves at 08:00; at 08:01:40 it is on its way to its first stop (the nearest order is 1.3 km of road away:
+arrival at 08:02:10 at the earliest), whichever order the morning plan visits first."""
 
 
 def _config(**kwargs) -> ReplanConfig:
