@@ -382,16 +382,22 @@ def load_average() -> float:
     return os.getloadavg()[0] if hasattr(os, "getloadavg") else math.nan
 
 
+BUSY_LOAD_MARGIN = 0.5
+"""Load above the core count that says other work shared the cores: our two seeds alone keep the load at about
+the core count (2.00-2.08 on a quiet machine)."""
+
+
 def load_note(start_load: float, outcomes: Sequence[Outcome]) -> str:
     """How busy the machine was: the load average when the run started and after each solver run."""
     cores = os.cpu_count() or 1
     note = f"Load average (1 min) when the run started: {start_load:.2f} on {cores} cores."
     loads = np.array([o.load_1min for o in outcomes if not math.isnan(o.load_1min)])
     if loads.size:
-        busy = int((loads > cores).sum())
+        busy = int((loads > cores + BUSY_LOAD_MARGIN).sum())
         note += (
             f" After each solver run: median {np.median(loads):.2f}, max {loads.max():.2f}; {busy} of {loads.size} "
-            f"runs ended above {cores} (other work shared the cores)."
+            f"runs ended above {cores + BUSY_LOAD_MARGIN:g} (other work shared the cores; our two seeds alone keep "
+            f"it near {cores})."
         )
     return note
 

@@ -486,10 +486,6 @@ class Problem:
         return next(o for o in self.orders if o.shipment_id == order.shipment_id and o is not order)
 
 
-OPERATOR_SETS = ("wide", "standard")
-"""Values of :attr:`SolveConfig.operators`."""
-
-
 @dataclass(frozen=True)
 class SolveConfig:
     """How to solve: time budget, seed, travel and cost parameters, stopping rule.
@@ -535,10 +531,6 @@ class SolveConfig:
         Independent searches with seeds ``seed, seed + 1, ...``, run in parallel processes (one per core); the
         cheapest plan is kept (ties: the lowest seed), so the result stays deterministic. Default 1 (this
         process). The whole solve, process start included, keeps to ``time_budget_s``.
-    operators
-        The local search's moves: ``"wide"`` (default) PyVRP's default operators plus the exchanges of longer
-        segments (``Relocate3``, ``Swap31``, ``Swap32``, ``Swap33``): fewer iterations a second, better routes
-        within a budget on tight windows (docs/benchmarks.md, solver quality); ``"standard"`` PyVRP's default.
     """
 
     time_budget_s: float = 10.0
@@ -552,7 +544,6 @@ class SolveConfig:
     max_depot_distance_m: int | None = 50_000
     optional_penalty_eur: float = 100.0
     parallel_seeds: int = 1
-    operators: str = "wide"
 
     def __post_init__(self) -> None:
         what = "the solve config"
@@ -570,8 +561,6 @@ class SolveConfig:
             _check_int(what, "max_depot_distance_m", self.max_depot_distance_m)
         _check_positive_finite(what, "optional_penalty_eur", self.optional_penalty_eur)
         _check_int(what, "parallel_seeds", self.parallel_seeds, minimum=1)
-        if self.operators not in OPERATOR_SETS:
-            raise ValueError(f"operators of {what} must be one of {', '.join(OPERATOR_SETS)}, got {self.operators!r}")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ from itertools import repeat
 
 import numpy as np
 import pyvrp
-import pyvrp.search
 import pyvrp.stop
 
 from solver.costs import eur_to_micro, micro_to_eur, route_cost_micro, unserved_penalty_micro, vehicle_rates
@@ -903,15 +902,9 @@ def _stops_and_budget(config: SolveConfig, n_clients: int, time_budget_s: float)
     return _RecordingStop(no_improvement, max_iters, time_budget_s)
 
 
-WIDE_OPERATORS = [*pyvrp.search.OPERATORS, pyvrp.search.Relocate3, pyvrp.search.Swap31, pyvrp.search.Swap32,
-                  pyvrp.search.Swap33]  # fmt: skip
-"""PyVRP's default operators plus exchanges of longer segments (:attr:`SolveConfig.operators` ``"wide"``)."""
-
-
 def _search_params(config: SolveConfig, max_penalty: float) -> pyvrp.SolveParams:
     return pyvrp.SolveParams(
-        penalty=pyvrp.PenaltyParams(solutions_between_updates=config.penalty_update_iters, max_penalty=max_penalty),
-        operators=WIDE_OPERATORS if config.operators == "wide" else list(pyvrp.search.OPERATORS),
+        penalty=pyvrp.PenaltyParams(solutions_between_updates=config.penalty_update_iters, max_penalty=max_penalty)
     )
 
 

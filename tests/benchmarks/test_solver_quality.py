@@ -120,7 +120,8 @@ def test_sets_and_classes():
 
 
 def test_the_load_note_counts_runs_that_shared_the_cores(monkeypatch):
-    """A run under load says so: the note gives the loads after each solver run and how many exceeded the cores."""
+    """A run under load says so: the note gives the loads after each solver run and how many exceeded the cores
+    by more than the margin (the load our own two seeds make is not other work)."""
     monkeypatch.setattr(solver_quality.os, "cpu_count", lambda: 2)
 
     def outcome(load: float):
@@ -128,6 +129,9 @@ def test_the_load_note_counts_runs_that_shared_the_cores(monkeypatch):
 
     note = solver_quality.load_note(0.5, [outcome(0.4), outcome(3.0), outcome(6.0), outcome(float("nan"))])
     assert note.startswith("Load average (1 min) when the run started: 0.50 on 2 cores.")
-    assert "median 3.00, max 6.00; 2 of 3 runs ended above 2" in note
+    assert "median 3.00, max 6.00; 2 of 3 runs ended above 2.5" in note
     quiet = solver_quality.load_note(0.1, [outcome(0.2), outcome(1.1)])
-    assert "0 of 2 runs ended above 2" in quiet
+    assert "0 of 2 runs ended above 2.5" in quiet
+    # Our own two seeds keep a quiet 2-core machine at about 2: not counted as shared.
+    alone = solver_quality.load_note(0.0, [outcome(2.0), outcome(2.08), outcome(2.7)])
+    assert "1 of 3 runs ended above 2.5" in alone
