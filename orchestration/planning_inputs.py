@@ -53,7 +53,8 @@ def _order_attributes(conn: duckdb.DuckDBPyConnection, service_date: str) -> pd.
     ).fetchdf()
 
 
-def _has_table(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+def has_table(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether the warehouse has ``schema.table`` (a table or a view)."""
     return bool(
         conn.execute(
             "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
@@ -64,7 +65,7 @@ def _has_table(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool
 
 def forecast_by_hour(conn: duckdb.DuckDBPyConnection, service_date: str) -> list[str | None] | None:
     """The newest forecast's condition for each local hour of the date; None without a forecast."""
-    if not _has_table(conn, "staging", "stg_weather_forecasts"):
+    if not has_table(conn, "staging", "stg_weather_forecasts"):
         return None
     rows = conn.execute(
         """select valid_s // 3600 as hour, arg_max(condition, issued_at_utc) as condition
@@ -83,7 +84,7 @@ def forecast_by_hour(conn: duckdb.DuckDBPyConnection, service_date: str) -> list
 def live_weather(conn: duckdb.DuckDBPyConnection, service_date: str, as_of_s: int) -> tuple[int, str] | None:
     """The newest live weather observation of the date taken by ``as_of_s`` (local seconds): (its local hour,
     its condition); None without one (no live drops, or none with weather yet)."""
-    if not _has_table(conn, "staging", "stg_live_weather"):
+    if not has_table(conn, "staging", "stg_live_weather"):
         return None
     row = conn.execute(
         """select local_hour, condition from staging.stg_live_weather

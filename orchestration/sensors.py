@@ -32,6 +32,7 @@ from orchestration.jobs import replan_job, whatif_job
 from orchestration.landing import live_drop_files
 from orchestration.live_state import has_stored_live_state
 from orchestration.partitions import service_date_partitions
+from orchestration.planning_inputs import has_table
 from orchestration.requests import (
     ReplanRequest,
     pending_replan_requests,
@@ -281,11 +282,7 @@ def newest_observation(paths: Iterable[Path]) -> tuple[str, str] | None:
 def _forecast_condition(warehouse: str, observed_at_utc: str) -> str | None:
     """The newest forecast's condition for the hour of an observation (``staging.stg_weather_forecasts``)."""
     with duckdb_client.connect(warehouse, read_only=True) as conn:
-        exists = conn.execute(
-            "select count(*) from information_schema.tables where table_schema = 'staging' "
-            "and table_name = 'stg_weather_forecasts'"
-        ).fetchone()[0]
-        if not exists:
+        if not has_table(conn, "staging", "stg_weather_forecasts"):
             return None
         row = conn.execute(
             "select arg_max(condition, issued_at_utc) from staging.stg_weather_forecasts "
