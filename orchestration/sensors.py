@@ -30,6 +30,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.jobs import replan_job, whatif_job
 from orchestration.landing import live_drop_files
+from orchestration.learning import WEATHER
 from orchestration.live_state import has_stored_live_state
 from orchestration.partitions import service_date_partitions
 from orchestration.planning_inputs import has_table
@@ -54,8 +55,9 @@ LIVE_DATES_WATCHED = 2
 CHANGE_REASONS = {"new": "new orders", "cancel": "cancellations", "window": "window changes"}
 """Reason of a re-plan by ``change_type`` of an order-changes file (several: joined in this order)."""
 TRIGGER_TAG = "lastmile/trigger"
-WEATHER_SEVERITY = {"dry": 0, "rain": 1, "heavy_rain": 2, "snow": 3}
-"""How much a condition slows the roads, in order: a condition observed above its hour's forecast triggers."""
+WEATHER_SEVERITY = {condition: rank for rank, condition in enumerate(WEATHER)}
+"""How much a condition slows the roads, in the order of the travel model's conditions (dry, rain, heavy rain,
+snow): a condition observed above its hour's forecast triggers."""
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
