@@ -1,7 +1,8 @@
 """Triggers of a re-plan during the day (docs/replanning.md, section 4).
 
 - ``order_changes_sensor``: a new ``order_changes_*.csv`` (reason ``new orders`` / ``cancellations`` /
-  ``window changes``) or an ``events_*.csv`` with a ``breakdown`` (reason ``breakdown``) under
+  ``window changes``), or an ``events_*.csv`` with a ``breakdown`` (reason ``breakdown``) or else with a failed
+  delivery of a reason the re-plan tries again the same day (``not_home``; reason ``failed delivery``), under
   ``landing/live/<date>/``;
 - ``delay_sensor``: a new live state (``plans.live_vehicles``) in which a vehicle's re-timed ETAs miss their windows
   by more than ``$LASTMILE_DELAY_THRESHOLD_MIN`` minutes (default 15) in total (reason ``delay``), at most once per
@@ -43,6 +44,7 @@ from orchestration.requests import (
 )
 from orchestration.resources import LandingZone
 from orchestration.scenarios import ScenarioSpec
+from solver.replan import ReplanConfig
 
 REPLAN_OP = "replan_plan"
 WHATIF_OP = "whatif_plan"
@@ -50,6 +52,9 @@ DELAY_THRESHOLD_ENV = "LASTMILE_DELAY_THRESHOLD_MIN"
 DEFAULT_DELAY_THRESHOLD_MIN = 15.0
 DELAY_REPEAT_S = 30 * 60
 """A vehicle triggers a delay re-plan at most once in this long (of the day, by the live state's as_of)."""
+RETRIED_FAILURES = ReplanConfig().retry_failed
+"""Failure reasons a re-plan tries again the same day (the replan job's default rule): a failed delivery for one of
+them triggers, so that the retry gets planned while its window is still open."""
 LIVE_DATES_WATCHED = 2
 """The newest live dates the file sensor looks at: today's and, around midnight, yesterday's."""
 CHANGE_REASONS = {"new": "new orders", "cancel": "cancellations", "window": "window changes"}
@@ -106,6 +111,20 @@ def breakdown_vehicles(path: Path) -> list[str]:
     return sorted(set(broken.get("vehicle_id", pd.Series(dtype=str)).dropna()))
 
 
+def retryable_failures(path: Path) -> list[str]:
+    """Orders an events file reports failed (``event_type = failed``) for a reason in :data:`RETRIED_FAILURES`,
+    sorted."""
+    wanted = ("event_type", "order_id", "failure_reason")
+    events = pd.read_csv(path, dtype=str, usecols=lambda c: c in wanted, keep_default_na=False)
+    if not set(wanted) <= set(events.columns):
+        return []
+    failed = events[
+        (events["event_type"].str.strip().str.lower() == "failed")
+        & events["failure_reason"].str.strip().str.lower().isin(RETRIED_FAILURES)
+    ]
+    return sorted(set(failed["order_id"]) - {""})
+
+
 def _live_dates(live_dir: Path) -> list[str]:
     if not live_dir.is_dir():
         return []
@@ -116,11 +135,14 @@ def _live_dates(live_dir: Path) -> list[str]:
 @dg.sensor(
     job=replan_job,
     minimum_interval_seconds=30,
-    description="Re-plan a date when a live drop brings order changes (new, cancelled, re-windowed) or a breakdown.",
+    description=(
+        "Re-plan a date when a live drop brings order changes (new, cancelled, re-windowed), a breakdown, or a failed "
+        "delivery that is tried again the same day."
+    ),
 )
 def order_changes_sensor(context: dg.SensorEvaluationContext, landing: LandingZone):
-    """A RunRequest of ``replan`` per new ``order_changes_*.csv`` and per new ``events_*.csv`` with a breakdown
-    under ``landing/live/<date>/``; run key ``live/<date>/<file>``."""
+    """A RunRequest of ``replan`` per new ``order_changes_*.csv``, and per new ``events_*.csv`` with a breakdown
+    or a retryable failed delivery, under ``landing/live/<date>/``; run key ``live/<date>/<file>``."""
     seen: dict[str, list[str]] = _cursor(context).get("seen", {})
     dates = _live_dates(landing.path / "live")
     requests = []
@@ -137,8 +159,10 @@ def order_changes_sensor(context: dg.SensorEvaluationContext, landing: LandingZo
             try:
                 if path.name.startswith("order_changes_"):
                     reason, trigger = change_reason(path), "order_changes"
+                elif breakdown_vehicles(path):
+                    reason, trigger = "breakdown", "breakdown"
                 else:
-                    reason, trigger = ("breakdown" if breakdown_vehicles(path) else None), "breakdown"
+                    reason, trigger = ("failed delivery" if retryable_failures(path) else None), "failed_delivery"
             except (ValueError, OSError) as error:  # pandas' parser errors are ValueErrors
                 context.log.warning(f"{path}: not readable ({error}); ignored, the raw_live load will quarantine it")
                 continue
@@ -147,7 +171,9 @@ def order_changes_sensor(context: dg.SensorEvaluationContext, landing: LandingZo
         seen[service_date] = sorted(done)
     cursor = json.dumps({"seen": {d: seen[d] for d in dates if d in seen}}, sort_keys=True)
     if not requests:
-        return dg.SensorResult(skip_reason=dg.SkipReason("no new order changes or breakdowns"), cursor=cursor)
+        return dg.SensorResult(
+            skip_reason=dg.SkipReason("no new order changes, breakdowns or retryable failed deliveries"), cursor=cursor
+        )
     return dg.SensorResult(run_requests=requests, cursor=cursor)
 
 

@@ -531,6 +531,12 @@ class SolveConfig:
         Independent searches with seeds ``seed, seed + 1, ...``, run in parallel processes (one per core); the
         cheapest plan is kept (ties: the lowest seed), so the result stays deterministic. Default 1 (this
         process). The whole solve, process start included, keeps to ``time_budget_s``.
+    recombine
+        After the search, pick the cheapest plan made of the feasible routes the searches met (set
+        partitioning with HiGHS, :mod:`solver.recombine`), started from the best plan found, so it is never
+        worse. Default True. It gets at most a fifth of the time budget, kept back from the search, and a
+        branch-and-bound node limit: like the search's own, only its time limit depends on the machine.
+        Not applied with paired pickup-and-delivery orders.
     """
 
     time_budget_s: float = 10.0
@@ -544,6 +550,7 @@ class SolveConfig:
     max_depot_distance_m: int | None = 50_000
     optional_penalty_eur: float = 100.0
     parallel_seeds: int = 1
+    recombine: bool = True
 
     def __post_init__(self) -> None:
         what = "the solve config"

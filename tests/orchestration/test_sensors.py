@@ -289,3 +289,31 @@ def test_weather_without_a_forecast_counts_as_dry_and_bad_drops_are_skipped(tmp_
     requests, _ = _evaluate(weather_sensor, cursor, **resources)
     assert [r.tags["lastmile/weather"].split(" ")[0] for r in requests] == ["rain"]
     assert "forecast none" in requests[0].tags["lastmile/weather"]
+
+
+def test_a_retryable_failed_delivery_asks_for_a_replan_and_other_failures_do_not(tmp_path):
+    """An events drop with a `not_home` failure gives reason `failed delivery` (its retry is planned while the
+    window is open); a `refused` failure, which is not tried again the same day, gives nothing; a breakdown in
+    the same drop as a failure gives one request, reason `breakdown`."""
+    landing = LandingZone(landing_dir=str(tmp_path))
+    columns = (*EVENT_COLUMNS, "failure_reason")
+
+    def drop(name: str, *events: tuple[str, str]) -> None:
+        rows = [
+            {"event_id": f"E{k}", "service_date": DATE, "vehicle_id": "V-1", "order_id": f"O-{k}", "event_type": kind,
+             "ts_utc": f"{DATE}T09:00:00Z", "failure_reason": reason}
+            for k, (kind, reason) in enumerate(events)
+        ]  # fmt: skip
+        _csv(tmp_path / "live" / DATE / name, columns, rows)
+
+    drop("events_100000.csv", ("delivered", ""), ("failed", "refused"))
+    quiet, cursor = _evaluate(order_changes_sensor, landing=landing)
+    assert quiet == []
+    drop("events_103000.csv", ("delivered", ""), ("failed", "not_home"))
+    requests, cursor = _evaluate(order_changes_sensor, cursor, landing=landing)
+    assert [(r.run_key, _reason(r), r.tags["lastmile/trigger"]) for r in requests] == [
+        (f"live/{DATE}/events_103000.csv", "failed delivery", "failed_delivery")
+    ]
+    drop("events_110000.csv", ("failed", "not_home"), ("breakdown", ""))
+    requests, _ = _evaluate(order_changes_sensor, cursor, landing=landing)
+    assert [_reason(r) for r in requests] == ["breakdown"]
