@@ -16,7 +16,7 @@ index), ...))`` without the start and end depot.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pyvrp
@@ -32,6 +32,8 @@ POOL_MAX_ROUTES = 50_000
 # Branch-and-bound nodes HiGHS may explore: a work limit, so a recombination that ends before its time limit
 # gives the same plan every run.
 MAX_NODES = 20_000
+# Kept from HiGHS's time limit for what follows it (reading its solution, checking the plan), seconds.
+FINISH_S = 0.05
 
 _CLIENT = int(pyvrp.ActivityType.CLIENT.value)
 
@@ -41,11 +43,17 @@ def route_key(route: pyvrp.Route) -> RouteKey:
     return route.vehicle_type(), tuple((int(a.type.value), int(a.idx)) for a in list(route.schedule())[1:-1])
 
 
+def route_cost(route: pyvrp.Route) -> int:
+    """What the route adds to PyVRP's objective: its distance, duration (overtime included) and fixed costs."""
+    return route.distance_cost() + route.duration_cost() + route.fixed_vehicle_cost()
+
+
 class RoutePool(IteratedLocalSearchCallbacks):
-    """PyVRP search callbacks that collect the routes of feasible candidates near the best solution."""
+    """PyVRP search callbacks that collect the routes of feasible candidates near the best solution, with their
+    costs (:func:`route_cost`, taken here where the routes exist, so recombination need not rebuild them)."""
 
     def __init__(self, max_routes: int = POOL_MAX_ROUTES, within: float = POOL_WITHIN) -> None:
-        self.routes: set[RouteKey] = set()
+        self.routes: dict[RouteKey, int] = {}
         self._max_routes = max_routes
         self._within = within
 
@@ -58,8 +66,11 @@ class RoutePool(IteratedLocalSearchCallbacks):
 
     def add(self, solution: pyvrp.Solution) -> None:
         for route in solution.routes():
-            if len(self.routes) < self._max_routes:
-                self.routes.add(route_key(route))
+            if len(self.routes) >= self._max_routes:
+                return
+            key = route_key(route)
+            if key not in self.routes:
+                self.routes[key] = route_cost(route)
 
 
 def applies(data: pyvrp.ProblemData) -> bool:
@@ -85,52 +96,53 @@ def objective(data: pyvrp.ProblemData, solution: pyvrp.Solution) -> float:
 def recombine(
     data: pyvrp.ProblemData,
     best: Sequence[RouteKey],
-    pools: Iterable[Iterable[RouteKey]],
+    pools: Iterable[Mapping[RouteKey, int]],
     time_limit_s: float,
     seed: int = 0,
     max_nodes: int = MAX_NODES,
 ) -> tuple[tuple[RouteKey, ...], float] | None:
-    """The cheapest feasible plan made of ``best``'s routes and those of ``pools``, if cheaper than ``best``.
+    """The cheapest feasible plan made of ``best``'s routes and those of ``pools`` (route -> :func:`route_cost`),
+    if cheaper than ``best``.
 
     Rows: each order (a client, or a group of alternative clients) once when required, at most once when
-    optional; per vehicle type at most its number of vehicles. Column cost: the route's distance, duration and
-    fixed costs, minus the prizes of the optional clients it serves. The result is checked with PyVRP's own
-    cost evaluator; ``None`` when nothing cheaper was found within ``time_limit_s`` or ``max_nodes``.
+    optional; per vehicle type at most its number of vehicles. Column cost: the route's cost minus the prizes
+    of the optional clients it serves. The result is checked with PyVRP's own cost evaluator; ``None`` when
+    nothing cheaper was found within ``time_limit_s`` (model building included) or ``max_nodes``.
     """
     import highspy
 
     started = time.monotonic()
     best = tuple(best)
-    best_cost = objective(data, solution_of(data, best))
+    best_solution = solution_of(data, best)
+    best_cost = objective(data, best_solution)
     if not np.isfinite(best_cost) or time_limit_s <= 0:
         return None
-    keys = list(dict.fromkeys([*best, *(k for pool in pools for k in pool)]))
-    if len(keys) <= len(best):
+    best_keys = {route_key(r) for r in best_solution.routes()}
+    cost_of = {route_key(r): route_cost(r) for r in best_solution.routes()}
+    for pool in pools:
+        for key, cost in pool.items():
+            cost_of.setdefault(key, cost)
+    keys = list(cost_of)
+    if len(keys) <= len(best_keys):
         return None
 
     clients = data.clients()
     n_clients = data.num_clients
     # An order with alternative clients (several windows) is served once through its group's row.
-    row_of = np.array([i if c.group is None else n_clients + c.group for i, c in enumerate(clients)], dtype=np.int64)
+    row_of = [i if c.group is None else n_clients + c.group for i, c in enumerate(clients)]
     required = [c.required and c.group is None for c in clients] + [g.required for g in data.groups()]
-    optional_prize = np.array([0 if c.required else c.prize for c in clients], dtype=np.float64)
+    prize = [0 if c.required else c.prize for c in clients]
     n_order_rows = n_clients + data.num_groups
-    type_rows = n_order_rows + np.arange(data.num_vehicle_types)
-
     costs = np.empty(len(keys))
-    index: list[np.ndarray] = []
-    for j, key in enumerate(keys):
-        route = _route(data, key)
-        served = np.array([idx for t, idx in key[1] if t == _CLIENT], dtype=np.int64)
-        costs[j] = (
-            route.distance_cost()
-            + route.duration_cost()
-            + route.fixed_vehicle_cost()
-            - float(optional_prize[served].sum())
-        )
-        index.append(np.append(np.unique(row_of[served]), type_rows[key[0]]))
-    starts = np.zeros(len(keys) + 1, dtype=np.int32)
-    starts[1:] = np.cumsum([len(i) for i in index])
+    index: list[int] = []
+    starts = [0]
+    for j, (vehicle_type, acts) in enumerate(keys):
+        served = [idx for t, idx in acts if t == _CLIENT]
+        costs[j] = cost_of[(vehicle_type, acts)] - sum(prize[c] for c in served)
+        # A feasible route serves a client, and an order of alternative clients, at most once.
+        index.extend(sorted({row_of[c] for c in served}))
+        index.append(n_order_rows + vehicle_type)
+        starts.append(len(index))
 
     lp = highspy.HighsLp()
     lp.num_col_ = len(keys)
@@ -143,9 +155,9 @@ def recombine(
         [np.ones(n_order_rows), np.array([vt.num_available for vt in data.vehicle_types()], dtype=np.float64)]
     )
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = starts
-    lp.a_matrix_.index_ = np.concatenate(index).astype(np.int32)
-    lp.a_matrix_.value_ = np.ones(int(starts[-1]))
+    lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.ones(len(index))
     lp.integrality_ = [highspy.HighsVarType.kInteger] * len(keys)
 
     highs = highspy.Highs()
@@ -155,10 +167,13 @@ def recombine(
     highs.setOptionValue("presolve", "off")
     highs.setOptionValue("random_seed", int(seed) % 2_147_483_647)
     highs.setOptionValue("mip_max_nodes", int(max_nodes))
-    highs.setOptionValue("time_limit", max(0.01, time_limit_s - (time.monotonic() - started)))
+    left = time_limit_s - (time.monotonic() - started)
+    if left <= FINISH_S:
+        return None
+    highs.setOptionValue("time_limit", left - FINISH_S)
     highs.passModel(lp)
     start = highspy.HighsSolution()
-    start.col_value = [1.0] * len(best) + [0.0] * (len(keys) - len(best))
+    start.col_value = [1.0 if k in best_keys else 0.0 for k in keys]
     start.value_valid = True
     highs.setSolution(start)
     highs.run()
@@ -171,4 +186,3 @@ def recombine(
     if not cost < best_cost:
         return None
     return chosen, cost
-

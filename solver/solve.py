@@ -927,14 +927,14 @@ class _SearchOutcome:
     feasible: bool
     iterations: int
     stopped_by: str
-    pool: tuple[recombination.RouteKey, ...] = ()  # feasible routes met on the way, for recombination
+    pool: tuple[tuple[recombination.RouteKey, int], ...] = ()  # feasible routes met on the way, and their costs
 
 
 def _outcome(
     seed: int, result: pyvrp.Result, iterations: int, stopped_by: str, pool: recombination.RoutePool | None = None
 ) -> _SearchOutcome:
     routes = tuple(recombination.route_key(r) for r in result.best.routes())
-    met = () if pool is None else tuple(pool.routes)
+    met = () if pool is None else tuple(pool.routes.items())
     return _SearchOutcome(seed, routes, float(result.cost()), result.best.is_feasible(), iterations, stopped_by, met)
 
 
@@ -1269,7 +1269,7 @@ def _search(
     if recombine and best.feasible:
         # At most the reserve: a search that its iteration rules ended early leaves the rest of the budget unused.
         limit = min(reserve, deadline - time.monotonic())
-        better = recombination.recombine(inst.data, best.routes, [o.pool for o in outcomes], limit, config.seed)
+        better = recombination.recombine(inst.data, best.routes, [dict(o.pool) for o in outcomes], limit, config.seed)
         if better is not None:
             best = replace(best, routes=better[0], cost=better[1])
     total = _SearchOutcome(

@@ -10,7 +10,7 @@ import pyvrp
 import pyvrp.stop
 
 from solver import SolveConfig, solve, validate
-from solver.recombine import RoutePool, objective, recombine, route_key, solution_of
+from solver.recombine import RoutePool, objective, recombine, route_cost, route_key, solution_of
 from solver.vrplib import read_vrptw
 
 SOLOMON = Path(__file__).resolve().parents[3] / "shared" / "data" / "benchmarks" / "solomon" / "vrplib"
@@ -40,6 +40,16 @@ def _route(*clients: int) -> tuple:
     return 0, tuple((CLIENT, c) for c in clients)
 
 
+def _pool(data, *keys) -> dict:
+    """Routes as a search's pool holds them: route -> its cost."""
+    return {k: route_cost(_pyvrp_route(data, k)) for k in keys}
+
+
+def _pyvrp_route(data, key) -> pyvrp.Route:
+    vehicle_type, acts = key
+    return pyvrp.Route(data, [pyvrp.Activity(pyvrp.ActivityType(t), i) for t, i in acts], vehicle_type)
+
+
 def _line(*xs: float) -> np.ndarray:
     pts = np.array([0.0, *xs])
     return np.abs(pts[:, None] - pts[None, :]) * 10
@@ -50,7 +60,7 @@ def test_crossed_routes_are_recombined_into_the_cheaper_pair():
     10-11 (260); the recombined plan is those two routes, and its cost is PyVRP's objective of them."""
     data = _model(_line(1, 2, 10, 11), vehicles=2)
     best = [_route(0, 2), _route(1, 3)]
-    pool = [_route(0, 1), _route(2, 3), _route(3, 2)]
+    pool = _pool(data, _route(0, 1), _route(2, 3), _route(3, 2))
     assert objective(data, solution_of(data, best)) == 420
     result = recombine(data, best, [pool], time_limit_s=5.0)
     assert result is not None
@@ -62,7 +72,7 @@ def test_crossed_routes_are_recombined_into_the_cheaper_pair():
 def test_nothing_cheaper_in_the_pool_gives_none():
     data = _model(_line(1, 2, 10, 11), vehicles=2)
     best = [_route(0, 1), _route(2, 3)]
-    assert recombine(data, best, [[_route(0, 2), _route(1, 3), *best]], time_limit_s=5.0) is None
+    assert recombine(data, best, [_pool(data, _route(0, 2), _route(1, 3), *best)], time_limit_s=5.0) is None
 
 
 def test_the_fleet_size_bounds_the_number_of_routes():
@@ -70,9 +80,9 @@ def test_the_fleet_size_bounds_the_number_of_routes():
     vehicles the 3-route plan is out of reach; with three it is chosen."""
     distance = np.array([[0, 10, 10, 50], [10, 0, 100, 50], [10, 100, 0, 50], [50, 50, 50, 0]])
     best = [_route(0, 1), _route(2)]
-    pool = [[_route(0), _route(1)]]
-    assert recombine(_model(distance, vehicles=2), best, pool, time_limit_s=5.0) is None
-    result = recombine(_model(distance, vehicles=3), best, pool, time_limit_s=5.0)
+    two, three = _model(distance, vehicles=2), _model(distance, vehicles=3)
+    assert recombine(two, best, [_pool(two, _route(0), _route(1))], time_limit_s=5.0) is None
+    result = recombine(three, best, [_pool(three, _route(0), _route(1))], time_limit_s=5.0)
     assert result is not None
     assert sorted(result[0]) == sorted([_route(0), _route(1), _route(2)])
     assert result[1] == 20 + 20 + 100
@@ -84,7 +94,7 @@ def test_an_optional_client_is_left_out_when_its_prize_is_less_than_its_detour()
     clients = [{}, {}, {"required": False, "prize": 30}]
     data = _model(distance, vehicles=1, clients=clients)
     best = [_route(0, 1, 2)]
-    result = recombine(data, best, [[_route(0, 1)]], time_limit_s=5.0)
+    result = recombine(data, best, [_pool(data, _route(0, 1))], time_limit_s=5.0)
     assert result is not None
     assert result[0] == (_route(0, 1),)
     assert result[1] == objective(data, solution_of(data, best)) - 100 + 30
@@ -96,15 +106,16 @@ def test_alternative_clients_of_one_order_are_served_once():
     clients = [{}, {"group": 0, "required": False}, {"group": 0, "required": False}]
     data = _model(distance, vehicles=1, clients=clients, groups=1)
     best = [_route(0, 1)]
-    result = recombine(data, best, [[_route(0, 2), _route(0, 1, 2)]], time_limit_s=5.0)
+    result = recombine(data, best, [_pool(data, _route(0, 2), _route(0, 1, 2))], time_limit_s=5.0)
     assert result is not None
     assert result[0] == (_route(0, 2),)
     assert result[1] == 30
 
 
 def test_the_pool_holds_only_feasible_routes_of_the_search():
-    """A search with RoutePool callbacks on 30 clients with windows and capacity: every pooled route is feasible,
-    and the pool recombined with the best solution gives a feasible plan no costlier than it."""
+    """A search with RoutePool callbacks on 30 clients with windows and capacity: every pooled route is feasible
+    and has its cost recorded, and the pool recombined with the best solution gives a feasible plan no costlier
+    than it."""
     m = pyvrp.Model()
     rng = np.random.default_rng(3)
     xs, ys = rng.integers(0, 100, 31), rng.integers(0, 100, 31)
@@ -124,9 +135,10 @@ def test_the_pool_holds_only_feasible_routes_of_the_search():
     assert result.best.is_feasible()
     pool.add(result.best)
     assert len(pool.routes) > len(result.best.routes())
-    for vehicle_type, acts in pool.routes:
-        activities = [pyvrp.Activity(pyvrp.ActivityType(t), i) for t, i in acts]
-        assert pyvrp.Route(data, activities, vehicle_type).is_feasible()
+    for key, cost in pool.routes.items():
+        route = _pyvrp_route(data, key)
+        assert route.is_feasible()
+        assert cost == route_cost(route)
     best = [route_key(r) for r in result.best.routes()]
     assert all(k in pool.routes for k in best)
     recombined = recombine(data, best, [pool.routes], time_limit_s=5.0)
