@@ -6,8 +6,8 @@ choice of them that serves every required order once, and uses no more vehicles 
 is a valid plan. Picking the cheapest such choice is a set-partitioning problem, solved here as a mixed-integer
 program with HiGHS, started from the best plan the searches found (so it can only get better, and it ends with
 that plan when its time runs out). It recombines the good routes of different local optima, including those of
-different seeds, which the local search cannot do by itself: on the Gehring & Homberger 200-customer VRPTW
-instances it closes most of the gap the local search leaves.
+different seeds, which the local search cannot do by itself (measured on the Gehring & Homberger VRPTW instances:
+docs/benchmarks.md).
 
 The routes are kept as in :attr:`solver.solve._SearchOutcome.routes`: ``(vehicle type, ((activity type,
 index), ...))`` without the start and end depot.
@@ -25,7 +25,8 @@ from pyvrp.IteratedLocalSearch import IteratedLocalSearchCallbacks
 RouteKey = tuple[int, tuple[tuple[int, int], ...]]
 
 # A candidate's routes enter the pool when the candidate is feasible and costs at most this much more than the
-# best solution so far (2 %: wider pools slowed HiGHS without better plans on GH200 instances).
+# best solution so far (2 %: set on a handful of GH200 instances, where the unfiltered pool of an R1 instance,
+# 24,000 routes, left HiGHS without a better plan in its time; not tuned further).
 POOL_WITHIN = 0.02
 # The most routes one search keeps (memory and HiGHS time on large depots); the first ones met are kept.
 POOL_MAX_ROUTES = 50_000
