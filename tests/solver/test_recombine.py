@@ -153,7 +153,12 @@ def test_recombination_improves_a_solomon_plan_and_stays_deterministic():
     second solve."""
     inst = read_vrptw(SOLOMON / "RC105.vrp")
     config = SolveConfig(
-        seed=1, time_budget_s=60.0, no_improvement_iters=1000, max_iters=2000, max_depot_distance_m=None
+        seed=1,
+        time_budget_s=60.0,
+        no_improvement_iters=1000,
+        max_iters=2000,
+        max_depot_distance_m=None,
+        recombine=True,
     )
     with_it = solve(inst.problem, config, travel_model=inst.travel_model)
     without = solve(inst.problem, replace(config, recombine=False), travel_model=inst.travel_model)
