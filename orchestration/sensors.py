@@ -102,27 +102,31 @@ def change_reason(path: Path) -> str | None:
     return ", ".join(reasons) or None
 
 
-def breakdown_vehicles(path: Path) -> list[str]:
-    """Vehicles an events file reports broken down (``event_type = breakdown``), sorted."""
-    events = pd.read_csv(path, dtype=str, usecols=lambda c: c in ("event_type", "vehicle_id"))
+def read_events(path: Path) -> pd.DataFrame:
+    """The columns of an events file the sensor judges by (``event_type``, ``vehicle_id``, ``order_id``,
+    ``failure_reason``), as text, missing values as NaN."""
+    wanted = ("event_type", "vehicle_id", "order_id", "failure_reason")
+    return pd.read_csv(path, dtype=str, usecols=lambda c: c in wanted)
+
+
+def breakdown_vehicles(events: pd.DataFrame) -> list[str]:
+    """Vehicles an events file (:func:`read_events`) reports broken down (``event_type = breakdown``), sorted."""
     if "event_type" not in events:
         return []
     broken = events[events["event_type"].str.strip().str.lower() == "breakdown"]
     return sorted(set(broken.get("vehicle_id", pd.Series(dtype=str)).dropna()))
 
 
-def retryable_failures(path: Path) -> list[str]:
-    """Orders an events file reports failed (``event_type = failed``) for a reason in :data:`RETRIED_FAILURES`,
-    sorted."""
-    wanted = ("event_type", "order_id", "failure_reason")
-    events = pd.read_csv(path, dtype=str, usecols=lambda c: c in wanted, keep_default_na=False)
-    if not set(wanted) <= set(events.columns):
+def retryable_failures(events: pd.DataFrame) -> list[str]:
+    """Orders an events file (:func:`read_events`) reports failed (``event_type = failed``) for a reason in
+    :data:`RETRIED_FAILURES`, sorted."""
+    if not {"event_type", "order_id", "failure_reason"} <= set(events.columns):
         return []
     failed = events[
         (events["event_type"].str.strip().str.lower() == "failed")
         & events["failure_reason"].str.strip().str.lower().isin(RETRIED_FAILURES)
     ]
-    return sorted(set(failed["order_id"]) - {""})
+    return sorted(set(failed["order_id"].dropna()))
 
 
 def _live_dates(live_dir: Path) -> list[str]:
@@ -159,10 +163,13 @@ def order_changes_sensor(context: dg.SensorEvaluationContext, landing: LandingZo
             try:
                 if path.name.startswith("order_changes_"):
                     reason, trigger = change_reason(path), "order_changes"
-                elif breakdown_vehicles(path):
-                    reason, trigger = "breakdown", "breakdown"
                 else:
-                    reason, trigger = ("failed delivery" if retryable_failures(path) else None), "failed_delivery"
+                    events = read_events(path)
+                    if breakdown_vehicles(events):
+                        reason, trigger = "breakdown", "breakdown"
+                    else:
+                        reason = "failed delivery" if retryable_failures(events) else None
+                        trigger = "failed_delivery"
             except (ValueError, OSError) as error:  # pandas' parser errors are ValueErrors
                 context.log.warning(f"{path}: not readable ({error}); ignored, the raw_live load will quarantine it")
                 continue

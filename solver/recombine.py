@@ -81,13 +81,15 @@ def applies(data: pyvrp.ProblemData) -> bool:
     return data.num_shipments == 0
 
 
-def _route(data: pyvrp.ProblemData, key: RouteKey) -> pyvrp.Route:
+def route_of(data: pyvrp.ProblemData, key: RouteKey) -> pyvrp.Route:
+    """The PyVRP route of a :func:`route_key`."""
     vehicle_type, acts = key
     return pyvrp.Route(data, [pyvrp.Activity(pyvrp.ActivityType(t), idx) for t, idx in acts], vehicle_type)
 
 
 def solution_of(data: pyvrp.ProblemData, keys: Iterable[RouteKey]) -> pyvrp.Solution:
-    return pyvrp.Solution(data, [_route(data, k) for k in keys])
+    """The PyVRP solution of routes kept as plain data (:func:`route_key`)."""
+    return pyvrp.Solution(data, [route_of(data, k) for k in keys])
 
 
 def objective(data: pyvrp.ProblemData, solution: pyvrp.Solution) -> float:
@@ -120,8 +122,8 @@ def recombine(
     best_cost = objective(data, best_solution)
     if not np.isfinite(best_cost) or time_limit_s <= 0:
         return None
-    best_keys = {route_key(r) for r in best_solution.routes()}
     cost_of = {route_key(r): route_cost(r) for r in best_solution.routes()}
+    best_keys = set(cost_of)
     for pool in pools:
         for key, cost in pool.items():
             cost_of.setdefault(key, cost)

@@ -77,7 +77,8 @@ INSERTION_MIN_S = 0.25
 # overloaded cargo bikes instead of sending them back to reload.
 PARCEL_UNITS = 1000
 # Share of the search budget kept back for route recombination (solver.recombine), and the least worth starting
-# HiGHS for, seconds. On GH200 instances 24 s of search and 6 s of recombination beat 30 s of search.
+# HiGHS for, seconds. On GH200 at 30 s, 24 s of search and 6 s of recombination did not beat 30 s of search
+# (0.200 % against 0.177 %, docs/benchmarks.md), hence SolveConfig.recombine is off by default.
 RECOMBINE_SHARE = 0.2
 RECOMBINE_MIN_S = 0.2
 
@@ -938,14 +939,6 @@ def _outcome(
     return _SearchOutcome(seed, routes, float(result.cost()), result.best.is_feasible(), iterations, stopped_by, met)
 
 
-def _solution(data: pyvrp.ProblemData, outcome: _SearchOutcome) -> pyvrp.Solution:
-    routes = [
-        pyvrp.Route(data, [pyvrp.Activity(pyvrp.ActivityType(t), idx) for t, idx in acts], vt)
-        for vt, acts in outcome.routes
-    ]
-    return pyvrp.Solution(data, routes)
-
-
 def _initial_routes(
     inst: _Instance,
     problem: Problem,
@@ -1150,7 +1143,7 @@ def _search_seed(
     (routes as in :attr:`_SearchOutcome.routes`) warm-starts both.
     """
     config = replace(config, seed=seed)
-    start = None if initial is None else _solution(data, _SearchOutcome(seed, initial, 0.0, True, 0, ""))
+    start = None if initial is None else recombination.solution_of(data, initial)
     pool = recombination.RoutePool() if config.recombine and recombination.applies(data) else None
     budget = max(0.0, deadline - time.monotonic())
     stop = _stops_and_budget(config, n_clients, budget)
@@ -1275,7 +1268,7 @@ def _search(
     total = _SearchOutcome(
         best.seed, best.routes, best.cost, best.feasible, sum(o.iterations for o in outcomes), best.stopped_by
     )
-    return _solution(inst.data, best), total
+    return recombination.solution_of(inst.data, best.routes), total
 
 
 def _objective_micro(
@@ -1382,7 +1375,7 @@ def solve_with_start(
         finish = (problem, inst, search_matrices, matrices, travel_model, config, servable)
         routes, left_out = _finished(*finish, best, feasible, stopped_by)
         if initial is not None:
-            start = _solution(inst.data, _SearchOutcome(0, initial, 0.0, True, 0, ""))
+            start = recombination.solution_of(inst.data, initial)
             start_routes, start_left_out = _finished(*finish, start, start.is_feasible(), "warm_start")
             start_plan = _plan(
                 problem,

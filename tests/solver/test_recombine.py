@@ -10,7 +10,7 @@ import pyvrp
 import pyvrp.stop
 
 from solver import SolveConfig, solve, validate
-from solver.recombine import RoutePool, objective, recombine, route_cost, route_key, solution_of
+from solver.recombine import RoutePool, objective, recombine, route_cost, route_key, route_of, solution_of
 from solver.vrplib import read_vrptw
 
 SOLOMON = Path(__file__).resolve().parents[3] / "shared" / "data" / "benchmarks" / "solomon" / "vrplib"
@@ -42,12 +42,8 @@ def _route(*clients: int) -> tuple:
 
 def _pool(data, *keys) -> dict:
     """Routes as a search's pool holds them: route -> its cost."""
-    return {k: route_cost(_pyvrp_route(data, k)) for k in keys}
+    return {k: route_cost(route_of(data, k)) for k in keys}
 
-
-def _pyvrp_route(data, key) -> pyvrp.Route:
-    vehicle_type, acts = key
-    return pyvrp.Route(data, [pyvrp.Activity(pyvrp.ActivityType(t), i) for t, i in acts], vehicle_type)
 
 
 def _line(*xs: float) -> np.ndarray:
@@ -136,7 +132,7 @@ def test_the_pool_holds_only_feasible_routes_of_the_search():
     pool.add(result.best)
     assert len(pool.routes) > len(result.best.routes())
     for key, cost in pool.routes.items():
-        route = _pyvrp_route(data, key)
+        route = route_of(data, key)
         assert route.is_feasible()
         assert cost == route_cost(route)
     best = [route_key(r) for r in result.best.routes()]
