@@ -327,11 +327,12 @@ def done_stops(vehicle_state: VehicleState, state: LiveState) -> tuple[PlannedSt
 def _with_windows(order: Order, windows: tuple[tuple[int, int], ...]) -> Order:
     """The order with new windows; a preferred window no longer inside the first one is dropped."""
     (start, end), *extra = windows
-    changed = replace(order, tw_start_s=int(start), tw_end_s=int(end), extra_windows=tuple(extra))
+    changed = dict(tw_start_s=int(start), tw_end_s=int(end), extra_windows=tuple(extra))
     pref_start, pref_end = order.preferred_tw_start_s, order.preferred_tw_end_s
     if pref_start is not None and not (start <= pref_start and pref_end <= end):
-        return replace(changed, preferred_tw_start_s=None, preferred_tw_end_s=None, preferred_bonus_eur=0.0)
-    return changed
+        # One replace: the order checks its preferred window against its window as it is built.
+        changed.update(preferred_tw_start_s=None, preferred_tw_end_s=None, preferred_bonus_eur=0.0)
+    return replace(order, **changed)
 
 
 def _leg(
@@ -477,15 +478,16 @@ def _late_when_at_risk(
         if soonest is None or soonest + config.late_margin_s <= end or latest_end <= end or o.shipment_id is not None:
             result.append(o)
             continue
-        late = replace(o, tw_start_s=int(start), tw_end_s=int(latest_end), extra_windows=())
+        # One replace: the order checks its preferred window (a learned one may lie in an earlier window) against
+        # its window as it is built.
         if soonest <= end and start < end and config.on_time_bonus_eur > 0:
-            late = replace(
-                late, preferred_tw_start_s=int(start), preferred_tw_end_s=int(end),
+            preferred = dict(
+                preferred_tw_start_s=int(start), preferred_tw_end_s=int(end),
                 preferred_bonus_eur=config.on_time_bonus_eur,
             )  # fmt: skip
         else:
-            late = replace(late, preferred_tw_start_s=None, preferred_tw_end_s=None, preferred_bonus_eur=0.0)
-        result.append(late)
+            preferred = dict(preferred_tw_start_s=None, preferred_tw_end_s=None, preferred_bonus_eur=0.0)
+        result.append(replace(o, tw_start_s=int(start), tw_end_s=int(latest_end), extra_windows=(), **preferred))
     return result
 
 

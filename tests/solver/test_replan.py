@@ -355,6 +355,33 @@ def test_not_home_is_retried_in_a_later_window(two_sides_day):
     assert evening[0] <= retry.service_start_s <= evening[1]
 
 
+def test_a_retried_order_whose_preferred_window_lies_before_the_retry_is_retried_without_it(two_sides_day):
+    """A not-home order with a learned preferred window (10:00-11:00) that failed at about 08:02 may be retried from
+    09:02 in the hours its customer is likely home, 12:00-16:00: the retry window no longer holds the preferred
+    one, which is dropped (the re-plan raised "preferred window ... is not inside its window" before)."""
+    problem, plan = two_sides_day
+    state, first = _failed_state(problem, plan, "not_home")
+    orders = tuple(
+        replace(o, preferred_tw_start_s=10 * HOUR, preferred_tw_end_s=11 * HOUR, preferred_bonus_eur=5.0)
+        if o.order_id == first.order_id
+        else o
+        for o in problem.orders
+    )
+    problem = replace(problem, orders=orders)
+    likely = {h: (0.9 if 12 <= h < 16 else 0.2) for h in range(24)}
+    state = replace(state, success_by_hour={first.order_id: likely})
+    config = _config(retry_after_s=HOUR)
+    rest = {o.order_id: o for o in remaining_problem(problem, state, config).problem.orders}
+    assert rest[first.order_id].windows == ((12 * HOUR, 16 * HOUR - 1),)
+    assert not rest[first.order_id].has_preferred_window
+    result = replan(problem, plan, state, config)
+    assert validate_replan(problem, result.plan, state, config) == []
+    (retry,) = [
+        s for r in result.plan.routes for s in r.stops if s.order_id == first.order_id and s.status == "planned"
+    ]
+    assert 12 * HOUR <= retry.service_start_s < 16 * HOUR
+
+
 def test_refused_is_not_retried(two_sides_day):
     """A refused delivery is not tried again: it is unassigned as DELIVERY_FAILED."""
     problem, plan = two_sides_day

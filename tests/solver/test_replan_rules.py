@@ -95,6 +95,28 @@ def test_an_order_at_risk_keeps_its_window_as_the_preferred_one_and_is_still_ser
     assert tight.service_start_s <= 10 * HOUR + 1200
 
 
+def test_an_order_at_risk_in_its_last_window_loses_a_preferred_window_of_an_earlier_one(late_van_day):
+    """GONE with a second window 10:00-10:05 and a learned preferred window in its first one (08:15-08:45): out of
+    reach, it is served late in 10:00-18:00 without the preferred window (the re-plan raised "preferred window ...
+    is not inside its window" before)."""
+    problem, plan, state = late_van_day
+    orders = tuple(
+        replace(
+            o, tw_start_s=8 * HOUR, tw_end_s=9 * HOUR, extra_windows=((10 * HOUR, 10 * HOUR + 300),),
+            preferred_tw_start_s=8 * HOUR + 900, preferred_tw_end_s=8 * HOUR + 2700, preferred_bonus_eur=5.0,
+        )  # fmt: skip
+        if o.order_id == "GONE"
+        else o
+        for o in problem.orders
+    )
+    problem = replace(problem, orders=orders)
+    rest = {o.order_id: o for o in remaining_problem(problem, state, _config(), current=plan).problem.orders}
+    assert rest["GONE"].windows == ((10 * HOUR, 18 * HOUR),) and not rest["GONE"].has_preferred_window
+    result = replan(problem, plan, state, _config())
+    gone = next(s for r in result.plan.routes for s in r.stops if s.order_id == "GONE")
+    assert gone.service_start_s > 10 * HOUR + 300
+
+
 def test_a_wider_margin_puts_more_orders_at_risk(late_van_day):
     """With a 6-hour margin EASY (reachable by 10:04, window to 15:00) is at risk too; with none, only GONE."""
     problem, plan, state = late_van_day
