@@ -179,17 +179,32 @@ def test_improved_needs_no_worse_on_both_and_better_on_one(without, with_replan,
     assert bench.improved(without, with_replan) is expected
 
 
+@pytest.mark.parametrize(
+    ("without", "with_replan", "expected"),
+    [
+        (_arm(0.80, 10), _arm(0.85, 9), True),  # better on both
+        (_arm(0.80, 10), _arm(0.85, 10), False),  # as many unserved: improved, but not on both
+        (_arm(0.80, 10), _arm(0.80, 4), False),  # as on time: improved, but not on both
+        (_arm(0.80, 10), _arm(0.90, 11), False),
+    ],
+)
+def test_better_on_both_needs_a_higher_on_time_rate_and_fewer_unserved(without, with_replan, expected):
+    assert bench.better_on_both(without, with_replan) is expected
+    assert bench._verdict(without, with_replan) == ("both" if expected else "yes" if bench.improved(
+        without, with_replan) else "no")  # fmt: skip
+
+
 def test_headline_pools_on_time_over_scenarios_and_sums_unserved():
     """Scenario 1: 80/100 -> 90/100; scenario 2: 150/300 -> 210/300, so pooled 230/400 -> 300/400 (not the mean of
     rates); unserved totals; the slowest re-plan; one of two scenarios improved."""
     results = [
         {
             "without": {**_arm(0.80, 5, 100), "latency_s_max": float("nan"), "replans": 0},
-            "with": {**_arm(0.90, 2, 100), "latency_s_max": 12.5, "replans": 3},
+            "with": {**_arm(0.90, 2, 100), "latency_s_max": 12.5, "replans": 3, "replans_failed": 1},
         },
         {
             "without": {**_arm(0.50, 7, 300), "latency_s_max": float("nan"), "replans": 0},
-            "with": {**_arm(0.70, 9, 300), "latency_s_max": 20.0, "replans": 1},
+            "with": {**_arm(0.70, 9, 300), "latency_s_max": 20.0, "replans": 1, "replans_failed": 0},
         },
     ]
     figures = bench.headline(results)
@@ -198,6 +213,7 @@ def test_headline_pools_on_time_over_scenarios_and_sums_unserved():
     assert figures["unserved_without_replan"] == 12 and figures["unserved_with_replan"] == 11
     assert figures["replan_latency_s_max"] == pytest.approx(20.0)
     assert figures["scenarios_improved"] == 1 and figures["scenarios_total"] == 2
+    assert figures["scenarios_better_on_both"] == 1 and figures["replans_failed"] == 1
 
     lines = bench.format_headline(figures)
     assert [HEADLINE.match(line).group(1) for line in lines] == list(bench.HEADLINES)
