@@ -231,6 +231,8 @@ def _reach(problem: Problem, matrices: TravelMatrices) -> _Reach:
         for w, (a, b) in enumerate(order.windows):
             tw_start[w, i], tw_end[w, i] = a, b
     service = np.array([o.service_s for o in orders], dtype=np.int64)
+    # No trip with an order leaves the depot before the order is ready there (Order.release_s).
+    release = np.array([o.release_s for o in orders], dtype=np.int64)
     locs = np.arange(1, n + 1)
     shape = (m, n)
     time_ok = np.zeros(shape, dtype=bool)
@@ -253,13 +255,14 @@ def _reach(problem: Problem, matrices: TravelMatrices) -> _Reach:
             continue
         latest_depart = _latest_departure(vehicle, problem)
         limit = _duration_limit(vehicle, problem)
-        arrival[k] = depart + out
+        ready = np.maximum(depart, release)
+        arrival[k] = ready + out
         for w in range(n_windows):
             a, b = tw_start[w], tw_end[w]
-            start = np.maximum(depart + out, a)
+            start = np.maximum(ready + out, a)
             in_time = (start <= b) & (start + service + back <= back_by)
             # The shortest route leaves as late as still serves this window: durations only shrink with it.
-            leave = np.minimum(np.minimum(latest_depart, b - out), back_by - back - service - out)
+            leave = np.maximum(np.minimum(np.minimum(latest_depart, b - out), back_by - back - service - out), release)
             duration = np.maximum(leave + out, a) + service + back - leave
             short = in_time & (duration <= limit)
             earliest[k] = np.where(short & (start < earliest[k]), start, earliest[k])
@@ -394,9 +397,10 @@ def _unreachable_reason(problem: Problem, order: Order, i: int, fleet: Sequence[
             f"depot by {clock(back_by)} (end of shift or depot closing)"
         )
     if all(arrival > b for _, b in order.windows):
+        ready = f" (the parcel is ready at the depot at {clock(order.release_s)})" if order.release_s > 0 else ""
         return (
             f"{_windows_text(order)} cannot be reached: the earliest a suitable vehicle can be there is "
-            f"{clock(arrival)}"
+            f"{clock(arrival)}{ready}"
         )
     return (
         f"serving it within its {_windows_text(order)} leaves no suitable vehicle time to get back to the depot "

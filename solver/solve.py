@@ -205,6 +205,13 @@ class _BreakSlack:
         return start, max(start, end - self.slack_s)
 
 
+def _ready_window(slack: _BreakSlack, start: int, end: int, release: int) -> tuple[int, int]:
+    """The window ``start``-``end`` of an order ready at ``release`` (``<= end``) with the break slack taken off,
+    never closing before ``release``."""
+    start, late = slack.window(start, end)
+    return start, max(late, release)
+
+
 def _break_slack(problem: Problem, vehicles: Sequence[Vehicle]) -> _BreakSlack | None:
     """Slack in the windows for the breaks of ``vehicles``; ``None`` when none of them takes one.
 
@@ -412,10 +419,23 @@ def _build_instance(
         required = k in must_plan or o.priority == "mandatory"
         # An order with several windows (or a preferred window worth a bonus) is one client per window at one
         # location, of which the search serves at most one (exactly one if the order is required).
-        windows = [(*slack.window(start, end), prize) for start, end in _order_windows(o)]
-        if _has_preferred_alternative(o):
-            start, end = slack.window(max(o.preferred_tw_start_s, 0), o.preferred_tw_end_s)
+        # PyVRP wants each client's release time by its window's end: a window that closes before the order is
+        # ready at the depot is left out (pre-solve made sure one is left), and the break slack never closes a
+        # window before the order is ready.
+        release = max(0, o.release_s)
+        windows = [
+            (*_ready_window(slack, start, end, release), prize)
+            for start, end in _order_windows(o)
+            if end >= release
+        ]
+        if _has_preferred_alternative(o) and o.preferred_tw_end_s >= release:
+            start, end = _ready_window(slack, max(o.preferred_tw_start_s, 0), o.preferred_tw_end_s, release)
             windows.append((start, end, prize + eur_to_micro(o.preferred_bonus_eur)))
+        if not windows:
+            raise ValueError(
+                f"order {o.order_id} reached the search with every window closing before it is ready at "
+                f"{o.release_s} s; pre-solve should have left it out"
+            )
         group = None
         if len(windows) > 1:
             group = len(client_groups)
@@ -430,7 +450,7 @@ def _build_instance(
                     service_duration=o.service_s,
                     tw_early=tw_start,
                     tw_late=tw_end,
-                    release_time=max(0, o.release_s),
+                    release_time=release,
                     prize=client_prize,
                     required=group is None and required,  # PyVRP requires the group, not its members
                     group=group,

@@ -389,3 +389,28 @@ def test_an_order_that_leaves_no_gap_for_the_break_is_explained():
     for route in plan.routes:
         if route.break_start_s is not None:
             assert 11 * HOUR <= route.break_start_s <= 11 * HOUR + 30 * MINUTE
+
+
+def test_an_order_ready_late_at_the_depot_is_served_in_a_window_that_closes_after_it_is_ready():
+    """Orders ready at the depot at 12:00 (a broken-down van's parcels back at the depot): LATER has windows
+    08:00-10:00 and 14:00-16:00 and is served in the second; PREF has a learned preferred window 09:00-10:00 inside
+    08:00-18:00 and is served after 12:00 without it; GONE closes at 11:00 and is unassigned as unreachable. PyVRP
+    raised "release_time must be <= tw_late" on each of the first two before."""
+    ready = 12 * HOUR
+    orders = (
+        order_north("LATER", 2, tw_start_s=8 * HOUR, tw_end_s=10 * HOUR, extra_windows=((14 * HOUR, 16 * HOUR),),
+                    release_s=ready),  # fmt: skip
+        order_north("PREF", 3, tw_start_s=8 * HOUR, tw_end_s=18 * HOUR, preferred_tw_start_s=9 * HOUR,
+                    preferred_tw_end_s=10 * HOUR, preferred_bonus_eur=5.0, release_s=ready),  # fmt: skip
+        order_north("GONE", 4, tw_start_s=8 * HOUR, tw_end_s=11 * HOUR, release_s=ready),
+        order_north("EARLY", 1, tw_start_s=8 * HOUR, tw_end_s=9 * HOUR),
+    )
+    problem = Problem(depot=depot(), orders=orders, vehicles=(van("V-01"), van("V-02")))
+    plan = solved(problem)
+    starts = {s.order_id: s.service_start_s for r in plan.routes for s in r.stops}
+    assert 14 * HOUR <= starts["LATER"] <= 16 * HOUR
+    assert starts["PREF"] >= ready
+    assert starts["EARLY"] <= 9 * HOUR
+    (gone,) = plan.unassigned
+    assert (gone.order_id, gone.reason_code) == ("GONE", "WINDOW_UNREACHABLE")
+    assert "ready at the depot at 12:00" in gone.reason
