@@ -806,7 +806,8 @@ def _initial_routes(current: Plan, remaining: RemainingProblem) -> dict[str, lis
         reload_after = {r.after_sequence for r in route.reloads}
         sequence: list[str | None] = []
         for s in route.stops:
-            if s.order_id in open_ids:
+            # A failed stop is history; its retry, when the current plan has one, is a stop of its own.
+            if s.order_id in open_ids and s.status in ("committed", "planned"):
                 sequence.append(s.order_id)
             if s.sequence in reload_after:
                 sequence.append(None)

@@ -989,13 +989,15 @@ def _initial_routes(
     type_of = {v.vehicle_id: vt for vt, g in enumerate(inst.groups) for v in g.vehicles}
     used: Counter[int] = Counter()
     routes: list[tuple[int, list[pyvrp.Activity]]] = []
+    # An order is started once, on the first route that lists it (a re-planned day may list a failed stop on one
+    # vehicle and its retry on another; PyVRP refused the start: "Client 1 is visited more than once").
+    seen: set[int] = set()
     for vehicle_id in sorted(initial_routes):
         vt = type_of.get(vehicle_id)
         if vt is None or used[vt] >= inst.data.vehicle_type(vt).num_available:
             continue
         reload_depots = inst.data.vehicle_type(vt).reload_depots
         acts: list[pyvrp.Activity] = []
-        seen: set[int] = set()
         for order_id in initial_routes[vehicle_id]:
             if order_id is None:
                 if reload_depots:

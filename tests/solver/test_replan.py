@@ -323,6 +323,34 @@ def test_not_home_is_retried_after_the_retry_delay_when_likely_home(two_sides_da
     assert retries[0].service_start_s >= max(first.departure_s + HOUR, 14 * HOUR)
 
 
+def test_the_next_replan_starts_a_retried_order_at_its_retry_not_at_its_failed_stop(two_sides_day):
+    """After a re-plan that retries a not-home order, the next re-plan's warm start lists that order once, where the
+    retry is: the failed stop is history."""
+    from solver.replan import _initial_routes
+
+    problem, plan = two_sides_day
+    state, first = _failed_state(problem, plan, "not_home")
+    likely = {h: (0.9 if 14 <= h < 18 else 0.2) for h in range(24)}
+    state = replace(state, success_by_hour={first.order_id: likely})
+    config = _config(retry_after_s=HOUR)
+    result = replan(problem, plan, state, config)
+    statuses = [s.status for r in result.plan.routes for s in r.stops if s.order_id == first.order_id]
+    assert sorted(statuses) == ["failed", "planned"]
+    sequences = _initial_routes(result.plan, remaining_problem(problem, state, config, current=result.plan))
+    listed = [x for seq in sequences.values() for x in seq if x == first.order_id]
+    assert listed == [first.order_id]
+    (retry_vehicle,) = [
+        r.vehicle_id
+        for r in result.plan.routes
+        for s in r.stops
+        if s.order_id == first.order_id and s.status == "planned"
+    ]
+    open_ids = {o.order_id for o in remaining_problem(problem, state, config).problem.orders}
+    planned = [s.order_id for s in _route(result.plan, retry_vehicle).stops if s.status == "planned"]
+    assert [x for x in sequences[retry_vehicle] if x is not None] == [x for x in planned if x in open_ids]
+    assert replan(problem, result.plan, state, config).plan.unassigned == result.plan.unassigned
+
+
 def test_not_home_is_not_retried_in_the_window_it_failed_in(two_sides_day):
     """Without an availability model, a not-home stop of an all-day order is not tried again the same day (the
     customer is likely still out): DELIVERY_FAILED, saying why."""

@@ -121,6 +121,19 @@ def test_warm_start_is_made_feasible_and_gets_the_missing_orders():
     assert served & set(ids[:3])
 
 
+def test_a_warm_start_listing_an_order_on_two_vans_starts_it_once():
+    """A current plan may list an order on two vans (its failed stop on one, the retry on the other): the start
+    keeps it on the first only, and the search runs (PyVRP raised "Client ... is visited more than once")."""
+    problem = random_problem(12, 2, seed=3)
+    ids = [o.order_id for o in problem.orders]
+    first, second = (v.vehicle_id for v in problem.vehicles[:2])
+    both = {first: ids[:6], second: [ids[0], *ids[6:]]}
+    plan, start = solve_with_start(problem, replace(SEARCH, time_budget_s=5.0), None, both)
+    assert start is not None and validate(problem, start) == [] and validate(problem, plan) == []
+    visits = [s.order_id for r in start.routes for s in r.stops]
+    assert len(visits) == len(set(visits)) and ids[0] in visits
+
+
 def test_search_from_a_feasible_start_is_no_worse_than_it():
     """The search's plan costs no more (objective, unserved penalties included) than its feasible warm start."""
     problem = random_problem(40, 3, seed=4)
