@@ -308,15 +308,20 @@ def _failed_state(problem, plan, reason):
     return state, first
 
 
-def test_not_home_is_retried_after_the_retry_delay_when_likely_home(two_sides_day):
-    """A not-home stop whose customer is likely home from 14:00 (learned rate) comes back on a route, no earlier
-    than retry_after_s after the failed attempt and in the likely hours."""
-    problem, plan = two_sides_day
+def _retried_day(problem, plan):
+    """The first stop failed not home, its customer likely home 14:00-18:00 (learned rate), and the re-plan."""
     state, first = _failed_state(problem, plan, "not_home")
     likely = {h: (0.9 if 14 <= h < 18 else 0.2) for h in range(24)}
     state = replace(state, success_by_hour={first.order_id: likely})
     config = _config(retry_after_s=HOUR)
-    result = replan(problem, plan, state, config)
+    return state, first, config, replan(problem, plan, state, config)
+
+
+def test_not_home_is_retried_after_the_retry_delay_when_likely_home(two_sides_day):
+    """A not-home stop whose customer is likely home from 14:00 (learned rate) comes back on a route, no earlier
+    than retry_after_s after the failed attempt and in the likely hours."""
+    problem, plan = two_sides_day
+    state, first, config, result = _retried_day(problem, plan)
     assert validate_replan(problem, result.plan, state, config) == []
     retries = [s for r in result.plan.routes for s in r.stops if s.order_id == first.order_id and s.status == "planned"]
     assert len(retries) == 1
@@ -329,11 +334,7 @@ def test_the_next_replan_starts_a_retried_order_at_its_retry_not_at_its_failed_s
     from solver.replan import _initial_routes
 
     problem, plan = two_sides_day
-    state, first = _failed_state(problem, plan, "not_home")
-    likely = {h: (0.9 if 14 <= h < 18 else 0.2) for h in range(24)}
-    state = replace(state, success_by_hour={first.order_id: likely})
-    config = _config(retry_after_s=HOUR)
-    result = replan(problem, plan, state, config)
+    state, first, config, result = _retried_day(problem, plan)
     statuses = [s.status for r in result.plan.routes for s in r.stops if s.order_id == first.order_id]
     assert sorted(statuses) == ["failed", "planned"]
     sequences = _initial_routes(result.plan, remaining_problem(problem, state, config, current=result.plan))
