@@ -811,6 +811,14 @@ def _initial_routes(current: Plan, remaining: RemainingProblem) -> dict[str, lis
                 sequence.append(s.order_id)
             if s.sequence in reload_after:
                 sequence.append(None)
+        if start.on_board:
+            # A van on the road delivers its parcels on board first; the orders waiting at the depot (a retried
+            # failure, a new order) need a reload, wherever the current plan had them. (A retry listed before the
+            # current plan's reload, with on-board parcels after it, made the whole start infeasible: the search
+            # then ran cold and left 8 evening retries out.)
+            board = [x for x in sequence if x is not None and x in start.on_board]
+            rest = [x for x in sequence if x is not None and x not in start.on_board]
+            sequence = board + ([None, *rest] if rest else [])
         if any(x is not None for x in sequence):
             routes[route.vehicle_id] = sequence
     return routes

@@ -352,6 +352,28 @@ def test_the_next_replan_starts_a_retried_order_at_its_retry_not_at_its_failed_s
     assert replan(problem, result.plan, state, config).plan.unassigned == result.plan.unassigned
 
 
+def test_the_warm_start_of_a_van_on_the_road_puts_its_parcels_on_board_before_a_reload_for_a_retry(two_sides_day):
+    """V-01's first stop failed and is retried from 14:00; the current (morning) plan lists it first, before the
+    parcels V-01 still has on board. The warm start delivers the parcels on board first, reloads, then retries, and
+    the start plan keeps the retry (the order as listed made the start infeasible and the retry dropped out of it:
+    8 evening retries were left out at a re-plan of the 14-day-history benchmark)."""
+    from solver.replan import _initial_routes
+    from solver.solve import solve_with_start
+
+    problem, plan = two_sides_day
+    state, first = _failed_state(problem, plan, "not_home")
+    likely = {h: (0.9 if 14 <= h < 18 else 0.2) for h in range(24)}
+    state = replace(state, success_by_hour={first.order_id: likely})
+    config = _config(retry_after_s=HOUR)
+    remaining = remaining_problem(problem, state, config, current=plan)
+    board = remaining.starts["V-01"].on_board
+    assert board and first.order_id not in board
+    sequence = _initial_routes(plan, remaining)["V-01"]
+    assert sequence == [*[s.order_id for s in _route(plan, "V-01").stops if s.order_id in board], None, first.order_id]
+    _, start = solve_with_start(remaining.problem, config.search_config(), None, {"V-01": sequence})
+    assert first.order_id in {s.order_id for r in start.routes for s in r.stops}
+
+
 def test_not_home_is_not_retried_in_the_window_it_failed_in(two_sides_day):
     """Without an availability model, a not-home stop of an all-day order is not tried again the same day (the
     customer is likely still out): DELIVERY_FAILED, saying why."""
