@@ -816,9 +816,21 @@ def _initial_routes(current: Plan, remaining: RemainingProblem) -> dict[str, lis
             # failure, a new order) need a reload, wherever the current plan had them. (A retry listed before the
             # current plan's reload, with on-board parcels after it, made the whole start infeasible: the search
             # then ran cold and left 8 evening retries out.)
-            board = [x for x in sequence if x is not None and x in start.on_board]
-            rest = [x for x in sequence if x is not None and x not in start.on_board]
-            sequence = board + ([None, *rest] if rest else [])
+            trips: list[list[str]] = [[]]
+            for x in sequence:
+                if x is None:
+                    trips.append([])
+                else:
+                    trips[-1].append(x)
+            board = [x for trip in trips for x in trip if x in start.on_board]
+            waiting = [[x for x in trip if x not in start.on_board] for trip in trips]
+            # Orders waiting at the depot that the current plan had on the trip under way join the next trip;
+            # later trips (a cargo bike's reloads) stay as they were.
+            waiting = [waiting[0] + (waiting[1] if len(waiting) > 1 else []), *waiting[2:]]
+            sequence = list(board)
+            for trip in waiting:
+                if trip:
+                    sequence += [None, *trip]
         if any(x is not None for x in sequence):
             routes[route.vehicle_id] = sequence
     return routes

@@ -374,6 +374,22 @@ def test_the_warm_start_of_a_van_on_the_road_puts_its_parcels_on_board_before_a_
     assert first.order_id in {s.order_id for r in start.routes for s in r.stops}
 
 
+def test_the_warm_start_keeps_a_cargo_bikes_later_trips_and_moves_waiting_orders_to_the_next_one():
+    """A bike on the road with B1 on board; the current plan: trip 1 = W (now waiting at the depot), B1; trip 2 =
+    X; trip 3 = Y. The start: B1, reload, W and X, reload, Y."""
+    from types import SimpleNamespace as NS
+
+    from solver.replan import _initial_routes
+
+    stops = [NS(order_id=o, sequence=k, status="planned") for k, o in enumerate(["W", "B1", "X", "Y"], start=1)]
+    current = NS(routes=[NS(vehicle_id="BIKE", stops=stops, reloads=[NS(after_sequence=2), NS(after_sequence=3)])])
+    remaining = NS(
+        problem=NS(orders=[NS(order_id=o) for o in ("W", "B1", "X", "Y")]),
+        starts={"BIKE": NS(mode="road", on_board=frozenset({"B1"}))},
+    )
+    assert _initial_routes(current, remaining) == {"BIKE": ["B1", None, "W", "X", None, "Y"]}
+
+
 def test_not_home_is_not_retried_in_the_window_it_failed_in(two_sides_day):
     """Without an availability model, a not-home stop of an all-day order is not tried again the same day (the
     customer is likely still out): DELIVERY_FAILED, saying why."""
