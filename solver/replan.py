@@ -804,33 +804,26 @@ def _initial_routes(current: Plan, remaining: RemainingProblem) -> dict[str, lis
         if start is None or start.mode == "broken":
             continue
         reload_after = {r.after_sequence for r in route.reloads}
-        sequence: list[str | None] = []
+        trips: list[list[str]] = [[]]
         for s in route.stops:
             # A failed stop is history; its retry, when the current plan has one, is a stop of its own.
             if s.order_id in open_ids and s.status in ("committed", "planned"):
-                sequence.append(s.order_id)
+                trips[-1].append(s.order_id)
             if s.sequence in reload_after:
-                sequence.append(None)
+                trips.append([])
         if start.on_board:
             # A van on the road delivers its parcels on board first; the orders waiting at the depot (a retried
             # failure, a new order) need a reload, wherever the current plan had them. (A retry listed before the
             # current plan's reload, with on-board parcels after it, made the whole start infeasible: the search
-            # then ran cold and left 8 evening retries out.)
-            trips: list[list[str]] = [[]]
-            for x in sequence:
-                if x is None:
-                    trips.append([])
-                else:
-                    trips[-1].append(x)
+            # then ran cold and left 8 evening retries out.) Orders waiting at the depot that the current plan had
+            # on the trip under way join the next trip; later trips (a cargo bike's reloads) stay as they were.
             board = [x for trip in trips for x in trip if x in start.on_board]
             waiting = [[x for x in trip if x not in start.on_board] for trip in trips]
-            # Orders waiting at the depot that the current plan had on the trip under way join the next trip;
-            # later trips (a cargo bike's reloads) stay as they were.
             waiting = [waiting[0] + (waiting[1] if len(waiting) > 1 else []), *waiting[2:]]
-            sequence = list(board)
-            for trip in waiting:
-                if trip:
-                    sequence += [None, *trip]
+            trips = [board, *(trip for trip in waiting if trip)]
+        sequence: list[str | None] = list(trips[0])
+        for trip in trips[1:]:
+            sequence += [None, *trip]
         if any(x is not None for x in sequence):
             routes[route.vehicle_id] = sequence
     return routes
