@@ -86,6 +86,7 @@ HEADLINES = (
     "scenarios_total",
     "scenarios_better_on_both",
     "replans_failed",
+    "depot_replans_failed",
 )
 
 
@@ -224,7 +225,8 @@ def arm_metrics(outcome: Mapping[str, float], cost_eur: float, replans: Sequence
     -------
     dict
         ``orders, delivered, on_time, on_time_rate, failed, unserved, cancelled, cost_eur,
-        cost_per_delivery_eur, km, replans, replans_failed, reasons, stops_moved, latency_s_max (to the drivers),
+        cost_per_delivery_eur, km, replans, replans_failed, depot_replans_failed`` (depots of a published re-plan
+        whose own re-plan raised, so they kept their plan) ``, reasons, stops_moved, latency_s_max (to the drivers),
         depot_latency_s_max, remaining_max`` (the largest remaining stops of a depot at a re-plan),
         ``dashboard_s_max`` (the slowest dashboard refresh after a re-plan) and ``dashboard_failed``.
     """
@@ -244,6 +246,7 @@ def arm_metrics(outcome: Mapping[str, float], cost_eur: float, replans: Sequence
         "km": float(outcome["km"]),
         "replans": len(done),
         "replans_failed": len(replans) - len(done),
+        "depot_replans_failed": sum(d.get("failed", 0) for r in done for d in r.depots.values()),
         "reasons": dict(Counter(r.reason for r in replans)),
         "stops_moved": sum(r.n_moved for r in done),
         "latency_s_max": max((r.latency_s for r in done), default=float("nan")),
@@ -291,6 +294,7 @@ def headline(results: Sequence[Mapping]) -> dict[str, float]:
         "scenarios_total": len(results),
         "scenarios_better_on_both": sum(better_on_both(r["without"], r["with"]) for r in results),
         "replans_failed": sum(r["with"]["replans_failed"] for r in results),
+        "depot_replans_failed": sum(r["with"].get("depot_replans_failed", 0) for r in results),
     }
 
 
@@ -540,6 +544,7 @@ class Pipeline:
                 "unassigned": int(d["unassigned"]),
                 "solve_s": float(d["solve_s"]),
                 "kept": 1 if d.get("kept_current") else 0,
+                "failed": 1 if d.get("error") else 0,
             }
             for depot, d in (metadata.get("per_depot") or {}).items()
         }
@@ -714,6 +719,8 @@ def markdown(results: Sequence[Mapping], figures: Mapping[str, float], args, wal
     for r in results:
         a, b = r["without"], r["with"]
         failed = f" (+{b['replans_failed']} failed)" if b["replans_failed"] else ""
+        if b.get("depot_replans_failed"):
+            failed += f" ({b['depot_replans_failed']} depot(s) kept their plan after an error)"
         dashboard_failed = f" ({b['dashboard_failed']} failed)" if b["dashboard_failed"] else ""
         lines.append(
             f"| {r['scenario']} | (a) morning plan | {a['orders']} | {a['on_time']} | {_pct(a['on_time_rate'])} "
@@ -778,7 +785,8 @@ def markdown(results: Sequence[Mapping], figures: Mapping[str, float], args, wal
         "reading of the target, counted by `scenarios_better_on_both`); `yes` when (b) has an on-time rate at least "
         "(a)'s and no more unserved orders than (a), and is strictly better in at least one of the two (counted by "
         "`scenarios_improved`, which includes `both`). `replans_failed`: re-plan jobs that did not publish a plan "
-        "(each is listed as FAILED below). Headline: `on_time_*` pool all scenarios (on-time deliveries summed "
+        "(each is listed as FAILED below); `depot_replans_failed`: depots of a published re-plan whose own re-plan "
+        "raised, so they kept their plan. Headline: `on_time_*` pool all scenarios (on-time deliveries summed "
         "over scenarios / orders to serve summed over scenarios); `unserved_*` are totals over scenarios; "
         "`replan_latency_s_max` is the slowest re-plan of any scenario to reach the drivers (not counting the "
         "dashboard refresh).",

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import dagster as dg
 import duckdb
 
 from orchestration.plan_store import read_plan
 from orchestration.planning_inputs import PlanningInputs, prepare_problems
-from solver import LiveState, ReplanConfig, validate, validate_replan
+from solver import LiveState, Plan, ReplanConfig, validate, validate_replan
 
 
 def validate_stored_plan(
@@ -47,6 +47,7 @@ def validate_stored_replan(
     inputs: PlanningInputs,
     states: Sequence[LiveState],
     config: ReplanConfig | None = None,
+    carried: Mapping[str, Plan] | None = None,
 ) -> list[str]:
     """Validate a re-plan as stored in ``plans.*`` against the live state it was made from.
 
@@ -67,6 +68,10 @@ def validate_stored_replan(
         The live state of each depot, in the order of ``inputs.problems``.
     config
         The re-plan config it was made with (retry and recovery rules); default ``ReplanConfig()``.
+    carried
+        Per depot whose re-plan failed, the current plan it keeps: its stored part must be that plan unchanged
+        (same routes, stops in the same order with the same times and statuses, same unassigned orders) instead of
+        a re-plan of the live state.
 
     Returns
     -------
@@ -84,10 +89,33 @@ def validate_stored_replan(
         if depot_id not in stored:
             violations.append(f"{depot_id}: no plan stored")
             continue
+        if carried and depot_id in carried:
+            violations += [f"{depot_id}: {v}" for v in _changed(carried[depot_id], stored[depot_id])]
+            continue
         violations += [
             f"{depot_id}: {v}"
             for v in validate_replan(problem, stored[depot_id], state, config, travel_model=inputs.travel_model)
         ]
+    return violations
+
+
+def _route_rows(plan: Plan) -> dict[str, list[tuple]]:
+    return {
+        r.vehicle_id: [(s.order_id, s.sequence, s.trip, s.status, s.arrival_s, s.departure_s) for s in r.stops]
+        for r in plan.routes
+    }
+
+
+def _changed(kept: Plan, stored: Plan) -> list[str]:
+    """How a depot's stored part differs from the plan it was to keep unchanged (empty when it does not)."""
+    violations = []
+    kept_routes, stored_routes = _route_rows(kept), _route_rows(stored)
+    for vehicle_id in sorted(kept_routes.keys() | stored_routes.keys()):
+        if kept_routes.get(vehicle_id) != stored_routes.get(vehicle_id):
+            violations.append(f"vehicle {vehicle_id}: the kept plan's route was stored changed")
+    kept_out = sorted((u.order_id, u.reason_code) for u in kept.unassigned)
+    if kept_out != sorted((u.order_id, u.reason_code) for u in stored.unassigned):
+        violations.append("the kept plan's unassigned orders were stored changed")
     return violations
 
 

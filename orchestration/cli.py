@@ -171,10 +171,11 @@ def run_replan(
     seed: int = 0,
     log_level: str = "INFO",
     instance: dg.DagsterInstance | None = None,
+    processes: int = 2,
 ) -> dg.ExecuteInProcessResult:
     """Run the ``replan`` job for one service date in-process on the configured instance, as :func:`run_day` does:
     live drops -> live state (at ``as_of``, local ``HH:MM[:SS]``; default the newest live data) -> re-plan -> plan
-    marts -> serving snapshot."""
+    marts -> serving snapshot. ``processes``: depots re-planned in parallel (1: in this process)."""
     from orchestration.definitions import defs
 
     instance = run_instance(instance)
@@ -186,7 +187,15 @@ def run_replan(
         run_config={
             "ops": {
                 "live_state": {"config": {"as_of": as_of}},
-                REPLAN_OP: {"config": {"as_of": as_of, "reason": reason, "time_budget_s": time_budget_s, "seed": seed}},
+                REPLAN_OP: {
+                    "config": {
+                        "as_of": as_of,
+                        "reason": reason,
+                        "time_budget_s": time_budget_s,
+                        "seed": seed,
+                        "processes": processes,
+                    }
+                },
             },
             "loggers": {"console": {"config": {"log_level": log_level}}},
         },

@@ -11,6 +11,8 @@ import atexit
 import dataclasses
 import os
 import time
+import traceback
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import repeat
@@ -63,13 +65,41 @@ def _empty_plan(depot_id: str) -> Plan:
     return Plan(depot_id=depot_id, routes=(), unassigned=(), stats=stats)
 
 
+@dataclasses.dataclass(frozen=True)
+class DepotReplan:
+    """One depot's part of a re-plan: the re-plan, its wall time and, when the re-plan raised, the error.
+
+    A depot whose re-plan raised keeps its current plan as it is (``replan.plan`` is ``current``, nothing moved,
+    ``replan.plan.stats.stopped_by == "replan_failed"``): one depot's failure does not hold back the others' plans.
+    """
+
+    replan: Replan
+    seconds: float
+    error: str | None = None
+    """``<exception type>: <message>`` of the failed re-plan, None when it succeeded."""
+    trace: str | None = None
+    """The failed re-plan's traceback, for the run's log."""
+
+
+def _kept_as_is(current: Plan, seconds: float) -> Replan:
+    """A depot's current plan kept unchanged, after its re-plan failed."""
+    stats = dataclasses.replace(current.stats, runtime_s=seconds, stopped_by="replan_failed")
+    reasons = dict(sorted(Counter(u.reason_code for u in current.unassigned).items()))
+    return Replan(plan=dataclasses.replace(current, stats=stats), moved=(), cancelled=(), reasons=reasons)
+
+
 def _replan_one(
     problem: Problem, current: Plan, state: LiveState, config: ReplanConfig, travel_model: TravelModel | None
-) -> tuple[Replan, float]:
+) -> DepotReplan:
     started = time.perf_counter()
-    result = replan(problem, current, state, config, travel_model)
+    try:
+        result = replan(problem, current, state, config, travel_model)
+    except Exception as error:  # noqa: BLE001 - any error of one depot's re-plan: that depot keeps its plan
+        seconds = time.perf_counter() - started
+        message = f"{type(error).__name__}: {error}"
+        return DepotReplan(_kept_as_is(current, seconds), seconds, message, traceback.format_exc())
     # A worker process sends its result back pickled: read-only mappings (MappingProxyType) travel as dicts.
-    return dataclasses.replace(result, reasons=dict(result.reasons)), time.perf_counter() - started
+    return DepotReplan(dataclasses.replace(result, reasons=dict(result.reasons)), time.perf_counter() - started)
 
 
 _POOL = KeptPool()
@@ -115,14 +145,15 @@ def replan_many(
     config: ReplanConfig,
     travel_model: TravelModel | None = None,
     processes: int = 2,
-) -> list[tuple[Replan, float]]:
+) -> list[DepotReplan]:
     """Re-plan several depots, in parallel ``spawn`` processes when there are several (the warm pool of
     :func:`replan_pool`; made again once if a worker died).
 
     Returns
     -------
-    list of (Replan, float)
-        Per depot, in the order of ``problems``: the re-plan and its wall time in seconds.
+    list of DepotReplan
+        Per depot, in the order of ``problems``: the re-plan and its wall time in seconds; a depot whose re-plan
+        raised keeps its current plan, with the error.
     """
     if processes < 1:
         raise ValueError(f"processes must be at least 1, got {processes}")
@@ -198,7 +229,9 @@ def replan_plan(context: dg.AssetExecutionContext, config: ReplanRunConfig, duck
     another van costs a penalty). Stored as kind `replan` with its reason, parent plan, as_of and stops moved;
     once valid it is the date's current plan. A depot whose search serves fewer of its remaining orders, fewer on
     time, or later than its current routes (re-timed, new orders inserted cheaply) keeps those, and the reason
-    says so."""
+    says so. A depot whose re-plan raises keeps its current plan unchanged (the error in the log, the reason and
+    the `failed_depots` metadata) while the other depots' re-plans are published; the run fails only when every
+    depot's re-plan raised."""
     service_date = context.partition_key
     replan_config = ReplanConfig(
         time_budget_s=config.time_budget_s, seed=config.seed, move_penalty_eur=config.move_penalty_eur
@@ -237,12 +270,24 @@ def replan_plan(context: dg.AssetExecutionContext, config: ReplanRunConfig, duck
     solve_started = time.perf_counter()
     results = replan_many(problems, currents, states, replan_config, inputs.travel_model, config.processes)
     solve_s = time.perf_counter() - solve_started
-    replans = [result for result, _ in results]
+    # A depot whose re-plan raised keeps its current plan unchanged; the others' re-plans are published. When
+    # every depot failed there is nothing new to publish: the run fails and the current plan stays current.
+    failed = {r.replan.plan.depot_id: r for r in results if r.error is not None}
+    for depot_id, result in sorted(failed.items()):
+        context.log.error(f"{depot_id}: the re-plan failed, the depot keeps its current plan:\n{result.trace}")
+    if failed and len(failed) == len(results):
+        raise dg.Failure(
+            description="the re-plan failed for every depot: "
+            + "; ".join(f"{depot_id}: {r.error}" for depot_id, r in sorted(failed.items())),
+            metadata={"failed_depots": dg.MetadataValue.json({d: r.error for d, r in sorted(failed.items())})},
+        )
+    replans = [r.replan for r in results]
     plans = [r.plan for r in replans]
     moved = sorted(order_id for r in replans for order_id in r.moved)
-    # A depot whose search did worse than its current routes keeps them (solver.replan's guard): say so with the
-    # version's reason.
+    # A depot whose search did worse than its current routes keeps them (solver.replan's guard), a depot whose
+    # re-plan failed keeps its whole current plan: say so with the version's reason.
     kept = {r.plan.depot_id: r.kept_current for r in replans if r.kept_current}
+    kept |= {depot_id: f"the re-plan failed ({r.error}): kept the current plan" for depot_id, r in failed.items()}
     reason = "; ".join([config.reason, *(f"{depot}: {why}" for depot, why in sorted(kept.items()))])
 
     write_started = time.perf_counter()
@@ -260,13 +305,15 @@ def replan_plan(context: dg.AssetExecutionContext, config: ReplanRunConfig, duck
             as_of_s=as_of_s,
             n_moved=len(moved),
         )
-        violations = validate_stored_replan(conn, plan_id, inputs, states, replan_config)
+        carried = {depot_id: r.replan.plan for depot_id, r in failed.items()}
+        violations = validate_stored_replan(conn, plan_id, inputs, states, replan_config, carried=carried)
         set_plan_status(conn, plan_id, "invalid" if violations else "valid")
     write_s = time.perf_counter() - write_started
     latency_s = read_s + solve_s + write_s
 
     per_depot = {}
-    for result, seconds in results:
+    for depot_result in results:
+        result, seconds = depot_result.replan, depot_result.seconds
         plan = result.plan
         stops = [s for r in plan.routes for s in r.stops]
         per_depot[plan.depot_id] = {
@@ -281,6 +328,7 @@ def replan_plan(context: dg.AssetExecutionContext, config: ReplanRunConfig, duck
             "solve_s": round(seconds, 2),
             "stopped_by": plan.stats.stopped_by,
             "kept_current": result.kept_current or "",
+            "error": depot_result.error or "",
         }
         context.log.info(
             f"{plan.depot_id}: moved {len(result.moved)} stop(s) {list(result.moved)[:20]}; "
@@ -306,6 +354,7 @@ def replan_plan(context: dg.AssetExecutionContext, config: ReplanRunConfig, duck
             "parent_plan_id": parent_plan_id,
             "reason": reason,
             "kept_current_routes": dg.MetadataValue.json(sorted(kept)),
+            "failed_depots": dg.MetadataValue.json({d: r.error for d, r in sorted(failed.items())}),
             "as_of": _clock(as_of_s),
             "as_of_s": as_of_s,
             "n_moved": len(moved),

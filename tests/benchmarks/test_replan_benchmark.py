@@ -101,6 +101,23 @@ def test_arm_metrics_add_up_the_successful_replans_only():
     assert metrics["cost_per_delivery_eur"] == pytest.approx(10.0)
     assert metrics["on_time_rate"] == pytest.approx(0.8)
     assert metrics["remaining_max"] == 120
+    assert metrics["depot_replans_failed"] == 0
+
+
+def test_a_depot_that_kept_its_plan_after_an_error_is_counted_once_per_published_replan():
+    """A published re-plan with one of two depots failed counts one; a failed job's depots count nothing (the job
+    is in replans_failed); the headline sums the scenarios."""
+    ok = {"remaining": 80, "unassigned": 0, "solve_s": 4.0, "failed": 0}
+    broken = {"remaining": 30, "unassigned": 0, "solve_s": 0.1, "failed": 1}
+    replans = [
+        _record(depots={"D-A": ok, "D-B": broken}),
+        _record(depots={"D-A": ok, "D-B": ok}),
+        _record(succeeded=False, depots={"D-A": broken, "D-B": broken}),
+    ]
+    metrics = bench.arm_metrics(_outcome(), 1.0, replans)
+    assert metrics["depot_replans_failed"] == 1 and metrics["replans_failed"] == 1
+    results = [{"without": {**_arm(0.8, 5, 100)}, "with": {**_arm(0.9, 2, 100), **metrics}}] * 2
+    assert bench.headline(results)["depot_replans_failed"] == 2
 
 
 def test_the_morning_plan_alone_has_no_replan_figures():

@@ -421,3 +421,63 @@ def test_statuses_follow_the_day(replan_day, tracking_tables):
             ).fetchall()
         }
     assert idle and set(after.loc[sorted(idle), "status"]) == {"planned"}
+
+
+def test_a_depot_whose_replan_raises_keeps_its_plan_while_the_other_depots_are_replanned(
+    replan_day, tmp_path, monkeypatch
+):
+    """Fault injection: the `replan` job on a copy of the day, with the solver raising for the van's depot. The run
+    succeeds, the new version is valid and current, that depot's part is its current plan unchanged and the reason
+    and the metadata name the error; the other depots are re-planned. (Before, one depot's exception failed the run
+    and no depot got a new plan.)"""
+    import shutil
+
+    import orchestration.assets.replanning as replanning
+
+    root = tmp_path / "copy"
+    shutil.copytree(replan_day.root, root)
+    for name, path in {
+        "LASTMILE_DATA_DIR": root, "LASTMILE_LANDING_DIR": root / "landing",
+        "LASTMILE_WAREHOUSE": root / "warehouse.duckdb", "LASTMILE_SERVING_DIR": root / "serving",
+    }.items():  # fmt: skip
+        monkeypatch.setenv(name, str(path))
+    warehouse = root / "warehouse.duckdb"
+    parent_id = replan_day.summary["plan_id"]
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        parent = read_plan(conn, parent_id)
+    broken = str(replan_day.delivered.depot_id)
+    assert broken in parent and len(parent) >= 2, "the test needs the van's depot and another one"
+    real = replanning.replan
+
+    def crashing(problem, current, state, config=None, travel_model=None):
+        if problem.depot.depot_id == broken:
+            raise RuntimeError("injected solver crash")
+        return real(problem, current, state, config, travel_model)
+
+    monkeypatch.setattr(replanning, "replan", crashing)
+    instance = dg.DagsterInstance.ephemeral()
+    result = run_replan(DATE, None, "delay", time_budget_s=2.0, log_level="ERROR", instance=instance, processes=1)
+    assert result.success
+    summary = replan_summary(result, instance)
+    plan_id = summary["plan_id"]
+    runs = _frame(warehouse, "select * from plans.plan_runs where plan_id = ?", [plan_id]).iloc[0]
+    assert (runs.kind, runs.status, runs.parent_plan_id) == ("replan", "valid", parent_id)
+    assert f"{broken}: the re-plan failed (RuntimeError: injected solver crash): kept the current plan" in runs.reason
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        assert current_plan_id(conn, DATE) == plan_id
+        stored = read_plan(conn, plan_id)
+
+    def stops(plan):
+        return [(r.vehicle_id, s.order_id, s.status, s.arrival_s) for r in plan.routes for s in r.stops]
+
+    assert stops(stored[broken]) == stops(parent[broken])
+    (metadata,) = [
+        e.step_materialization_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+        if e.step_materialization_data.materialization.asset_key == dg.AssetKey(["plans", "replan", "plan_runs"])
+    ]
+    per_depot = metadata["per_depot"].data
+    assert per_depot[broken]["error"] == "RuntimeError: injected solver crash"
+    assert per_depot[broken]["stopped_by"] == "replan_failed"
+    assert all(d["error"] == "" and d["stopped_by"] != "replan_failed" for k, d in per_depot.items() if k != broken)
+    assert metadata["failed_depots"].data == {broken: "RuntimeError: injected solver crash"}
