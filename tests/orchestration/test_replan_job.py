@@ -423,16 +423,9 @@ def test_statuses_follow_the_day(replan_day, tracking_tables):
     assert idle and set(after.loc[sorted(idle), "status"]) == {"planned"}
 
 
-def test_a_depot_whose_replan_raises_keeps_its_plan_while_the_other_depots_are_replanned(
-    replan_day, tmp_path, monkeypatch
-):
-    """Fault injection: the `replan` job on a copy of the day, with the solver raising for the van's depot. The run
-    succeeds, the new version is valid and current, that depot's part is its current plan unchanged and the reason
-    and the metadata name the error; the other depots are re-planned. (Before, one depot's exception failed the run
-    and no depot got a new plan.)"""
+def _copy_of_the_day(replan_day: ReplanDay, tmp_path: Path, monkeypatch) -> Path:
+    """The day's data folder copied, the pipeline's settings pointed at the copy; returns its warehouse."""
     import shutil
-
-    import orchestration.assets.replanning as replanning
 
     root = tmp_path / "copy"
     shutil.copytree(replan_day.root, root)
@@ -441,7 +434,19 @@ def test_a_depot_whose_replan_raises_keeps_its_plan_while_the_other_depots_are_r
         "LASTMILE_WAREHOUSE": root / "warehouse.duckdb", "LASTMILE_SERVING_DIR": root / "serving",
     }.items():  # fmt: skip
         monkeypatch.setenv(name, str(path))
-    warehouse = root / "warehouse.duckdb"
+    return root / "warehouse.duckdb"
+
+
+def test_a_depot_whose_replan_raises_keeps_its_plan_while_the_other_depots_are_replanned(
+    replan_day, tmp_path, monkeypatch
+):
+    """Fault injection: the `replan` job on a copy of the day, with the solver raising for the van's depot. The run
+    succeeds, the new version is valid and current, that depot's part is its current plan unchanged and the reason
+    and the metadata name the error; the other depots are re-planned. (Before, one depot's exception failed the run
+    and no depot got a new plan.)"""
+    import orchestration.assets.replanning as replanning
+
+    warehouse = _copy_of_the_day(replan_day, tmp_path, monkeypatch)
     parent_id = replan_day.summary["plan_id"]
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         parent = read_plan(conn, parent_id)
@@ -481,3 +486,34 @@ def test_a_depot_whose_replan_raises_keeps_its_plan_while_the_other_depots_are_r
     assert per_depot[broken]["stopped_by"] == "replan_failed"
     assert all(d["error"] == "" and d["stopped_by"] != "replan_failed" for k, d in per_depot.items() if k != broken)
     assert metadata["failed_depots"].data == {broken: "RuntimeError: injected solver crash"}
+
+
+def test_when_every_depots_replan_raises_the_run_fails_and_the_current_plan_stays(replan_day, tmp_path, monkeypatch):
+    """Fault injection: the solver raises for every depot. Nothing new would be published, so the run fails with
+    each depot's error, no plan version is written and the date's current plan is still the previous one."""
+    import orchestration.assets.replanning as replanning
+
+    warehouse = _copy_of_the_day(replan_day, tmp_path, monkeypatch)
+    count = "select count(*) from plans.plan_runs where service_date = cast(? as date)"
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        current, versions = current_plan_id(conn, DATE), conn.execute(count, [DATE]).fetchone()[0]
+
+    def crashing(problem, current, state, config=None, travel_model=None):
+        raise RuntimeError(f"injected crash in {problem.depot.depot_id}")
+
+    monkeypatch.setattr(replanning, "replan", crashing)
+    instance = dg.DagsterInstance.ephemeral()
+    result = run_replan(DATE, None, "delay", time_budget_s=2.0, log_level="CRITICAL", instance=instance, processes=1)
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    description = failure.step_failure_data.user_failure_data.description
+    assert description.startswith("the re-plan failed for every depot: ")
+    assert all(f"RuntimeError: injected crash in {d}" in description for d in _depots(warehouse))
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        assert current_plan_id(conn, DATE) == current == replan_day.summary["plan_id"]
+        assert conn.execute(count, [DATE]).fetchone()[0] == versions
+
+
+def _depots(warehouse: Path) -> list[str]:
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        return [d for (d,) in conn.execute("select distinct depot_id from plans.routes order by 1").fetchall()]

@@ -178,3 +178,34 @@ def test_warm_start_puts_an_order_at_the_depot_on_a_van_on_the_road_after_a_relo
     (route,) = result.plan.routes
     stop = next(s for s in route.stops if s.order_id == "NEW")
     assert stop.trip > max(s.trip for s in route.stops if s.order_id != "NEW")
+
+
+def test_a_parcel_on_board_missing_from_the_start_goes_back_on_its_own_van(busy_day, monkeypatch):
+    """A parcel on board of a van that the warm start lacks, whose nearest planned stop is on another van (which may
+    not carry it), is inserted on its own van's first trip. Before, only places next to the order's nearest planned
+    stops were tried (here 1 of them, at default scale 12 of ~600), so it found none and stayed out: a default-scale
+    re-plan left 85 parcels on board of two late vans undelivered, one van waiting 2 h for a new order."""
+    from solver.replan import _initial_routes, remaining_problem
+
+    solve_module = importlib.import_module("solver.solve")
+    problem, plan, state = busy_day
+    remaining = remaining_problem(problem, state, _config(), None, plan)
+    routes = _initial_routes(plan, remaining)
+    orders = {o.order_id: o for o in remaining.problem.orders}
+    loaded_on = remaining.problem.on_board_vehicle()
+    planned_on = {x: v for v, seq in routes.items() for x in seq if x is not None}
+
+    def nearest_other(x: str) -> str:
+        o = orders[x]
+        return min(
+            (y for y in planned_on if y != x), key=lambda y: (orders[y].lat - o.lat) ** 2 + (orders[y].lon - o.lon) ** 2
+        )
+
+    parcel = next(x for x in sorted(loaded_on) if planned_on.get(nearest_other(x)) != loaded_on[x])
+    van_id = loaded_on[parcel]
+    routes[van_id] = [x for x in routes[van_id] if x != parcel]
+    monkeypatch.setattr(solve_module, "INSERTION_NEIGHBOURS", 1)
+    search = replace(SEARCH, time_budget_s=5.0, max_iters=1, no_improvement_iters=1)
+    _, start = solve_with_start(remaining.problem, search, None, routes)
+    assert start is not None
+    assert parcel in [s.order_id for r in start.routes if r.vehicle_id == van_id for s in r.stops]
