@@ -273,13 +273,14 @@ def replan_plan(context: dg.AssetExecutionContext, config: ReplanRunConfig, duck
     # A depot whose re-plan raised keeps its current plan unchanged; the others' re-plans are published. When
     # every depot failed there is nothing new to publish: the run fails and the current plan stays current.
     failed = {r.replan.plan.depot_id: r for r in results if r.error is not None}
+    errors = {depot_id: failed[depot_id].error for depot_id in sorted(failed)}
     for depot_id, result in sorted(failed.items()):
         context.log.error(f"{depot_id}: the re-plan failed, the depot keeps its current plan:\n{result.trace}")
     if failed and len(failed) == len(results):
         raise dg.Failure(
             description="the re-plan failed for every depot: "
-            + "; ".join(f"{depot_id}: {r.error}" for depot_id, r in sorted(failed.items())),
-            metadata={"failed_depots": dg.MetadataValue.json({d: r.error for d, r in sorted(failed.items())})},
+            + "; ".join(f"{depot_id}: {error}" for depot_id, error in errors.items()),
+            metadata={"failed_depots": dg.MetadataValue.json(errors)},
         )
     replans = [r.replan for r in results]
     plans = [r.plan for r in replans]
@@ -287,7 +288,7 @@ def replan_plan(context: dg.AssetExecutionContext, config: ReplanRunConfig, duck
     # A depot whose search did worse than its current routes keeps them (solver.replan's guard), a depot whose
     # re-plan failed keeps its whole current plan: say so with the version's reason.
     kept = {r.plan.depot_id: r.kept_current for r in replans if r.kept_current}
-    kept |= {depot_id: f"the re-plan failed ({r.error}): kept the current plan" for depot_id, r in failed.items()}
+    kept |= {depot_id: f"the re-plan failed ({error}): kept the current plan" for depot_id, error in errors.items()}
     reason = "; ".join([config.reason, *(f"{depot}: {why}" for depot, why in sorted(kept.items()))])
 
     write_started = time.perf_counter()
@@ -354,7 +355,7 @@ def replan_plan(context: dg.AssetExecutionContext, config: ReplanRunConfig, duck
             "parent_plan_id": parent_plan_id,
             "reason": reason,
             "kept_current_routes": dg.MetadataValue.json(sorted(kept)),
-            "failed_depots": dg.MetadataValue.json({d: r.error for d, r in sorted(failed.items())}),
+            "failed_depots": dg.MetadataValue.json(errors),
             "as_of": _clock(as_of_s),
             "as_of_s": as_of_s,
             "n_moved": len(moved),
