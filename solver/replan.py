@@ -372,6 +372,12 @@ MAX_SLOWDOWN = 2.0
 """A measured slowdown is capped at this (a few legs stuck behind an accident do not halve the day's speed)."""
 MIN_PACE_LEG_S = 60
 """Legs the model drives in less than this are left out of the pace (parking and a stop's access dominate)."""
+MAX_LEG_PACE = 4.0
+"""Legs that took more than this many times the model's driving time are left out of the pace: they hold more than
+a drive (the driver's break, a return to the depot and a wait there for new orders, a reload), which the live state
+does not tell apart. (A van that waited 3 h at its depot for one new order made a 3 h "leg" of 2 km; with a cargo
+bike's leg by its depot it was the median of four legs and slowed a whole depot's afternoon by 1.47, and its re-plan
+dropped 211 parcels that the next re-plan put back.)"""
 
 
 def observed_slowdown(
@@ -384,7 +390,8 @@ def observed_slowdown(
     the vehicle's speed); its pace is actual / model. The recent legs are those of the
     :attr:`ReplanConfig.pace_window_s` before the state's time; each is compared with the median pace of its own
     van's earlier legs that day (drivers and districts differ; a van needs :data:`MIN_PACE_LEGS_BEFORE` of them),
-    and the slowdown is the median of these over the depot, capped at :data:`MAX_SLOWDOWN`. Against the day's own
+    and the slowdown is the median of these over the depot, capped at :data:`MAX_SLOWDOWN`. Legs longer than
+    :data:`MAX_LEG_PACE` times the model's time are not drives and count for nothing. Against the day's own
     earlier legs, not the model: a model that is a bit optimistic all day long was the morning plan's too, and is
     no reason to re-plan slower.
 
@@ -440,7 +447,7 @@ def observed_slowdown(
     since = state.as_of_s - config.pace_window_s
     for k, (vehicle_id, arrival_s, speed, _, _, actual_s) in enumerate(legs):
         model_s = float(duration[speed_list.index(speed), 2 * k, 2 * k + 1])
-        if model_s < MIN_PACE_LEG_S:
+        if model_s < MIN_PACE_LEG_S or actual_s > MAX_LEG_PACE * model_s:
             continue
         (recent if arrival_s >= since else earlier).setdefault(vehicle_id, []).append(actual_s / model_s)
     # Each van against its own earlier legs (drivers and districts differ), then pooled.

@@ -138,3 +138,18 @@ def test_the_replan_times_the_rest_of_the_day_at_the_slower_pace(ten_north):
     )
     assert slow["N10"].arrival_s > fast["N10"].arrival_s
     assert validate_replan(ten_north, at_pace, state, _config(pace_window_s=700), TRAVEL) == []
+
+
+def test_a_leg_that_holds_a_wait_at_the_depot_is_no_drive(ten_north):
+    """Four recent legs: two at the model's time, one 80 % slower, and one of ~3 h (the van went back to its depot
+    and waited there for a new order; the live state sees one leg from its last stop to the next). That leg is no
+    drive and counts for nothing: the median of the other three is the model's pace, so no slowdown. (Counted, it
+    made the median 1.4 and slowed the rest of the day.)"""
+    legs = [MODEL_LEG_S] * 3 + [MODEL_LEG_S, MODEL_LEG_S, round(1.8 * MODEL_LEG_S), 80 * MODEL_LEG_S]
+    state = _state(ten_north, legs)
+    window = 80 * MODEL_LEG_S + round(1.8 * MODEL_LEG_S) + 2 * MODEL_LEG_S + 4 * 60  # the last four arrivals
+    assert observed_slowdown(ten_north, state, TRAVEL, _config(pace_window_s=window)) == 1.0
+    # The same four legs with the long one a plain slow drive (within MAX_LEG_PACE): it counts, and slows the day.
+    slow = _state(ten_north, [MODEL_LEG_S] * 3 + [MODEL_LEG_S, MODEL_LEG_S, round(1.8 * MODEL_LEG_S), 3 * MODEL_LEG_S])
+    window = 3 * MODEL_LEG_S + round(1.8 * MODEL_LEG_S) + 2 * MODEL_LEG_S + 4 * 60
+    assert observed_slowdown(ten_north, slow, TRAVEL, _config(pace_window_s=window)) == pytest.approx(1.4, abs=0.02)
