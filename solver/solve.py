@@ -725,12 +725,48 @@ def _repair(inst: _Instance, problem: Problem, route: pyvrp.Route) -> tuple[pyvr
             ]
             victim = served[int(np.argmax(shares))]
         else:
-            late = [_activity_order(inst, a) for a in route.schedule() if a.time_warp > 0 and not a.is_depot]
-            # Late at a stop: take that stop out; late only at a depot (or too long, too far): the last stop.
-            victim = late[0] if late else served[-1]
+            victim = _least_late_without(inst, route, activities, served)
         removed.append(victim)
         activities = _without(inst, activities, victim)
     return None, removed
+
+
+REPAIR_CANDIDATES = 80
+"""Stops a repair tries taking out, at most, for each stop it takes out of a late route: the last ones up to the
+first late stop (or to the end)."""
+
+
+def _least_late_without(
+    inst: _Instance, route: pyvrp.Route, activities: list[pyvrp.Activity], served: list[int]
+) -> int:
+    """The stop of a late (or too long, too far) route whose removal leaves it least late: least time warp, then
+    least excess distance, then shortest. Candidates are the stops up to the first one reached late, where a
+    removal can help it, or all when only the end is (at most :data:`REPAIR_CANDIDATES` of the last of them).
+
+    Taking out the first late stop instead (as before) cut a route that ran an hour behind from 113 stops to 12: each
+    removal there saved a few minutes and left the next stop late. Taking out the stop whose removal saves most
+    kept 100 of them.
+    """
+    first_late = next(
+        (k for k, a in enumerate(list(route.schedule())[1:-1]) if a.time_warp > 0 and not a.is_depot), None
+    )
+    candidates = [
+        oi
+        for a in activities[: None if first_late is None else first_late + 1]
+        if (oi := _activity_order(inst, a)) is not None
+    ][-REPAIR_CANDIDATES:] or served
+    vt = route.vehicle_type()
+    best: tuple[tuple[int, int, int], int] | None = None
+    for oi in dict.fromkeys(candidates):
+        rest = _without(inst, activities, oi)
+        if not rest:
+            return oi
+        trial = pyvrp.Route(inst.data, rest, vt)
+        key = (trial.time_warp(), trial.excess_distance(), trial.duration())
+        if best is None or key < best[0]:
+            best = (key, oi)
+    assert best is not None
+    return best[1]
 
 
 @dataclass(frozen=True)
