@@ -178,6 +178,10 @@ class ReplanConfig:
         The relative slowdown up to which the speeds stay as they are: a leg's pace varies by about 15 % around
         its van's usual one, and the median of an hour's few legs of a small depot reached 1.16 on a dry day.
         Default 0.2.
+    service_tolerance
+        The day's finished stops measure how long a stop really takes against the orders' service times
+        (:func:`observed_service_factor`); when they took longer by more than this share, the open orders' service
+        times are multiplied by that factor for the rest of the day. Default 0.1. ``None``: service times as given.
     """
 
     time_budget_s: float = 10.0
@@ -192,8 +196,11 @@ class ReplanConfig:
     solve_config: SolveConfig | None = None
     pace_window_s: int | None = 3600
     pace_tolerance: float = 0.2
+    service_tolerance: float | None = 0.1
 
     def __post_init__(self) -> None:
+        if self.service_tolerance is not None and not (self.service_tolerance >= 0):
+            raise ValueError(f"service_tolerance must be non-negative, got {self.service_tolerance!r}")
         if not (self.time_budget_s > 0):
             raise ValueError(f"time_budget_s of the re-plan config must be positive, got {self.time_budget_s!r}")
         if not (self.move_penalty_eur >= 0):
@@ -296,6 +303,9 @@ class RemainingProblem:
     slowdown
         How much slower than the travel model the rest of the day is planned (:func:`observed_slowdown`): the
         vans' speeds are divided by it. 1.0: as the model says.
+    service_factor
+        How much longer than their service times the open orders' stops are planned
+        (:func:`observed_service_factor`). 1.0: as given.
     """
 
     problem: Problem
@@ -304,6 +314,7 @@ class RemainingProblem:
     cancelled: tuple[str, ...]
     day_orders: Mapping[str, Order]
     slowdown: float = 1.0
+    service_factor: float = 1.0
 
 
 def is_broken(vehicle_state: VehicleState, as_of_s: int) -> bool:
@@ -461,6 +472,57 @@ def observed_slowdown(
         return 1.0
     slowdown = min(MAX_SLOWDOWN, float(np.median(paces)))
     return slowdown if slowdown > 1.0 + config.pace_tolerance else 1.0
+
+
+MIN_SERVICE_STOPS = 20
+"""Fewest finished stops of the day a service factor is measured on."""
+MAX_SERVICE_FACTOR = 2.0
+"""A measured service factor is capped at this."""
+
+
+def observed_service_factor(problem: Problem, state: LiveState, config: ReplanConfig | None = None) -> float:
+    """How much longer the depot's stops take than the orders' service times say, from the day's finished stops.
+
+    Each finished stop (delivered or failed) took ``departure_s - service_start_s``; the factor is their sum over the
+    sum of their orders' service times (time adds up: a failed stop, over quicker, is part of what a stop costs
+    the day). A service model that is right, or a bit pessimistic, gives about 1. On the first day of an operation
+    (no learned service model yet) the demo world's deliveries took 1.58 times their planned service time (median,
+    default scale): re-plans that kept the planned times promised the rest of the day more stops than the vans
+    could make, filled the slack with new orders fetched from the depot, and left morning orders unattempted.
+
+    Parameters
+    ----------
+    problem
+        The depot's morning problem (service times of its orders).
+    state
+        The live state (finished stops with their actual times; new orders).
+    config
+        Its ``service_tolerance``; default ``ReplanConfig()``.
+
+    Returns
+    -------
+    float
+        The factor, capped at :data:`MAX_SERVICE_FACTOR`, when it exceeds ``1 + service_tolerance`` on at least
+        :data:`MIN_SERVICE_STOPS` finished stops, else 1.0 (service times are never shortened).
+    """
+    config = config or ReplanConfig()
+    if config.service_tolerance is None:
+        return 1.0
+    orders = {o.order_id: o for o in problem.orders}
+    orders.update({o.order_id: o for o in state.new_orders if o.order_id not in orders})
+    actual = planned = stops = 0
+    for vs in state.vehicles:
+        for stop in vs.done:
+            order = orders.get(stop.order_id)
+            if order is None or order.service_s <= 0 or stop.departure_s > state.as_of_s:
+                continue
+            actual += max(0, stop.departure_s - stop.service_start_s)
+            planned += order.service_s
+            stops += 1
+    if stops < MIN_SERVICE_STOPS:
+        return 1.0
+    factor = min(MAX_SERVICE_FACTOR, actual / planned)
+    return factor if factor > 1.0 + config.service_tolerance else 1.0
 
 
 def _late_when_at_risk(
@@ -658,6 +720,10 @@ def remaining_problem(
         if order_id in released and order.order_type == "delivery":
             order = replace(order, release_s=max(order.release_s, released[order_id]))
         open_orders.append(order)
+    # Stops as long as they take today: longer than the service times say -> the open ones planned longer.
+    service_factor = observed_service_factor(problem, state, config)
+    if service_factor > 1.0:
+        open_orders = [replace(o, service_s=round(o.service_s * service_factor)) for o in open_orders]
     open_ids = {o.order_id for o in open_orders}
 
     for vid, vs in states.items():
@@ -799,6 +865,7 @@ def remaining_problem(
         cancelled=cancelled,
         day_orders=MappingProxyType(day),
         slowdown=slowdown,
+        service_factor=service_factor,
     )
 
 
