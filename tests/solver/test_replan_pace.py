@@ -40,9 +40,9 @@ def ten_north() -> Problem:
     return Problem(depot=depot(), orders=orders, vehicles=(van("V-01"),))
 
 
-def _state(problem: Problem, legs_s: list[int], as_of_s: int | None = None) -> LiveState:
-    """V-01 has served N1.. in order, reaching N<k+1> from N<k> in ``legs_s[k-1]`` seconds (N1 at 10:00), and is
-    at its last stop at ``as_of_s`` (default: when it leaves it); the rest is on board."""
+def _state(problem: Problem, legs_s: list[int], as_of_s: int | None = None, took_s: int = 60) -> LiveState:
+    """V-01 has served N1.. in order, reaching N<k+1> from N<k> in ``legs_s[k-1]`` seconds (N1 at 10:00), each stop
+    taking ``took_s``, and is at its last stop at ``as_of_s`` (default: when it leaves it); the rest is on board."""
     done, t = [], 10 * HOUR
     for k in range(1, len(legs_s) + 2):
         leg = legs_s[k - 2] if k >= 2 else 0
@@ -53,14 +53,14 @@ def _state(problem: Problem, legs_s: list[int], as_of_s: int | None = None) -> L
                 sequence=k,
                 arrival_s=t,
                 service_start_s=t,
-                departure_s=t + 60,
+                departure_s=t + took_s,
                 wait_s=0,
                 leg_distance_m=1300,
                 leg_duration_s=leg,
                 status="delivered",
             )  # fmt: skip
         )
-        t += 60
+        t += took_s
     last = problem.orders[len(done) - 1]
     rest = tuple(o.order_id for o in problem.orders[len(done) :])
     vs = VehicleState(
@@ -155,37 +155,6 @@ def test_a_leg_that_holds_a_wait_at_the_depot_is_no_drive(ten_north):
     assert observed_slowdown(ten_north, slow, TRAVEL, _config(pace_window_s=window)) == pytest.approx(1.4, abs=0.02)
 
 
-def _served_taking(problem: Problem, n_done: int, took_s: int) -> LiveState:
-    """V-01 has served the first ``n_done`` orders in order, each stop taking ``took_s`` (its order says 60 s), each
-    leg at the model's time, from 09:00; it is at its last stop when it leaves it."""
-    done, t = [], 9 * HOUR
-    for k, order in enumerate(problem.orders[:n_done], start=1):
-        leg = 0 if k == 1 else MODEL_LEG_S
-        t += leg
-        done.append(
-            PlannedStop(
-                order_id=order.order_id,
-                sequence=k,
-                arrival_s=t,
-                service_start_s=t,
-                departure_s=t + took_s,
-                wait_s=0,
-                leg_distance_m=1300,
-                leg_duration_s=leg,
-                status="delivered",
-            )  # fmt: skip
-        )
-        t += took_s
-    last = problem.orders[n_done - 1]
-    vs = VehicleState(
-        vehicle_id="V-01", departed=True, lat=last.lat, lon=last.lon, at_s=t, committed_order_id=None,
-        committed_done_s=None, on_board=tuple(o.order_id for o in problem.orders[n_done:]), done=tuple(done),
-    )  # fmt: skip
-    return LiveState(
-        service_date="2026-03-03", as_of_s=t, vehicles=(vs,), delivered=frozenset(s.order_id for s in done)
-    )
-
-
 @pytest.fixture
 def thirty_north() -> Problem:
     """Orders N1..N30 one km apart due north, 60 s each, open all day; one van from 08:00 to 18:00."""
@@ -196,7 +165,7 @@ def thirty_north() -> Problem:
 def test_stops_that_take_longer_than_planned_make_the_rest_of_the_day_longer(thirty_north):
     """25 stops took 90 s each where their orders say 60 s: the five open orders are planned at 90 s, and the re-plan
     that serves them passes validate_replan with the same state."""
-    state = _served_taking(thirty_north, 25, 90)
+    state = _state(thirty_north, [MODEL_LEG_S] * 24, took_s=90)
     assert observed_service_factor(thirty_north, state, _config()) == pytest.approx(1.5)
     remaining = remaining_problem(thirty_north, state, _config(), TRAVEL)
     assert remaining.service_factor == pytest.approx(1.5)
@@ -210,11 +179,11 @@ def test_stops_that_take_longer_than_planned_make_the_rest_of_the_day_longer(thi
 def test_service_times_about_right_too_few_stops_or_no_tolerance_change_nothing(thirty_north):
     """Stops 5 % longer than planned are within the tolerance; 19 stops are too few to measure;
     ``service_tolerance=None`` switches the measure off; stops quicker than planned never shorten the plan."""
-    assert observed_service_factor(thirty_north, _served_taking(thirty_north, 25, 63), _config()) == 1.0
-    assert observed_service_factor(thirty_north, _served_taking(thirty_north, 19, 120), _config()) == 1.0
-    slow = _served_taking(thirty_north, 25, 120)
+    assert observed_service_factor(thirty_north, _state(thirty_north, [MODEL_LEG_S] * 24, took_s=63), _config()) == 1.0
+    assert observed_service_factor(thirty_north, _state(thirty_north, [MODEL_LEG_S] * 18, took_s=120), _config()) == 1.0
+    slow = _state(thirty_north, [MODEL_LEG_S] * 24, took_s=120)
     assert observed_service_factor(thirty_north, slow, _config()) == 2.0
     assert observed_service_factor(thirty_north, slow, _config(service_tolerance=None)) == 1.0
-    quick = _served_taking(thirty_north, 25, 30)
+    quick = _state(thirty_north, [MODEL_LEG_S] * 24, took_s=30)
     assert observed_service_factor(thirty_north, quick, _config()) == 1.0
     assert [o.service_s for o in remaining_problem(thirty_north, quick, _config(), TRAVEL).problem.orders] == [60] * 5
