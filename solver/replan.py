@@ -249,6 +249,9 @@ class Replan:
         served fewer of the remaining orders, fewer on time, or was later than the current routes (re-timed from
         the live state, the orders they lack inserted where they cost least); ``None`` (default) when the plan is
         the search's.
+    slowdown, service_factor
+        The pace and the stop durations the rest of the day was planned at (:attr:`RemainingProblem.slowdown`,
+        :attr:`RemainingProblem.service_factor`); 1.0 (default): as the models say.
     """
 
     plan: Plan
@@ -256,6 +259,8 @@ class Replan:
     cancelled: tuple[str, ...]
     reasons: Mapping[str, int]
     kept_current: str | None = None
+    slowdown: float = 1.0
+    service_factor: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -1140,4 +1145,6 @@ def _assembled(
         moved=tuple(moved),
         cancelled=remaining.cancelled,
         reasons=MappingProxyType(dict(sorted(Counter(u.reason_code for u in unassigned).items()))),
+        slowdown=remaining.slowdown,
+        service_factor=remaining.service_factor,
     )

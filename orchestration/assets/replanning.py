@@ -330,6 +330,8 @@ def replan_plan(context: dg.AssetExecutionContext, config: ReplanRunConfig, duck
             "stopped_by": plan.stats.stopped_by,
             "kept_current": result.kept_current or "",
             "error": depot_result.error or "",
+            "slowdown": round(result.slowdown, 3),
+            "service_factor": round(result.service_factor, 3),
         }
         context.log.info(
             f"{plan.depot_id}: moved {len(result.moved)} stop(s) {list(result.moved)[:20]}; "

@@ -171,6 +171,7 @@ def test_stops_that_take_longer_than_planned_make_the_rest_of_the_day_longer(thi
     assert remaining.service_factor == pytest.approx(1.5)
     assert [o.service_s for o in remaining.problem.orders] == [90] * 5
     result = replan(thirty_north, solve(thirty_north, SEARCH), state, _config(), TRAVEL)
+    assert result.service_factor == pytest.approx(1.5) and result.slowdown == 1.0
     assert validate_replan(thirty_north, result.plan, state, _config(), TRAVEL) == []
     planned = [s for r in result.plan.routes for s in r.stops if s.status == "planned"]
     assert len(planned) == 5 and all(s.departure_s - s.service_start_s == 90 for s in planned)
