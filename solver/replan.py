@@ -322,6 +322,15 @@ class RemainingProblem:
     service_factor: float = 1.0
 
 
+def _day_orders(problem: Problem, state: LiveState) -> dict[str, Order]:
+    """Order id -> order, of every order of the day: the morning problem's, then the new ones of the live state (the
+    first of an id wins)."""
+    day = {o.order_id: o for o in problem.orders}
+    for o in state.new_orders:
+        day.setdefault(o.order_id, o)
+    return day
+
+
 def is_broken(vehicle_state: VehicleState, as_of_s: int) -> bool:
     """Whether the vehicle is out of service at the state's time (or at its last fix, if later)."""
     return vehicle_state.broken_down_s is not None and vehicle_state.broken_down_s <= max(as_of_s, vehicle_state.at_s)
@@ -431,8 +440,7 @@ def observed_slowdown(
     config = config or ReplanConfig()
     if config.pace_window_s is None:
         return 1.0
-    orders = {o.order_id: o for o in problem.orders}
-    orders.update({o.order_id: o for o in state.new_orders if o.order_id not in orders})
+    orders = _day_orders(problem, state)
     speeds = {v.vehicle_id: v.speed_kmh for v in problem.vehicles}
     legs: list[tuple[str, int, float, tuple[float, float], tuple[float, float], int]] = []
     for vs in state.vehicles:
@@ -513,8 +521,7 @@ def observed_service_factor(problem: Problem, state: LiveState, config: ReplanCo
     config = config or ReplanConfig()
     if config.service_tolerance is None:
         return 1.0
-    orders = {o.order_id: o for o in problem.orders}
-    orders.update({o.order_id: o for o in state.new_orders if o.order_id not in orders})
+    orders = _day_orders(problem, state)
     actual = planned = stops = 0
     for vs in state.vehicles:
         for stop in vs.done:
@@ -640,9 +647,7 @@ def remaining_problem(
     config = config or ReplanConfig()
     travel_model = travel_model or GreatCircleTravelModel(circuity=config.search_config().circuity)
     as_of = state.as_of_s
-    day: dict[str, Order] = {o.order_id: o for o in problem.orders}
-    for o in state.new_orders:
-        day.setdefault(o.order_id, o)
+    day = _day_orders(problem, state)
     vehicles = {v.vehicle_id: v for v in problem.vehicles}
     states: dict[str, VehicleState] = {}
     for vs in state.vehicles:
