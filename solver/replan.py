@@ -537,6 +537,22 @@ def observed_service_factor(problem: Problem, state: LiveState, config: ReplanCo
     return factor if factor > 1.0 + config.service_tolerance else 1.0
 
 
+def _from_now(vehicle: Vehicle, ready_s: int, home_s: int) -> Vehicle:
+    """The vehicle's shift as it stands at ``ready_s``, when it can next leave: the shift starts then, and past the
+    shift's end only the paid overtime left counts (all of it overtime), at least ``home_s`` for the drive back to
+    its depot. With none left it takes no stop.
+
+    A shift that starts before ``ready_s`` would plan stops in the past: a van back at its depot at 18:00 after a
+    shift ending at 16:00 got trips timed 16:00-17:00, and drove them from 18:00 on, hours past its overtime.
+    """
+    if ready_s <= vehicle.shift_start_s:
+        return vehicle
+    if ready_s <= vehicle.shift_end_s:
+        return replace(vehicle, shift_start_s=ready_s)
+    left = max(home_s, vehicle.shift_end_s + vehicle.max_overtime_s - ready_s)
+    return replace(vehicle, shift_start_s=ready_s, shift_end_s=ready_s, max_overtime_s=left)
+
+
 def _late_when_at_risk(
     orders: list[Order],
     fleet: Problem,
@@ -816,6 +832,7 @@ def remaining_problem(
             )
             new_depots.append(stand_in)
             left = max(0, v.max_reloads - (last_trip - 1))
+            v = _from_now(v, ready, _leg(travel_model, point, (home.lat, home.lon), speed)[1])
             v = replace(
                 v,
                 start_depot_id=stand_in.depot_id,
@@ -833,11 +850,7 @@ def remaining_problem(
                 connect = bool(prefix)
             ready = max(ready, v.shift_start_s)
             used = (last_trip - 1) + (1 if connect else 0) if prefix else 0
-            v = replace(
-                v,
-                shift_start_s=min(ready, v.shift_end_s),
-                max_reloads=max(0, v.max_reloads - used),
-            )
+            v = replace(_from_now(v, ready, 0), max_reloads=max(0, v.max_reloads - used))
             mode, first_trip = "depot", last_trip + (1 if connect else 0)
         if prefix:
             if v.max_duration_s is not None:
