@@ -16,6 +16,7 @@ at any instant of the day (:func:`live_models_as_of`). This module puts that nex
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import json
 import re
@@ -140,7 +141,8 @@ class VehicleProgress:
 
     ``remaining`` are its route's stops not yet delivered, failed or cancelled, in plan order, re-timed from
     where it is (the committed stop first); ``done`` its finished stops with actual times (``status``
-    delivered / failed), in the order they happened. ``at_s`` is the time of the position ``lat, lon``.
+    delivered / failed), in the order they happened, each on its trip. ``at_s`` is the time of the position
+    ``lat, lon``; ``trip`` the trip it is on (its depot departures so far, 0 before the first).
     """
 
     vehicle_id: str
@@ -158,6 +160,7 @@ class VehicleProgress:
     remaining: tuple[PlannedStop, ...]
     broken_down_s: int | None
     break_taken: bool
+    trip: int
     stops_done: int
     stops_failed: int
 
@@ -334,10 +337,24 @@ def _position_depot(lat: float, lon: float) -> Depot:
     return Depot(LIVE_POSITION_ID, float(lat), float(lon), 0, 2 * SECONDS_PER_DAY)
 
 
+def _departures(vehicle_row) -> list[int]:
+    """The vehicle's depot departures so far, seconds, in order (trip k starts at the k-th)."""
+    times = getattr(vehicle_row, "departures_s", None)
+    if times is None or isinstance(times, (float, type(pd.NA))):  # no departure: null
+        return []
+    return sorted(int(round(float(t))) for t in times)
+
+
 def _done_stops(
-    route_orders: dict[str, Order], statuses: pd.DataFrame, vehicle_id: str, start: Depot, circuity: float
+    route_orders: dict[str, Order],
+    statuses: pd.DataFrame,
+    vehicle_id: str,
+    start: Depot,
+    circuity: float,
+    departures: list[int],
 ) -> tuple[PlannedStop, ...]:
-    """The vehicle's delivered and failed stops with actual times, in the order they happened."""
+    """The vehicle's delivered and failed stops with actual times, in the order they happened, each on the trip of
+    the last depot departure before it (a van that reloaded has finished stops on trips 1, 2, ...)."""
     mine = statuses[(statuses.vehicle_id == vehicle_id) & statuses.status.isin(["delivered", "failed"])]
     done = []
     lat, lon, departed = start.lat, start.lon, None
@@ -358,6 +375,7 @@ def _done_stops(
                 leg_distance_m=metres,
                 leg_duration_s=max(0, arrival - departed) if departed is not None else 0,
                 late_s=order.lateness_s(arrival) if order else 0,
+                trip=max(1, bisect.bisect_right(departures, arrival)),
                 status=row.status,
             )
         )
@@ -398,7 +416,8 @@ def _progress(day: LiveDay, vehicle_row, model: TimeDependentTravelModel, circui
     status_of = dict(zip(statuses.order_id, statuses.status, strict=True))
     arrived_s = dict(zip(statuses.order_id, statuses.arrived_s, strict=True))
     cancelled = set(day.orders.order_id[day.orders.status == "cancelled"])
-    done = _done_stops(day.live_orders, statuses, vehicle_row.vehicle_id, start, circuity) if start else ()
+    departures = _departures(vehicle_row)
+    done = _done_stops(day.live_orders, statuses, vehicle_row.vehicle_id, start, circuity, departures) if start else ()
     done_ids = {s.order_id for s in done} | {o for o, s in status_of.items() if s in ("delivered", "failed")}
     remaining = [
         s for s in (route.stops if route else ()) if s.order_id not in done_ids and s.order_id not in cancelled
@@ -485,6 +504,7 @@ def _progress(day: LiveDay, vehicle_row, model: TimeDependentTravelModel, circui
         remaining=tuple(timed) if timed else tuple(remaining),
         broken_down_s=broken_down_s,
         break_taken=break_taken,
+        trip=len(departures),
         stops_done=int(vehicle_row.delivered_stops),
         stops_failed=int(vehicle_row.failed_stops),
     )
@@ -768,6 +788,7 @@ def _live_state(conn: duckdb.DuckDBPyConnection, day: LiveDay, depot_id: str | N
             done=p.done,
             broken_down_s=p.broken_down_s,
             break_taken=p.break_taken,
+            trip=p.trip or None,
         )
         for p in day.vehicles
         if depot_id is None or p.depot_id == depot_id

@@ -82,6 +82,9 @@ class VehicleState:
         Out of service from then on; ``None`` (default) for a working vehicle.
     break_taken
         Whether the driver has had the break already. Default ``False``.
+    trip
+        The trip it is on: its depot departures so far, the committed stop's trip (finished stops carry their own).
+        ``None`` (default): unknown, the last finished stop's.
     """
 
     vehicle_id: str
@@ -95,6 +98,7 @@ class VehicleState:
     done: tuple[PlannedStop, ...]
     broken_down_s: int | None = None
     break_taken: bool = False
+    trip: int | None = None
 
 
 @dataclass(frozen=True)
@@ -810,9 +814,10 @@ def remaining_problem(
                     leg_distance_m=was.leg_distance_m if was is not None else 0,
                     leg_duration_s=was.leg_duration_s if was is not None else 0,
                     in_preferred_window=order.in_preferred_window(begin),
-                    # On the trip of the finished stops: a reload before it is not in the state (and validate_replan
-                    # numbers trips without the current plan).
-                    trip=last_trip,
+                    # On the trip the van is on (a reload since its last finished stop starts a new one: counted
+                    # on the finished stops' trip, a bike's two trips summed over its capacity in the plan marts);
+                    # from the state, not the current plan, as validate_replan rebuilds it.
+                    trip=max(last_trip, vs.trip or 0),
                     status="committed",
                 )
                 last_trip = committed.trip

@@ -136,7 +136,9 @@ def test_bad_late_settings_are_refused(kwargs):
         ReplanConfig(**kwargs)
 
 
-def _vehicle_state(vehicle_id, *, committed, done_s, on_board, done=(), lat=0.0, at_s=8 * HOUR) -> VehicleState:
+def _vehicle_state(
+    vehicle_id, *, committed, done_s, on_board, done=(), lat=0.0, at_s=8 * HOUR, trip=None
+) -> VehicleState:
     return VehicleState(
         vehicle_id=vehicle_id,
         departed=True,
@@ -147,6 +149,7 @@ def _vehicle_state(vehicle_id, *, committed, done_s, on_board, done=(), lat=0.0,
         committed_done_s=done_s,
         on_board=on_board,
         done=done,
+        trip=trip,
     )
 
 
@@ -170,11 +173,14 @@ def test_an_order_two_vehicles_claim_as_committed_stays_on_the_one_there_first()
     assert n1 == [("V-01", "committed")]
 
 
-def test_a_committed_stop_after_a_reload_keeps_the_plan_valid():
+@pytest.mark.parametrize("trip", [None, 2])
+def test_a_committed_stop_after_a_reload_keeps_the_plan_valid(trip):
     """A van carrying three 1 kg orders delivers six within 1.2 km in two trips (one 5-min reload); after the
-    first trip and the reload it heads for the first stop of trip 2. The re-plan numbers the committed stop on the
-    finished stops' trip (the reload is not in the state) and passes validate_replan, which numbers trips without
-    the current plan."""
+    first trip and the reload it heads for the first stop of trip 2. The re-plan passes validate_replan, which
+    numbers trips without the current plan. A state that knows the trip the van is on (its depot departures) puts
+    the committed stop and the rest on trip 2, and the route's load is one trip's 3 kg; it was the two trips'
+    6 kg, over the van's capacity, which failed the plan marts' capacity test. Without it, the finished stops'
+    trip."""
     orders = tuple(order_north(f"O{k}", 0.2 * k) for k in range(1, 7))
     problem = Problem(
         depot=replace(depot(), reload_s=300),
@@ -198,6 +204,7 @@ def test_a_committed_stop_after_a_reload_keeps_the_plan_valid():
                 on_board=tuple(s.order_id for s in second),
                 done=done,
                 at_s=t,
+                trip=trip,
             ),
         ),
         delivered=frozenset(s.order_id for s in first),
@@ -206,6 +213,9 @@ def test_a_committed_stop_after_a_reload_keeps_the_plan_valid():
     assert validate_replan(problem, result.plan, state, _config()) == []
     (new_route,) = result.plan.routes
     assert [s.status for s in new_route.stops] == ["delivered"] * 3 + ["committed", "planned", "planned"]
+    if trip is not None:
+        assert [s.trip for s in new_route.stops] == [1, 1, 1, 2, 2, 2]
+        assert new_route.weight_g == 3000
 
 
 def test_a_route_reloaded_during_the_day_reports_the_heaviest_trip_as_its_load():

@@ -1,8 +1,9 @@
 {{ config(tags=['live']) }}
 
 -- Every vehicle of the date's fleet (marts.fct_vehicle_days) as the live data shows it up to the live state's
--- instant: its last kept fix, whether and when it left its depot, broke down or came back, its newest event and
--- how many stops it delivered or failed. A vehicle without live data has nulls and zero counts.
+-- instant: its last kept fix, whether and when it left its depot (each departure starts a trip), broke down or came
+-- back, its newest event and how many stops it delivered or failed. A vehicle without live data has nulls and zero
+-- counts.
 with fleet as (
     select
         service_date,
@@ -36,6 +37,7 @@ per_vehicle as (
         min(ts_utc) filter (where event_type = 'depot_departure') as departed_at_utc,
         min(event_s) filter (where event_type = 'depot_departure') as departed_s,
         max(event_s) filter (where event_type = 'depot_departure') as last_departure_s,
+        list(event_s order by event_s) filter (where event_type = 'depot_departure') as departures_s,
         max(event_s) filter (where event_type = 'depot_return') as last_return_s,
         min(ts_utc) filter (where event_type = 'breakdown') as broken_down_at_utc,
         min(event_s) filter (where event_type = 'breakdown') as broken_down_s,
@@ -69,6 +71,7 @@ select
     per_vehicle.departed_at_utc,
     per_vehicle.departed_s,
     per_vehicle.last_departure_s,
+    per_vehicle.departures_s,
     per_vehicle.last_return_s,
     per_vehicle.broken_down_at_utc,
     per_vehicle.broken_down_s,
