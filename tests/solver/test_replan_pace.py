@@ -7,6 +7,8 @@ conftest.py): order ``N<k>`` is ``k`` km north, a leg of 1 km is 1.3 km by road,
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from solver import (
@@ -188,3 +190,22 @@ def test_service_times_about_right_too_few_stops_or_no_tolerance_change_nothing(
     quick = _state(thirty_north, [MODEL_LEG_S] * 24, took_s=30)
     assert observed_service_factor(thirty_north, quick, _config()) == 1.0
     assert [o.service_s for o in remaining_problem(thirty_north, quick, _config(), TRAVEL).problem.orders] == [60] * 5
+
+
+def test_a_wait_for_the_window_is_no_service_time(thirty_north):
+    """25 stops served in their 60 s, one of them reached an hour before its window opened (the arrival event says
+    10:00, service ends at 11:01): the wait is not service, the factor stays 1.0. Counted from the arrival, it
+    read 3660 s of service for that stop and the factor 2.0 (3.4 before the cap)."""
+    state = _state(thirty_north, [MODEL_LEG_S] * 24)
+    first = state.vehicles[0].done[0]
+    early = replace(first, departure_s=first.arrival_s + HOUR + 60)
+    windowed = tuple(
+        replace(o, tw_start_s=first.arrival_s + HOUR, tw_end_s=first.arrival_s + 2 * HOUR) if o.order_id == "N1" else o
+        for o in thirty_north.orders
+    )
+    problem = replace(thirty_north, orders=windowed)
+    vs = replace(state.vehicles[0], done=(early, *state.vehicles[0].done[1:]))
+    assert observed_service_factor(problem, replace(state, vehicles=(vs,)), _config()) == 1.0
+    # Arrived within its window, the same hour is service.
+    open_all_day = replace(state, vehicles=(vs,))
+    assert observed_service_factor(thirty_north, open_all_day, _config()) == 2.0
