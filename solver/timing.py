@@ -304,13 +304,13 @@ class _Schedule:
 
 def _service_start(order: Order, arrival_s: int, planned_start_s: int) -> int:
     """When service starts on arrival at ``arrival_s``: at once within any of the order's windows; before one,
-    at the start of the window the plan chose (the one holding ``planned_start_s``, else the next to open); after
-    the chosen window closed, at once (the stop is late) rather than waiting for a later window."""
+    at the start of the window the plan chose (the last to open by ``planned_start_s``: the one holding it, or the
+    one a plan that had the stop late served it after; with none, the next to open); after the chosen window
+    closed, at once (the stop is late) rather than waiting for a later window, as the simulator's drivers do."""
     if order.in_window(arrival_s):
         return arrival_s
-    chosen = [start for start, end in order.windows if start <= planned_start_s <= end]
-    if not chosen:
-        chosen = sorted(start for start, end in order.windows if arrival_s < start <= end)
+    opened = [start for start, _ in order.windows if start <= planned_start_s]
+    chosen = [max(opened)] if opened else sorted(start for start, end in order.windows if arrival_s < start <= end)
     return max(arrival_s, chosen[0]) if chosen else arrival_s
 
 

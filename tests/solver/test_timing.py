@@ -385,8 +385,10 @@ def test_retime_route_adds_a_break_the_route_now_needs(rush_hour):
 def test_retime_route_serves_in_the_next_window_or_flags_the_last_one():
     """At full speed, W (1 km, windows 08:00-08:01 and 09:00-09:30) is reached 08:02:10. Planned without times it
     waits for 09:00, not late; planned for 08:00 (the first window) it is served at once, 70 s late, instead of
-    waiting an hour for the second. L (windows 07:00-07:10 and 07:30-07:40) is reached then too, 1,330 s after its
-    last window closed."""
+    waiting an hour for the second; so it is when the plan already had it late, at 08:01:30, after the first window
+    (a re-plan stores its committed stop at its re-timed time: the next re-plan made the van wait for 09:00, and at
+    default scale one for 18:00, 8 hours, with 73 parcels on board left out). L (windows 07:00-07:10 and
+    07:30-07:40) is reached then too, 1,330 s after its last window closed."""
     model = TimeDependentTravelModel(hour_factor=hours())
     w = order_north(
         "W", 1, tw_start_s=8 * HOUR, tw_end_s=8 * HOUR + MINUTE, extra_windows=((9 * HOUR, 9 * HOUR + 30 * MINUTE),)
@@ -402,6 +404,7 @@ def test_retime_route_serves_in_the_next_window_or_flags_the_last_one():
     for order, planned_s, start, late_s in (
         (w, 0, 9 * HOUR, 0),
         (w, 8 * HOUR, arrival, 70),
+        (w, 8 * HOUR + 90, arrival, 70),
         (late, 0, arrival, 1330),
     ):
         problem = Problem(depot(), (order,), (van(),))
