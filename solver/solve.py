@@ -343,9 +343,12 @@ def _build_instance(
             start_loc = depot_search_loc[depot_pos[problem.start_depot(vehicle).depot_id]]
             reload_loc = depot_search_loc[depot_pos[problem.reload_depot(vehicle).depot_id]]
             loaded_locs, held_locs = np.flatnonzero(loaded) + 1, np.flatnonzero(held) + 1
+            # Pickups (and shipment legs) go on either trip, but lead into neither kind: a path from the van's
+            # position through a pickup into a depot parcel was a first trip without the reload.
+            other_locs = np.flatnonzero(~loaded & ~held & ~banned) + 1
             for rows, cols in (
-                ([start_loc, *loaded_locs], held_locs),
-                ([reload_loc, *held_locs], loaded_locs),
+                ([start_loc, *loaded_locs, *other_locs], held_locs),
+                ([reload_loc, *held_locs, *other_locs], loaded_locs),
             ):
                 if len(rows) and len(cols):
                     dur[np.ix_(rows, cols)] = WRONG_TRIP_DURATION_S

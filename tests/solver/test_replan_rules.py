@@ -292,3 +292,31 @@ def test_a_failed_parcel_still_on_the_van_is_retried_like_an_order_at_the_depot(
     assert "N2" in {o.order_id for o in rest.problem.orders}
     result = replan(problem, plan, state, _config())
     assert validate_replan(problem, result.plan, state, _config()) == []
+
+
+def test_a_pickup_is_no_way_round_the_reload_for_parcels_at_the_depot():
+    """A van 10 km out with L on board; a return P to collect just beyond L, and H1-H3 waiting at the depot next to
+    P. The search serves L on its first trip and H1-H3 after a reload, all five, and the plan passes
+    validate_replan. The first-trip rule barred the edges into a depot parcel only from the van's position and from
+    on-board orders, so L, P, H1.. (through the pickup) looked like one trip: the search served 2 of the 5 and the
+    guard fell back to the current routes (at default scale, two re-plan jobs failed plan_is_valid on such a
+    route)."""
+    orders = (
+        order_north("L", 10.5),
+        order_north("P", 11.0, order_type="pickup"),
+        *(order_north(f"H{k}", 11.0 + 0.2 * k) for k in (1, 2, 3)),
+    )
+    problem = Problem(depot=depot(), orders=orders, vehicles=(van("V-01", max_reloads=1),))
+    plan = solve(problem, SEARCH)
+    at = 9 * HOUR
+    state = LiveState(
+        service_date="2026-03-03",
+        as_of_s=at,
+        vehicles=(_vehicle_state("V-01", committed=None, done_s=None, on_board=("L",), lat=10 / 111.195, at_s=at),),
+    )
+    result = replan(problem, plan, state, _config())
+    assert result.kept_current is None
+    assert validate_replan(problem, result.plan, state, _config()) == []
+    (route,) = result.plan.routes
+    trips = {s.order_id: s.trip for s in route.stops}
+    assert trips["L"] == 1 and all(trips[f"H{k}"] == 2 for k in (1, 2, 3))
