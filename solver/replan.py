@@ -853,7 +853,8 @@ def remaining_problem(
             )
             new_depots.append(stand_in)
             left = max(0, v.max_reloads - (last_trip - 1))
-            v = _from_now(v, ready, _leg(travel_model, point, (home.lat, home.lon), speed)[1])
+            home_s = _leg(travel_model, point, (home.lat, home.lon), speed)[1] if ready > v.shift_end_s else 0
+            v = _from_now(v, ready, home_s)
             v = replace(
                 v,
                 start_depot_id=stand_in.depot_id,
