@@ -545,7 +545,8 @@ def observed_service_factor(problem: Problem, state: LiveState, config: ReplanCo
 
 def _service_began(arrival_s: int, departure_s: int, windows: Sequence[tuple[int, int]]) -> int:
     """When service began at a finished stop: on arrival within a window (or after the last one closed), else when
-    the next window opened, as the van waits for it.
+    the next window opened, as the van waits for it; on arrival when that window opened after the stop ended (a
+    van past its window serves at once).
 
     The driver app reports the arrival and the end of service; counted from the arrival, an idle van sent early to
     an evening window put its 5-hour wait into the day's service time, and the factor of a default-scale day read
@@ -553,8 +554,8 @@ def _service_began(arrival_s: int, departure_s: int, windows: Sequence[tuple[int
     """
     if any(start <= arrival_s <= end for start, end in windows):
         return arrival_s
-    opens = [start for start, _ in windows if start > arrival_s]
-    return min(min(opens), departure_s) if opens else arrival_s
+    opens = [start for start, _ in windows if arrival_s < start < departure_s]
+    return min(opens) if opens else arrival_s
 
 
 def _from_now(vehicle: Vehicle, ready_s: int, home_s: int) -> Vehicle:

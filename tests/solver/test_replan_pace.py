@@ -209,3 +209,24 @@ def test_a_wait_for_the_window_is_no_service_time(thirty_north):
     # Arrived within its window, the same hour is service.
     open_all_day = replace(state, vehicles=(vs,))
     assert observed_service_factor(thirty_north, open_all_day, _config()) == 2.0
+
+
+def test_a_stop_served_at_once_between_two_windows_counts_its_service(thirty_north):
+    """N1 (windows 09:00-10:00 and 14:00-15:00) reached at 10:00 + 1 s, after its first window, and served at once in
+    70 s like every other stop (planned 60 s): the factor is 70 / 60. Its service was counted from 14:00, after it
+    ended, as 0 s, which made the factor read 24 x 70 / (25 x 60) = 1.12."""
+    state = _state(thirty_north, [MODEL_LEG_S] * 24, took_s=70)
+    first = state.vehicles[0].done[0]
+    windowed = tuple(
+        replace(
+            o,
+            tw_start_s=first.arrival_s - HOUR - 1,
+            tw_end_s=first.arrival_s - 1,
+            extra_windows=((first.arrival_s + 4 * HOUR - 1, first.arrival_s + 5 * HOUR),),
+        )
+        if o.order_id == "N1"
+        else o
+        for o in thirty_north.orders
+    )
+    problem = replace(thirty_north, orders=windowed)
+    assert observed_service_factor(problem, state, _config(service_tolerance=0.0)) == pytest.approx(70 / 60)
