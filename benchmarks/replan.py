@@ -382,7 +382,7 @@ def read_morning(warehouse: Path, service_date: str) -> tuple[pd.DataFrame, pd.D
         ).fetchdf()
         stops = conn.execute(
             "select route_id, vehicle_id, sequence, order_id, lat, lon, arrival_s, service_start_s, departure_s, "
-            "tw_start_s, tw_end_s, tw2_start_s, tw2_end_s, trip from marts.fct_planned_stops "
+            "tw_start_s, tw_end_s, tw2_start_s, tw2_end_s, trip, leg_duration_s from marts.fct_planned_stops "
             "where service_date = cast(? as date) order by route_id, sequence",
             [service_date],
         ).fetchdf()
@@ -419,7 +419,7 @@ def read_plan_version(warehouse: Path, service_date: str, plan_id: str) -> tuple
         stops = conn.execute(
             """select s.route_id, s.vehicle_id, s.sequence, s.order_id, o.lat, o.lon, s.arrival_s,
                       s.service_start_s, s.departure_s, o.tw_start_s, o.tw_end_s, o.tw2_start_s, o.tw2_end_s,
-                      coalesce(s.trip, 1) as trip, coalesce(s.status, 'planned') as status
+                      coalesce(s.trip, 1) as trip, s.leg_duration_s, coalesce(s.status, 'planned') as status
                from plans.stops s
                join intermediate.int_live_orders o
                  on o.order_id = s.order_id and o.service_date = cast(? as date)

@@ -94,7 +94,7 @@ _STOP_INPUT = (
 # Optional plan columns (issue 6), read when present: where a route starts and ends (empty / missing = its
 # depot_id), its break (after which stop, how long), a stop's second window and trip (a new trip = a reload).
 _ROUTE_OPTIONAL = ("start_depot_id", "end_depot_id", "break_after_sequence", "break_s")
-_STOP_OPTIONAL = ("tw2_start_s", "tw2_end_s", "trip")
+_STOP_OPTIONAL = ("tw2_start_s", "tw2_end_s", "trip", "leg_duration_s")
 
 # Hidden truth beyond simulator.truth.Truth (which this module may not change): road speed by weekday
 # (Monday first) and by weather, service slow-down by weather.
@@ -207,8 +207,10 @@ def execute_plan(
     stops : pandas.DataFrame
         One row per planned stop: ``route_id, vehicle_id, sequence, order_id, lat, lon, arrival_s,
         service_start_s, departure_s, tw_start_s, tw_end_s``. Optional: ``tw2_start_s, tw2_end_s`` (a second
-        window; null: none) and ``trip`` (1-based; the vehicle reloads at its start depot before each new trip,
-        for the depot's ``reload_min``).
+        window; null: none), ``trip`` (1-based; the vehicle reloads at its start depot before each new trip,
+        for the depot's ``reload_min``) and ``leg_duration_s`` (the planned drive to the stop; on a trip's first
+        stop after the first departure, the driver leaves the depot no earlier than that before the stop's
+        window opens).
     seed : int
         Non-negative seed; equal inputs and seed give equal results.
     weather : Weather, optional
@@ -279,6 +281,14 @@ class _Stop:
     tw2_end: float
     chosen_start: float  # start of the window the plan chose: the second one when its service starts in it
     occurrence: int  # the order's n-th stop in the version (a failed stop and its retry: 1 and 2)
+    # The first stop of a trip: the plan's drive to it from the depot (NaN: not a trip's first stop, or the plan
+    # does not say). A driver at the depot leaves no earlier than that drive before the chosen window opens.
+    depot_leg_s: float = np.nan
+
+    @property
+    def leave_depot_s(self) -> float:
+        """The earliest time worth leaving the depot for this stop (-inf: at once)."""
+        return -np.inf if np.isnan(self.depot_leg_s) else self.chosen_start - self.depot_leg_s
 
 
 @dataclass(frozen=True)
@@ -351,6 +361,11 @@ class _Version:
                 planned[column] = 1 if column == "trip" else np.nan
         planned["trip"] = pd.to_numeric(planned["trip"]).fillna(1).astype(np.int64)
         planned["n_occurrence"] = planned.groupby("order_id", sort=False).cumcount() + 1
+        # A trip's first stop: the route's first, or one whose trip differs from the stop before it.
+        first_of_trip = (planned["route_rank_"] != planned["route_rank_"].shift()) | (
+            planned["trip"] != planned["trip"].shift()
+        )
+        planned["depot_leg_"] = pd.to_numeric(planned["leg_duration_s"], errors="coerce").where(first_of_trip)
         speed = {vt.vehicle_type: vt.avg_speed_kmh / 3.6 for vt in world.vehicle_types}
 
         stops_of: list[list[_Stop]] = [[] for _ in range(len(routes))]
@@ -370,6 +385,7 @@ class _Version:
                     tw2_end=_number(row.tw2_end_s),
                     chosen_start=chosen,
                     occurrence=int(row.n_occurrence),
+                    depot_leg_s=_number(row.depot_leg_),
                 )
             )
         by_vehicle: dict[str, list[_Route]] = {}
@@ -657,8 +673,9 @@ class _Day:
                 if van.ready_s is None:  # the driver is ready at the first plan's start plus the hidden delay
                     van.ready_s = route.start_s + self._departure_delay(van, 0)
                 depart = max(t, route.start_s, van.ready_s)
-            else:
-                depart = max(t, route.start_s + self._departure_delay(van, van.n_departures))
+            else:  # back at the depot: not before the plan's start, nor so early it would wait at the stop
+                leave = max(route.start_s, route.stops[j].leave_depot_s)
+                depart = max(t, leave + self._departure_delay(van, van.n_departures))
             if later and self.versions[index + 1].at_s <= depart:
                 index, t = index + 1, max(t, self.versions[index + 1].at_s)
                 continue
@@ -700,8 +717,10 @@ class _Day:
         if van.served_since_depot > 0:
             before = [s for s in route.stops[:j] if s.order_id == van.last_order]
             if before and before[-1].trip != stop.trip:  # a new trip: reload at the start depot first
-                t = self._drive_to_depot(van, t, route.start_depot, reload_s=route.start_depot.reload_min * 60.0)
-                if van.status == "broken":
+                t = self._drive_to_depot(
+                    van, t, route.start_depot, reload_s=route.start_depot.reload_min * 60.0, hold_s=stop.leave_depot_s
+                )
+                if van.status in ("broken", "home"):
                     return True
         self._drive_to_stop(van, t, route, stop)
         return True
@@ -808,20 +827,26 @@ class _Day:
         x, y = self.projection.to_xy(lat, lon)
         van.x, van.y = float(x), float(y)
 
-    def _drive_to_depot(self, van: _Van, t: float, depot: Depot, reload_s: float | None) -> float:
-        """Back to a depot: to end the route (``reload_s`` None) or to load again; the time it can go on."""
+    def _drive_to_depot(
+        self, van: _Van, t: float, depot: Depot, reload_s: float | None, hold_s: float = -np.inf
+    ) -> float:
+        """Back to a depot: to end the route (``reload_s`` None) or to load again; the time it can go on.
+
+        A reload done before ``hold_s`` (the plan's next stop not worth leaving for yet) leaves the vehicle at
+        its depot, as at the end of a route, loaded and free from the end of the reload: it decides from there
+        (a plan published meanwhile can give it other work)."""
         if self._breaks_down(van, t):
             return t
         arrive = self._drive(van, t, van.route, depot.depot_id, depot.lat, depot.lon)
         if arrive is None:
             return t
         self._event(van, arrive, "", "depot_return", depot.lat, depot.lon)
-        if reload_s is None:
+        if reload_s is None or arrive + reload_s < hold_s:
             van.status, van.route, van.pending = "home", None, "decide"
-            van.free_s = van.t = arrive
+            van.free_s = van.t = arrive + (reload_s or 0.0)
             van.park = _Park(van.vehicle_id, arrive, None, van.x, van.y, van.heading_deg, at_depot=True)
             self.parks.append(van.park)
-            return arrive
+            return van.t
         leave = arrive + reload_s
         self.parks.append(_Park(van.vehicle_id, arrive, leave, van.x, van.y, van.heading_deg, at_depot=True))
         self._event(van, leave, "", "depot_departure", depot.lat, depot.lon)

@@ -16,7 +16,10 @@ How a vehicle plays a day (rules of ``docs/replanning.md`` section 5):
   that version that is still open (the order exists, is not cancelled or delivered, and has had fewer attempts
   than that stop's place among the order's stops of the version: a failed order listed again after its failed
   stop is tried again, ``attempt`` 2). A new trip of the version (``trip`` changes) means a reload at the start
-  depot first; the next stop on another route of the same version means back to the depot first. A vehicle
+  depot first (it leaves the depot for a trip no earlier than the plan's drive to the trip's first stop, the
+  stop's ``leg_duration_s``, before that stop's window opens: until then it stands at its depot, loaded, and a
+  later version can send it elsewhere); the next stop on another route of the same version means back to the
+  depot first. A vehicle
   without open stops in the newest version drives back to its route's end depot, or stays at its depot; a
   later version can send it out again.
 * The break is taken on leaving the stop the version puts it after (or a later one, when that stop was

@@ -84,7 +84,7 @@ def landing_execution(
         # A re-plan keeps a failed attempt next to the order's retry: the failed stop is history, not a visit.
         stops = conn.execute(
             "select s.route_id, s.vehicle_id, s.sequence, s.order_id, s.lat, s.lon, s.arrival_s, s.service_start_s, "
-            "s.departure_s, s.tw_start_s, s.tw_end_s, s.tw2_start_s, s.tw2_end_s, s.trip "
+            "s.departure_s, s.tw_start_s, s.tw_end_s, s.tw2_start_s, s.tw2_end_s, s.trip, s.leg_duration_s "
             "from marts.fct_planned_stops as s left join plans.stops as p "
             "on p.plan_id = s.plan_id and p.route_id = s.route_id and p.sequence = s.sequence "
             "where s.service_date = cast(? as date) and coalesce(p.status, 'planned') <> 'failed' "

@@ -43,7 +43,7 @@ SIM_ROUTE_COLUMNS = (
 """Route columns :func:`simulator.execute_plan` reads."""
 SIM_STOP_COLUMNS = (
     "route_id", "vehicle_id", "sequence", "order_id", "lat", "lon", "arrival_s", "service_start_s", "departure_s",
-    "tw_start_s", "tw_end_s", "tw2_start_s", "tw2_end_s", "trip",
+    "tw_start_s", "tw_end_s", "tw2_start_s", "tw2_end_s", "trip", "leg_duration_s",
 )  # fmt: skip
 """Stop columns :func:`simulator.execute_plan` reads."""
 
@@ -140,6 +140,7 @@ def simulation_frames(problems: Sequence[Problem], plans: Sequence[Plan]) -> tup
                         "tw2_start_s": second[0],
                         "tw2_end_s": second[1],
                         "trip": stop.trip,
+                        "leg_duration_s": stop.leg_duration_s,
                     }
                 )
     routes = pd.DataFrame(route_rows, columns=list(SIM_ROUTE_COLUMNS))

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulator import build_world, execute_plan, generate_orders, write_master_data
+from simulator import LiveDay, build_world, execute_plan, generate_orders, no_disruptions, write_master_data
 from simulator.geography import haversine_m
 from tests.simulator.execution_plans import hand_plan
 
@@ -151,6 +151,61 @@ def test_a_reload_drives_back_to_the_depot_and_loads_for_its_reload_time(small, 
     again = execute_plan(small, DAY, orders, routes, two_trips, SEED)
     pd.testing.assert_frame_equal(reload.stop_events, again.stop_events)
     pd.testing.assert_frame_equal(reload.pings, again.pings)
+
+
+def _evening_trip(stops: pd.DataFrame) -> pd.DataFrame:
+    """Stops 4-6 on trip 2, stop 4 with a 16:00-18:00 window and a planned 10-min drive from the depot."""
+    two = stops.assign(trip=np.where(stops["sequence"] <= 3, 1, 2), leg_duration_s=np.nan)
+    fourth = two["sequence"] == 4
+    two.loc[fourth, ["tw_start_s", "tw_end_s", "leg_duration_s"]] = [16 * 3600.0, 18 * 3600.0, 600.0]
+    return two
+
+
+def test_a_reload_ahead_of_a_later_window_waits_at_the_depot_not_at_the_stop(small, plan):
+    """The driver loads for trip 2 and leaves when the drive gets it to stop 4 as its window opens (15:50 plus
+    the usual departure slack), not at once to wait at the customer's door for hours; the events show the
+    return, then the departure at about 15:50, then the arrival."""
+    orders, routes, stops = plan
+    played = execute_plan(small, DAY, orders, routes, _evening_trip(stops), SEED)
+    events = _events(played)
+    times = _local_s(events["ts_utc"])
+    kinds = list(events["event_type"])
+    back = kinds.index("depot_return")
+    assert kinds[back : back + 3] == ["depot_return", "depot_departure", "arrived"]
+    assert times[back] < 12 * 3600  # trip 1 ends before noon
+    assert 16 * 3600 - 600 <= times[back + 1] <= 16 * 3600 - 600 + 2400 + 300
+    fourth = stops.loc[stops["sequence"] == 4, "order_id"].iloc[0]
+    assert events.iloc[back + 2]["order_id"] == fourth
+    assert times[back + 2] >= 15 * 3600 + 50 * 60
+    # Without the planned drive (a plan that does not say) the driver leaves once loaded, as before.
+    eager = execute_plan(small, DAY, orders, routes, _evening_trip(stops).drop(columns="leg_duration_s"), SEED)
+    e_times = _local_s(_events(eager)["ts_utc"])
+    e_back = list(_events(eager)["event_type"]).index("depot_return")
+    assert e_times[e_back + 1] - e_times[e_back] == pytest.approx(15 * 60, abs=1)
+
+
+def test_a_plan_published_while_a_van_waits_at_the_depot_sends_it_out(small, plan):
+    """Waiting at the depot for trip 2, the van takes the 12:00 version that puts stop 5 (all day) first on
+    that trip: it leaves just after 12:00 for stop 5, hours before it would have left for stop 4."""
+    orders, routes, stops = plan
+    waiting = _evening_trip(stops)
+    live = LiveDay(small, DAY, orders, no_disruptions(DAY, SEED), SEED)
+    live.publish(routes, waiting, 0)
+    live.advance(12 * 3600)
+    swapped = waiting.copy()
+    swapped.loc[swapped["sequence"] == 4, "sequence"] = 50
+    swapped.loc[swapped["sequence"] == 5, ["sequence", "leg_duration_s"]] = [4, 600.0]
+    swapped.loc[swapped["sequence"] == 50, ["sequence", "leg_duration_s"]] = [5, np.nan]
+    swapped = swapped.sort_values("sequence").reset_index(drop=True)
+    live.publish(routes, swapped, 12 * 3600)
+    events = live.finish().stop_events
+    times = _local_s(events["ts_utc"])
+    kinds = list(events["event_type"])
+    back = kinds.index("depot_return")
+    assert times[back] < 12 * 3600 <= times[back + 1] <= 12 * 3600 + 2400 + 300
+    fifth = stops.loc[stops["sequence"] == 5, "order_id"].iloc[0]
+    assert kinds[back + 1 : back + 3] == ["depot_departure", "arrived"]
+    assert events.iloc[back + 2]["order_id"] == fifth
 
 
 def test_a_route_that_ends_at_another_depot_drives_there(small, plan):
