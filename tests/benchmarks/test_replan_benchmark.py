@@ -243,6 +243,7 @@ def test_arguments_default_to_the_issues_run():
     assert (args.scale, args.date, args.seed, args.step_min, args.budget) == ("default", DATE, 7, 30, 10.0)
     assert args.scenarios == list(bench.DEFAULT_SCENARIOS) and not args.no_write
     assert args.history_days == 0
+    assert args.morning_iters == bench.MORNING_MAX_ITERS
 
 
 def test_arguments_take_a_list_of_scenarios_and_the_run_settings():
@@ -252,6 +253,7 @@ def test_arguments_take_a_list_of_scenarios_and_the_run_settings():
     assert args.scenarios == ["breakdown", "new_orders"]
     assert (args.scale, args.step_min, args.budget, args.no_write) == ("small", 15, 5.0, True)
     assert bench.parse_args(["--history-days", "14"]).history_days == 14
+    assert bench.parse_args(["--morning-iters", "400"]).morning_iters == 400
 
 
 @pytest.mark.parametrize(
@@ -266,6 +268,7 @@ def test_arguments_take_a_list_of_scenarios_and_the_run_settings():
         ["--seed", "-3"],
         ["--date", "2026-13-01"],
         ["--history-days", "-1"],
+        ["--morning-iters", "0"],
     ],
 )
 def test_bad_arguments_are_refused(argv, capsys):
