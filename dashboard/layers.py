@@ -979,6 +979,7 @@ LIVE_STATUS_COLORS: dict[str, tuple[int, int, int]] = {
     "not_started": (137, 137, 137),
     "driving": (31, 119, 180),
     "at_stop": (44, 160, 44),
+    "at_depot": (23, 190, 207),
     "broken_down": (33, 37, 41),
     "finished": (199, 199, 199),
 }
@@ -986,6 +987,7 @@ LIVE_STATUS_LABELS = {
     "not_started": "Not started",
     "driving": "Driving",
     "at_stop": "At a stop",
+    "at_depot": "At the depot",
     "broken_down": "BROKEN DOWN",
     "finished": "Finished",
 }

@@ -1505,8 +1505,8 @@ def live_dates(snapshot_key: str) -> list[dt.date]:
 def live_vehicles(snapshot_key: str, service_date: dt.date, depot_id: str | None = None) -> pd.DataFrame:
     """Each vehicle of the date at the latest live state (:data:`LIVE_VEHICLE_COLUMNS`, with the depot's name),
     by depot and vehicle: its last fix (``lat, lon`` null before the first one), ``status`` (``not_started``,
-    ``driving``, ``at_stop``, ``broken_down``, ``finished``), stop counts, next stop and its ETA, and the stops
-    whose ETA misses the window (``late_stops``, ``late_s_total`` in seconds)."""
+    ``driving``, ``at_stop``, ``at_depot``, ``broken_down``, ``finished``), stop counts, next stop and its ETA, and
+    the stops whose ETA misses the window (``late_stops``, ``late_s_total`` in seconds)."""
     return _optional_frame(
         _LIVE_VEHICLES_SQL,
         snapshot_key,

@@ -36,7 +36,7 @@ from solver import Depot, Order, PlannedRoute, PlannedStop, Problem, SolveConfig
 from solver.timing import TimeDependentTravelModel, retime_route
 from solver.travel import haversine_m
 
-VEHICLE_STATUSES = ("not_started", "driving", "at_stop", "broken_down", "finished")
+VEHICLE_STATUSES = ("not_started", "driving", "at_stop", "at_depot", "broken_down", "finished")
 STOP_STATUSES = ("delivered", "failed", "committed", "planned", "unassigned", "cancelled")
 LIVE_POSITION_ID = "~live-position"
 """Depot id of the pseudo depot a vehicle's remaining stops are re-timed from (its last known position)."""
@@ -436,9 +436,13 @@ def _progress(day: LiveDay, vehicle_row, model: TimeDependentTravelModel, circui
     last_done = day.live_orders.get(done[-1].order_id) if done else None
     if departed and last_done is not None and done[-1].departure_s > at_s:  # left a stop after the newest position
         lat, lon, at_s = last_done.lat, last_done.lon, done[-1].departure_s
-    serving = [s for s in remaining if status_of.get(s.order_id) == "arrived" and departed]
+    # Back at its depot since its last departure (a reload, or between routes): it stands there, loaded or not,
+    # committed to no stop; its next trip leaves from the depot.
+    returned_s, left_s = _int(vehicle_row.last_return_s), _int(vehicle_row.last_departure_s)
+    at_depot = departed and broken_down_s is None and returned_s is not None and (left_s is None or returned_s > left_s)
+    serving = [s for s in remaining if status_of.get(s.order_id) == "arrived" and departed and not at_depot]
     committed = None
-    if departed and broken_down_s is None and remaining:
+    if departed and not at_depot and broken_down_s is None and remaining:
         committed = max(serving, key=lambda s: arrived_s[s.order_id]) if serving else remaining[0]
         remaining = [committed, *(s for s in remaining if s is not committed)]
     break_taken = bool(
@@ -452,6 +456,10 @@ def _progress(day: LiveDay, vehicle_row, model: TimeDependentTravelModel, circui
         if not departed:
             timed = _remaining_etas(
                 problem, vehicle, route, model, remaining, None, max(route.start_s, as_of), not break_taken
+            )
+        elif at_depot:
+            timed = _remaining_etas(
+                problem, vehicle, route, model, remaining, None, max(returned_s, as_of), not break_taken
             )
         elif serving:
             order = day.live_orders[committed.order_id]
@@ -483,11 +491,12 @@ def _progress(day: LiveDay, vehicle_row, model: TimeDependentTravelModel, circui
         status = "not_started"
     elif serving:
         status = "at_stop"
-    elif not remaining and vehicle_row.last_event_type == "depot_return":
-        status = "finished"
+    elif at_depot:
+        status = "at_depot" if remaining else "finished"
     else:
         status = "driving"
-    on_board = _on_board(route, day.live_orders, remaining, done_ids) if departed and route is not None else ()
+    on_road = departed and not at_depot and route is not None
+    on_board = _on_board(route, day.live_orders, remaining, done_ids) if on_road else ()
     return VehicleProgress(
         vehicle_id=vehicle_row.vehicle_id,
         depot_id=depot_id,

@@ -708,7 +708,7 @@ class _Day:
         if nxt is None or (van.route_version == index and nxt[0].route_id != current.route_id):
             # No more stops for it in the plan in force (or its next one is on a later route): back to its depot.
             self._close_park(van, t)
-            self._drive_to_depot(van, t, current.end_depot, reload_s=None)
+            self._drive_to_depot(van, t, current.end_depot)
             return True
         route, j = nxt
         stop = route.stops[j]
@@ -717,11 +717,10 @@ class _Day:
         if van.served_since_depot > 0:
             before = [s for s in route.stops[:j] if s.order_id == van.last_order]
             if before and before[-1].trip != stop.trip:  # a new trip: reload at the start depot first
-                t = self._drive_to_depot(
-                    van, t, route.start_depot, reload_s=route.start_depot.reload_min * 60.0, hold_s=stop.leave_depot_s
-                )
-                if van.status in ("broken", "home"):
-                    return True
+                # Loaded, it decides at the depot like a vehicle home between routes: the newest plan then, and
+                # not before the trip's first stop is worth leaving for.
+                self._drive_to_depot(van, t, route.start_depot, reload_s=route.start_depot.reload_min * 60.0)
+                return True
         self._drive_to_stop(van, t, route, stop)
         return True
 
@@ -827,31 +826,20 @@ class _Day:
         x, y = self.projection.to_xy(lat, lon)
         van.x, van.y = float(x), float(y)
 
-    def _drive_to_depot(
-        self, van: _Van, t: float, depot: Depot, reload_s: float | None, hold_s: float = -np.inf
-    ) -> float:
-        """Back to a depot: to end the route (``reload_s`` None) or to load again; the time it can go on.
-
-        A reload done before ``hold_s`` (the plan's next stop not worth leaving for yet) leaves the vehicle at
-        its depot, as at the end of a route, loaded and free from the end of the reload: it decides from there
-        (a plan published meanwhile can give it other work)."""
+    def _drive_to_depot(self, van: _Van, t: float, depot: Depot, reload_s: float = 0.0) -> None:
+        """Back to a depot, at the end of a route or to load for the next trip (``reload_s``, the depot's reload
+        time): the vehicle stands there and decides again once loaded (:meth:`_decide_home`), so a plan published
+        meanwhile counts, and it leaves no earlier than its next trip's first stop is worth leaving for."""
         if self._breaks_down(van, t):
-            return t
+            return
         arrive = self._drive(van, t, van.route, depot.depot_id, depot.lat, depot.lon)
         if arrive is None:
-            return t
+            return
         self._event(van, arrive, "", "depot_return", depot.lat, depot.lon)
-        if reload_s is None or arrive + reload_s < hold_s:
-            van.status, van.route, van.pending = "home", None, "decide"
-            van.free_s = van.t = arrive + (reload_s or 0.0)
-            van.park = _Park(van.vehicle_id, arrive, None, van.x, van.y, van.heading_deg, at_depot=True)
-            self.parks.append(van.park)
-            return van.t
-        leave = arrive + reload_s
-        self.parks.append(_Park(van.vehicle_id, arrive, leave, van.x, van.y, van.heading_deg, at_depot=True))
-        self._event(van, leave, "", "depot_departure", depot.lat, depot.lon)
-        van.served_since_depot, van.last_order = 0, None
-        return leave
+        van.status, van.route, van.pending = "home", None, "decide"
+        van.free_s = van.t = arrive + reload_s
+        van.park = _Park(van.vehicle_id, arrive, None, van.x, van.y, van.heading_deg, at_depot=True)
+        self.parks.append(van.park)
 
     def _drive_to_stop(self, van: _Van, t: float, route: _Route, stop: _Stop) -> None:
         """Drive to a stop and serve it (or find it cancelled); the vehicle decides again when service ends."""

@@ -405,3 +405,46 @@ def test_a_broken_down_van_has_no_etas_and_keeps_its_load(live_day):
     finally:
         drop.unlink()
         run_live(live_day, live_day.as_of_s)
+
+
+def test_a_van_back_at_its_depot_is_committed_to_no_stop(live_day):
+    """The second van serves its first stop and drives back to its depot before as_of: it is at the depot, no
+    stop of it is committed, nothing is on board, and its next stop is due from the depot after as_of. (It was
+    "driving", committed to its next stop: the re-plan then kept that stop first on the trip it had finished, and
+    the van left at once to wait at the door for a window hours away.)"""
+    pytest.importorskip("solver.replan")
+    theirs = _frame(
+        live_day.warehouse,
+        "select s.order_id, s.sequence from plans.stops s join plans.routes r using (plan_id, route_id) "
+        "where r.vehicle_id = ? order by s.sequence",
+        [live_day.other_van],
+    )
+    first = theirs.order_id.iloc[0]
+    drop = drop_dir(live_day.landing) / "events_120500.csv"
+    left, back = live_day.as_of_s - 3600, live_day.as_of_s - 900
+    write_events(
+        drop,
+        [
+            event("R1", live_day.other_van, "depot_departure", left),
+            event("R2", live_day.other_van, "arrived", left + 600, first),
+            event("R3", live_day.other_van, "delivered", left + 780, first),
+            event("R4", live_day.other_van, "depot_return", back),
+        ],
+    )
+    try:
+        run_live(live_day, live_day.as_of_s)
+        vehicle = _vehicle(live_day, live_day.other_van)
+        assert vehicle["status"] == "at_depot"
+        stops = _stops(live_day)
+        mine = stops[stops.vehicle_id == live_day.other_van]
+        assert mine.loc[first, "status"] == "delivered"
+        assert "committed" not in set(mine.status)
+        assert (mine[mine.status == "planned"].eta_s >= live_day.as_of_s).all()
+        with duckdb.connect(str(live_day.warehouse), read_only=True) as conn:
+            state = read_live_state(conn, DATE, live_day.as_of_s)
+        other = next(v for v in state.vehicles if v.vehicle_id == live_day.other_van)
+        assert other.departed and other.committed_order_id is None and other.on_board == ()
+        assert [s.order_id for s in other.done] == [first]
+    finally:
+        drop.unlink()
+        run_live(live_day, live_day.as_of_s)
