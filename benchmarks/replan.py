@@ -58,6 +58,7 @@ DEFAULT_SCENARIOS = (
 COMMAND = ".venv/bin/python benchmarks/replan.py"
 SECTION = "replan: intraday re-planning against the morning plan"
 HISTORY_MAX_ITERS = 300
+"""Search iterations per depot of each history day's plan (``--history-days``), as ``make history``."""
 MORNING_MAX_ITERS = 1000
 """Search iterations per depot of the morning plan (``--morning-iters``): the count, not the clock, ends its search,
 so both arms start from the same plan however busy the machine is. At default scale the time budget ended D-SCHAAN's
@@ -66,7 +67,6 @@ found a feasible plan (13 orders unassigned, arm (a) 466 -> 481 unserved). Small
 iterations without improvement."""
 MORNING_BUDGET_FACTOR = 4
 """The morning plan's time budget, times ``BUDGET_S`` of the scale: only a cap for a machine far slower than ours."""
-"""Search iterations per depot of each history day's plan (``--history-days``), as ``make history``."""
 LIVE_STATE_EVERY_S = 3600
 """The `refresh_live_state` job runs at every full simulated hour (what the delay sensor reads)."""
 DAY_END_SLACK_S = 2 * 3600

@@ -19,9 +19,8 @@ How a vehicle plays a day (rules of ``docs/replanning.md`` section 5):
   depot first (it leaves the depot for a trip no earlier than the plan's drive to the trip's first stop, the
   stop's ``leg_duration_s``, before that stop's window opens: until then it stands at its depot, loaded, and a
   later version can send it elsewhere); the next stop on another route of the same version means back to the
-  depot first. A vehicle
-  without open stops in the newest version drives back to its route's end depot, or stays at its depot; a
-  later version can send it out again.
+  depot first. A vehicle without open stops in the newest version drives back to its route's end depot, or stays
+  at its depot; a later version can send it out again.
 * The break is taken on leaving the stop the version puts it after (or a later one, when that stop was
   skipped); ``break_after_sequence`` 0 at the depot before the first departure.
 * A cancelled order is skipped (the driver app drops the stop); a vehicle already on its way, or waiting there
