@@ -825,27 +825,50 @@ def _live_state(conn: duckdb.DuckDBPyConnection, day: LiveDay, depot_id: str | N
 
 
 def success_by_hour(conn: duckdb.DuckDBPyConnection, service_date: str, orders: pd.DataFrame) -> dict:
-    """Learned delivery success by local hour for ``orders`` (rows of ``int_live_orders``): its customer's rates in
-    the newest availability model trained before the date, else its town's; empty without a model.
+    """Delivery success by local hour for ``orders`` (rows of ``int_live_orders``): its customer's rates in the
+    newest availability model trained before the date, else its town's; without a model that knows either (the
+    first days of an operation), the prior of its site type (``reference.presence_priors``: households out in
+    working hours and in at the evening, businesses open in business hours).
 
     Returns
     -------
     dict
-        Order id -> {hour (0-23): success rate}; orders whose customer and town the model does not know are left out.
+        Order id -> {hour (0-23): success rate}; orders that neither the model nor the priors know are left out.
     """
     if orders.empty:
         return {}
-    version = newest_version_before(conn, "availability", service_date)
-    if version is None:
-        return {}
-    table = read_version_table(conn, "availability", version)
     rates: dict[tuple[str, str], dict[int, float]] = {}
-    for row in table.itertuples(index=False):
-        key = (row.level, row.customer_id if row.level == "customer" else row.zone)
-        rates.setdefault(key, {})[int(row.hour) % 24] = float(row.success_rate)
+    version = newest_version_before(conn, "availability", service_date)
+    if version is not None:
+        table = read_version_table(conn, "availability", version)
+        for row in table.itertuples(index=False):
+            key = (row.level, row.customer_id if row.level == "customer" else row.zone)
+            rates.setdefault(key, {})[int(row.hour) % 24] = float(row.success_rate)
+    priors = presence_priors(conn)
     found = {}
     for row in orders.itertuples(index=False):
-        by_hour = rates.get(("customer", row.customer_id)) or rates.get(("zone", row.town))
+        by_hour = (
+            rates.get(("customer", row.customer_id))
+            or rates.get(("zone", row.town))
+            or priors.get(getattr(row, "site_type", None))
+        )
         if by_hour:
             found[row.order_id] = by_hour
     return found
+
+
+def presence_priors(conn: duckdb.DuckDBPyConnection) -> dict[str, dict[int, float]]:
+    """Site type -> {hour (0-23): chance the customer is in} from the dbt seed ``reference.presence_priors`` (blocks
+    of hours, expanded); empty where the seed has not been loaded."""
+    loaded = conn.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'reference' and table_name = 'presence_priors'"
+    ).fetchone()[0]
+    if not loaded:
+        return {}
+    blocks = conn.execute("select site_type, start_hour, end_hour, success_rate from reference.presence_priors")
+    priors: dict[str, dict[int, float]] = {}
+    for site_type, start, end, rate in blocks.fetchall():
+        for hour in range(int(start), int(end)):
+            priors.setdefault(str(site_type), {})[hour % 24] = float(rate)
+    return priors

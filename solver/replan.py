@@ -124,9 +124,9 @@ class LiveState:
     windows
         Changed windows: order id -> ``((start_s, end_s), ...)``, the first window then further ones.
     success_by_hour
-        Learned delivery success (customer at home) of failed orders, where an availability model has one: order
-        id -> local hour (0-23) -> rate in [0, 1]. Decides when a ``not_home`` failure is tried again (see
-        :attr:`ReplanConfig.retry_min_success`). Default: none learned.
+        Delivery success (customer at home) of failed orders by hour: order id -> local hour (0-23) -> rate in
+        [0, 1], learned by an availability model, else a prior (the orchestration's, by site type). Decides when a
+        ``not_home`` failure is tried again (see :attr:`ReplanConfig.retry_min_success`). Default: none.
     """
 
     service_date: str
@@ -157,7 +157,7 @@ class ReplanConfig:
     retry_after_s
         A retried stop starts no earlier than this long after the failed attempt, seconds. Default 3600.
     retry_min_success
-        A failed order is tried again only when that is likely to succeed: with a learned success rate
+        A failed order is tried again only when that is likely to succeed: with a success rate by hour
         (:attr:`LiveState.success_by_hour`) in the hours where it is at least this, else only in a window of the
         order that opens after the failed attempt (an evening window after a daytime failure). Default 0.5.
     recovery_s
@@ -613,7 +613,7 @@ def _retry_windows(
     order: Order, failed_s: int, success_by_hour: Mapping[int, float] | None, config: ReplanConfig
 ) -> tuple[tuple[tuple[int, int], ...], str]:
     """When a failed order may be tried again (see :attr:`ReplanConfig.retry_min_success`): its windows from
-    ``retry_after_s`` after the attempt on, narrowed to the hours a learned success rate is high enough, else those
+    ``retry_after_s`` after the attempt on, narrowed to the hours its success rate is high enough, else those
     that open after the attempt; and why there is none (empty windows).
 
     A retry later in the window the attempt failed in mostly finds the customer still out (presence goes by the
@@ -637,13 +637,12 @@ def _retry_windows(
         if likely:
             return tuple(likely), ""
         return (), (
-            f"the customer's learned success rate stays under {config.retry_min_success:.0%} in every hour left "
-            "in its windows"
+            f"the customer's success rate stays under {config.retry_min_success:.0%} in every hour left in its windows"
         )
     fresh = tuple((max(a, earliest), b) for a, b in order.windows if a > failed_s and max(a, earliest) <= b)
     if fresh:
         return fresh, ""
-    return (), "no window of the order opens after the attempt, and no availability model says the customer is home"
+    return (), "no window of the order opens after the attempt, and no success rate says the customer is home"
 
 
 def remaining_problem(
