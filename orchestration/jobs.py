@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.assets import demo, ingestion, learning, replanning, serving, transform, whatif
+from orchestration.assets import demo, ingestion, learning, live, replanning, serving, transform, whatif
 from orchestration.partitions import service_date_partitions
 
 # What happened on a day: execution files -> raw -> dbt actuals -> learned models. Planning jobs leave these out
@@ -18,8 +18,12 @@ EXECUTION = dg.AssetSelection.assets(
 )
 DEMO_LANDING = dg.AssetSelection.assets(demo.landing_master_data, demo.landing_orders)
 # During the day: live drops -> raw.live_* -> dbt live models -> live state (-> re-plan). The daily jobs leave
-# these out: the morning plan is made before the day has live data.
+# the live state and the re-plan out: the morning plan is made before the day has live data.
 REPLANNING = dg.AssetSelection.groups("replanning")
+# ... but build the live views (over the date's live tables, empty until the first drop) with the plan: the views
+# change only with the dbt project, so the day's first re-plan finds them current and does not call dbt (its
+# first ingest took 11.9 s of its 26.4 s at default scale when it built them).
+LIVE_VIEWS = dg.AssetSelection.assets(live.raw_live, transform.dbt_live)
 PUBLISH_PLAN = dg.AssetSelection.assets(transform.dbt_plan_outputs, serving.serving_snapshot)
 # On request only: what-if plans (docs/scenarios.md). No other job runs them.
 SCENARIOS = dg.AssetSelection.groups("scenarios")
@@ -27,9 +31,16 @@ SCENARIOS = dg.AssetSelection.groups("scenarios")
 # The product's daily run: landing files (from your systems) -> raw -> dbt -> plan -> serving.
 daily_planning_job = dg.define_asset_job(
     "daily_planning",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("demo") - EXECUTION - REPLANNING - SCENARIOS,
+    selection=dg.AssetSelection.all()
+    - dg.AssetSelection.groups("demo")
+    - EXECUTION
+    - (REPLANNING - LIVE_VIEWS)
+    - SCENARIOS,
     partitions_def=service_date_partitions,
-    description="Ingest the service date's landing files, build the marts, plan every depot, publish.",
+    description=(
+        "Ingest the service date's landing files, build the marts, plan every depot, publish; build the live views "
+        "the day's re-plans read."
+    ),
 )
 
 # After the day: ingest what the fleet's systems recorded and compute the actuals and KPIs.
@@ -46,7 +57,7 @@ daily_actuals_job = dg.define_asset_job(
 # The demo: the embedded world writes the order and master-data files first.
 demo_daily_job = dg.define_asset_job(
     "demo_daily",
-    selection=dg.AssetSelection.all() - EXECUTION - REPLANNING - SCENARIOS,
+    selection=dg.AssetSelection.all() - EXECUTION - (REPLANNING - LIVE_VIEWS) - SCENARIOS,
     partitions_def=service_date_partitions,
     description="Demo world writes the service date's landing files, then the whole daily planning run.",
 )
