@@ -49,7 +49,7 @@ def partition_vars(context: dg.AssetExecutionContext) -> str:
 @dbt_assets(
     manifest=lastmile_dbt_project.manifest_path,
     project=lastmile_dbt_project,
-    # The live models need the day's drops: the replanning flow builds them (dbt_live), the daily jobs never do.
+    # The live models read the day's drops: dbt_live builds them (the daily planning jobs and the replanning flow).
     exclude="tag:plan_outputs tag:actuals tag:live",
     name="dbt_planning_inputs",
     partitions_def=service_date_partitions,
