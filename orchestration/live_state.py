@@ -180,6 +180,9 @@ class LiveDay:
     routes: dict[str, tuple[str, PlannedRoute]]  # vehicle id -> (depot id, route of the current plan)
     unassigned: list[tuple[str, str]]  # (depot id, order id) left out by the current plan
     vehicles: list[VehicleProgress] = field(default_factory=list)
+    # vehicle id -> deliveries it loaded when it last left its depot (see _loaded_at_departure); a vehicle on the
+    # road without an entry: none known, its load is read from the current plan's trip.
+    loaded: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _int(value) -> int | None:
@@ -383,14 +386,26 @@ def _done_stops(
     return tuple(done)
 
 
-def _on_board(route: PlannedRoute, orders: dict[str, Order], remaining: list[PlannedStop], done: set[str]) -> tuple:
-    """Orders loaded on the vehicle and not delivered or failed: deliveries of the trip it is on (the first
-    remaining stop's), a shipment's delivery once its pickup is done."""
-    if not remaining:
-        return ()
-    trip = remaining[0].trip
+def _on_board(
+    route: PlannedRoute | None,
+    orders: dict[str, Order],
+    remaining: list[PlannedStop],
+    done: set[str],
+    at_departure: tuple[str, ...] | None = None,
+    cancelled: frozenset[str] | set[str] = frozenset(),
+) -> tuple:
+    """Orders loaded on the vehicle and not delivered or failed: the deliveries it left its depot with
+    (``at_departure``, see :func:`_loaded_at_departure`), else those of the trip it is on in the current plan (the
+    first remaining stop's); and a shipment's delivery once its pickup is done.
+
+    A parcel stays on the van until it is delivered, failed or back at the depot, whatever a later plan says: a
+    re-plan that leaves it out (the route no longer fits the day) does not unload it. (Read from the current plan
+    alone, such a parcel counted as waiting at the depot: the next re-plan gave it to another van, 32 attempts at
+    default scale, or to none, and the van came back with it and hours to spare.)
+    """
     pickups_done = {orders[o].shipment_id for o in done if o in orders and orders[o].order_type == "pickup"}
     loaded = []
+    trip = remaining[0].trip if remaining else None
     for stop in remaining:
         order = orders[stop.order_id]
         if order.order_type != "delivery":
@@ -398,9 +413,76 @@ def _on_board(route: PlannedRoute, orders: dict[str, Order], remaining: list[Pla
         if order.shipment_id is not None:
             if order.shipment_id in pickups_done:
                 loaded.append(stop.order_id)
-        elif stop.trip == trip:
+        elif at_departure is None and stop.trip == trip:
             loaded.append(stop.order_id)
+    if at_departure is not None:
+        planned = {stop.order_id: k for k, stop in enumerate(remaining)}
+        still = [o for o in at_departure if o not in done and o not in cancelled and o not in loaded]
+        # In the order the current plan serves them, then the ones it leaves out as they were loaded.
+        loaded += sorted(still, key=lambda o: (planned.get(o, len(planned)), at_departure.index(o)))
     return tuple(loaded)
+
+
+def _loaded_at_departure(
+    conn: duckdb.DuckDBPyConnection,
+    service_date: str,
+    vehicles: pd.DataFrame,
+    stop_status: pd.DataFrame,
+    orders: dict[str, Order],
+) -> dict[str, tuple[str, ...]]:
+    """Vehicle id -> the deliveries it loaded when it last left its depot, for each vehicle on the road.
+
+    The load is the trip it set off on in the plan version in force then: the newest valid morning plan or
+    re-plan of the date made from a state no later than the departure (a re-plan's ``as_of_s``; a morning plan
+    is always in force), its first stop not done before the departure and the deliveries of that stop's trip
+    (shipments aside: their deliveries are loaded at their pickups). An order two vehicles would hold goes with
+    the one that left last. Empty without stored plans.
+    """
+    on_road = vehicles[
+        vehicles.last_departure_s.notna()
+        & (vehicles.last_return_s.isna() | (vehicles.last_departure_s >= vehicles.last_return_s))
+        & vehicles.broken_down_s.isna()
+    ]
+    if on_road.empty or current_plan_id(conn, service_date) is None:
+        return {}
+    stops = conn.execute(
+        "select runs.plan_id, coalesce(runs.as_of_s, -1) as as_of_s, stops.vehicle_id, stops.order_id, "
+        "coalesce(stops.trip, 1) as trip "
+        "from plans.plan_runs as runs join plans.stops as stops on stops.plan_id = runs.plan_id "
+        "where runs.service_date = cast(? as date) and runs.status = 'valid' and runs.kind in (select unnest(?)) "
+        "and coalesce(stops.status, 'planned') in ('planned', 'committed') and stops.vehicle_id in (select unnest(?)) "
+        "order by runs.created_at_utc, runs.version, stops.vehicle_id, stops.sequence",
+        [service_date, list(CURRENT_PLAN_KINDS), list(on_road.vehicle_id)],
+    ).fetchdf()
+    done_s = {
+        row.order_id: float(row.status_s)
+        for row in stop_status.itertuples(index=False)
+        if row.status in ("delivered", "failed") and not pd.isna(row.status_s)
+    }
+    candidates: dict[str, tuple[float, list[str]]] = {}
+    for row in on_road.itertuples(index=False):
+        left_s = float(row.last_departure_s)
+        mine = stops[(stops.vehicle_id == row.vehicle_id) & (stops.as_of_s <= left_s)]
+        if mine.empty:
+            continue
+        version = mine[mine.plan_id == mine.plan_id.iloc[-1]]
+        ahead = version[[done_s.get(o, float("inf")) >= left_s for o in version.order_id]]
+        if ahead.empty:
+            continue
+        trip = ahead.trip.iloc[0]
+        candidates[row.vehicle_id] = (
+            left_s,
+            [
+                o
+                for o in ahead.order_id[ahead.trip == trip]
+                if o in orders and orders[o].order_type == "delivery" and orders[o].shipment_id is None
+            ],
+        )
+    holder: dict[str, str] = {}
+    for vid, (_, ids) in sorted(candidates.items(), key=lambda item: (item[1][0], item[0])):
+        holder.update(dict.fromkeys(ids, vid))  # the one that left last keeps it
+    loaded = {vid: tuple(o for o in ids if holder[o] == vid) for vid, (_, ids) in candidates.items()}
+    return {vid: ids for vid, ids in loaded.items() if ids}
 
 
 def _progress(day: LiveDay, vehicle_row, model: TimeDependentTravelModel, circuity: float) -> VehicleProgress:
@@ -496,7 +578,11 @@ def _progress(day: LiveDay, vehicle_row, model: TimeDependentTravelModel, circui
     else:
         status = "driving"
     on_road = departed and not at_depot and route is not None
-    on_board = _on_board(route, day.live_orders, remaining, done_ids) if on_road else ()
+    on_board = (
+        _on_board(route, day.live_orders, remaining, done_ids, day.loaded.get(vehicle_row.vehicle_id), cancelled)
+        if on_road
+        else ()
+    )
     return VehicleProgress(
         vehicle_id=vehicle_row.vehicle_id,
         depot_id=depot_id,
@@ -576,9 +662,10 @@ def load_live_day(conn: duckdb.DuckDBPyConnection, service_date: str, as_of_s: i
         for depot_id, plan in read_plan(conn, plan_id).items():
             routes.update({route.vehicle_id: (depot_id, route) for route in plan.routes})
             unassigned.extend((depot_id, item.order_id) for item in plan.unassigned)
+    loaded = _loaded_at_departure(conn, service_date, vehicles, stop_status, live_orders) if plan_id else {}
     day = LiveDay(
         service_date, int(as_of_s), plan_id, orders, stop_status, live_orders, morning_windows, problems, routes,
-        unassigned,
+        unassigned, loaded=loaded,
     )  # fmt: skip
     progress = [_progress(day, row, model, model.circuity) for row in vehicles.itertuples(index=False)]
     return dataclasses.replace(day, vehicles=progress)

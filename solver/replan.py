@@ -917,6 +917,7 @@ def remaining_problem(
 def _initial_routes(current: Plan, remaining: RemainingProblem) -> dict[str, list[str | None]]:
     """The current plan's remaining sequences per vehicle (``None`` for a reload), for the warm start."""
     open_ids = {o.order_id for o in remaining.problem.orders}
+    carrier = {o: vid for vid, start in remaining.starts.items() for o in start.on_board}
     routes: dict[str, list[str | None]] = {}
     for route in current.routes:
         start = remaining.starts.get(route.vehicle_id)
@@ -925,8 +926,13 @@ def _initial_routes(current: Plan, remaining: RemainingProblem) -> dict[str, lis
         reload_after = {r.after_sequence for r in route.reloads}
         trips: list[list[str]] = [[]]
         for s in route.stops:
-            # A failed stop is history; its retry, when the current plan has one, is a stop of its own.
-            if s.order_id in open_ids and s.status in ("committed", "planned"):
+            # A failed stop is history; its retry, when the current plan has one, is a stop of its own. A parcel on
+            # board of another vehicle stays with it: the repair of the start puts it on that vehicle's route.
+            if (
+                s.order_id in open_ids
+                and s.status in ("committed", "planned")
+                and carrier.get(s.order_id, route.vehicle_id) == route.vehicle_id
+            ):
                 trips[-1].append(s.order_id)
             if s.sequence in reload_after:
                 trips.append([])

@@ -21,6 +21,7 @@ from solver import (
     solve,
     validate_replan,
 )
+from solver.replan import _initial_routes
 from tests.solver.factories import HOUR, SEARCH, depot, order_north, van
 
 AS_OF = 10 * HOUR
@@ -102,8 +103,13 @@ def test_an_order_at_risk_in_its_last_window_loses_a_preferred_window_of_an_earl
     problem, plan, state = late_van_day
     orders = tuple(
         replace(
-            o, tw_start_s=8 * HOUR, tw_end_s=9 * HOUR, extra_windows=((10 * HOUR, 10 * HOUR + 300),),
-            preferred_tw_start_s=8 * HOUR + 900, preferred_tw_end_s=8 * HOUR + 2700, preferred_bonus_eur=5.0,
+            o,
+            tw_start_s=8 * HOUR,
+            tw_end_s=9 * HOUR,
+            extra_windows=((10 * HOUR, 10 * HOUR + 300),),
+            preferred_tw_start_s=8 * HOUR + 900,
+            preferred_tw_end_s=8 * HOUR + 2700,
+            preferred_bonus_eur=5.0,
         )  # fmt: skip
         if o.order_id == "GONE"
         else o
@@ -320,3 +326,41 @@ def test_a_pickup_is_no_way_round_the_reload_for_parcels_at_the_depot():
     (route,) = result.plan.routes
     trips = {s.order_id: s.trip for s in route.stops}
     assert trips["L"] == 1 and all(trips[f"H{k}"] == 2 for k in (1, 2, 3))
+
+
+def test_a_parcel_on_board_of_one_van_is_not_warm_started_on_another():
+    """The current plan has N3 on V-02, but V-01 carries it (it left with it; an earlier re-plan had left it out of
+    V-01's route). The warm start leaves N3 off V-02's route (it was on it: a start the search could not use), and
+    the re-plan serves N3 from V-01, where the parcel is, and passes validate_replan."""
+    orders = tuple(order_north(f"N{k}", k) for k in (1, 2, 3, 4))
+    problem = Problem(depot=depot(), orders=orders, vehicles=(van("V-01"), van("V-02")))
+    plan = solve(problem, SEARCH)
+    # The current plan: V-01 N1, N2; V-02 N4, N3 (moved there by an earlier re-plan).
+    template = plan.routes[0]
+    stop = template.stops[0]
+    plan = replace(
+        plan,
+        routes=tuple(
+            replace(
+                template,
+                route_id=f"R-{vid}",
+                vehicle_id=vid,
+                stops=tuple(replace(stop, order_id=o, sequence=k) for k, o in enumerate(ids, start=1)),
+            )
+            for vid, ids in (("V-01", ("N1", "N2")), ("V-02", ("N4", "N3")))
+        ),
+    )
+    state = LiveState(
+        service_date="2026-03-03",
+        as_of_s=8 * HOUR + 300,
+        vehicles=(
+            _vehicle_state("V-01", committed="N1", done_s=8 * HOUR + 600, on_board=("N1", "N2", "N3")),
+            _vehicle_state("V-02", committed="N4", done_s=8 * HOUR + 900, on_board=("N4",), lat=4 / 111.195),
+        ),
+    )
+    start = _initial_routes(plan, remaining_problem(problem, state, _config(), current=plan))
+    assert "N3" not in start.get("V-02", [])
+    result = replan(problem, plan, state, _config())
+    assert validate_replan(problem, result.plan, state, _config()) == []
+    n3 = [r.vehicle_id for r in result.plan.routes for s in r.stops if s.order_id == "N3"]
+    assert n3 == ["V-01"]
