@@ -34,7 +34,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from solver.costs import route_cost_eur
+from solver.costs import route_cost_eur, unserved_penalty_eur
 from solver.diagnostics import clock
 from solver.model import (
     Depot,
@@ -160,6 +160,9 @@ class ReplanConfig:
         A failed order is tried again only when that is likely to succeed: with a success rate by hour
         (:attr:`LiveState.success_by_hour`) in the hours where it is at least this, else only in a window of the
         order that opens after the failed attempt (an evening window after a daytime failure). Default 0.5.
+        A retry is worth its chance: its unserved penalty is its priority's times the best success rate of the
+        hours it may be tried in (times this without a rate), so where the vans cannot take every order, first
+        attempts go before retries.
     recovery_s
         A broken-down vehicle's parcels are ready at its depot this long after the breakdown, seconds.
         Default 3600.
@@ -645,6 +648,17 @@ def _retry_windows(
     return (), "no window of the order opens after the attempt, and no success rate says the customer is home"
 
 
+def _retry_chance(
+    windows: tuple[tuple[int, int], ...], success_by_hour: Mapping[int, float] | None, config: ReplanConfig
+) -> float:
+    """The chance a retry in ``windows`` finds the customer in: the best success rate of their hours, else (no rate
+    known) :attr:`ReplanConfig.retry_min_success`; at least 0.01 (a penalty must be positive)."""
+    rates = [
+        success_by_hour.get(h % 24, 0.0) for a, b in windows for h in range(a // 3600, b // 3600 + 1)
+    ] if success_by_hour else []  # fmt: skip
+    return max(max(rates, default=config.retry_min_success), 0.01)
+
+
 def remaining_problem(
     problem: Problem,
     state: LiveState,
@@ -756,13 +770,15 @@ def remaining_problem(
                     )
                 )
                 continue
-            windows, why_not = _retry_windows(order, at, state.success_by_hour.get(order_id), config)
+            rates = state.success_by_hour.get(order_id)
+            windows, why_not = _retry_windows(order, at, rates, config)
             if not windows:
                 failed_out.append(
                     Unassigned(order_id, "DELIVERY_FAILED", f"the delivery failed at {clock(at)} ({reason}); {why_not}")
                 )
                 continue
-            order = _with_windows(order, windows)
+            worth = unserved_penalty_eur(order, config.search_config()) * _retry_chance(windows, rates, config)
+            order = replace(_with_windows(order, windows), unserved_penalty_eur=worth)
         if order_id in released and order.order_type == "delivery":
             order = replace(order, release_s=max(order.release_s, released[order_id]))
         open_orders.append(order)

@@ -580,3 +580,28 @@ def test_warm_start_still_plans_orders_the_current_plan_does_not_have():
     assert validate_replan(problem, result.plan, state, _config()) == []
     cold = solve(remaining_problem(problem, state, _config(), current=plan).problem, SEARCH)
     assert len(result.plan.unassigned) <= len(cold.unassigned)
+
+
+def test_a_retry_is_worth_its_chance_and_a_first_attempt_goes_first():
+    """One van, room for one more 5 kg parcel at noon. R (1 km north) failed not home and is likely home (0.9); N
+    (3 km north) has not been tried. The retry's unserved penalty is its priority's times 0.9, so the van takes N,
+    the first attempt, though R is nearer. (With both at the full penalty, the search took R: 2 km less.)"""
+    from solver.costs import unserved_penalty_eur
+
+    orders = (order_north("R", 1, weight_g=5000), order_north("N", 3, weight_g=5000))
+    problem = Problem(depot=depot(), orders=orders, vehicles=(van("V-01", capacity_weight_g=5000),))
+    plan = solve(problem, SEARCH)
+    state = LiveState(
+        service_date="2026-03-03",
+        as_of_s=12 * HOUR,
+        vehicles=(),
+        failed={"R": "not_home"},
+        success_by_hour={"R": dict.fromkeys(range(24), 0.9)},
+    )
+    config = _config()
+    rest = remaining_problem(problem, state, config, current=plan)
+    retry = next(o for o in rest.problem.orders if o.order_id == "R")
+    assert retry.unserved_penalty_eur == pytest.approx(0.9 * unserved_penalty_eur(orders[0], config.search_config()))
+    result = replan(problem, plan, state, config)
+    served = [s.order_id for r in result.plan.routes for s in r.stops if s.status == "planned"]
+    assert served == ["N"]
