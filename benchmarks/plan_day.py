@@ -31,7 +31,9 @@ STAGES = {
     "landing_orders": "generate",
     "raw_master_data": "ingest",
     "raw__orders": "ingest",
+    "raw_live": "ingest",
     "dbt_planning_inputs": "dbt",
+    "dbt_live": "dbt",
     "dbt_plan_outputs": "dbt",
     "daily_plan": "plan",
     "serving_snapshot": "publish",
@@ -173,8 +175,9 @@ def markdown(rows: list[dict], command: str) -> str:
     budgets = ", ".join(f"{r['scale']} {BUDGET_S[r['scale']]:.0f} s" for r in rows)
     lines += [
         "",
-        "Stages are Dagster step wall times of one `demo_daily` run: ingest = `raw_*` steps; dbt = both `dbt build` "
-        "steps (with tests; dbt's parse state made for the run's warehouse first, as `make manifest` does); "
+        "Stages are Dagster step wall times of one `demo_daily` run: ingest = `raw_*` steps (the date's live tables "
+        "too); dbt = the `dbt build` steps (planning inputs, the live views, the plan marts; with tests; dbt's "
+        "parse state made for the run's warehouse first, as `make manifest` does); "
         "ingest includes the Great Expectations data checks of every raw asset; matrix = travel matrices + "
         "PyVRP data per depot (inside the solve processes, divided "
         "by the parallel processes); solve = PyVRP search wall time (the solver's own budget, the baseline); "
