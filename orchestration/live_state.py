@@ -418,8 +418,8 @@ def _on_board(
     if at_departure is not None:
         planned = {stop.order_id: k for k, stop in enumerate(remaining)}
         still = [o for o in at_departure if o not in done and o not in cancelled and o not in loaded]
-        # In the order the current plan serves them, then the ones it leaves out as they were loaded.
-        loaded += sorted(still, key=lambda o: (planned.get(o, len(planned)), at_departure.index(o)))
+        # In the order the current plan serves them, then the ones it leaves out as they were loaded (a stable sort).
+        loaded += sorted(still, key=lambda o: planned.get(o, len(planned)))
     return tuple(loaded)
 
 
@@ -436,14 +436,14 @@ def _loaded_at_departure(
     re-plan of the date made from a state no later than the departure (a re-plan's ``as_of_s``; a morning plan
     is always in force), its first stop not done before the departure and the deliveries of that stop's trip
     (shipments aside: their deliveries are loaded at their pickups). An order two vehicles would hold goes with
-    the one that left last. Empty without stored plans.
+    the one that left last. The caller reads it only where the date has a current plan.
     """
     on_road = vehicles[
         vehicles.last_departure_s.notna()
         & (vehicles.last_return_s.isna() | (vehicles.last_departure_s >= vehicles.last_return_s))
         & vehicles.broken_down_s.isna()
     ]
-    if on_road.empty or current_plan_id(conn, service_date) is None:
+    if on_road.empty:
         return {}
     stops = conn.execute(
         "select runs.plan_id, coalesce(runs.as_of_s, -1) as as_of_s, stops.vehicle_id, stops.order_id, "
