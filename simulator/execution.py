@@ -280,7 +280,7 @@ class _Stop:
     tw2_start: float  # NaN: no second window
     tw2_end: float
     chosen_start: float  # start of the window the plan chose: the second one when its service starts in it
-    occurrence: int  # the order's n-th stop in the version (a failed stop and its retry: 1 and 2)
+    occurrence: int  # the order's n-th stop in the version, failed stops first (a failure and its retry: 1 and 2)
     # The first stop of a trip: the plan's drive to it from the depot (NaN: not a trip's first stop, or the plan
     # does not say). A driver at the depot leaves no earlier than that drive before the chosen window opens.
     depot_leg_s: float = np.nan
@@ -360,7 +360,13 @@ class _Version:
             if column not in planned.columns:
                 planned[column] = 1 if column == "trip" else np.nan
         planned["trip"] = pd.to_numeric(planned["trip"]).fillna(1).astype(np.int64)
-        planned["n_occurrence"] = planned.groupby("order_id", sort=False).cumcount() + 1
+        # An order's stops are numbered done first: its failed stops (the attempts made), then the stop still to
+        # make. In route order, a retry on a van whose route sorts first came before the failure on another van,
+        # which was then open again for the van that had failed there.
+        done_first = planned.assign(
+            pending_=planned["status"].astype(str) != "failed" if "status" in planned.columns else True
+        ).sort_values(["pending_", "route_rank_", "sequence"], kind="stable")
+        planned["n_occurrence"] = done_first.groupby("order_id", sort=False).cumcount().reindex(planned.index) + 1
         # A trip's first stop: the route's first, or one whose trip differs from the stop before it.
         first_of_trip = (planned["route_rank_"] != planned["route_rank_"].shift()) | (
             planned["trip"] != planned["trip"].shift()

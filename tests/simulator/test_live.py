@@ -165,6 +165,56 @@ def test_a_failed_stop_is_tried_again_when_a_new_plan_lists_it_again(small_world
         live_again.publish(routes, pd.concat([stops, again.drop(columns="status")], ignore_index=True), replan_s)
 
 
+def test_a_failed_stop_retried_on_another_van_is_not_driven_to_again_by_the_van_that_failed(
+    small_world, day_plan, planned_day
+):
+    """A re-plan that lists a failure on van B (done) and gives the retry to van A, whose id sorts before B's:
+    only A makes the second attempt, at its place in A's route; B does not go back to the customer.
+
+    The bug: a version numbered an order's stops in vehicle order, so A's retry was the order's first stop and
+    B's failed one its second, which B then drove to again at once (in the default-scale day, vans re-tried
+    households within minutes of failing there, in the hours they are out)."""
+    replan_s = 14 * HOUR
+    orders, routes, stops = day_plan
+    events = planned_day.stop_events
+    t = _local_s(events["ts_utc"])
+    out = _out_at(events, replan_s)
+    with_route = sorted(set(stops["vehicle_id"]))
+    failed = events[
+        (events["event_type"] == "failed")
+        & (t < replan_s - 1800)
+        & events["vehicle_id"].isin(out)
+        & (events["vehicle_id"] > with_route[0])
+    ]
+    assert len(failed) > 0
+    retry = failed.iloc[0]
+    van_a = with_route[0]
+    assert van_a < retry["vehicle_id"]
+    retried = stops.assign(status=np.where(stops["order_id"] == retry["order_id"], "failed", "planned"))
+    route_a = retried[retried["vehicle_id"] == van_a]
+    again = retried[retried["order_id"] == retry["order_id"]].assign(
+        route_id=route_a["route_id"].iloc[0],
+        vehicle_id=van_a,
+        sequence=route_a["sequence"].max() + 1,
+        status="planned",
+        tw_start_s=0,
+        tw_end_s=86_399,
+    )
+    live = _live(small_world, day_plan)
+    live.advance(replan_s)
+    live.publish(routes, pd.concat([retried, again], ignore_index=True), replan_s)
+    replanned = live.finish().stop_events
+    tries = replanned[replanned["order_id"] == retry["order_id"]]
+    tries = tries[tries["event_type"].isin(["delivered", "failed"])]
+    assert tries["attempt"].tolist() == [1, 2]
+    assert tries["vehicle_id"].tolist() == [retry["vehicle_id"], van_a]
+    assert _local_s(tries["ts_utc"])[1] > replan_s
+    back = replanned[
+        (replanned["vehicle_id"] == retry["vehicle_id"]) & (replanned["order_id"] == retry["order_id"])
+    ]
+    assert (_local_s(back["ts_utc"]) < replan_s).all()
+
+
 def test_a_broken_down_van_stops_and_the_others_drive_on_unchanged(small_world, day_plan, planned_day):
     """After its breakdown event a van records nothing more and sends no fix; its remaining stops are never
     attempted; every other van's day is exactly as without the breakdown."""
