@@ -312,7 +312,7 @@ def _working_vehicles(world: World, service_date: dt.date) -> list:
     return [v for v in world.vehicles if weekday in v.work_days]
 
 
-def _hhmm_s(text: str) -> int:
+def hhmm_s(text: str) -> int:
     hours, minutes = text.split(":")
     return int(hours) * _HOUR + int(minutes) * 60
 
@@ -325,7 +325,7 @@ def _late_starts(world: World, service_date: dt.date, rng: np.random.Generator, 
     picked = sorted(rng.choice(len(working), size=count, replace=False))
     minutes = rng.integers(_LATE_START_MIN[0], _LATE_START_MIN[1] + 1, count)
     return [
-        LateStart(working[i].vehicle_id, _hhmm_s(working[i].shift_start), int(m) * 60)
+        LateStart(working[i].vehicle_id, hhmm_s(working[i].shift_start), int(m) * 60)
         for i, m in zip(picked, minutes, strict=True)
     ]
 

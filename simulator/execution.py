@@ -5,8 +5,10 @@ times. The true world differs: roads are polylines of about that length driven a
 of day, weekday, weather, hillside and driver; service times are lognormal per site type; customers are not
 always at home; a few routes leave the depot late. Vehicles follow the planned sequence, arrive early and
 wait for the window like the plan (for an order with two windows, the one the plan chose; arriving after it
-closed, service starts at once), always drive on to the next stop however late they are, and a failed
-delivery ends that stop (a second attempt only when a later plan version puts the order on a route again,
+closed, service starts at once), drive on to the next stop however late they are until the driver's working
+day ends (the shift's end plus the vehicle type's paid overtime: no leg to a stop starts after it, the van drives
+back to its depot with what is left on board, and a van at its depot stays there), and a failed delivery ends that
+stop (a second attempt only when a later plan version puts the order on a route again,
 see :mod:`simulator.live`). A planned break is taken where the plan puts it (the driver pauses its length
 after that stop, or at the depot before leaving); a planned reload drives back to the start depot between
 two trips and loads for the depot's reload time; a route that ends at another depot drives there.
@@ -35,7 +37,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from simulator.disruptions import Scenario, no_disruptions
+from simulator.disruptions import Scenario, hhmm_s, no_disruptions
 from simulator.geography import SETTLEMENTS, haversine_m
 from simulator.roads import LocalProjection, road_paths
 from simulator.seeding import rng_for
@@ -185,6 +187,7 @@ def execute_plan(
     seed: int,
     *,
     weather: Weather | None = None,
+    working_day: bool = True,
 ) -> Execution:
     """Play a day's plan out under the world's hidden truth.
 
@@ -215,6 +218,9 @@ def execute_plan(
         Non-negative seed; equal inputs and seed give equal results.
     weather : Weather, optional
         The day's weather; by default ``simulate_weather(world, service_date, seed)``.
+    working_day : bool
+        True (default): a driver starts no stop after the shift's end plus the vehicle type's paid overtime.
+        False: the drivers work through the plan however late it gets (for plans that ignore shifts).
 
     Returns
     -------
@@ -226,7 +232,7 @@ def execute_plan(
         If a column is missing, the seed is negative, an id does not resolve (vehicle, depot, route,
         order, customer), an order is planned twice, or the weather is of another date.
     """
-    day = _Day(world, service_date, orders, no_disruptions(service_date, seed), seed, weather)
+    day = _Day(world, service_date, orders, no_disruptions(service_date, seed), seed, weather, working_day)
     day.publish(routes, stops, 0)
     return day.finish()
 
@@ -490,6 +496,7 @@ class _Day:
         scenario: Scenario,
         seed: int,
         weather: Weather | None,
+        working_day: bool = True,
     ) -> None:
         if seed < 0:
             raise ValueError(f"seed must be non-negative, got {seed}")
@@ -534,6 +541,14 @@ class _Day:
             self.breakdown_s[d.vehicle_id] = min(self.breakdown_s.get(d.vehicle_id, np.inf), float(d.at_s))
 
         depots = {d.depot_id: d for d in world.depots}
+        types = {vt.vehicle_type: vt for vt in world.vehicle_types}
+        # The driver's working day ends at the shift's end plus the paid overtime: no stop is started after it.
+        self.day_end_s = {
+            v.vehicle_id: float(hhmm_s(v.shift_end) + 60 * types[v.vehicle_type].max_overtime_min)
+            if working_day
+            else np.inf
+            for v in world.vehicles
+        }
         self.vans = {
             v.vehicle_id: _Van(
                 v.vehicle_id, _driver_factor(world.seed, v.vehicle_id), depots[v.start_depot_id or v.depot_id]
@@ -689,6 +704,9 @@ class _Day:
                 van.t = t
                 return False
             break
+        if depart >= self.day_end_s[van.vehicle_id]:  # the working day is over: the van stays at its depot
+            van.t = np.inf
+            return True
         planned = route.start_s
         if route.break_after == 0 and not van.break_taken and route.break_s > 0:
             van.break_taken = True
@@ -711,7 +729,8 @@ class _Day:
     def _decide_out(self, van: _Van, t: float, index: int) -> bool:
         nxt = self._next_stop(van, self.versions[index], t) if index >= 0 else None
         current = van.route
-        if nxt is None or (van.route_version == index and nxt[0].route_id != current.route_id):
+        over = t >= self.day_end_s[van.vehicle_id]  # the working day is over: no more stops
+        if over or nxt is None or (van.route_version == index and nxt[0].route_id != current.route_id):
             # No more stops for it in the plan in force (or its next one is on a later route): back to its depot.
             self._close_park(van, t)
             self._drive_to_depot(van, t, current.end_depot)

@@ -118,6 +118,9 @@ class LiveDay:
         Non-negative seed of the day's hidden truth; equal inputs, seed and calls give equal results.
     weather : Weather, optional
         The day's weather before the scenario's rain; by default ``simulate_weather(world, service_date, seed)``.
+    working_day : bool
+        True (default): a driver starts no stop after the shift's end plus the vehicle type's paid overtime (see
+        :mod:`simulator.execution`). False: the drivers work through the plan however late it gets.
 
     Raises
     ------
@@ -134,8 +137,10 @@ class LiveDay:
         scenario: Scenario,
         seed: int,
         weather: Weather | None = None,
+        *,
+        working_day: bool = True,
     ) -> None:
-        self._day = _Day(world, service_date, orders, scenario, seed, weather)
+        self._day = _Day(world, service_date, orders, scenario, seed, weather, working_day)
         self._changes = scenario.order_changes(world.timezone)
         self._changes_s = np.round(
             _events_local_s(self._changes["received_at_utc"], utc_base_s(service_date, world.timezone))

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from simulator import Climate, build_world, execute_plan, generate_orders, simulate_weather
+from simulator.disruptions import hhmm_s
 from simulator.execution import EVENT_COLUMNS, FAILURE_REASONS, RATING_COLUMNS, TRUTH_COLUMNS
 from simulator.geography import haversine_m
 from tests.simulator.execution_plans import hand_plan, nearest_neighbour_plan
@@ -29,8 +30,9 @@ def day_plan(default_world):
 
 @pytest.fixture(scope="module")
 def day(default_world, day_plan):
-    """That plan played out with seed 11."""
-    return execute_plan(default_world, DAY, *day_plan, SEED)
+    """That plan played out with seed 11, every stop of it: the sweep ignores shifts, so the drivers work on past
+    their working day (``working_day=False``)."""
+    return execute_plan(default_world, DAY, *day_plan, SEED, working_day=False)
 
 
 def _local_s(ts: pd.Series) -> np.ndarray:
@@ -40,10 +42,10 @@ def _local_s(ts: pd.Series) -> np.ndarray:
 
 def test_same_seed_same_frames_and_other_seed_differs(default_world, day_plan, day):
     """Deterministic by (seed, date): a re-run gives equal frames; another seed gives other events."""
-    again = execute_plan(default_world, DAY, *day_plan, SEED)
+    again = execute_plan(default_world, DAY, *day_plan, SEED, working_day=False)
     for name in ("pings", "stop_events", "ratings", "truth", "paths"):
         pd.testing.assert_frame_equal(getattr(day, name), getattr(again, name))
-    other = execute_plan(default_world, DAY, *day_plan, SEED + 1)
+    other = execute_plan(default_world, DAY, *day_plan, SEED + 1, working_day=False)
     assert not other.stop_events["ts_utc"].equals(day.stop_events["ts_utc"])
     assert not other.pings["lat"].equals(day.pings["lat"])
 
@@ -73,6 +75,36 @@ def test_every_planned_stop_gets_one_arrival_and_one_outcome_in_planned_order(da
         assert (arrived.loc[at + 1, "order_id"].to_numpy() == arrived.loc[at, "order_id"].to_numpy()).all()
     assert set(events["vehicle_id"]) == set(routes["vehicle_id"])
     assert (events["driver_id"] == "DRV-" + events["vehicle_id"]).all()
+
+
+def test_no_stop_is_started_after_the_drivers_working_day(default_world, day_plan, day):
+    """The sweep plan ignores shifts, so some vans have stops past their shift's end plus paid overtime: no leg to
+    a stop starts after that, the van drives back to its depot, and the stops left are never attempted. Up to
+    there, the day is the one played without the limit."""
+    _, _, stops = day_plan
+    limited = execute_plan(default_world, DAY, *day_plan, SEED)
+    types = {vt.vehicle_type: vt for vt in default_world.vehicle_types}
+    day_end = {
+        v.vehicle_id: hhmm_s(v.shift_end) + 60 * types[v.vehicle_type].max_overtime_min for v in default_world.vehicles
+    }
+    cut = 0
+    for vehicle_id, group in limited.stop_events.groupby("vehicle_id", sort=False):
+        group = group.reset_index(drop=True)
+        t = _local_s(group["ts_utc"])
+        at = np.flatnonzero(group["event_type"] == "arrived")
+        leaves = t[at - 1]  # the event before an arrival ends the stop or the depot stay the leg starts from
+        assert (leaves < day_end[vehicle_id]).all(), vehicle_id
+        planned = stops[stops["vehicle_id"] == vehicle_id]
+        if len(at) < len(planned):
+            cut += 1
+            assert group["event_type"].iloc[-1] == "depot_return"
+            assert t[at[-1] + 1] >= day_end[vehicle_id], vehicle_id  # its last stop ended after the day's end
+        unlimited = day.stop_events[day.stop_events["vehicle_id"] == vehicle_id].reset_index(drop=True)
+        served = group.iloc[: at[-1] + 2] if len(at) else group.iloc[:1]
+        pd.testing.assert_frame_equal(
+            served.drop(columns="event_id"), unlimited.iloc[: len(served)].drop(columns="event_id")
+        )
+    assert cut >= 1
 
 
 def test_failure_reasons_only_on_failed_events_and_first_attempts(day):

@@ -19,18 +19,19 @@ SEED = 5
 
 @pytest.fixture(scope="module")
 def default_day(default_world):
-    """A default-scale Tuesday (about 1,050 orders), sweep + nearest-neighbour plan, played with seed 5."""
+    """A default-scale Tuesday (about 1,050 orders), sweep + nearest-neighbour plan, played with seed 5 to its last
+    stop (the sweep ignores shifts)."""
     orders = generate_orders(default_world, DAY, SEED)
     routes, stops = nearest_neighbour_plan(default_world, DAY, orders)
-    return execute_plan(default_world, DAY, orders, routes, stops, SEED)
+    return execute_plan(default_world, DAY, orders, routes, stops, SEED, working_day=False)
 
 
 @pytest.fixture(scope="module")
 def small_day(small_world):
-    """A small-world Tuesday (about 70 orders), played with seed 5."""
+    """A small-world Tuesday (about 70 orders), played with seed 5 to its last stop (the sweep ignores shifts)."""
     orders = generate_orders(small_world, DAY, SEED)
     routes, stops = nearest_neighbour_plan(small_world, DAY, orders)
-    return execute_plan(small_world, DAY, orders, routes, stops, SEED)
+    return execute_plan(small_world, DAY, orders, routes, stops, SEED, working_day=False)
 
 
 def _distance_to_path_m(pings: pd.DataFrame, path: pd.DataFrame) -> np.ndarray:

@@ -35,13 +35,14 @@ def day_plan(small_world):
 
 @pytest.fixture(scope="module")
 def planned_day(small_world, day_plan):
-    """That plan played out by execute_plan with seed 3: the day without re-plans or disruptions."""
-    return execute_plan(small_world, DAY, *day_plan, SEED)
+    """That plan played out by execute_plan with seed 3: the day without re-plans or disruptions, to its last stop
+    (the sweep ignores shifts, so the tests here play it with ``working_day=False``)."""
+    return execute_plan(small_world, DAY, *day_plan, SEED, working_day=False)
 
 
 def _live(world, day_plan, disruptions: Scenario | None = None) -> LiveDay:
     orders, routes, stops = day_plan
-    live = LiveDay(world, DAY, orders, disruptions or no_disruptions(DAY, SEED), SEED)
+    live = LiveDay(world, DAY, orders, disruptions or no_disruptions(DAY, SEED), SEED, working_day=False)
     live.publish(routes, stops, 0)
     return live
 
