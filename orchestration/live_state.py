@@ -865,27 +865,6 @@ def read_live_states(
     return [_live_state(conn, day, depot_id) for depot_id in depot_ids]
 
 
-def _planned_service_starts(
-    day: LiveDay, depot_id: str | None, to_serve: set[str], failed: set[str]
-) -> dict[str, int]:
-    """Order id -> the service start of its stop to make in the current plan, for the orders still to serve. A failed
-    order's stop counts only where the plan has its failure too (a re-plan made after it, with the retry): in an
-    older plan, its stop is the attempt that failed."""
-    stops: dict[str, list] = {}
-    for _, (route_depot, route) in sorted(day.routes.items()):
-        if depot_id is None or route_depot == depot_id:
-            for stop in route.stops:
-                if stop.order_id in to_serve:
-                    stops.setdefault(stop.order_id, []).append(stop)
-    planned = {}
-    for order_id, mine in stops.items():
-        to_make = [s for s in mine if s.status not in ("delivered", "failed")]
-        seen_failing = any(s.status == "failed" for s in mine)
-        if to_make and (order_id not in failed or seen_failing):
-            planned[order_id] = int(to_make[-1].service_start_s)
-    return planned
-
-
 def _live_state(conn: duckdb.DuckDBPyConnection, day: LiveDay, depot_id: str | None):
     from solver.replan import LiveState, VehicleState
 
@@ -922,7 +901,13 @@ def _live_state(conn: duckdb.DuckDBPyConnection, day: LiveDay, depot_id: str | N
     failed = {r.order_id: r.failure_reason for r in status.itertuples() if r.status == "failed"}
     delivered = frozenset(status.order_id[status.status == "delivered"])
     still_to_serve = orders[~orders.order_id.isin(delivered) & (orders.status != "cancelled")]
-    planned_s = _planned_service_starts(day, depot_id, set(still_to_serve.order_id), set(failed))
+    planned_s = {
+        stop.order_id: stop.service_start_s
+        for vehicle_id, (route_depot, route) in sorted(day.routes.items())
+        if depot_id is None or route_depot == depot_id
+        for stop in route.stops
+        if stop.status not in ("delivered", "failed") and stop.order_id in in_scope
+    }
     return LiveState(
         service_date=service_date,
         as_of_s=day.as_of_s,

@@ -298,8 +298,7 @@ def test_the_replanner_input_holds_the_van_state(live_day):
     # (the prior of its site type on this first day): the stops done and the cancelled order have neither.
     fourth = live_day.stops.order_id.iloc[3]
     assert state.planned_s[fourth] == int(live_day.stops.service_start_s.iloc[3])
-    assert first not in state.planned_s and second not in state.planned_s
-    assert live_day.cancelled_order not in state.planned_s
+    assert first not in state.planned_s and live_day.cancelled_order not in state.planned_s
     assert fourth in state.success_by_hour and second in state.success_by_hour
     assert first not in state.success_by_hour and live_day.cancelled_order not in state.success_by_hour
 
