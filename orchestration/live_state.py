@@ -848,7 +848,7 @@ def read_live_state(conn: duckdb.DuckDBPyConnection, service_date: str, as_of_s:
         delivered, failed (with the reason of the last attempt) and cancelled; every order placed during the day
         up to ``as_of_s`` (open ones, as :class:`solver.model.Order`); the changed windows of morning orders; the
         success by hour (:func:`success_by_hour`) of the orders not delivered or cancelled: when a failed one is
-        tried again, and how long an open one's stop is likely to take; when the current plan serves each.
+        tried again, and how long an open one's stop is likely to take.
     """
     return read_live_states(conn, service_date, as_of_s, [depot_id])[0]
 
@@ -901,13 +901,6 @@ def _live_state(conn: duckdb.DuckDBPyConnection, day: LiveDay, depot_id: str | N
     failed = {r.order_id: r.failure_reason for r in status.itertuples() if r.status == "failed"}
     delivered = frozenset(status.order_id[status.status == "delivered"])
     still_to_serve = orders[~orders.order_id.isin(delivered) & (orders.status != "cancelled")]
-    planned_s = {
-        stop.order_id: stop.service_start_s
-        for vehicle_id, (route_depot, route) in sorted(day.routes.items())
-        if depot_id is None or route_depot == depot_id
-        for stop in route.stops
-        if stop.status not in ("delivered", "failed") and stop.order_id in in_scope
-    }
     return LiveState(
         service_date=service_date,
         as_of_s=day.as_of_s,
@@ -918,7 +911,6 @@ def _live_state(conn: duckdb.DuckDBPyConnection, day: LiveDay, depot_id: str | N
         new_orders=new_orders,
         windows=windows,
         success_by_hour=success_by_hour(conn, service_date, still_to_serve),
-        planned_s=planned_s,
     )
 
 

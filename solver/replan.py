@@ -128,10 +128,6 @@ class LiveState:
         rate in [0, 1], learned by an availability model, else a prior (the orchestration's, by site type). Decides
         when a ``not_home`` failure is tried again (see :attr:`ReplanConfig.retry_min_success`), and weighs how long
         an open order's stop will take (see :attr:`ReplanConfig.service_tolerance`). Default: none.
-    planned_s
-        When the current plan starts serving each order still to serve: order id -> its planned stop's service
-        start, seconds since local midnight (the hour an open order's stop is expected at, for its likely outcome).
-        Default: none (an order without it is expected at its first window still open).
     """
 
     service_date: str
@@ -143,7 +139,6 @@ class LiveState:
     new_orders: tuple[Order, ...] = ()
     windows: Mapping[str, tuple[tuple[int, int], ...]] = field(default_factory=lambda: MappingProxyType({}))
     success_by_hour: Mapping[str, Mapping[int, float]] = field(default_factory=lambda: MappingProxyType({}))
-    planned_s: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -615,8 +610,8 @@ def _expected_service_factor(
     tolerance: float,
 ) -> float:
     """An open order's service factor: by its outcome's odds at the hour it is planned for (the current plan's
-    service start, :attr:`LiveState.planned_s`, else its first window still open, not before ``as_of_s``) where those
-    are known, else the depot's pooled factor; 1.0 up to ``1 + tolerance`` (service times are never shortened)."""
+    service start, else its first window still open, not before ``as_of_s``) where those are known, else the
+    depot's pooled factor; 1.0 up to ``1 + tolerance`` (service times are never shortened)."""
     if outcomes is None or not rates:
         return pooled
     if planned_s is None:
@@ -870,6 +865,12 @@ def remaining_problem(
     service_factor = observed_service_factor(problem, state, config)
     outcomes = observed_outcome_factors(problem, state, config)
     if service_factor > 1.0 or outcomes is not None:
+        planned_at = {
+            stop.order_id: stop.service_start_s
+            for route in (current.routes if current is not None else ())
+            for stop in route.stops
+            if stop.status not in DONE_STATUSES
+        }
         tolerance = config.service_tolerance or 0.0
         open_orders = [
             replace(
@@ -878,7 +879,7 @@ def remaining_problem(
                     o.service_s
                     * _expected_service_factor(
                         o,
-                        state.planned_s.get(o.order_id),
+                        planned_at.get(o.order_id),
                         as_of,
                         state.success_by_hour.get(o.order_id),
                         outcomes,

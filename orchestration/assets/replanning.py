@@ -160,13 +160,7 @@ def replan_many(
     if processes == 1 or len(problems) <= 1:
         return [_replan_one(p, c, s, config, travel_model) for p, c, s in zip(problems, currents, states, strict=True)]
     states = [
-        dataclasses.replace(
-            s,
-            failed=dict(s.failed),
-            windows=dict(s.windows),
-            success_by_hour=dict(s.success_by_hour),
-            planned_s=dict(s.planned_s),
-        )
+        dataclasses.replace(s, failed=dict(s.failed), windows=dict(s.windows), success_by_hour=dict(s.success_by_hour))
         for s in states
     ]
     for attempt in (1, 2):

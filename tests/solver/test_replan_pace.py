@@ -236,10 +236,9 @@ def test_an_open_stop_takes_as_long_as_its_likely_outcome(thirty_north):
     """12 stops delivered in 120 s and 13 failed in 30 s, where their orders say 60 s: a delivery takes 2.0 times its
     service time, a failed attempt 0.5 times (pooled: 1.22). Each open order with a success rate is planned at the two
     weighted by its chance at the hour it is planned for: N26 (in 9 times in 10 all day) at 1.85 x 60 s; N27 (open
-    17:00-20:00, in at 9 in 10 from 17:00, 1 in 10 before) at 1.85 too; N28 (all day, the same rates, expected now:
-    1 in 10) at 0.65, which never shortens a stop: 60 s; N29 (the same, but the current plan serves it at 19:00) at
-    1.85. N30 without a rate takes the pooled factor. Pooled for all (the rule before), N28's stop, likely a quick
-    failure, was planned 1.22 x and N26's evening delivery only 1.22 x."""
+    17:00-20:00, in at 9 in 10 from 17:00, 1 in 10 before) at 1.85 too; N28 (all day, from now: 1 in 10) at 0.65,
+    which never shortens a stop: 60 s. N29 without a rate takes the pooled factor. Pooled for all (the rule before),
+    N28's daytime failure-prone stop was planned 1.22 x and N26's evening delivery only 1.22 x."""
     state = _state(thirty_north, [MODEL_LEG_S] * 24, took_s=120)
     vs = state.vehicles[0]
     done = tuple(
@@ -251,8 +250,7 @@ def test_an_open_stop_takes_as_long_as_its_likely_outcome(thirty_north):
         vehicles=(replace(vs, done=done),),
         delivered=frozenset(s.order_id for s in done[:12]),
         failed={s.order_id: "refused" for s in done[12:]},
-        success_by_hour={"N26": dict.fromkeys(range(24), 0.9), "N27": evening, "N28": evening, "N29": evening},
-        planned_s={"N29": 19 * HOUR},
+        success_by_hour={"N26": dict.fromkeys(range(24), 0.9), "N27": evening, "N28": evening},
     )
     problem = replace(
         thirty_north,
@@ -265,7 +263,7 @@ def test_an_open_stop_takes_as_long_as_its_likely_outcome(thirty_north):
     pooled = observed_service_factor(problem, state, _config())
     assert pooled == pytest.approx((12 * 120 + 13 * 30) / (25 * 60))
     service = {o.order_id: o.service_s for o in remaining_problem(problem, state, _config(), TRAVEL).problem.orders}
-    assert service == {"N26": 111, "N27": 111, "N28": 60, "N29": 111, "N30": round(60 * pooled)}
+    assert service == {"N26": 111, "N27": 111, "N28": 60, "N29": round(60 * pooled), "N30": round(60 * pooled)}
     # Too few failed stops to tell the outcomes apart: the pooled factor for every open order.
     few = replace(state, vehicles=(replace(vs, done=done[:21]),))
     assert observed_outcome_factors(problem, few, _config()) is None
