@@ -847,8 +847,7 @@ def read_live_state(conn: duckdb.DuckDBPyConnection, service_date: str, as_of_s:
         and its re-timed end of service, orders on board, finished stops with actual times, breakdown); orders
         delivered, failed (with the reason of the last attempt) and cancelled; every order placed during the day
         up to ``as_of_s`` (open ones, as :class:`solver.model.Order`); the changed windows of morning orders; the
-        success by hour (:func:`success_by_hour`) of the orders not delivered or cancelled: when a failed one is
-        tried again, and how long an open one's stop is likely to take.
+        learned success by hour of the failed ones (:func:`success_by_hour`).
     """
     return read_live_states(conn, service_date, as_of_s, [depot_id])[0]
 
@@ -899,18 +898,16 @@ def _live_state(conn: duckdb.DuckDBPyConnection, day: LiveDay, depot_id: str | N
         day.live_orders[r.order_id] for r in orders.itertuples() if r.source == "intraday" and r.status == "open"
     )
     failed = {r.order_id: r.failure_reason for r in status.itertuples() if r.status == "failed"}
-    delivered = frozenset(status.order_id[status.status == "delivered"])
-    still_to_serve = orders[~orders.order_id.isin(delivered) & (orders.status != "cancelled")]
     return LiveState(
         service_date=service_date,
         as_of_s=day.as_of_s,
         vehicles=vehicles,
-        delivered=delivered,
+        delivered=frozenset(status.order_id[status.status == "delivered"]),
         failed=failed,
         cancelled=frozenset(orders.order_id[orders.status == "cancelled"]),
         new_orders=new_orders,
         windows=windows,
-        success_by_hour=success_by_hour(conn, service_date, still_to_serve),
+        success_by_hour=success_by_hour(conn, service_date, orders[orders.order_id.isin(failed)]),
     )
 
 

@@ -124,10 +124,9 @@ class LiveState:
     windows
         Changed windows: order id -> ``((start_s, end_s), ...)``, the first window then further ones.
     success_by_hour
-        Delivery success (customer at home) by hour of the orders still to serve: order id -> local hour (0-23) ->
-        rate in [0, 1], learned by an availability model, else a prior (the orchestration's, by site type). Decides
-        when a ``not_home`` failure is tried again (see :attr:`ReplanConfig.retry_min_success`), and weighs how long
-        an open order's stop will take (see :attr:`ReplanConfig.service_tolerance`). Default: none.
+        Delivery success (customer at home) of failed orders by hour: order id -> local hour (0-23) -> rate in
+        [0, 1], learned by an availability model, else a prior (the orchestration's, by site type). Decides when a
+        ``not_home`` failure is tried again (see :attr:`ReplanConfig.retry_min_success`). Default: none.
     """
 
     service_date: str
@@ -189,10 +188,7 @@ class ReplanConfig:
     service_tolerance
         The day's finished stops measure how long a stop really takes against the orders' service times
         (:func:`observed_service_factor`); when they took longer by more than this share, the open orders' service
-        times are multiplied by that factor for the rest of the day. Where the finished stops are enough to tell a
-        delivered stop's factor from a failed one's (:func:`observed_outcome_factors`), an open order with a
-        success rate by hour (:attr:`LiveState.success_by_hour`) gets its own: the two weighted by its chance of
-        finding the customer in at the hour it is planned for. Default 0.1. ``None``: service times as given.
+        times are multiplied by that factor for the rest of the day. Default 0.1. ``None``: service times as given.
     """
 
     time_budget_s: float = 10.0
@@ -500,8 +496,6 @@ def observed_slowdown(
 
 MIN_SERVICE_STOPS = 20
 """Fewest finished stops of the day a service factor is measured on."""
-MIN_OUTCOME_STOPS = 10
-"""Fewest finished stops of each outcome (delivered, failed) the service factor is split by outcome on."""
 MAX_SERVICE_FACTOR = 2.0
 """A measured service factor is capped at this."""
 
@@ -550,78 +544,6 @@ def observed_service_factor(problem: Problem, state: LiveState, config: ReplanCo
         return 1.0
     factor = min(MAX_SERVICE_FACTOR, actual / planned)
     return factor if factor > 1.0 + config.service_tolerance else 1.0
-
-
-def observed_outcome_factors(
-    problem: Problem, state: LiveState, config: ReplanConfig | None = None
-) -> tuple[float, float] | None:
-    """How much longer than their orders' service times the day's delivered stops took, and the failed ones.
-
-    A delivery takes the handover and a signature; a failed one ends when nobody answers. On the first day of an
-    operation (no learned service model) the demo world's delivered stops took 1.4-1.8 times their service time and
-    the failed ones 0.5-0.7 times, so the pooled factor of a morning of households out at work (about 1.15 at
-    11:00) said little of an evening of households at home: the late-shift vans left at 11:30 with routes planned
-    2-3 h shorter than they drove, and the parcels they could not reach stayed on board.
-
-    Parameters
-    ----------
-    problem
-        The depot's morning problem (service times of its orders).
-    state
-        The live state (finished stops with their actual times and status).
-    config
-        Its ``service_tolerance`` (``None``: no factors); default ``ReplanConfig()``.
-
-    Returns
-    -------
-    tuple of float, or None
-        ``(delivered, failed)``: each outcome's actual service time summed over its orders' (as in
-        :func:`observed_service_factor`, capped at :data:`MAX_SERVICE_FACTOR`); ``None`` with fewer than
-        :data:`MIN_OUTCOME_STOPS` finished stops of either outcome.
-    """
-    config = config or ReplanConfig()
-    if config.service_tolerance is None:
-        return None
-    orders = _day_orders(problem, state)
-    sums = {status: [0, 0, 0] for status in DONE_STATUSES}  # actual, planned, stops
-    for vs in state.vehicles:
-        for stop in vs.done:
-            order = orders.get(stop.order_id)
-            if order is None or order.service_s <= 0 or stop.departure_s > state.as_of_s or stop.status not in sums:
-                continue
-            windows = state.windows.get(stop.order_id, order.windows)
-            acc = sums[stop.status]
-            acc[0] += max(0, stop.departure_s - _service_began(stop.service_start_s, stop.departure_s, windows))
-            acc[1] += order.service_s
-            acc[2] += 1
-    if any(acc[2] < MIN_OUTCOME_STOPS for acc in sums.values()):
-        return None
-    delivered, failed = (min(MAX_SERVICE_FACTOR, sums[k][0] / sums[k][1]) for k in DONE_STATUSES)
-    return delivered, failed
-
-
-def _expected_service_factor(
-    order: Order,
-    planned_s: int | None,
-    as_of_s: int,
-    rates: Mapping[int, float] | None,
-    outcomes: tuple[float, float] | None,
-    pooled: float,
-    tolerance: float,
-) -> float:
-    """An open order's service factor: by its outcome's odds at the hour it is planned for (the current plan's
-    service start, else its first window still open, not before ``as_of_s``) where those are known, else the
-    depot's pooled factor; 1.0 up to ``1 + tolerance`` (service times are never shortened)."""
-    if outcomes is None or not rates:
-        return pooled
-    if planned_s is None:
-        opens = [max(a, as_of_s) for a, b in order.windows if b >= as_of_s]
-        planned_s = min(opens, default=as_of_s)
-    chance = rates.get(planned_s // 3600 % 24)
-    if chance is None:
-        return pooled
-    factor = chance * outcomes[0] + (1.0 - chance) * outcomes[1]
-    return factor if factor > 1.0 + tolerance else 1.0
 
 
 def _service_began(arrival_s: int, departure_s: int, windows: Sequence[tuple[int, int]]) -> int:
@@ -860,36 +782,10 @@ def remaining_problem(
         if order_id in released and order.order_type == "delivery":
             order = replace(order, release_s=max(order.release_s, released[order_id]))
         open_orders.append(order)
-    # Stops as long as they take today: longer than the service times say -> the open ones planned longer, by the
-    # odds of finding the customer in where those are known (a delivery takes longer than a failed attempt).
+    # Stops as long as they take today: longer than the service times say -> the open ones planned longer.
     service_factor = observed_service_factor(problem, state, config)
-    outcomes = observed_outcome_factors(problem, state, config)
-    if service_factor > 1.0 or outcomes is not None:
-        planned_at = {
-            stop.order_id: stop.service_start_s
-            for route in (current.routes if current is not None else ())
-            for stop in route.stops
-            if stop.status not in DONE_STATUSES
-        }
-        tolerance = config.service_tolerance or 0.0
-        open_orders = [
-            replace(
-                o,
-                service_s=round(
-                    o.service_s
-                    * _expected_service_factor(
-                        o,
-                        planned_at.get(o.order_id),
-                        as_of,
-                        state.success_by_hour.get(o.order_id),
-                        outcomes,
-                        service_factor,
-                        tolerance,
-                    )
-                ),
-            )
-            for o in open_orders
-        ]
+    if service_factor > 1.0:
+        open_orders = [replace(o, service_s=round(o.service_s * service_factor)) for o in open_orders]
     open_ids = {o.order_id for o in open_orders}
 
     for vid, vs in states.items():

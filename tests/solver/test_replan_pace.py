@@ -22,7 +22,7 @@ from solver import (
     solve,
     validate_replan,
 )
-from solver.replan import MAX_SLOWDOWN, observed_outcome_factors, observed_service_factor, observed_slowdown
+from solver.replan import MAX_SLOWDOWN, observed_service_factor, observed_slowdown
 from solver.travel import GreatCircleTravelModel
 from tests.solver.factories import HOUR, SEARCH, depot, order_north, van
 
@@ -230,43 +230,3 @@ def test_a_stop_served_at_once_between_two_windows_counts_its_service(thirty_nor
     )
     problem = replace(thirty_north, orders=windowed)
     assert observed_service_factor(problem, state, _config(service_tolerance=0.0)) == pytest.approx(70 / 60)
-
-
-def test_an_open_stop_takes_as_long_as_its_likely_outcome(thirty_north):
-    """12 stops delivered in 120 s and 13 failed in 30 s, where their orders say 60 s: a delivery takes 2.0 times its
-    service time, a failed attempt 0.5 times (pooled: 1.22). Each open order with a success rate is planned at the two
-    weighted by its chance at the hour it is planned for: N26 (in 9 times in 10 all day) at 1.85 x 60 s; N27 (open
-    17:00-20:00, in at 9 in 10 from 17:00, 1 in 10 before) at 1.85 too; N28 (all day, from now: 1 in 10) at 0.65,
-    which never shortens a stop: 60 s. N29 without a rate takes the pooled factor. Pooled for all (the rule before),
-    N28's daytime failure-prone stop was planned 1.22 x and N26's evening delivery only 1.22 x."""
-    state = _state(thirty_north, [MODEL_LEG_S] * 24, took_s=120)
-    vs = state.vehicles[0]
-    done = tuple(
-        s if k < 12 else replace(s, status="failed", departure_s=s.service_start_s + 30) for k, s in enumerate(vs.done)
-    )
-    evening = {h: (0.9 if h >= 17 else 0.1) for h in range(24)}
-    state = replace(
-        state,
-        vehicles=(replace(vs, done=done),),
-        delivered=frozenset(s.order_id for s in done[:12]),
-        failed={s.order_id: "refused" for s in done[12:]},
-        success_by_hour={"N26": dict.fromkeys(range(24), 0.9), "N27": evening, "N28": evening},
-    )
-    problem = replace(
-        thirty_north,
-        orders=tuple(
-            replace(o, tw_start_s=17 * HOUR, tw_end_s=20 * HOUR) if o.order_id == "N27" else o
-            for o in thirty_north.orders
-        ),
-    )
-    assert observed_outcome_factors(problem, state, _config()) == pytest.approx((2.0, 0.5))
-    pooled = observed_service_factor(problem, state, _config())
-    assert pooled == pytest.approx((12 * 120 + 13 * 30) / (25 * 60))
-    service = {o.order_id: o.service_s for o in remaining_problem(problem, state, _config(), TRAVEL).problem.orders}
-    assert service == {"N26": 111, "N27": 111, "N28": 60, "N29": round(60 * pooled), "N30": round(60 * pooled)}
-    # Too few failed stops to tell the outcomes apart: the pooled factor for every open order.
-    few = replace(state, vehicles=(replace(vs, done=done[:21]),))
-    assert observed_outcome_factors(problem, few, _config()) is None
-    pooled_few = observed_service_factor(problem, few, _config())
-    service = {o.order_id: o.service_s for o in remaining_problem(problem, few, _config(), TRAVEL).problem.orders}
-    assert set(service.values()) == {round(60 * pooled_few)}
