@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from simulator import World
+from simulator.disruptions import hhmm_s
 from simulator.fleet import WEEKDAYS
 from simulator.geography import haversine_m
 
@@ -29,11 +30,6 @@ def _seconds(stamp: str, default: float) -> float:
         return default
     local = dt.datetime.fromisoformat(stamp)
     return float(local.hour * 3600 + local.minute * 60)
-
-
-def _hhmm(text: str) -> float:
-    hours, minutes = text.split(":")
-    return float(int(hours) * 3600 + int(minutes) * 60)
 
 
 def _nearest_neighbour(lat: np.ndarray, lon: np.ndarray, start: tuple[float, float]) -> list[int]:
@@ -76,7 +72,7 @@ def nearest_neighbour_plan(
                 chunk = chunk.iloc[:max_stops]
             if chunk.empty:
                 continue
-            shift_start, shift_end = _hhmm(vehicle.shift_start), _hhmm(vehicle.shift_end)
+            shift_start, shift_end = float(hhmm_s(vehicle.shift_start)), float(hhmm_s(vehicle.shift_end))
             tw_start = np.array([_seconds(w, shift_start) for w in chunk["window_start"]])
             tw_end = np.array([_seconds(w, shift_end) for w in chunk["window_end"]])
             tour = _nearest_neighbour(
