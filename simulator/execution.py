@@ -349,7 +349,7 @@ class _Version:
         if unknown:
             raise ValueError(f"stops name route(s) not in routes: {', '.join(map(str, unknown))}")
         # A re-plan lists the day's failed stops too, so an order retried later appears twice.
-        pending = stops if "status" not in stops.columns else stops[stops["status"].astype(str) != "failed"]
+        pending = stops[_not_failed(stops)]
         if pending["order_id"].duplicated().any():
             twice = pending.loc[pending["order_id"].duplicated(), "order_id"].iloc[0]
             raise ValueError(f"order {twice} is planned twice")
@@ -369,9 +369,9 @@ class _Version:
         # An order's stops are numbered done first: its failed stops (the attempts made), then the stop still to
         # make. In route order, a retry on a van whose route sorts first came before the failure on another van,
         # which was then open again for the van that had failed there.
-        done_first = planned.assign(
-            pending_=planned["status"].astype(str) != "failed" if "status" in planned.columns else True
-        ).sort_values(["pending_", "route_rank_", "sequence"], kind="stable")
+        done_first = planned.assign(pending_=_not_failed(planned)).sort_values(
+            ["pending_", "route_rank_", "sequence"], kind="stable"
+        )
         planned["n_occurrence"] = done_first.groupby("order_id", sort=False).cumcount().reindex(planned.index) + 1
         # A trip's first stop: the route's first, or one whose trip differs from the stop before it.
         first_of_trip = (planned["route_rank_"] != planned["route_rank_"].shift()) | (
@@ -417,6 +417,14 @@ class _Version:
                 )
             )
         return cls(float(at_s), {v: tuple(rs) for v, rs in by_vehicle.items()})
+
+
+def _not_failed(stops: pd.DataFrame) -> pd.Series:
+    """Stops still to make: a re-plan lists the day's failed stops too (``status`` ``failed``); without a
+    ``status`` column every stop is to make."""
+    if "status" not in stops.columns:
+        return pd.Series(True, index=stops.index)
+    return stops["status"].astype(str) != "failed"
 
 
 @dataclass(frozen=True)
