@@ -126,13 +126,10 @@ def test_true_path_is_about_1_3_times_the_straight_line(small_day):
     assert min(ratios) > 1.15 and max(ratios) < 1.5
 
 
-def test_ping_volume_and_speed_of_a_default_day(default_world):
-    """A default weekday (about 1,000 orders) gives 10-80k pings and simulates in well under 5 s."""
-    import time
-
+def test_ping_volume_of_a_default_day(default_world):
+    """A default weekday (about 1,000 orders) gives 10-80k pings (how fast it simulates is a benchmark's business,
+    not a test's)."""
     orders = generate_orders(default_world, DAY, 1)
     routes, stops = nearest_neighbour_plan(default_world, DAY, orders)
-    started = time.perf_counter()
     day = execute_plan(default_world, DAY, orders, routes, stops, 1)
-    assert time.perf_counter() - started < 5.0
     assert 10_000 < len(day.pings) < 80_000
