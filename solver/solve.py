@@ -636,14 +636,45 @@ def _tidy(activities: list[pyvrp.Activity]) -> list[pyvrp.Activity]:
 
 def _without(inst: _Instance, activities: list[pyvrp.Activity], order: int) -> list[pyvrp.Activity]:
     """The activities without those of one order (both ends of a shipment)."""
-    keep = []
+    return _tidy_without(activities, _owners(inst, activities), order)
+
+
+def _owners(inst: _Instance, activities: Sequence[pyvrp.Activity]) -> list[tuple[int, ...]]:
+    """Per activity, the orders whose removal takes it out: its order, both orders of a shipment's end, none for a
+    reload. Read once per route: a repair tries dozens of removals on it, and reading the activities' types and
+    indices through PyVRP's bindings at every try took 17 s of a 10 s default-scale re-plan."""
+    client, depot = pyvrp.ActivityType.CLIENT, pyvrp.ActivityType.DEPOT
+    owners: list[tuple[int, ...]] = []
     for a in activities:
-        if a.type == pyvrp.ActivityType.CLIENT and inst.client_orders[a.idx] == order:
+        kind = a.type
+        if kind == client:
+            owners.append((inst.client_orders[a.idx],))
+        elif kind == depot:
+            owners.append(())
+        else:
+            owners.append(tuple(inst.shipment_orders[a.idx]))
+    return owners
+
+
+def _tidy_without(
+    activities: Sequence[pyvrp.Activity], owners: Sequence[tuple[int, ...]], order: int | None
+) -> list[pyvrp.Activity]:
+    """:func:`_tidy` of the activities without those ``order`` owns (:func:`_owners`; ``None``: none taken out)."""
+    tidy: list[pyvrp.Activity] = []
+    after_depot = True  # a reload first, or right after another, separates nothing
+    for a, owned_by in zip(activities, owners, strict=True):
+        if order in owned_by:
             continue
-        if a.type in (pyvrp.ActivityType.PICKUP, pyvrp.ActivityType.DELIVERY) and order in inst.shipment_orders[a.idx]:
-            continue
-        keep.append(a)
-    return _tidy(keep)
+        if not owned_by:
+            if after_depot:
+                continue
+            after_depot = True
+        else:
+            after_depot = False
+        tidy.append(a)
+    if tidy and after_depot:
+        tidy.pop()
+    return tidy
 
 
 def _activity_order(inst: _Instance, a: pyvrp.Activity) -> int | None:
@@ -759,9 +790,19 @@ def _least_late_without(
         if (oi := _activity_order(inst, a)) is not None
     ][-REPAIR_CANDIDATES:] or served
     vt = route.vehicle_type()
+    owners = _owners(inst, activities)
+    where: dict[int, list[int]] = {}
+    for k, owned_by in enumerate(owners):
+        for oi in owned_by:
+            where.setdefault(oi, []).append(k)
+    last = len(activities) - 1
     best: tuple[tuple[int, int, int], int] | None = None
     for oi in dict.fromkeys(candidates):
-        rest = _without(inst, activities, oi)
+        cut = where.get(oi, [])
+        if any((k > 0 and not owners[k - 1]) or (k < last and not owners[k + 1]) for k in cut):
+            rest = _tidy_without(activities, owners, oi)  # next to a reload: it may separate nothing now
+        else:  # the activities are tidy (the repair tidies them first), and stay so without these
+            rest = [a for k0, k1 in zip([-1, *cut], [*cut, last + 1], strict=True) for a in activities[k0 + 1 : k1]]
         if not rest:
             return oi
         trial = pyvrp.Route(inst.data, rest, vt)
@@ -791,12 +832,16 @@ def _timeline(
     start_s: int,
     matrices: TravelMatrices,
     break_after: int | None,
+    record: bool = True,
 ) -> _Timeline:
     """Times of a route leaving at ``start_s`` with the break (if any) after stop ``break_after``.
 
     Service starts at ``max(arrival, window start)``; a reload starts at ``max(arrival, depot opens)`` and
     lasts the depot's ``reload_s``. ``feasible`` says whether every stop starts within its window, every reload
     within its depot's hours, the break within its window and the route ends within the vehicle's limits.
+    ``record=False`` leaves the stops and reloads out (empty): enough to compare break placements, which
+    :func:`_schedule` tries after every stop, two departures each (making their records took 9 s of a 10 s
+    default-scale re-plan).
     """
     p = matrices.profile(vehicle.speed_kmh)
     duration, distance = matrices.duration_s[p], matrices.distance_m[p]
@@ -820,6 +865,7 @@ def _timeline(
         t = take_break(t)
     stops: list[PlannedStop] = []
     reloads: list[PlannedReload] = []
+    n_stops = n_reloads = 0
     total_m = 0
     for visit in visits:
         leg_s, leg_m = int(duration[prev, visit.location]), int(distance[prev, visit.location])
@@ -828,28 +874,32 @@ def _timeline(
         if visit.order is None:
             begin = max(arrival, reload_depot.opens_s)
             feasible &= begin <= reload_depot.closes_s
-            t = max(begin + reload_depot.reload_s, releases[len(reloads) + 1])
-            reloads.append(PlannedReload(len(stops), arrival, t, leg_m, leg_s))
+            t = max(begin + reload_depot.reload_s, releases[n_reloads + 1])
+            if record:
+                reloads.append(PlannedReload(n_stops, arrival, t, leg_m, leg_s))
+            n_reloads += 1
         else:
             order = problem.orders[visit.order]
             begin = max(arrival, visit.tw_start)
             feasible &= begin <= visit.tw_end
             t = begin + order.service_s
-            stops.append(
-                PlannedStop(
-                    order_id=order.order_id,
-                    sequence=len(stops) + 1,
-                    arrival_s=arrival,
-                    service_start_s=begin,
-                    departure_s=t,
-                    wait_s=begin - arrival,
-                    leg_distance_m=leg_m,
-                    leg_duration_s=leg_s,
-                    in_preferred_window=order.in_preferred_window(begin),
-                    trip=len(reloads) + 1,
+            n_stops += 1
+            if record:
+                stops.append(
+                    PlannedStop(
+                        order_id=order.order_id,
+                        sequence=n_stops,
+                        arrival_s=arrival,
+                        service_start_s=begin,
+                        departure_s=t,
+                        wait_s=begin - arrival,
+                        leg_distance_m=leg_m,
+                        leg_duration_s=leg_s,
+                        in_preferred_window=order.in_preferred_window(begin),
+                        trip=n_reloads + 1,
+                    )
                 )
-            )
-            if break_after == len(stops):
+            if break_after == n_stops:
                 t = take_break(t)
         prev = visit.location
     end_loc = problem.depot_location(vehicle.end_depot_id)
@@ -887,18 +937,23 @@ def _schedule(
     if not vehicle.needs_break(plain.start_s, plain.end_s):
         return plain if plain.feasible else None
     n_stops = sum(v.order is not None for v in visits)
-    candidates = []
+    candidates = []  # (start, break after) of each placement tried, and its timeline without records
     # Leaving after the break window closes needs no break, when the stops' windows allow it.
-    late = _timeline(problem, vehicle, visits, max(start_s, vehicle.break_latest_s + 1), matrices, None)
+    no_break = max(start_s, vehicle.break_latest_s + 1)
+    late = _timeline(problem, vehicle, visits, no_break, matrices, None, record=False)
     if not vehicle.needs_break(late.start_s, late.end_s):
-        candidates.append(late)
+        candidates.append(((no_break, None), late))
     for start in sorted({start_s, _limits(vehicle, problem).early}):
         for k in range(n_stops + 1):
-            timeline = _timeline(problem, vehicle, visits, start, matrices, k)
+            timeline = _timeline(problem, vehicle, visits, start, matrices, k, record=False)
             if vehicle.needs_break(timeline.start_s, timeline.end_s):
-                candidates.append(timeline)
-    feasible = [t for t in candidates if t.feasible]
-    return min(feasible, key=lambda t: (t.end_s - t.start_s, t.end_s), default=None)
+                candidates.append(((start, k), timeline))
+    feasible = [c for c in candidates if c[1].feasible]
+    best = min(feasible, key=lambda c: (c[1].end_s - c[1].start_s, c[1].end_s), default=None)
+    if best is None:
+        return None
+    (start, k), _ = best
+    return _timeline(problem, vehicle, visits, start, matrices, k)
 
 
 def _planned_route(problem: Problem, vehicle: Vehicle, timeline: _Timeline) -> PlannedRoute:
