@@ -1165,6 +1165,10 @@ def _insert_cheaply(
         stops.sort()
         near = [(k, p) for _, k, p in stops[:INSERTION_NEIGHBOURS]]
         candidates = {(k, q) for k, p in near for q in (p, p + 1)}
+        # And last on each route: where a route ends early in its shift (the search cut short, stops of a slow
+        # day taken out by the repair), its spare time is there, often on a van none of the order's nearest
+        # stops are on.
+        candidates |= {(k, len(acts)) for k, (_, acts) in enumerate(routes)}
         van = loaded_on.get(problem.orders[oi].order_id)
         if van is not None:
             # A parcel on board goes on its own van's first trip only: every place there. (Its nearest planned stops
