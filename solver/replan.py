@@ -790,12 +790,19 @@ def remaining_problem(
 
     for vid, vs in states.items():
         if vs.departed and not is_broken(vs, as_of):
-            # A parcel whose delivery failed is not pinned to the trip under way: its retry is planned like an order
-            # waiting at the depot (the search sent vans back to reload before retrying, an empty first trip that
-            # broke the on-board rule and failed validate_replan).
+            # A parcel whose delivery failed on the trip under way is still on the van until it is back at its
+            # depot: its retry goes on this trip or, once the van is back, on any van. (Counted as waiting at the
+            # depot, it had late-shift vans of a default-scale day drive home at 18:30 to fetch the parcels they
+            # carried for their evening retries, then out again: 3-4 trips each, 67% more km than the morning plan.)
+            trip = vs.trip or max((s.trip for s in vs.done), default=1)
+            failed_here = {
+                s.order_id
+                for s in vs.done
+                if s.trip == trip and _done_status(s, state) == "failed" and failed_at.get(s.order_id) == s.departure_s
+            }
             board = frozenset(
                 o for o in vs.on_board if o in open_ids and o != vs.committed_order_id and o not in state.failed
-            )
+            ) | frozenset(o for o in failed_here if o in open_ids and o != vs.committed_order_id)
             if board:
                 on_road_board[vid] = board
     held = any(

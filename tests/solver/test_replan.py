@@ -352,11 +352,11 @@ def test_the_next_replan_starts_a_retried_order_at_its_retry_not_at_its_failed_s
     assert replan(problem, result.plan, state, config).plan.unassigned == result.plan.unassigned
 
 
-def test_the_warm_start_of_a_van_on_the_road_puts_its_parcels_on_board_before_a_reload_for_a_retry(two_sides_day):
-    """V-01's first stop failed and is retried from 14:00; the current (morning) plan lists it first, before the
-    parcels V-01 still has on board. The warm start delivers the parcels on board first, reloads, then retries, and
-    the start plan keeps the retry (the order as listed made the start infeasible and the retry dropped out of it:
-    8 evening retries were left out at a re-plan of the 14-day-history benchmark)."""
+def test_the_warm_start_of_a_van_on_the_road_keeps_a_failed_parcel_on_board_for_its_retry(two_sides_day):
+    """V-01's first stop failed and is retried from 14:00; the parcel is still on V-01, with the others it carries.
+    The warm start keeps the retry on the trip under way (no reload to fetch a parcel the van carries) and the start
+    plan keeps the retry on V-01. (Counted as waiting at the depot, it sent late-shift vans of a default-scale day
+    home in the evening to fetch the parcels they carried: 3-4 trips each, 67% more km than the morning plan.)"""
     from solver.replan import _initial_routes
     from solver.solve import solve_with_start
 
@@ -367,11 +367,13 @@ def test_the_warm_start_of_a_van_on_the_road_puts_its_parcels_on_board_before_a_
     config = _config(retry_after_s=HOUR)
     remaining = remaining_problem(problem, state, config, current=plan)
     board = remaining.starts["V-01"].on_board
-    assert board and first.order_id not in board
+    assert first.order_id in board and len(board) > 1
     sequence = _initial_routes(plan, remaining)["V-01"]
-    assert sequence == [*[s.order_id for s in _route(plan, "V-01").stops if s.order_id in board], None, first.order_id]
+    assert None not in sequence and first.order_id in sequence
     _, start = solve_with_start(remaining.problem, config.search_config(), None, {"V-01": sequence})
-    assert first.order_id in {s.order_id for r in start.routes for s in r.stops}
+    assert [s.order_id for r in start.routes if r.vehicle_id == "V-01" for s in r.stops if s.trip == 1].count(
+        first.order_id
+    ) == 1
 
 
 def test_the_warm_start_keeps_a_cargo_bikes_later_trips_and_moves_waiting_orders_to_the_next_one():

@@ -259,10 +259,10 @@ def test_a_route_reloaded_during_the_day_reports_the_heaviest_trip_as_its_load()
     assert new_route.weight_g == 3000 <= problem.vehicles[0].capacity_weight_g
 
 
-def test_a_failed_parcel_still_on_the_van_is_retried_like_an_order_at_the_depot():
+def test_a_failed_parcel_still_on_the_van_is_retried_on_the_trip_under_way():
     """V-01 is on the road with N2 and N3 on board; N2 failed (not home) and is retried (a learned rate says the
-    customer is likely home later). Only N3 is pinned to the trip under way; N2 stays open, to be served after a
-    reload, and the re-plan passes validate_replan."""
+    customer is likely home later). Both stay on board of the trip under way (the van carries N2 until it is back
+    at its depot): the retry is planned on that trip, without a reload, and the re-plan passes validate_replan."""
     orders = tuple(order_north(f"N{k}", k) for k in (1, 2, 3))
     problem = Problem(depot=depot(), orders=orders, vehicles=(van("V-01", max_reloads=1),))
     plan = solve(problem, SEARCH)
@@ -294,10 +294,12 @@ def test_a_failed_parcel_still_on_the_van_is_retried_like_an_order_at_the_depot(
         success_by_hour={"N2": dict.fromkeys(range(24), 0.9)},
     )
     rest = remaining_problem(problem, state, _config(), current=plan)
-    assert rest.starts["V-01"].on_board == frozenset({"N3"})
+    assert rest.starts["V-01"].on_board == frozenset({"N2", "N3"})
     assert "N2" in {o.order_id for o in rest.problem.orders}
     result = replan(problem, plan, state, _config())
     assert validate_replan(problem, result.plan, state, _config()) == []
+    retry = [s for r in result.plan.routes for s in r.stops if s.order_id == "N2" and s.status == "planned"]
+    assert len(retry) == 1 and retry[0].trip == 1
 
 
 def test_a_pickup_is_no_way_round_the_reload_for_parcels_at_the_depot():
