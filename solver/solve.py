@@ -1133,9 +1133,9 @@ def _insert_cheaply(
 ) -> None:
     """Insert the search's orders that ``routes`` lack, in order of window end, each where it adds least cost
     (less its prize) while every route stays feasible, into the routes in place; an order no feasible place is
-    worth its prize for stays out. Only places next to the order's nearest planned stops, a trip of its own at the
-    end of each route that may reload, and a first stop on each vehicle type's unused vehicles, are tried; stops at
-    ``deadline`` (``time.monotonic()``)."""
+    worth its prize for stays out. Only places next to the order's nearest planned stops, last on each route, a trip
+    of its own at the end of each route that may reload, and a first stop on each vehicle type's unused vehicles, are
+    tried; stops at ``deadline`` (``time.monotonic()``)."""
     data = inst.data
     clients = data.clients()
     members: dict[int, list[int]] = {}
