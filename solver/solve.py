@@ -622,16 +622,9 @@ def _activities(inst: _Instance, route: pyvrp.Route) -> list[pyvrp.Activity]:
     return [pyvrp.Activity(a.type, a.idx) for a in list(route.schedule())[1:-1]]
 
 
-def _tidy(activities: list[pyvrp.Activity]) -> list[pyvrp.Activity]:
+def _tidy(inst: _Instance, activities: list[pyvrp.Activity]) -> list[pyvrp.Activity]:
     """Drop reloads that no longer separate two trips (at either end, or twice in a row)."""
-    tidy: list[pyvrp.Activity] = []
-    for a in activities:
-        if a.type == pyvrp.ActivityType.DEPOT and (not tidy or tidy[-1].type == pyvrp.ActivityType.DEPOT):
-            continue
-        tidy.append(a)
-    while tidy and tidy[-1].type == pyvrp.ActivityType.DEPOT:
-        tidy.pop()
-    return tidy
+    return _tidy_without(activities, _owners(inst, activities), None)
 
 
 def _without(inst: _Instance, activities: list[pyvrp.Activity], order: int) -> list[pyvrp.Activity]:
@@ -659,7 +652,8 @@ def _owners(inst: _Instance, activities: Sequence[pyvrp.Activity]) -> list[tuple
 def _tidy_without(
     activities: Sequence[pyvrp.Activity], owners: Sequence[tuple[int, ...]], order: int | None
 ) -> list[pyvrp.Activity]:
-    """:func:`_tidy` of the activities without those ``order`` owns (:func:`_owners`; ``None``: none taken out)."""
+    """The activities without those ``order`` owns (:func:`_owners`; ``None``: none taken out), less the reloads
+    that then separate no two trips (at either end, or twice in a row)."""
     tidy: list[pyvrp.Activity] = []
     after_depot = True  # a reload first, or right after another, separates nothing
     for a, owned_by in zip(activities, owners, strict=True):
@@ -734,7 +728,7 @@ def _repair(inst: _Instance, problem: Problem, route: pyvrp.Route) -> tuple[pyvr
     for oi in _skill_or_trip_misfits(inst, problem, vehicle, activities):
         removed.append(oi)
         activities = _without(inst, activities, oi)
-    tidy = _tidy(activities)
+    tidy = _tidy(inst, activities)
     if not removed and len(tidy) == len(activities) and route.is_feasible():
         return route, []
     # A reload at either end or twice in a row (the search leaves one at times) is no reload: dropped (a re-plan
@@ -1097,7 +1091,7 @@ def _initial_routes(
             elif position.get(order_id) in client_of and position[order_id] not in seen:
                 seen.add(position[order_id])
                 acts.append(pyvrp.Activity(pyvrp.ActivityType.CLIENT, client_of[position[order_id]]))
-        acts = _tidy(acts)
+        acts = _tidy(inst, acts)
         if not acts:
             continue
         try:
