@@ -644,7 +644,15 @@ def test_layers_palette_is_the_plan_pages():
 
 LOAD_TIMEOUT_MS = 60_000
 EXCEPTION_BOX = '[data-testid="stException"]'
-MAP_CANVAS = '[data-testid="stDeckGlJsonChart"] canvas'
+MAP_CHART = '[data-testid="stDeckGlJsonChart"]'
+
+
+def _wait_for_two_maps(page) -> None:
+    """Wait until the page shows its two maps, then check there are exactly two. Each map holds two canvases (the
+    basemap's and deck.gl's), so "the second canvas on the page" may be the first map's: wait on the second map."""
+    charts = page.locator(MAP_CHART)
+    charts.nth(1).locator("canvas").first.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
+    assert charts.count() == 2
 
 
 def _wait_until_idle(page) -> None:
@@ -683,8 +691,7 @@ def test_scenarios_page_in_chromium(
     page.goto(url, wait_until="domcontentloaded")
     page.get_by_role("link", name="Scenarios").click()
     page.get_by_role("heading", name="Compare plans").wait_for(timeout=LOAD_TIMEOUT_MS)
-    page.locator(MAP_CANVAS).nth(1).wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
-    assert page.locator('[data-testid="stDeckGlJsonChart"]').count() == 2
+    _wait_for_two_maps(page)
     page.get_by_text("Delivery windows: widened by 30 min on both sides").wait_for(timeout=LOAD_TIMEOUT_MS)
 
     _wait_until_idle(page)  # a rerun still under way would redraw the editor and drop the edit
@@ -712,7 +719,7 @@ def test_scenarios_page_in_chromium(
     page.get_by_role("option", name=f"{DAY_1:%a %d %b %Y}", exact=True).click()
     page.get_by_text("Outcome rows: the day's actual outcome", exact=False).wait_for(timeout=LOAD_TIMEOUT_MS)
     page.get_by_text("Shifts: 07:00–15:00 for every vehicle").wait_for(timeout=LOAD_TIMEOUT_MS)
-    page.locator(MAP_CANVAS).nth(1).wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
+    _wait_for_two_maps(page)
     _wait_until_idle(page)
     assert page.locator(EXCEPTION_BOX).count() == 0
     height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")

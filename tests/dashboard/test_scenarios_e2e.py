@@ -16,7 +16,7 @@ import pytest
 
 from orchestration.serving import current_snapshot_id
 
-from .test_scenarios import EXCEPTION_BOX, LOAD_TIMEOUT_MS, MAP_CANVAS, _wait_until_idle
+from .test_scenarios import EXCEPTION_BOX, LOAD_TIMEOUT_MS, _wait_for_two_maps, _wait_until_idle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -110,8 +110,7 @@ def test_scenarios_page_the_whole_way(past_day, streamlit_server, chromium_page,
 
     page.reload(wait_until="domcontentloaded")
     page.get_by_role("heading", name="Compare plans").wait_for(timeout=LOAD_TIMEOUT_MS)
-    page.locator(MAP_CANVAS).nth(1).wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
-    assert page.locator('[data-testid="stDeckGlJsonChart"]').count() == 2
+    _wait_for_two_maps(page)
     page.get_by_text("Delivery windows: widened by 30 min on both sides").wait_for(timeout=LOAD_TIMEOUT_MS)
     # The table is drawn on a canvas; its caption says when it has the outcome rows.
     page.get_by_text("Outcome rows: the day's actual outcome", exact=False).wait_for(timeout=LOAD_TIMEOUT_MS)
