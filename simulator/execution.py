@@ -6,8 +6,9 @@ of day, weekday, weather, hillside and driver; service times are lognormal per s
 always at home; a few routes leave the depot late. Vehicles follow the planned sequence, arrive early and
 wait for the window like the plan (for an order with two windows, the one the plan chose; arriving after it
 closed, service starts at once), drive on to the next stop however late they are until the driver's working
-day ends (the shift's end plus the vehicle type's paid overtime: no leg to a stop starts after it, the van drives
-back to its depot with what is left on board, and a van at its depot stays there), and a failed delivery ends that
+day ends (the shift's end plus the vehicle type's paid overtime: no leg starts to a stop the driver could not
+serve and drive back from by then, reckoned with the stop's typical service; the van drives back to its depot
+with what is left on board, and a van at its depot stays there), and a failed delivery ends that
 stop (a second attempt only when a later plan version puts the order on a route again,
 see :mod:`simulator.live`). A planned break is taken where the plan puts it (the driver pauses its length
 after that stop, or at the depot before leaving); a planned reload drives back to the start depot between
@@ -219,7 +220,8 @@ def execute_plan(
     weather : Weather, optional
         The day's weather; by default ``simulate_weather(world, service_date, seed)``.
     working_day : bool
-        True (default): a driver starts no stop after the shift's end plus the vehicle type's paid overtime.
+        True (default): a driver starts no stop that it could not serve and drive back from before the shift's end
+        plus the vehicle type's paid overtime (by the drive, the wait and the stop's typical service).
         False: the drivers work through the plan however late it gets (for plans that ignore shifts).
 
     Returns
@@ -550,7 +552,8 @@ class _Day:
 
         depots = {d.depot_id: d for d in world.depots}
         types = {vt.vehicle_type: vt for vt in world.vehicle_types}
-        # The driver's working day ends at the shift's end plus the paid overtime: no stop is started after it.
+        # The driver's working day ends at the shift's end plus the paid overtime: the van is home by then
+        # (:meth:`_fits_day`).
         self.day_end_s = {
             v.vehicle_id: float(hhmm_s(v.shift_end) + 60 * types[v.vehicle_type].max_overtime_min)
             if working_day
@@ -712,7 +715,7 @@ class _Day:
                 van.t = t
                 return False
             break
-        if depart >= self.day_end_s[van.vehicle_id]:  # the working day is over: the van stays at its depot
+        if not self._fits_day(van, depart, route, route.stops[j]):  # the working day is over: it stays at its depot
             van.t = np.inf
             return True
         planned = route.start_s
@@ -745,6 +748,10 @@ class _Day:
             return True
         route, j = nxt
         stop = route.stops[j]
+        if not self._fits_day(van, t, route, stop):  # no time left for that stop: back to its depot
+            self._close_park(van, t)
+            self._drive_to_depot(van, t, current.end_depot)
+            return True
         van.route, van.route_version = route, index
         self._close_park(van, t)
         if van.served_since_depot > 0:
@@ -756,6 +763,36 @@ class _Day:
                 return True
         self._drive_to_stop(van, t, route, stop)
         return True
+
+    def _fits_day(self, van: _Van, t: float, route: _Route, stop: _Stop) -> bool:
+        """Whether a driver leaving at ``t`` for ``stop`` can serve it and drive back to the route's end depot
+        before the working day ends (shift end plus paid overtime), as the driver reckons it: the drive there and
+        back at the hour's speed (what the navigation app says), the wait for the window, and the stop's typical
+        service (the site's median plus its parcels, at the hour's pace and the driver's own). Its actual service
+        may run longer, so a van may come home a little after the day's end, never by a whole stop."""
+        day_end = self.day_end_s[van.vehicle_id]
+        if t >= day_end:
+            return False
+        if day_end == np.inf:
+            return True
+        leg = self._drive_s(van, t, route, van.place, van.lat, van.lon, stop.order_id, stop.lat, stop.lon)
+        arrive = t + leg
+        in_window = stop.tw_start <= arrive <= stop.tw_end or stop.tw2_start <= arrive <= stop.tw2_end
+        start = arrive if in_window else max(arrive, stop.chosen_start)
+        _, site, parcels, _ = self.orders[stop.order_id]
+        truth = self.truths[site]
+        typical = (truth.median_s + truth.per_parcel_s * parcels) * self.hour_service[int(start // 3600) % 24]
+        end = start + typical * van.driver
+        depot = route.end_depot
+        home = self._drive_s(van, end, route, stop.order_id, stop.lat, stop.lon, depot.depot_id, depot.lat, depot.lon)
+        return end + home <= day_end
+
+    def _drive_s(
+        self, van: _Van, t: float, route: _Route, origin: str, lat0: float, lon0: float, target: str, lat1, lon1
+    ) -> float:
+        """How long the vehicle takes from one place to another leaving at ``t`` (as :meth:`_drive` drives it)."""
+        _, _, pace, hill = self._road(origin, lat0, lon0, target, lat1, lon1)
+        return float(pace.sum()) / (route.speed_ms * self.hour_speed[int(t // 3600) % 24] * hill / van.driver)
 
     # -- moving -------------------------------------------------------------------------------------------------
 

@@ -119,8 +119,9 @@ class LiveDay:
     weather : Weather, optional
         The day's weather before the scenario's rain; by default ``simulate_weather(world, service_date, seed)``.
     working_day : bool
-        True (default): a driver starts no stop after the shift's end plus the vehicle type's paid overtime (see
-        :mod:`simulator.execution`). False: the drivers work through the plan however late it gets.
+        True (default): a driver starts no stop that it could not serve and drive back from before the shift's end
+        plus the vehicle type's paid overtime (see :mod:`simulator.execution`). False: the drivers work through the
+        plan however late it gets.
 
     Raises
     ------
