@@ -46,7 +46,7 @@ history: install manifest
 
 test: install manifest browser
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=20
 
 dashboard: install
 	$(VENV)/bin/streamlit run dashboard/app.py
