@@ -522,7 +522,18 @@ def _progress(day: LiveDay, vehicle_row, model: TimeDependentTravelModel, circui
     # committed to no stop; its next trip leaves from the depot.
     returned_s, left_s = _int(vehicle_row.last_return_s), _int(vehicle_row.last_departure_s)
     at_depot = departed and broken_down_s is None and returned_s is not None and (left_s is None or returned_s > left_s)
-    serving = [s for s in remaining if status_of.get(s.order_id) == "arrived" and departed and not at_depot]
+    # The stop it is at: one of its stops where it, not another van, reported its arrival. (Any van's arrival
+    # counted: a van whose plan had been given a stop another van stood at, waiting for its window, was "serving"
+    # it from that arrival, committed to it and re-timed to wait there for its evening window, 5 hours idle.)
+    arrived_by = dict(zip(statuses.order_id, statuses.vehicle_id, strict=True))
+    serving = [
+        s
+        for s in remaining
+        if status_of.get(s.order_id) == "arrived"
+        and arrived_by.get(s.order_id) == vehicle_row.vehicle_id
+        and departed
+        and not at_depot
+    ]
     committed = None
     if departed and not at_depot and broken_down_s is None and remaining:
         committed = max(serving, key=lambda s: arrived_s[s.order_id]) if serving else remaining[0]

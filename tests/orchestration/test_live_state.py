@@ -448,3 +448,35 @@ def test_a_van_back_at_its_depot_is_committed_to_no_stop(live_day):
     finally:
         drop.unlink()
         run_live(live_day, live_day.as_of_s)
+
+
+def test_another_vans_arrival_at_a_stop_does_not_commit_this_van_to_it(live_day):
+    """The second van reports its arrival at the late van's fourth stop (a re-plan had given the stop to the late
+    van while the second one was on its way there, or stood at the door waiting for the window). The late van is
+    not at that stop: it stays committed to its third stop, and the fourth stays planned. (Any van's arrival
+    counted: in a default-scale run the van so given a stop was "serving" it from the other van's arrival,
+    committed to it, re-timed to wait there for the order's evening window, and stood 5 hours idle.)"""
+    pytest.importorskip("solver.replan")
+    third, fourth = live_day.stops.order_id.iloc[2:4]
+    drop = drop_dir(live_day.landing) / "events_120700.csv"
+    write_events(
+        drop,
+        [
+            event("S1", live_day.other_van, "depot_departure", live_day.as_of_s - 3600),
+            event("S2", live_day.other_van, "arrived", live_day.as_of_s - 600, fourth),
+        ],
+    )
+    try:
+        run_live(live_day, live_day.as_of_s)
+        stops = _stops(live_day)
+        assert stops.loc[third, "status"] == "committed"
+        assert stops.loc[fourth, "status"] == "planned"
+        assert _vehicle(live_day, live_day.van)["next_order_id"] == third
+        with duckdb.connect(str(live_day.warehouse), read_only=True) as conn:
+            state = read_live_state(conn, DATE, live_day.as_of_s)
+        van = next(v for v in state.vehicles if v.vehicle_id == live_day.van)
+        assert van.committed_order_id == third
+        assert fourth in van.on_board
+    finally:
+        drop.unlink()
+        run_live(live_day, live_day.as_of_s)
