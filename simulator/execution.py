@@ -840,11 +840,13 @@ class _Day:
             self.roads[(pair[0], pair[3])] = (x[i], y[i], piece_len[i] / noise[i], float(hill[i]))
 
     def _roads_of(self, version: _Version) -> None:
-        """Draw the paths a plan version drives (depot, stops, reloads, end depot) in one batch."""
+        """Draw the paths a plan version drives (depot, stops, reloads, end depot) in one batch, and within a working
+        day the drive home from each stop (:meth:`_fits_day`)."""
         pairs = {}
         for routes in version.routes.values():
             for route in routes:
                 depot, end = route.start_depot, route.end_depot
+                homeward = self.day_end_s[route.vehicle_id] < np.inf
                 here = (depot.depot_id, depot.lat, depot.lon)
                 for i, stop in enumerate(route.stops):
                     if i > 0 and stop.trip != route.stops[i - 1].trip:
@@ -852,6 +854,8 @@ class _Day:
                         here = (depot.depot_id, depot.lat, depot.lon)
                     pairs[(here[0], stop.order_id)] = (*here, stop.order_id, stop.lat, stop.lon)
                     here = (stop.order_id, stop.lat, stop.lon)
+                    if homeward:  # the drive home the driver reckons with before leaving for the stop
+                        pairs[(stop.order_id, end.depot_id)] = (*here, end.depot_id, end.lat, end.lon)
                 pairs[(here[0], end.depot_id)] = (*here, end.depot_id, end.lat, end.lon)
         missing = [pair for key, pair in pairs.items() if key not in self.roads]
         if missing:
