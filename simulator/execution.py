@@ -314,6 +314,13 @@ class _Route:
     stops: tuple[_Stop, ...]
 
 
+def _service_start(stop: _Stop, arrive: float) -> float:
+    """When service begins at a stop reached at ``arrive``: at once within a window (or after the chosen one closed),
+    else when the window the plan chose opens."""
+    in_window = stop.tw_start <= arrive <= stop.tw_end or stop.tw2_start <= arrive <= stop.tw2_end
+    return arrive if in_window else max(arrive, stop.chosen_start)
+
+
 @dataclass(frozen=True)
 class _Version:
     """A plan published at ``at_s``: each vehicle's routes in start order."""
@@ -776,9 +783,7 @@ class _Day:
         if day_end == np.inf:
             return True
         leg = self._drive_s(van, t, route, van.place, van.lat, van.lon, stop.order_id, stop.lat, stop.lon)
-        arrive = t + leg
-        in_window = stop.tw_start <= arrive <= stop.tw_end or stop.tw2_start <= arrive <= stop.tw2_end
-        start = arrive if in_window else max(arrive, stop.chosen_start)
+        start = _service_start(stop, t + leg)
         _, site, parcels, _ = self.orders[stop.order_id]
         truth = self.truths[site]
         typical = (truth.median_s + truth.per_parcel_s * parcels) * self.hour_service[int(start // 3600) % 24]
@@ -792,7 +797,12 @@ class _Day:
     ) -> float:
         """How long the vehicle takes from one place to another leaving at ``t`` (as :meth:`_drive` drives it)."""
         _, _, pace, hill = self._road(origin, lat0, lon0, target, lat1, lon1)
-        return float(pace.sum()) / (route.speed_ms * self.hour_speed[int(t // 3600) % 24] * hill / van.driver)
+        return float(pace.sum()) / self._speed(van, route, t, hill)
+
+    def _speed(self, van: _Van, route: _Route, t: float, hill: float) -> float:
+        """The vehicle's speed on a road leaving at ``t``, m/s: its type's, at the hour's pace, the hill's and the
+        driver's."""
+        return route.speed_ms * self.hour_speed[int(t // 3600) % 24] * hill / van.driver
 
     # -- moving -------------------------------------------------------------------------------------------------
 
@@ -864,7 +874,7 @@ class _Day:
     def _drive(self, van: _Van, t: float, route: _Route, target: str, lat: float, lon: float) -> float | None:
         """Drive from where the vehicle is to a place; the arrival time, or None when it broke down on the way."""
         x, y, pace, hill = self._road(van.place, van.lat, van.lon, target, lat, lon)
-        speed = route.speed_ms * self.hour_speed[int(t // 3600) % 24] * hill / van.driver
+        speed = self._speed(van, route, t, hill)
         piece_dt = pace / speed
         arrive = t + float(piece_dt.sum())
         broken_s = self.breakdown_s.get(van.vehicle_id, np.inf)
@@ -923,8 +933,7 @@ class _Day:
         if arrive is None:
             return
         o = stop.order_id
-        in_window = stop.tw_start <= arrive <= stop.tw_end or stop.tw2_start <= arrive <= stop.tw2_end
-        start = arrive if in_window else max(arrive, stop.chosen_start)
+        start = _service_start(stop, arrive)
         cancelled_s = self.cancelled_s.get(o, np.inf)
         if cancelled_s <= start:
             # Cancelled on the way or while waiting for the window: the driver app drops the stop (no events) and
