@@ -282,9 +282,14 @@ class Vehicle:
         Where the vehicle reloads; ``None`` (default) for its start depot. A re-planned vehicle on the road starts
         at a depot-like stand-in for where it is and reloads at its own depot.
     on_board
-        Orders already loaded (a re-planned vehicle on the road): only this vehicle serves them, all on its first
-        trip, and that trip takes no other delivery (those wait at the depot for a reload). ``None`` (default):
-        the vehicle starts empty at its depot.
+        Orders already loaded (a re-planned vehicle on the road): only this vehicle serves them, on any of its
+        trips (a parcel stays in the van through a reload; the trip that delivers it counts its load), and its
+        first trip takes no other delivery (those wait at the depot for a reload). ``None`` (default): the vehicle
+        starts empty at its depot.
+    reload_first
+        Whether the route may begin with a reload (default ``False``): a vehicle on the road drives to its reload
+        depot with what it carries, loads and sets off on its next trip. Set by the re-plan for a vehicle on the
+        road with a finished or committed stop, after which the plan records the reload.
     """
 
     vehicle_id: str
@@ -311,6 +316,7 @@ class Vehicle:
     max_reloads: int = 0
     reload_depot_id: str | None = None
     on_board: frozenset[str] | None = None
+    reload_first: bool = False
 
     def __post_init__(self) -> None:
         what = f"vehicle {self.vehicle_id}"

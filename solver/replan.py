@@ -885,6 +885,9 @@ def remaining_problem(
                 reload_depot_id=home.depot_id,
                 on_board=board,
                 max_reloads=max(left, 1) if held else left,
+                # It may head home first with what it carries (a parcel for the evening rides along through the
+                # reload); the plan records that reload after its last finished or committed stop.
+                reload_first=bool(prefix),
             )
             mode, connect, c_arr, c_m, c_s, first_trip = "road", False, 0, 0, 0, last_trip
         else:
@@ -960,15 +963,19 @@ def _initial_routes(current: Plan, remaining: RemainingProblem) -> dict[str, lis
             if s.sequence in reload_after:
                 trips.append([])
         if start.on_board:
-            # A van on the road delivers its parcels on board first; the orders waiting at the depot (a retried
-            # failure, a new order) need a reload, wherever the current plan had them. (A retry listed before the
+            # A van on the road is on the current plan's first trip with a parcel on board (else its first trip).
+            # That trip and any before it keep only what is on board; the orders waiting at the depot there (a
+            # retried failure, a new order) need a reload and join the next trip. (A retry listed before the
             # current plan's reload, with on-board parcels after it, made the whole start infeasible: the search
-            # then ran cold and left 8 evening retries out.) Orders waiting at the depot that the current plan had
-            # on the trip under way join the next trip; later trips (a cargo bike's reloads) stay as they were.
-            board = [x for trip in trips for x in trip if x in start.on_board]
-            waiting = [[x for x in trip if x not in start.on_board] for trip in trips]
-            waiting = [waiting[0] + (waiting[1] if len(waiting) > 1 else []), *waiting[2:]]
-            trips = [board, *(trip for trip in waiting if trip)]
+            # then ran cold and left 8 evening retries out.) Later trips stay as they were, with the parcels on
+            # board a re-plan put there to ride along through a reload.
+            under_way = next((k for k, trip in enumerate(trips) if any(x in start.on_board for x in trip)), 0)
+            upto = trips[: under_way + 1]
+            board = [x for trip in upto for x in trip if x in start.on_board]
+            waiting = [x for trip in upto for x in trip if x not in start.on_board]
+            later = trips[under_way + 1 :]
+            later = [waiting + (later[0] if later else []), *later[1:]]
+            trips = [board, *(trip for trip in later if trip)]
         sequence: list[str | None] = list(trips[0])
         for trip in trips[1:]:
             sequence += [None, *trip]

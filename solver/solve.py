@@ -135,6 +135,9 @@ class _Instance:
     depot_locations: tuple[int, ...]  # PyVRP depot index -> location in the full matrices
     dims: tuple[int, ...]  # PyVRP load dimension -> 0 weight, 1 volume, 2 parcels
     search_locations: np.ndarray  # PyVRP location -> location in the full matrices
+    # Vehicle types whose route may begin with a reload (Vehicle.reload_first: a vehicle on the road drives to its
+    # depot with what it carries, loads and goes); elsewhere a reload before the first stop separates nothing.
+    lead_reload: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -277,7 +280,8 @@ def _build_instance(
 
     # Routing profiles: one per speed, set of skills that matter and edges of its own; a vehicle lacking a skill
     # an order needs gets forbidden edges into and out of that order (and so do orders on board of another
-    # vehicle), a vehicle on the road with orders on board gets forbidden edges that keep its first trip to them,
+    # vehicle), a vehicle on the road with orders on board gets forbidden edges that keep depot parcels off its
+    # first trip,
     # and a move penalty lengthens the edges into an order for every vehicle but its current one.
     needed = frozenset().union(*(o.required_skills for o in orders))
     usable = _usable_vehicles(problem, servable, matrices)
@@ -337,22 +341,20 @@ def _build_instance(
             dur[locs, locs] = 0
             modified = True
         if on_board is not None:
-            # The first trip serves what is on board, and nothing loaded at the depot: that waits for a reload.
+            # The first trip serves nothing loaded at the depot: that waits for a reload. What is on board goes on
+            # any trip of its van: a parcel with an evening window rides along through a reload (it stays in the
+            # van, and the trip that delivers it counts its load) instead of keeping the van out until then.
             loaded = np.array([o.order_id in on_board for o in orders], dtype=bool)
             held = ~loaded & ~banned & np.array([o.order_type == "delivery" and o.shipment_id is None for o in orders])
             start_loc = depot_search_loc[depot_pos[problem.start_depot(vehicle).depot_id]]
-            reload_loc = depot_search_loc[depot_pos[problem.reload_depot(vehicle).depot_id]]
             loaded_locs, held_locs = np.flatnonzero(loaded) + 1, np.flatnonzero(held) + 1
-            # Pickups (and shipment legs) go on either trip, but lead into neither kind: a path from the van's
-            # position through a pickup into a depot parcel was a first trip without the reload.
+            # Pickups (and shipment legs) go on any trip, but do not lead into a depot parcel: a path from the van's
+            # position through a pickup into one was a first trip without the reload.
             other_locs = np.flatnonzero(~loaded & ~held & ~banned) + 1
-            for rows, cols in (
-                ([start_loc, *loaded_locs, *other_locs], held_locs),
-                ([reload_loc, *held_locs, *other_locs], loaded_locs),
-            ):
-                if len(rows) and len(cols):
-                    dur[np.ix_(rows, cols)] = WRONG_TRIP_DURATION_S
-                    modified = True
+            rows = [start_loc, *loaded_locs, *other_locs]
+            if len(held_locs):
+                dur[np.ix_(rows, held_locs)] = WRONG_TRIP_DURATION_S
+                modified = True
         distance_matrices.append(dist)
         duration_matrices.append(dur)
     # PyVRP builds its granular neighbourhood from the first profile. With forbidden edges there, an order
@@ -537,6 +539,10 @@ def _build_instance(
         depot_locations=tuple(depot_locations),
         search_locations=idx,
         dims=dims,
+        lead_reload=frozenset(
+            vt for vt, (g, t) in enumerate(zip(groups, vehicle_types, strict=True))
+            if t.reload_depots and g.vehicles and g.vehicles[0].reload_first
+        ),
     )
 
 
@@ -622,14 +628,14 @@ def _activities(inst: _Instance, route: pyvrp.Route) -> list[pyvrp.Activity]:
     return [pyvrp.Activity(a.type, a.idx) for a in list(route.schedule())[1:-1]]
 
 
-def _tidy(inst: _Instance, activities: list[pyvrp.Activity]) -> list[pyvrp.Activity]:
+def _tidy(inst: _Instance, activities: list[pyvrp.Activity], vt: int) -> list[pyvrp.Activity]:
     """Drop reloads that no longer separate two trips (at either end, or twice in a row)."""
-    return _tidy_without(activities, _owners(inst, activities), None)
+    return _tidy_without(activities, _owners(inst, activities), None, vt in inst.lead_reload)
 
 
-def _without(inst: _Instance, activities: list[pyvrp.Activity], order: int) -> list[pyvrp.Activity]:
+def _without(inst: _Instance, activities: list[pyvrp.Activity], order: int, vt: int) -> list[pyvrp.Activity]:
     """The activities without those of one order (both ends of a shipment)."""
-    return _tidy_without(activities, _owners(inst, activities), order)
+    return _tidy_without(activities, _owners(inst, activities), order, vt in inst.lead_reload)
 
 
 def _owners(inst: _Instance, activities: Sequence[pyvrp.Activity]) -> list[tuple[int, ...]]:
@@ -650,12 +656,17 @@ def _owners(inst: _Instance, activities: Sequence[pyvrp.Activity]) -> list[tuple
 
 
 def _tidy_without(
-    activities: Sequence[pyvrp.Activity], owners: Sequence[tuple[int, ...]], order: int | None
+    activities: Sequence[pyvrp.Activity],
+    owners: Sequence[tuple[int, ...]],
+    order: int | None,
+    lead_reload: bool = False,
 ) -> list[pyvrp.Activity]:
     """The activities without those ``order`` owns (:func:`_owners`; ``None``: none taken out), less the reloads
-    that then separate no two trips (at either end, or twice in a row)."""
+    that then separate no two trips (at either end, or twice in a row). With ``lead_reload`` (a vehicle on the
+    road, :attr:`_Instance.lead_reload`) a reload first is kept: the van drives to its depot with what it carries,
+    loads and sets off on its next trip."""
     tidy: list[pyvrp.Activity] = []
-    after_depot = True  # a reload first, or right after another, separates nothing
+    after_depot = not lead_reload  # a reload first, or right after another, separates nothing
     for a, owned_by in zip(activities, owners, strict=True):
         if order in owned_by:
             continue
@@ -685,8 +696,7 @@ def _skill_or_trip_misfits(
     inst: _Instance, problem: Problem, vehicle: Vehicle, activities: list[pyvrp.Activity]
 ) -> list[int]:
     """Orders of a route the vehicle may not serve there: lacking skills, on board of another vehicle, or for a
-    vehicle on the road (:attr:`~solver.model.Vehicle.on_board`) a depot parcel on its first trip or one of its
-    own parcels on a later trip."""
+    vehicle on the road (:attr:`~solver.model.Vehicle.on_board`) a depot parcel on its first trip."""
     loaded_on = problem.on_board_vehicle()
     misfits: list[int] = []
     trip = 0
@@ -701,12 +711,9 @@ def _skill_or_trip_misfits(
         wrong = not can_carry_skills(vehicle, order) or loaded_on.get(order.order_id, vehicle.vehicle_id) != (
             vehicle.vehicle_id
         )
-        if vehicle.on_board is not None:
+        if vehicle.on_board is not None and trip == 0:
             loaded_at_depot = order.order_type == "delivery" and order.shipment_id is None
-            if trip == 0:
-                wrong |= loaded_at_depot and order.order_id not in vehicle.on_board
-            else:
-                wrong |= order.order_id in vehicle.on_board
+            wrong |= loaded_at_depot and order.order_id not in vehicle.on_board
         if wrong:
             misfits.append(oi)
     return misfits
@@ -727,8 +734,8 @@ def _repair(inst: _Instance, problem: Problem, route: pyvrp.Route) -> tuple[pyvr
     # the road on edges that may not be late enough to show: take them out first.
     for oi in _skill_or_trip_misfits(inst, problem, vehicle, activities):
         removed.append(oi)
-        activities = _without(inst, activities, oi)
-    tidy = _tidy(inst, activities)
+        activities = _without(inst, activities, oi, vt)
+    tidy = _tidy(inst, activities, vt)
     if not removed and len(tidy) == len(activities) and route.is_feasible():
         return route, []
     # A reload at either end or twice in a row (the search leaves one at times) is no reload: dropped (a re-plan
@@ -755,7 +762,7 @@ def _repair(inst: _Instance, problem: Problem, route: pyvrp.Route) -> tuple[pyvr
         else:
             victim = _least_late_without(inst, route, activities, served)
         removed.append(victim)
-        activities = _without(inst, activities, victim)
+        activities = _without(inst, activities, victim, vt)
     return None, removed
 
 
@@ -794,7 +801,8 @@ def _least_late_without(
     for oi in dict.fromkeys(candidates):
         cut = where.get(oi, [])
         if any((k > 0 and not owners[k - 1]) or (k < last and not owners[k + 1]) for k in cut):
-            rest = _tidy_without(activities, owners, oi)  # next to a reload: it may separate nothing now
+            # Next to a reload: it may separate nothing now.
+            rest = _tidy_without(activities, owners, oi, vt in inst.lead_reload)
         else:  # the activities are tidy (the repair tidies them first), and stay so without these
             rest = [a for k0, k1 in zip([-1, *cut], [*cut, last + 1], strict=True) for a in activities[k0 + 1 : k1]]
         if not rest:
@@ -1004,7 +1012,7 @@ def _finish_route(
         optional = [i for i in served if problem.orders[i].priority != "mandatory"]
         victim = (optional or served)[-1]
         for_break.append(victim)
-        activities = _without(inst, activities, victim)
+        activities = _without(inst, activities, victim, vt)
     return [], vt, None, removed, for_break
 
 
@@ -1091,7 +1099,7 @@ def _initial_routes(
             elif position.get(order_id) in client_of and position[order_id] not in seen:
                 seen.add(position[order_id])
                 acts.append(pyvrp.Activity(pyvrp.ActivityType.CLIENT, client_of[position[order_id]]))
-        acts = _tidy(inst, acts)
+        acts = _tidy(inst, acts, vt)
         if not acts:
             continue
         try:
@@ -1165,13 +1173,12 @@ def _insert_cheaply(
         candidates |= {(k, len(acts)) for k, (_, acts) in enumerate(routes)}
         van = loaded_on.get(problem.orders[oi].order_id)
         if van is not None:
-            # A parcel on board goes on its own van's first trip only: every place there. (Its nearest planned stops
-            # were often all on other vans, so it found no place and stayed out: at default scale a re-plan left
-            # 85 parcels on board of two late vans undelivered while one of them waited 2 h for a new order.)
+            # A parcel on board goes on its own van only: every place on its route. (Its nearest planned stops were
+            # often all on other vans, so it found no place and stayed out: at default scale a re-plan left 85
+            # parcels on board of two late vans undelivered while one of them waited 2 h for a new order.)
             for k, (vt, acts) in enumerate(routes):
                 if inst.groups[vt].vehicles and inst.groups[vt].vehicles[0].vehicle_id == van:
-                    first_trip = next((p for p, a in enumerate(acts) if a.type == pyvrp.ActivityType.DEPOT), len(acts))
-                    candidates |= {(k, q) for q in range(first_trip + 1)}
+                    candidates |= {(k, q) for q in range(len(acts) + 1)}
         free = [
             vt
             for vt in range(data.num_vehicle_types)

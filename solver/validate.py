@@ -262,13 +262,15 @@ def _check_trips(
             f"{vehicle.max_reloads} times"
         )
     after = [r.after_sequence for r in route.reloads]
-    if after != sorted(set(after)) or any(not 1 <= a < len(stops) for a in after):
+    # A vehicle on the road may head for its depot before its first stop (Vehicle.reload_first).
+    first = 0 if vehicle.reload_first else 1
+    if after != sorted(set(after)) or any(not first <= a < len(stops) for a in after):
         errors.append(
-            f"{rid} reloads after stops {after}; a reload comes between two stops (after stop 1..{len(stops) - 1}), "
-            "at most once there, in route order"
+            f"{rid} reloads after stops {after}; a reload comes between two stops (after stop "
+            f"{first}..{len(stops) - 1}), at most once there, in route order"
         )
         return errors, None
-    trips: list[list[PlannedStop]] = [[]]
+    trips: list[list[PlannedStop]] = [[]] if 0 not in after else [[], []]
     for k, s in enumerate(stops, start=1):
         trips[-1].append(s)
         if s.trip != len(trips):
@@ -282,24 +284,19 @@ def _check_trips(
 
 
 def _check_on_board(rid: str, vehicle: Vehicle, trips: list[list[PlannedStop]], orders: dict[str, Order]) -> list[str]:
-    """A vehicle on the road serves what it has on board on its first trip, and no delivery loaded at the depot."""
-    if vehicle.on_board is None:
+    """A vehicle on the road serves no delivery loaded at the depot on its first trip: that needs a reload first.
+    What it has on board it serves on any trip (a parcel rides along through a reload)."""
+    if vehicle.on_board is None or not trips:
         return []
     errors = []
-    for t, trip in enumerate(trips, start=1):
-        for s in trip:
-            order = orders[s.order_id]
-            if t > 1 and s.order_id in vehicle.on_board:
-                errors.append(
-                    f"stop {s.sequence} ({s.order_id}) of {rid} is on board of {vehicle.vehicle_id} but on trip {t}; "
-                    "what is on board is served on the first trip"
-                )
-            loaded_at_depot = order.order_type == "delivery" and order.shipment_id is None
-            if t == 1 and loaded_at_depot and s.order_id not in vehicle.on_board:
-                errors.append(
-                    f"stop {s.sequence} ({s.order_id}) of {rid} waits at the depot but is on the first trip of "
-                    f"{vehicle.vehicle_id}, which is on the road: it needs a reload first"
-                )
+    for s in trips[0]:
+        order = orders[s.order_id]
+        loaded_at_depot = order.order_type == "delivery" and order.shipment_id is None
+        if loaded_at_depot and s.order_id not in vehicle.on_board:
+            errors.append(
+                f"stop {s.sequence} ({s.order_id}) of {rid} waits at the depot but is on the first trip of "
+                f"{vehicle.vehicle_id}, which is on the road: it needs a reload first"
+            )
     return errors
 
 
@@ -419,7 +416,6 @@ class _Timing:
 
     def check(self) -> list[str]:
         route, vehicle = self.route, self.vehicle
-        reloads = {r.after_sequence: r for r in route.reloads}
         distance = 0
         here, departure = _START, route.start_s
         if route.start_s < self.trip_release[0] - TOLERANCE_S:
@@ -428,6 +424,7 @@ class _Timing:
                 f"there at {clock(self.trip_release[0])}"
             )
         departure = self._break(0, departure)
+        here, departure, distance = self._reload(0, here, departure, distance)
         for k, (stop, order) in enumerate(zip(self.stops, self.stop_orders, strict=True)):
             at = f"stop {stop.sequence} ({order.order_id}) of {self.rid}"
             leg_m, drive_s = self.leg(here, 2 + k, departure)
@@ -437,17 +434,7 @@ class _Timing:
             departure = self._check_service(at, stop, order)
             here = 2 + k
             departure = self._break(stop.sequence, departure)
-            reload = reloads.get(stop.sequence)
-            if reload is not None:
-                at = f"the reload after stop {stop.sequence} of {self.rid}"
-                leg_m, drive_s = self.leg(here, self.reload_at, departure)
-                distance += leg_m
-                self._check_leg(at, reload.leg_distance_m, reload.leg_duration_s, leg_m, drive_s)
-                self._check_arrival(at, reload.arrival_s, departure, drive_s)
-                trip = sum(r.after_sequence <= stop.sequence for r in route.reloads)
-                release = self.trip_release[min(trip, len(self.trip_release) - 1)]
-                departure = self._check_reload(at, reload.arrival_s, reload.departure_s, release)
-                here = self.reload_at
+            here, departure, distance = self._reload(stop.sequence, here, departure, distance)
         leg_m, back_s = self.leg(here, _END, departure)
         distance += leg_m
         if route.end_s < departure + back_s - TOLERANCE_S:
@@ -530,6 +517,21 @@ class _Timing:
                 f"{at} departs at {stop.departure_s} s but service of {service_s} s starts at {stop.service_start_s} s"
             )
         return stop.departure_s
+
+    def _reload(self, after: int, here: int, departure: int, distance: int) -> tuple[int, int, int]:
+        """The reload after stop ``after`` (0: before the first stop), if the route has one: its leg, arrival and
+        load checked; where the vehicle then is, when it leaves and the distance so far."""
+        reload = next((r for r in self.route.reloads if r.after_sequence == after), None)
+        if reload is None:
+            return here, departure, distance
+        at = f"the reload after stop {after} of {self.rid}" if after else f"the reload before {self.rid}'s first stop"
+        leg_m, drive_s = self.leg(here, self.reload_at, departure)
+        self._check_leg(at, reload.leg_distance_m, reload.leg_duration_s, leg_m, drive_s)
+        self._check_arrival(at, reload.arrival_s, departure, drive_s)
+        trip = sum(r.after_sequence <= after for r in self.route.reloads)
+        release = self.trip_release[min(trip, len(self.trip_release) - 1)]
+        departure = self._check_reload(at, reload.arrival_s, reload.departure_s, release)
+        return self.reload_at, departure, distance + leg_m
 
     def _check_reload(self, at: str, arrival_s: int, departure_s: int, release_s: int) -> int:
         """A reload of at least the depot's ``reload_s`` (exactly, with a time-dependent model), leaving no earlier
@@ -787,7 +789,9 @@ def _check_new_part(
     rid = f"route {route.route_id}"
     errors: list[str] = []
     prefix_m = sum(s.leg_distance_m for s in route.stops[:n])
-    reloads = [r for r in route.reloads if r.after_sequence > n]
+    # A reload right after the finished and committed stops: the join of a vehicle back from the road (``connect``),
+    # or the first thing a vehicle on the road does (Vehicle.reload_first), part of its new route.
+    reloads = [r for r in route.reloads if r.after_sequence > n or (r.after_sequence == n and not start.connect)]
     connect = next((r for r in route.reloads if r.after_sequence == n), None)
     if start.connect:
         if connect is None or abs(connect.arrival_s - start.connect_arrival_s) > TOLERANCE_S:

@@ -303,13 +303,14 @@ def test_a_failed_parcel_still_on_the_van_is_retried_on_the_trip_under_way():
 
 
 def test_a_pickup_is_no_way_round_the_reload_for_parcels_at_the_depot():
-    """A van 10 km out with L on board; a return P to collect just beyond L, and H1-H3 waiting at the depot next to
-    P. The search serves L on its first trip and H1-H3 after a reload, all five, and the plan passes
+    """A van 10 km out, finishing its stop C there, with L on board; a return P to collect just beyond L, and H1-H3
+    waiting at the depot next to P. The search serves all five, H1-H3 after a reload, and the plan passes
     validate_replan. The first-trip rule barred the edges into a depot parcel only from the van's position and from
     on-board orders, so L, P, H1.. (through the pickup) looked like one trip: the search served 2 of the 5 and the
     guard fell back to the current routes (at default scale, two re-plan jobs failed plan_is_valid on such a
-    route)."""
+    route). L may ride along through the reload (it stays in the van)."""
     orders = (
+        order_north("C", 10.0),
         order_north("L", 10.5),
         order_north("P", 11.0, order_type="pickup"),
         *(order_north(f"H{k}", 11.0 + 0.2 * k) for k in (1, 2, 3)),
@@ -320,14 +321,17 @@ def test_a_pickup_is_no_way_round_the_reload_for_parcels_at_the_depot():
     state = LiveState(
         service_date="2026-03-03",
         as_of_s=at,
-        vehicles=(_vehicle_state("V-01", committed=None, done_s=None, on_board=("L",), lat=10 / 111.195, at_s=at),),
+        vehicles=(
+            _vehicle_state("V-01", committed="C", done_s=at + 60, on_board=("C", "L"), lat=10 / 111.195, at_s=at),
+        ),
     )
     result = replan(problem, plan, state, _config())
     assert result.kept_current is None
     assert validate_replan(problem, result.plan, state, _config()) == []
     (route,) = result.plan.routes
     trips = {s.order_id: s.trip for s in route.stops}
-    assert trips["L"] == 1 and all(trips[f"H{k}"] == 2 for k in (1, 2, 3))
+    assert set(trips) == {"C", "L", "P", "H1", "H2", "H3"}
+    assert all(trips[f"H{k}"] > trips["C"] for k in (1, 2, 3))
 
 
 def test_a_parcel_on_board_of_one_van_is_not_warm_started_on_another():
@@ -366,3 +370,36 @@ def test_a_parcel_on_board_of_one_van_is_not_warm_started_on_another():
     assert validate_replan(problem, result.plan, state, _config()) == []
     n3 = [r.vehicle_id for r in result.plan.routes for s in r.stops if s.order_id == "N3"]
     assert n3 == ["V-01"]
+
+
+def test_a_parcel_on_board_for_the_evening_rides_along_through_a_reload():
+    """A van on the road at 09:00, finishing its stop C 2 km north, still carries E (3 km north, 17:00-18:00).
+    M1-M3 wait at the depot for 10:00-12:00, 2-3 km south. The re-plan heads home after C, loads M1-M3, serves them
+    in their window and E in its own on the same trip, and passes validate_replan. When what was on board had to go
+    on the trip under way, the van had to wait for E until 17:00 before its reload, and M1-M3 were left out (a van
+    of a default-scale day stood 179 min at one door that way)."""
+    window = dict(tw_start_s=10 * HOUR, tw_end_s=12 * HOUR)
+    orders = (
+        order_north("C", 2.0),
+        order_north("E", 3.0, tw_start_s=17 * HOUR, tw_end_s=18 * HOUR),
+        *(order_north(f"M{k}", -1.5 - 0.5 * k, **window) for k in (1, 2, 3)),
+    )
+    problem = Problem(depot=depot(), orders=orders, vehicles=(van("V-01", max_reloads=1),))
+    plan = solve(problem, SEARCH)
+    at = 9 * HOUR
+    state = LiveState(
+        service_date="2026-03-03",
+        as_of_s=at,
+        vehicles=(
+            _vehicle_state("V-01", committed="C", done_s=at + 60, on_board=("C", "E"), lat=2 / 111.195, at_s=at),
+        ),
+    )
+    result = replan(problem, plan, state, _config())
+    assert validate_replan(problem, result.plan, state, _config()) == []
+    assert result.plan.unassigned == ()
+    (route,) = result.plan.routes
+    stops = {s.order_id: s for s in route.stops}
+    assert [r.after_sequence for r in route.reloads] == [stops["C"].sequence]
+    assert stops["E"].trip == stops["M1"].trip == stops["C"].trip + 1
+    assert all(10 * HOUR <= stops[f"M{k}"].service_start_s <= 12 * HOUR for k in (1, 2, 3))
+    assert 17 * HOUR <= stops["E"].service_start_s <= 18 * HOUR
