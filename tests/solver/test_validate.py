@@ -393,6 +393,13 @@ def test_reload_misplaced_or_too_short(reload_problem, reload_plan):
     assert any(
         "the reload after stop 3" in e and "the travel model says 3900 m" in e for e in validate(reload_problem, bent)
     )
+    # Before the first stop: no reload for a vehicle that starts at its depot; one that may head home first
+    # (Vehicle.reload_first, a vehicle on the road) is checked like any other, from where it starts.
+    first = _with_route(reload_plan, reloads=(dataclasses.replace(reload, after_sequence=0),))
+    assert any("after stop 1..5" in e for e in validate(reload_problem, first))
+    errors = validate(with_vehicle(reload_problem, reload_first=True), first)
+    assert not any("a reload comes between two stops" in e for e in errors)
+    assert any("the reload before route" in e and "the travel model says 0 m" in e for e in errors)
 
 
 def test_capacity_is_per_trip(reload_problem, reload_plan):
