@@ -534,8 +534,17 @@ def _progress(day: LiveDay, vehicle_row, model: TimeDependentTravelModel, circui
         and departed
         and not at_depot
     ]
+    # Heading home to reload: it finished a stop since it last left its depot, and the plan in force has its next
+    # stop after a reload. Committed to no stop, like a van at its depot: its next trip leaves from there. (It was
+    # committed to the next trip's first stop, so the re-plan put that stop on the trip it was finishing, without
+    # the reload; the driver, back at the depot, saw no new trip and left at once for a door it then stood at for
+    # 146 minutes, waiting for the window.)
+    heading_home = False
+    if departed and not at_depot and broken_down_s is None and remaining and not serving and done and departures:
+        k = next(i for i, s in enumerate(route.stops) if s is remaining[0])
+        heading_home = k > 0 and route.stops[k - 1].trip < remaining[0].trip and done[-1].departure_s >= departures[-1]
     committed = None
-    if departed and not at_depot and broken_down_s is None and remaining:
+    if departed and not at_depot and not heading_home and broken_down_s is None and remaining:
         committed = max(serving, key=lambda s: arrived_s[s.order_id]) if serving else remaining[0]
         remaining = [committed, *(s for s in remaining if s is not committed)]
     break_taken = bool(
@@ -554,6 +563,14 @@ def _progress(day: LiveDay, vehicle_row, model: TimeDependentTravelModel, circui
             timed = _remaining_etas(
                 problem, vehicle, route, model, remaining, None, max(returned_s, as_of), not break_taken
             )
+        elif heading_home:
+            no_break = dataclasses.replace(vehicle, break_s=0, break_earliest_s=None, break_latest_s=None)
+            _, home_s = _retime(
+                problem, no_break, route, model, [], _position_depot(lat, lon), max(at_s, as_of), route.start_depot_id,
+                None,
+            )  # fmt: skip
+            reload_s = problem.depot_of(route.start_depot_id or None).reload_s
+            timed = _remaining_etas(problem, vehicle, route, model, remaining, None, home_s + reload_s, not break_taken)
         elif serving:
             order = day.live_orders[committed.order_id]
             timed = _remaining_etas(
@@ -896,6 +913,7 @@ def _live_state(conn: duckdb.DuckDBPyConnection, day: LiveDay, depot_id: str | N
             broken_down_s=p.broken_down_s,
             break_taken=p.break_taken,
             trip=p.trip or None,
+            at_depot=p.status in ("at_depot", "finished"),
         )
         for p in day.vehicles
         if depot_id is None or p.depot_id == depot_id

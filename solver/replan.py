@@ -85,6 +85,9 @@ class VehicleState:
     trip
         The trip it is on: its depot departures so far, the committed stop's trip (finished stops carry their own).
         ``None`` (default): unknown, the last finished stop's.
+    at_depot
+        Back at its start depot since its last departure (default ``False``): what it carried, a failed parcel
+        included, can be unloaded there, and its next trip leaves from the depot after a reload.
     """
 
     vehicle_id: str
@@ -99,6 +102,7 @@ class VehicleState:
     broken_down_s: int | None = None
     break_taken: bool = False
     trip: int | None = None
+    at_depot: bool = False
 
 
 @dataclass(frozen=True)
@@ -795,11 +799,17 @@ def remaining_problem(
             # depot, it had late-shift vans of a default-scale day drive home at 18:30 to fetch the parcels they
             # carried for their evening retries, then out again: 3-4 trips each, 67% more km than the morning plan.)
             trip = vs.trip or max((s.trip for s in vs.done), default=1)
+            # Not once it is back at its depot: there the parcel is unloaded like the rest. (Counted on board, a
+            # bike back at its depot with a failed parcel was planned on from there as on the road, its next stops
+            # on the finished trip without a reload; the driver set off at once for a 16:00 window and stood at
+            # the door from 12:51.)
             failed_here = {
                 s.order_id
                 for s in vs.done
                 if s.trip == trip and _done_status(s, state) == "failed" and failed_at.get(s.order_id) == s.departure_s
             }
+            if vs.at_depot:
+                failed_here = set()
             board = frozenset(
                 o for o in vs.on_board if o in open_ids and o != vs.committed_order_id and o not in state.failed
             ) | frozenset(o for o in failed_here if o in open_ids and o != vs.committed_order_id)

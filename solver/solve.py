@@ -1196,6 +1196,16 @@ def _insert_cheaply(
                 for k, (vt, acts) in enumerate(routes)
                 if reloads[vt]
             ]
+            # Or first, for a vehicle on the road that may head home first (Vehicle.reload_first): the order's window
+            # may close before the van's current trip ends (a new order for the next hour, the van out with a
+            # parcel for the afternoon). After the reload that opens its route, or with a reload of its own.
+            for k, (vt, acts) in enumerate(routes):
+                if reloads[vt] and vt in inst.lead_reload:
+                    if acts and acts[0].type == pyvrp.ActivityType.DEPOT:
+                        tries.append((k, vt, [acts[0], activity, *acts[1:]]))
+                    else:
+                        reload = pyvrp.Activity(pyvrp.ActivityType.DEPOT, reloads[vt][0])
+                        tries.append((k, vt, [reload, activity, *acts]))
             tries += [(-1, vt, [activity]) for vt in free]
             for k, vt, acts in tries:
                 try:

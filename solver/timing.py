@@ -377,7 +377,8 @@ def retime_route(route: PlannedRoute, problem: Problem, model: TimeDependentTrav
         raise ValueError(f"route {route.route_id} serves orders not in the problem: {', '.join(missing)}")
     n = len(route.stops)
     reload_after = [r.after_sequence for r in route.reloads]
-    if reload_after != sorted(set(reload_after)) or any(not 1 <= a < n for a in reload_after):
+    first = 0 if vehicle.reload_first else 1  # a vehicle on the road may head for its depot first
+    if reload_after != sorted(set(reload_after)) or any(not first <= a < n for a in reload_after):
         raise ValueError(f"route {route.route_id} reloads after stops {reload_after}, not between two of its {n} stops")
     break_after = route.break_after_sequence if vehicle.break_s else None
     if break_after is not None and not 0 <= break_after <= n:
@@ -416,6 +417,12 @@ def retime_route(route: PlannedRoute, problem: Problem, model: TimeDependentTrav
 
         t = take_break(0, t)
         stops, reloads = [], []
+        if 0 in reload_after:
+            metres, drive = leg(0, reload_at, t)
+            distance += metres
+            leave = max(t + drive + reload_depot.reload_s, trip_release[1])
+            reloads.append(PlannedReload(0, t + drive, leave, metres, drive))
+            t, here = leave, reload_at
         for k, (stop, order) in enumerate(zip(route.stops, stop_orders, strict=True)):
             metres, drive = leg(here, 2 + k, t)
             distance += metres

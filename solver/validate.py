@@ -806,7 +806,8 @@ def _check_new_part(
     elif n == 0 and start.mode == "depot":
         begin = route.start_s
     else:
-        first = future_stops[0]
+        # It leaves for its first new stop, or for its depot first (a reload right after the prefix).
+        first = next((r for r in reloads if r.after_sequence == n), None) or future_stops[0]
         begin = first.arrival_s - first.leg_duration_s
         if route.break_after_sequence == n and route.break_start_s is not None:
             begin = min(route.break_start_s, begin - vehicle.break_s)

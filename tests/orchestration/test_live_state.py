@@ -444,9 +444,66 @@ def test_a_van_back_at_its_depot_is_committed_to_no_stop(live_day):
             state = read_live_state(conn, DATE, live_day.as_of_s)
         other = next(v for v in state.vehicles if v.vehicle_id == live_day.other_van)
         assert other.departed and other.committed_order_id is None and other.on_board == ()
+        assert other.at_depot  # so the re-plan counts no failed parcel of it on board
         assert [s.order_id for s in other.done] == [first]
     finally:
         drop.unlink()
+        run_live(live_day, live_day.as_of_s)
+
+
+def test_a_van_heading_home_to_reload_is_committed_to_no_stop(live_day):
+    """The second van's plan reloads after its first stop. It serves that stop and is on its way back to the depot
+    at as_of: it is driving, committed to no stop, and its next stops are due after it is back and loaded. (It was
+    committed to the next trip's first stop: the re-plan then put that stop on the trip it was finishing, without
+    the reload, and the simulated driver, back at the depot, left at once and stood 146 min at the door.)"""
+    pytest.importorskip("solver.replan")
+    theirs = _frame(
+        live_day.warehouse,
+        "select s.plan_id, s.route_id, s.order_id, s.sequence, s.departure_s from plans.stops s "
+        "join plans.routes r using (plan_id, route_id) where r.vehicle_id = ? order by s.sequence",
+        [live_day.other_van],
+    )
+    first = theirs.iloc[0]
+    plan_id, route_id = str(first.plan_id), str(first.route_id)
+    left, done = live_day.as_of_s - 1800, live_day.as_of_s - 1200
+
+    def replan_with_reload(conn, trip: int) -> None:
+        conn.execute("update plans.stops set trip = ? where plan_id = ? and route_id = ? and sequence > 1",
+                     [trip, plan_id, route_id])  # fmt: skip
+        conn.execute("delete from plans.reloads where plan_id = ? and route_id = ?", [plan_id, route_id])
+        if trip == 2:
+            conn.execute(
+                "insert into plans.reloads values (?, ?, 1, ?, ?, 1000, 100)",
+                [plan_id, route_id, int(first.departure_s) + 100, int(first.departure_s) + 1000],
+            )
+
+    drop = drop_dir(live_day.landing) / "events_120600.csv"
+    write_events(
+        drop,
+        [
+            event("H1", live_day.other_van, "depot_departure", left),
+            event("H2", live_day.other_van, "arrived", left + 300, first.order_id),
+            event("H3", live_day.other_van, "delivered", done, first.order_id),
+        ],
+    )
+    try:
+        with duckdb.connect(str(live_day.warehouse)) as conn:
+            replan_with_reload(conn, 2)
+        run_live(live_day, live_day.as_of_s)
+        assert _vehicle(live_day, live_day.other_van)["status"] == "driving"
+        stops = _stops(live_day)
+        mine = stops[stops.vehicle_id == live_day.other_van]
+        assert mine.loc[first.order_id, "status"] == "delivered"
+        assert "committed" not in set(mine.status)
+        assert (mine[mine.status == "planned"].eta_s > live_day.as_of_s).all()
+        with duckdb.connect(str(live_day.warehouse), read_only=True) as conn:
+            state = read_live_state(conn, DATE, live_day.as_of_s)
+        other = next(v for v in state.vehicles if v.vehicle_id == live_day.other_van)
+        assert other.departed and not other.at_depot and other.committed_order_id is None
+    finally:
+        drop.unlink()
+        with duckdb.connect(str(live_day.warehouse)) as conn:
+            replan_with_reload(conn, 1)
         run_live(live_day, live_day.as_of_s)
 
 

@@ -403,3 +403,93 @@ def test_a_parcel_on_board_for_the_evening_rides_along_through_a_reload():
     assert stops["E"].trip == stops["M1"].trip == stops["C"].trip + 1
     assert all(10 * HOUR <= stops[f"M{k}"].service_start_s <= 12 * HOUR for k in (1, 2, 3))
     assert 17 * HOUR <= stops["E"].service_start_s <= 18 * HOUR
+
+
+def test_a_van_back_at_its_depot_leaves_its_failed_parcel_there_and_plans_a_new_trip():
+    """V-01 delivered N1, failed at N2 (not home, retried: a learned rate says later) and is back at its depot at
+    11:00. N2 is unloaded there like the rest: V-01 starts from the depot with nothing on board, and its next stops
+    (N2's retry, N3 waiting for 16:00-17:00) are on trip 2 after a reload, so the driver leaves when trip 2's first
+    window calls for it. Counted on board, N2 made the van a van on the road: its next stops went on the finished
+    trip without a reload, and the simulated driver set off at once and stood at a door for hours."""
+    orders = (
+        order_north("N1", 1),
+        order_north("N2", 2),
+        order_north("N3", 3, tw_start_s=16 * HOUR, tw_end_s=17 * HOUR),
+    )
+    problem = Problem(depot=depot(), orders=orders, vehicles=(van("V-01", max_reloads=1),))
+    plan = solve(problem, SEARCH)
+    t = 11 * HOUR
+    n1, n2 = (next(s for s in plan.routes[0].stops if s.order_id == o) for o in ("N1", "N2"))
+    done = (
+        replace(n1, sequence=1, arrival_s=t - 3600, service_start_s=t - 3600, departure_s=t - 3540, trip=1,
+                status="delivered"),
+        replace(n2, sequence=2, arrival_s=t - 3000, service_start_s=t - 3000, departure_s=t - 2940, trip=1,
+                status="failed"),
+    )  # fmt: skip
+    back = replace(
+        _vehicle_state("V-01", committed=None, done_s=None, on_board=(), done=done, at_s=t, trip=1), at_depot=True
+    )
+    state = LiveState(
+        service_date="2026-03-03",
+        as_of_s=t,
+        vehicles=(back,),
+        delivered=frozenset({"N1"}),
+        failed={"N2": "not_home"},
+        success_by_hour={"N2": dict.fromkeys(range(24), 0.9)},
+    )
+    rest = remaining_problem(problem, state, _config(), current=plan)
+    start = rest.starts["V-01"]
+    assert (start.mode, start.on_board, start.first_trip) == ("depot", frozenset(), 2)
+    result = replan(problem, plan, state, _config())
+    assert validate_replan(problem, result.plan, state, _config()) == []
+    (route,) = result.plan.routes
+    new = [s for s in route.stops if s.status == "planned"]
+    assert {s.order_id for s in new} == {"N2", "N3"}
+    assert all(s.trip == 2 for s in new)
+    assert [r.after_sequence for r in route.reloads] == [2]
+
+
+def test_a_van_heading_home_with_a_failed_parcel_reloads_first_and_the_plan_is_valid():
+    """V-01 failed at N2 (retried later: a learned rate) with nothing else left on its trip, 2 km out and committed
+    to no stop; W, a new order 2 km south for 10:00-12:00, waits at the depot. The re-plan sends it home first,
+    N2 riding along, then serves W and N2 after the reload, and passes validate_replan, which times the new part of
+    the route from where the van leaves for its depot. (It timed it from the reload's departure, as if the van left
+    there for its first stop: at default scale three re-plan jobs failed plan_is_valid on such routes. And the
+    cheap insertion of the warm start tried a new order only after the van's stops, where W's window had closed.)"""
+    orders = (
+        order_north("N1", 1),
+        order_north("N2", 2, tw_start_s=9 * HOUR, tw_end_s=16 * HOUR),
+        order_north("W", -2, tw_start_s=10 * HOUR, tw_end_s=12 * HOUR),
+    )
+    problem = Problem(depot=depot(), orders=orders[:2], vehicles=(van("V-01", max_reloads=1),))
+    plan = solve(problem, SEARCH)
+    problem = replace(problem, orders=orders)
+    t = 10 * HOUR
+    n1, n2 = (next(s for s in plan.routes[0].stops if s.order_id == o) for o in ("N1", "N2"))
+    done = (
+        replace(n1, sequence=1, arrival_s=t - 1800, service_start_s=t - 1800, departure_s=t - 1740, trip=1,
+                status="delivered"),
+        replace(n2, sequence=2, arrival_s=t - 1500, service_start_s=t - 1500, departure_s=t - 1440, trip=1,
+                status="failed"),
+    )  # fmt: skip
+    state = LiveState(
+        service_date="2026-03-03",
+        as_of_s=t,
+        vehicles=(
+            _vehicle_state("V-01", committed=None, done_s=None, on_board=(), done=done, lat=orders[1].lat, at_s=t,
+                           trip=1),
+        ),  # fmt: skip
+        delivered=frozenset({"N1"}),
+        failed={"N2": "not_home"},
+        new_orders=(orders[2],),
+        success_by_hour={"N2": {h: 0.9 if h >= 14 else 0.1 for h in range(24)}},
+    )
+    rest = remaining_problem(problem, state, _config(), current=plan)
+    assert rest.starts["V-01"].mode == "road" and rest.starts["V-01"].on_board == frozenset({"N2"})
+    result = replan(problem, plan, state, _config())
+    assert validate_replan(problem, result.plan, state, _config()) == []
+    (route,) = result.plan.routes
+    new = {s.order_id: s for s in route.stops if s.status == "planned"}
+    assert set(new) == {"N2", "W"}
+    assert [r.after_sequence for r in route.reloads] == [2]
+    assert new["W"].trip == new["N2"].trip == 2

@@ -425,6 +425,29 @@ def test_retime_route_refuses_an_unknown_depot_or_a_misplaced_reload(depots_prob
             depots_problem,
             rush_hour,
         )
+    first = _route(depots_problem, ["A", "B"], 8 * HOUR, reloads=(PlannedReload(0, 0, 0, 0, 0),))
+    with pytest.raises(ValueError, match="reloads after stops \\[0\\]"):
+        retime_route(first, depots_problem, rush_hour)
+
+
+def test_retime_route_heads_home_first_for_a_vehicle_that_may(depots_problem, rush_hour):
+    """A vehicle that may reload first (Vehicle.reload_first, a vehicle on the road) is re-timed through the depot
+    before its first stop: 0 m from the test depot (where this route starts), the 300 s reload, then A and B on
+    trip 2, timed as the same stops leaving the depot at 08:05:00."""
+    problem = dataclasses.replace(
+        depots_problem,
+        vehicles=(
+            dataclasses.replace(
+                depots_problem.vehicles[0], reload_first=True, break_s=0, break_earliest_s=None, break_latest_s=None
+            ),
+        ),
+    )
+    first = _route(problem, ["A", "B"], 8 * HOUR, reloads=(PlannedReload(0, 0, 0, 0, 0),), end_depot_id="D-NORTH")
+    route = retime_route(first, problem, rush_hour)
+    assert route.reloads == (PlannedReload(0, 8 * HOUR, 8 * HOUR + 300, 0, 0),)
+    assert [s.trip for s in route.stops] == [2, 2]
+    plain = _route(problem, ["A", "B"], 8 * HOUR + 300, end_depot_id="D-NORTH")
+    assert [s.arrival_s for s in route.stops] == [s.arrival_s for s in retime_route(plain, problem, rush_hour).stops]
 
 
 # --- solving --------------------------------------------------------------------------------------------------------
