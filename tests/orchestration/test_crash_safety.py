@@ -37,6 +37,7 @@ from tests.orchestration._pipeline_process import (
     ChildResult,
     DataFolder,
     follow,
+    kill_group,
     prime_dbt_parse,
     start_cli,
     step_started,
@@ -308,22 +309,26 @@ def crash_runs(tmp_path_factory, dbt_manifest):
     reference_run = _Background(reference, "reference")
     reference_run.start()
 
-    kills = {}
-    kept_states = {}
-    published_before_kill = None
-    for point, kill_when in KILL_POINTS.items():
-        if point == "publish":
-            _run_to_the_end(folder, "complete")
-            published_before_kill = current_snapshot(folder.serving).snapshot_id
-        slug = point.replace(" ", "-")
-        log = folder.root / f"killed-at-{slug}.log"
-        killed = follow(start_cli(folder, RUN_ARGUMENTS, log), log, kill_when=kill_when)
-        assert killed.killed_at, f"the run never reached the kill point '{point}' (see {log})"
-        assert killed.returncode < 0, f"kill at {point}: the child ended with {killed.returncode}"
-        kept_states[point] = _keep_state(folder, DataFolder(tmp_path_factory.mktemp(f"crash-after-{slug}")))
-        kills[point] = killed
-    snapshot_after_kills = current_snapshot(folder.serving).snapshot_id
-    final = _run_to_the_end(folder, "final")
+    try:
+        kills = {}
+        kept_states = {}
+        published_before_kill = None
+        for point, kill_when in KILL_POINTS.items():
+            if point == "publish":
+                _run_to_the_end(folder, "complete")
+                published_before_kill = current_snapshot(folder.serving).snapshot_id
+            slug = point.replace(" ", "-")
+            log = folder.root / f"killed-at-{slug}.log"
+            killed = follow(start_cli(folder, RUN_ARGUMENTS, log), log, kill_when=kill_when)
+            assert killed.killed_at, f"the run never reached the kill point '{point}' (see {log})"
+            assert killed.returncode < 0, f"kill at {point}: the child ended with {killed.returncode}"
+            kept_states[point] = _keep_state(folder, DataFolder(tmp_path_factory.mktemp(f"crash-after-{slug}")))
+            kills[point] = killed
+        snapshot_after_kills = current_snapshot(folder.serving).snapshot_id
+        final = _run_to_the_end(folder, "final")
+    except BaseException:
+        kill_group(reference_run.process)  # a failed sequence leaves no reference run behind
+        raise
 
     reference_run.join()
     assert reference_run.result is not None and reference_run.result.returncode == 0, (
