@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.conftest import E2E_SEED, REPO_ROOT
+from tests.conftest import prime_dbt_parse as prime_parse
 
 # A child that never reaches its kill point nor ends is killed after this long, so a hang fails the test instead
 # of stalling the suite (a safety net, not an assertion).
@@ -145,3 +146,9 @@ def step_started(step_key: str) -> Callable[[str], bool]:
     """Matches Dagster's STEP_START log line of ``step_key`` (logged at DEBUG)."""
     marker = f'Started execution of step "{step_key}"'
     return lambda line: marker in line
+
+
+
+def prime_dbt_parse(folders: Sequence[DataFolder], service_date: str) -> None:
+    """:func:`tests.conftest.prime_dbt_parse` for the dbt builds of runs on these folders."""
+    prime_parse([(folder.warehouse, folder.dbt_target) for folder in folders], service_date)

@@ -27,7 +27,7 @@ from dashboard import queries
 from dashboard.snapshot import current_snapshot
 from orchestration.cli import WORKER_TAG, release_dead_runs, worker_tag
 from tests.conftest import E2E_SEED, REPO_ROOT
-from tests.orchestration._pipeline_process import ChildResult, DataFolder, follow, start_cli
+from tests.orchestration._pipeline_process import ChildResult, DataFolder, follow, prime_dbt_parse, start_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -130,6 +130,7 @@ def quiet_streamlit_cache():
 def test_app_queries_never_fail_while_a_backfill_writes_and_publishes(tmp_path, quiet_streamlit_cache):
     """Zero errors in the app's queries over a whole backfill, and the app saw the snapshots change."""
     folder = DataFolder(tmp_path)
+    prime_dbt_parse([folder], HISTORY_DATES[0])  # the first day's dbt builds skip parsing the project
     app = AppLoop(folder)
     app.start()
     log = tmp_path / "history.log"
@@ -187,6 +188,8 @@ def two_runs(tmp_path_factory, dbt_manifest):
     folder = DataFolder(tmp_path_factory.mktemp("two-runs"))
     folder.dagster_home.mkdir(parents=True)
     shutil.copyfile(REPO_ROOT / "orchestration" / "dagster.yaml", folder.dagster_home / "dagster.yaml")
+    # The first date's dbt builds (which hold the pool's slot) skip parsing the project; the second's parse in full.
+    prime_dbt_parse([folder], RUN_DATES[0])
     with dg.DagsterInstance.from_config(str(folder.dagster_home)) as instance:
         storage = instance.event_log_storage
         assert storage.supports_global_concurrency_limits

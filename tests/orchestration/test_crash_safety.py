@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -31,7 +33,15 @@ from dashboard.snapshot import current_snapshot
 from orchestration.plan_store import abandon_pending_plans, ensure_plans_schema, set_plan_status, write_plan
 from solver import Plan, SolveConfig, SolveStats
 from tests.conftest import DBT_PROJECT_DIR, E2E_SEED
-from tests.orchestration._pipeline_process import ChildResult, DataFolder, follow, start_cli, step_started
+from tests.orchestration._pipeline_process import (
+    ChildResult,
+    DataFolder,
+    follow,
+    kill_group,
+    prime_dbt_parse,
+    start_cli,
+    step_started,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -178,11 +188,14 @@ def table_content(conn: duckdb.DuckDBPyConnection, schema: str, table: str, root
     return Content(kept, sorted((tuple(_normalise(v, str(root)) for v in row) for row in rows), key=repr))
 
 
-def warehouse_content(folder: DataFolder, base_tables_only: bool = False) -> dict[str, Content]:
-    """Every table (and view) of the folder's warehouse as end-state rows, by ``schema.table``."""
+def warehouse_content(
+    folder: DataFolder, base_tables_only: bool = False, root: Path | None = None
+) -> dict[str, Content]:
+    """Every table (and view) of the folder's warehouse as end-state rows, by ``schema.table``; paths inside
+    ``root`` (default: the folder) are normalised."""
     with duckdb.connect(str(folder.warehouse), read_only=True) as conn:
         return {
-            f"{schema}.{table}": table_content(conn, schema, table, folder.root)
+            f"{schema}.{table}": table_content(conn, schema, table, root or folder.root)
             for schema, table in sorted(warehouse_tables(conn, base_tables_only))
         }
 
@@ -220,12 +233,13 @@ def assert_serving_consistent(folder: DataFolder) -> None:
     assert not unvalidated, f"snapshot {snapshot.name} serves plan versions that are not valid: {unvalidated}"
 
 
-def assert_consistent(folder: DataFolder, reference: dict[str, Content], point: str) -> None:
+def assert_consistent(folder: DataFolder, reference: dict[str, Content], point: str, root: Path | None = None) -> None:
     """After a kill: every base table (per source table, where it has several) either lacks the date or equals
-    the reference; no unvalidated plan is current; the serving store is sound."""
+    the reference; no unvalidated plan is current; the serving store is sound. ``folder`` may be a copy of the
+    killed folder (see :func:`_keep_state`), ``root`` the killed folder's own root (for path normalisation)."""
     if not folder.warehouse.exists():
         return  # killed before the first write: nothing to be inconsistent
-    killed = warehouse_content(folder, base_tables_only=True)
+    killed = warehouse_content(folder, base_tables_only=True, root=root)
     for table, content in killed.items():
         assert table in reference, f"kill at {point}: {table} exists, but not in the reference run"
         assert content.columns == reference[table].columns, f"kill at {point}: {table} has other columns"
@@ -255,32 +269,74 @@ def _run_to_the_end(folder: DataFolder, name: str) -> ChildResult:
     return result
 
 
+def _keep_state(folder: DataFolder, copy: DataFolder) -> DataFolder:
+    """A copy of what a killed attempt left in the warehouse (with its WAL) and the serving store, byte for byte,
+    for :func:`assert_consistent` once the reference run is done (the next attempt changes the folder)."""
+    for path in folder.root.glob(f"{folder.warehouse.name}*"):
+        shutil.copy2(path, copy.root / path.name)
+    if folder.serving.exists():
+        shutil.copytree(folder.serving, copy.serving, symlinks=True)
+    return copy
+
+
+class _Background(threading.Thread):
+    """A child followed to its end in a thread (see :func:`follow`)."""
+
+    def __init__(self, folder: DataFolder, name: str):
+        super().__init__(daemon=True)
+        self.log = folder.root / f"{name}.log"
+        self.process = start_cli(folder, RUN_ARGUMENTS, self.log)
+        self.result: ChildResult | None = None
+
+    def run(self) -> None:
+        self.result = follow(self.process, self.log)
+
+
 @pytest.fixture(scope="module")
 def crash_runs(tmp_path_factory, dbt_manifest):
     """The reference run, then the killed attempts and the final run in a second folder.
 
     Before the kill at the publish one attempt runs to the end, so that kill meets a published snapshot (and a
     current plan) that must stay intact.
+
+    The reference run shares nothing with the killed folder (its own data folder, Dagster instance and process
+    group), so it runs alongside the killed attempts instead of before them; what each kill left is copied at once
+    and checked against the reference when that is done (the same checks on the same bytes as checking at once).
     """
     reference = DataFolder(tmp_path_factory.mktemp("crash-reference"))
-    _run_to_the_end(reference, "reference")
-    reference_tables = warehouse_content(reference, base_tables_only=True)
-
     folder = DataFolder(tmp_path_factory.mktemp("crash-killed"))
-    kills = {}
-    published_before_kill = None
-    for point, kill_when in KILL_POINTS.items():
-        if point == "publish":
-            _run_to_the_end(folder, "complete")
-            published_before_kill = current_snapshot(folder.serving).snapshot_id
-        log = folder.root / f"killed-at-{point.replace(' ', '-')}.log"
-        killed = follow(start_cli(folder, RUN_ARGUMENTS, log), log, kill_when=kill_when)
-        assert killed.killed_at, f"the run never reached the kill point '{point}' (see {log})"
-        assert killed.returncode < 0, f"kill at {point}: the child ended with {killed.returncode}"
-        assert_consistent(folder, reference_tables, point)
-        kills[point] = killed
-    snapshot_after_kills = current_snapshot(folder.serving).snapshot_id
-    final = _run_to_the_end(folder, "final")
+    prime_dbt_parse([reference, folder], SERVICE_DATE)
+    reference_run = _Background(reference, "reference")
+    reference_run.start()
+
+    try:
+        kills = {}
+        kept_states = {}
+        published_before_kill = None
+        for point, kill_when in KILL_POINTS.items():
+            if point == "publish":
+                _run_to_the_end(folder, "complete")
+                published_before_kill = current_snapshot(folder.serving).snapshot_id
+            slug = point.replace(" ", "-")
+            log = folder.root / f"killed-at-{slug}.log"
+            killed = follow(start_cli(folder, RUN_ARGUMENTS, log), log, kill_when=kill_when)
+            assert killed.killed_at, f"the run never reached the kill point '{point}' (see {log})"
+            assert killed.returncode < 0, f"kill at {point}: the child ended with {killed.returncode}"
+            kept_states[point] = _keep_state(folder, DataFolder(tmp_path_factory.mktemp(f"crash-after-{slug}")))
+            kills[point] = killed
+        snapshot_after_kills = current_snapshot(folder.serving).snapshot_id
+        final = _run_to_the_end(folder, "final")
+    except BaseException:
+        kill_group(reference_run.process)  # a failed sequence leaves no reference run behind
+        raise
+
+    reference_run.join()
+    assert reference_run.result is not None and reference_run.result.returncode == 0, (
+        "reference run failed: " + "".join(reference_run.result.lines[-30:] if reference_run.result else [])
+    )
+    reference_tables = warehouse_content(reference, base_tables_only=True)
+    for point, kept in kept_states.items():
+        assert_consistent(kept, reference_tables, point, root=folder.root)
     return {
         "reference": reference,
         "folder": folder,

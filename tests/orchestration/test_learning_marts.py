@@ -23,7 +23,7 @@ import duckdb
 import pytest
 
 from orchestration.cli import failure_report, run_day
-from tests.conftest import DBT_PROJECT_DIR, E2E_SEED
+from tests.conftest import DBT_PROJECT_DIR, E2E_SEED, prime_dbt_parse
 
 pytestmark = pytest.mark.e2e
 
@@ -70,7 +70,10 @@ def history_day(tmp_path_factory, dbt_manifest) -> HistoryDay:
         "LASTMILE_DEMO_SCALE": "small",
         "LASTMILE_DEMO_SEED": str(E2E_SEED),
         "DAGSTER_HOME": str(root / "dagster_home"),
+        "DBT_TARGET_PATH": str(root / "dbt-target"),
     }
+    # The day's dbt builds and the rebuild of the marts (all for SERVICE_DATE) reuse one saved parse.
+    prime_dbt_parse([(warehouse, root / "dbt-target")], SERVICE_DATE)
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
             patch.setenv(name, value)

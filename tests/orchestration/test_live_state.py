@@ -28,6 +28,7 @@ from orchestration.live_state import live_models_as_of, read_live_state
 from orchestration.plan_store import ensure_plans_schema
 from orchestration.resources import DataDocsSite, DemoWorld, LandingZone, dbt_executable
 from orchestration.serving import LIVE_STOPS_COLUMNS, LIVE_VEHICLES_COLUMNS, PLAN_VERSIONS_COLUMNS, publish_snapshot
+from tests.conftest import prime_dbt_parse
 from tests.orchestration._live_day import (
     DATE,
     SEED,
@@ -97,6 +98,9 @@ def live_day(tmp_path_factory, dbt_manifest) -> LiveDayRun:
         patch.setenv("LASTMILE_WAREHOUSE", str(warehouse))  # dbt's profile reads it
         patch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
         patch.setenv("GX_ANALYTICS_ENABLED", "False")
+        # The module's dbt builds (all for DATE, on this warehouse) reuse one saved parse (see prime_dbt_parse).
+        patch.setenv("DBT_TARGET_PATH", str(root / "dbt-target"))
+        prime_dbt_parse([(warehouse, root / "dbt-target")], DATE)
         planned = dg.materialize(
             [
                 demo.landing_master_data, demo.landing_orders, ingestion.raw_master_data, ingestion.raw_orders,
