@@ -302,6 +302,22 @@ def test_a_failed_parcel_still_on_the_van_is_retried_on_the_trip_under_way():
     assert len(retry) == 1 and retry[0].trip == 1
 
 
+def _replanned_at_nine(orders, on_board, km):
+    """One van (it may reload once) at 09:00 finishing its committed stop C, ``km`` north, with ``on_board``: the
+    problem, the live state and the re-plan."""
+    problem = Problem(depot=depot(), orders=orders, vehicles=(van("V-01", max_reloads=1),))
+    plan = solve(problem, SEARCH)
+    at = 9 * HOUR
+    state = LiveState(
+        service_date="2026-03-03",
+        as_of_s=at,
+        vehicles=(
+            _vehicle_state("V-01", committed="C", done_s=at + 60, on_board=on_board, lat=km / 111.195, at_s=at),
+        ),
+    )
+    return problem, state, replan(problem, plan, state, _config())
+
+
 def test_a_pickup_is_no_way_round_the_reload_for_parcels_at_the_depot():
     """A van 10 km out, finishing its stop C there, with L on board; a return P to collect just beyond L, and H1-H3
     waiting at the depot next to P. The search serves all five, H1-H3 after a reload, and the plan passes
@@ -315,17 +331,7 @@ def test_a_pickup_is_no_way_round_the_reload_for_parcels_at_the_depot():
         order_north("P", 11.0, order_type="pickup"),
         *(order_north(f"H{k}", 11.0 + 0.2 * k) for k in (1, 2, 3)),
     )
-    problem = Problem(depot=depot(), orders=orders, vehicles=(van("V-01", max_reloads=1),))
-    plan = solve(problem, SEARCH)
-    at = 9 * HOUR
-    state = LiveState(
-        service_date="2026-03-03",
-        as_of_s=at,
-        vehicles=(
-            _vehicle_state("V-01", committed="C", done_s=at + 60, on_board=("C", "L"), lat=10 / 111.195, at_s=at),
-        ),
-    )
-    result = replan(problem, plan, state, _config())
+    problem, state, result = _replanned_at_nine(orders, on_board=("C", "L"), km=10)
     assert result.kept_current is None
     assert validate_replan(problem, result.plan, state, _config()) == []
     (route,) = result.plan.routes
@@ -384,17 +390,7 @@ def test_a_parcel_on_board_for_the_evening_rides_along_through_a_reload():
         order_north("E", 3.0, tw_start_s=17 * HOUR, tw_end_s=18 * HOUR),
         *(order_north(f"M{k}", -1.5 - 0.5 * k, **window) for k in (1, 2, 3)),
     )
-    problem = Problem(depot=depot(), orders=orders, vehicles=(van("V-01", max_reloads=1),))
-    plan = solve(problem, SEARCH)
-    at = 9 * HOUR
-    state = LiveState(
-        service_date="2026-03-03",
-        as_of_s=at,
-        vehicles=(
-            _vehicle_state("V-01", committed="C", done_s=at + 60, on_board=("C", "E"), lat=2 / 111.195, at_s=at),
-        ),
-    )
-    result = replan(problem, plan, state, _config())
+    problem, state, result = _replanned_at_nine(orders, on_board=("C", "E"), km=2)
     assert validate_replan(problem, result.plan, state, _config()) == []
     assert result.plan.unassigned == ()
     (route,) = result.plan.routes
@@ -403,6 +399,16 @@ def test_a_parcel_on_board_for_the_evening_rides_along_through_a_reload():
     assert stops["E"].trip == stops["M1"].trip == stops["C"].trip + 1
     assert all(10 * HOUR <= stops[f"M{k}"].service_start_s <= 12 * HOUR for k in (1, 2, 3))
     assert 17 * HOUR <= stops["E"].service_start_s <= 18 * HOUR
+
+
+def _n1_delivered_n2_failed(plan, n1_at: int, n2_at: int) -> tuple:
+    """The finished stops of a van's first trip: N1 delivered from ``n1_at``, N2 failed from ``n2_at``, a minute
+    each."""
+    n1, n2 = (next(s for s in plan.routes[0].stops if s.order_id == o) for o in ("N1", "N2"))
+    return tuple(
+        replace(stop, sequence=k, arrival_s=at, service_start_s=at, departure_s=at + 60, trip=1, status=status)
+        for k, (stop, at, status) in enumerate(((n1, n1_at, "delivered"), (n2, n2_at, "failed")), start=1)
+    )
 
 
 def test_a_van_back_at_its_depot_leaves_its_failed_parcel_there_and_plans_a_new_trip():
@@ -419,13 +425,7 @@ def test_a_van_back_at_its_depot_leaves_its_failed_parcel_there_and_plans_a_new_
     problem = Problem(depot=depot(), orders=orders, vehicles=(van("V-01", max_reloads=1),))
     plan = solve(problem, SEARCH)
     t = 11 * HOUR
-    n1, n2 = (next(s for s in plan.routes[0].stops if s.order_id == o) for o in ("N1", "N2"))
-    done = (
-        replace(n1, sequence=1, arrival_s=t - 3600, service_start_s=t - 3600, departure_s=t - 3540, trip=1,
-                status="delivered"),
-        replace(n2, sequence=2, arrival_s=t - 3000, service_start_s=t - 3000, departure_s=t - 2940, trip=1,
-                status="failed"),
-    )  # fmt: skip
+    done = _n1_delivered_n2_failed(plan, t - 3600, t - 3000)
     back = replace(
         _vehicle_state("V-01", committed=None, done_s=None, on_board=(), done=done, at_s=t, trip=1), at_depot=True
     )
@@ -465,13 +465,7 @@ def test_a_van_heading_home_with_a_failed_parcel_reloads_first_and_the_plan_is_v
     plan = solve(problem, SEARCH)
     problem = replace(problem, orders=orders)
     t = 10 * HOUR
-    n1, n2 = (next(s for s in plan.routes[0].stops if s.order_id == o) for o in ("N1", "N2"))
-    done = (
-        replace(n1, sequence=1, arrival_s=t - 1800, service_start_s=t - 1800, departure_s=t - 1740, trip=1,
-                status="delivered"),
-        replace(n2, sequence=2, arrival_s=t - 1500, service_start_s=t - 1500, departure_s=t - 1440, trip=1,
-                status="failed"),
-    )  # fmt: skip
+    done = _n1_delivered_n2_failed(plan, t - 1800, t - 1500)
     state = LiveState(
         service_date="2026-03-03",
         as_of_s=t,
