@@ -415,14 +415,22 @@ def retime_route(route: PlannedRoute, problem: Problem, model: TimeDependentTrav
             break_start = max(t, vehicle.break_earliest_s)
             return break_start + vehicle.break_s
 
-        t = take_break(0, t)
         stops, reloads = [], []
-        if 0 in reload_after:
-            metres, drive = leg(0, reload_at, t)
+
+        def reload(after: int, here: int, t: int) -> tuple[int, int]:
+            """Back to the reload depot after stop ``after`` (0: before the first) when the route does so; where the
+            vehicle then is and when it leaves."""
+            nonlocal distance
+            if after not in reload_after:
+                return here, t
+            metres, drive = leg(here, reload_at, t)
             distance += metres
-            leave = max(t + drive + reload_depot.reload_s, trip_release[1])
-            reloads.append(PlannedReload(0, t + drive, leave, metres, drive))
-            t, here = leave, reload_at
+            leave = max(t + drive + reload_depot.reload_s, trip_release[len(reloads) + 1])
+            reloads.append(PlannedReload(after, t + drive, leave, metres, drive))
+            return reload_at, leave
+
+        t = take_break(0, t)
+        here, t = reload(0, here, t)
         for k, (stop, order) in enumerate(zip(route.stops, stop_orders, strict=True)):
             metres, drive = leg(here, 2 + k, t)
             distance += metres
@@ -446,12 +454,7 @@ def retime_route(route: PlannedRoute, problem: Problem, model: TimeDependentTrav
             )
             here = 2 + k
             t = take_break(k + 1, t)
-            if k + 1 in reload_after:
-                metres, drive = leg(here, reload_at, t)
-                distance += metres
-                leave = max(t + drive + reload_depot.reload_s, trip_release[len(reloads) + 1])
-                reloads.append(PlannedReload(k + 1, t + drive, leave, metres, drive))
-                t, here = leave, reload_at
+            here, t = reload(k + 1, here, t)
         metres, drive = leg(here, 1, t)
         return _Schedule(tuple(stops), tuple(reloads), break_start, t + drive, distance + metres)
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from solver.costs import route_cost_eur
 from solver.diagnostics import REASON_CODES, clock
-from solver.model import Depot, Order, Plan, PlannedRoute, PlannedStop, Problem, Vehicle
+from solver.model import Depot, Order, Plan, PlannedReload, PlannedRoute, PlannedStop, Problem, Vehicle
 from solver.replan import LiveState, ReplanConfig, VehicleStart, done_stops, remaining_problem
 from solver.timing import TimeDependentTravelModel
 from solver.travel import GreatCircleTravelModel, TravelModel
@@ -397,6 +397,7 @@ class _Timing:
     break_at: int | None = field(init=False)  # the stop the break follows (0: the start depot)
     reload_depot: Depot = field(init=False)
     reload_at: int = field(init=False)  # location of the reload depot in the route's own matrices
+    reload_after: dict[int, PlannedReload] = field(init=False)  # the stop a reload follows (0: the start) -> it
     trip_release: list[int] = field(init=False)
     exact_next: bool = field(init=False, default=False)  # the leg after a break leaves exactly when it ends
 
@@ -404,6 +405,7 @@ class _Timing:
         self.rid = f"route {self.route.route_id}"
         self.reload_depot = self.problem.reload_depot(self.vehicle)
         self.reload_at = 2 + len(self.stops)
+        self.reload_after = {r.after_sequence: r for r in self.route.reloads}
         # When each trip's orders are ready at the depot (Order.release_s): the trip leaves no earlier.
         after = sorted(r.after_sequence for r in self.route.reloads)
         self.trip_release = [0] * (len(after) + 1)
@@ -521,7 +523,7 @@ class _Timing:
     def _reload(self, after: int, here: int, departure: int, distance: int) -> tuple[int, int, int]:
         """The reload after stop ``after`` (0: before the first stop), if the route has one: its leg, arrival and
         load checked; where the vehicle then is, when it leaves and the distance so far."""
-        reload = next((r for r in self.route.reloads if r.after_sequence == after), None)
+        reload = self.reload_after.get(after)
         if reload is None:
             return here, departure, distance
         at = f"the reload after stop {after} of {self.rid}" if after else f"the reload before {self.rid}'s first stop"
