@@ -97,7 +97,8 @@ def run_scale(scale: str, service_date: str, seed: int, processes: int, keep: Pa
             wall = time.perf_counter() - wall_started
         if not result.success:
             raise SystemExit(f"[{scale}] run failed")
-        steps = _step_walls(dg.DagsterInstance.get(), result.run_id)
+        with dg.DagsterInstance.get() as instance:
+            steps = _step_walls(instance, result.run_id)
         plan_meta = {
             key: value.value
             for event in result.get_asset_materialization_events()

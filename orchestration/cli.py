@@ -13,12 +13,14 @@ failed and frees their slots (the job of Dagster's run monitoring daemon, which 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import socket
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -121,17 +123,20 @@ def release_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     return released
 
 
-def run_instance(instance: dg.DagsterInstance | None = None) -> dg.DagsterInstance:
+@contextlib.contextmanager
+def run_instance(instance: dg.DagsterInstance | None = None) -> Iterator[dg.DagsterInstance]:
     """The instance runs started here execute on: ``instance``, else ``$DAGSTER_HOME``'s (prepared with the project's
     settings), else an ephemeral one; runs of it whose process died first give their pool slots back
-    (:func:`release_dead_runs`)."""
+    (:func:`release_dead_runs`). An instance made here is disposed of on leaving, so that its storage connections
+    are not left to the garbage collector (which may free them on another thread, where SQLite refuses them)."""
     prepare_dagster_home()
-    instance = instance or (
-        dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    )
-    for run_id in release_dead_runs(instance):
-        print(f"run {run_id} had been killed: marked failed, its warehouse pool slot freed", file=sys.stderr)
-    return instance
+    with contextlib.ExitStack() as stack:
+        if instance is None:
+            made = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+            instance = stack.enter_context(made)
+        for run_id in release_dead_runs(instance):
+            print(f"run {run_id} had been killed: marked failed, its warehouse pool slot freed", file=sys.stderr)
+        yield instance
 
 
 def run_day(
@@ -149,18 +154,18 @@ def run_day(
     """
     from orchestration.definitions import defs
 
-    instance = run_instance()
     job = defs.resolve_job_def(job_name)
-    return job.execute_in_process(
-        partition_key=service_date,
-        instance=instance,
-        tags={WORKER_TAG: worker_tag()},
-        run_config={
-            "ops": {PLAN_OP: {"config": {"time_budget_s": time_budget_s, "seed": seed, "max_iters": max_iters}}},
-            "loggers": {"console": {"config": {"log_level": log_level}}},
-        },
-        raise_on_error=False,
-    )
+    with run_instance() as instance:
+        return job.execute_in_process(
+            partition_key=service_date,
+            instance=instance,
+            tags={WORKER_TAG: worker_tag()},
+            run_config={
+                "ops": {PLAN_OP: {"config": {"time_budget_s": time_budget_s, "seed": seed, "max_iters": max_iters}}},
+                "loggers": {"console": {"config": {"log_level": log_level}}},
+            },
+            raise_on_error=False,
+        )
 
 
 def run_replan(
@@ -178,29 +183,29 @@ def run_replan(
     marts -> serving snapshot. ``processes``: depots re-planned in parallel (1: in this process)."""
     from orchestration.definitions import defs
 
-    instance = run_instance(instance)
     job = defs.resolve_job_def("replan")
-    return job.execute_in_process(
-        partition_key=service_date,
-        instance=instance,
-        tags={WORKER_TAG: worker_tag(), "lastmile/trigger": "cli", "lastmile/reason": reason},
-        run_config={
-            "ops": {
-                "live_state": {"config": {"as_of": as_of}},
-                REPLAN_OP: {
-                    "config": {
-                        "as_of": as_of,
-                        "reason": reason,
-                        "time_budget_s": time_budget_s,
-                        "seed": seed,
-                        "processes": processes,
-                    }
+    with run_instance(instance) as run_on:
+        return job.execute_in_process(
+            partition_key=service_date,
+            instance=run_on,
+            tags={WORKER_TAG: worker_tag(), "lastmile/trigger": "cli", "lastmile/reason": reason},
+            run_config={
+                "ops": {
+                    "live_state": {"config": {"as_of": as_of}},
+                    REPLAN_OP: {
+                        "config": {
+                            "as_of": as_of,
+                            "reason": reason,
+                            "time_budget_s": time_budget_s,
+                            "seed": seed,
+                            "processes": processes,
+                        }
+                    },
                 },
+                "loggers": {"console": {"config": {"log_level": log_level}}},
             },
-            "loggers": {"console": {"config": {"log_level": log_level}}},
-        },
-        raise_on_error=False,
-    )
+            raise_on_error=False,
+        )
 
 
 def replan_summary(result: dg.ExecuteInProcessResult, instance: dg.DagsterInstance) -> dict:
@@ -262,18 +267,18 @@ def run_whatif(
     from orchestration.definitions import defs
 
     spec.validate()
-    instance = run_instance(instance)
     job = defs.resolve_job_def("whatif")
-    return job.execute_in_process(
-        partition_key=spec.service_date,
-        instance=instance,
-        tags={WORKER_TAG: worker_tag(), "lastmile/trigger": "cli", "lastmile/scenario": spec.name[:200]},
-        run_config={
-            "ops": {WHATIF_OP: {"config": {**spec.as_dict(), "max_iters": max_iters, "processes": processes}}},
-            "loggers": {"console": {"config": {"log_level": log_level}}},
-        },
-        raise_on_error=False,
-    )
+    with run_instance(instance) as run_on:
+        return job.execute_in_process(
+            partition_key=spec.service_date,
+            instance=run_on,
+            tags={WORKER_TAG: worker_tag(), "lastmile/trigger": "cli", "lastmile/scenario": spec.name[:200]},
+            run_config={
+                "ops": {WHATIF_OP: {"config": {**spec.as_dict(), "max_iters": max_iters, "processes": processes}}},
+                "loggers": {"console": {"config": {"log_level": log_level}}},
+            },
+            raise_on_error=False,
+        )
 
 
 def whatif_summary(result: dg.ExecuteInProcessResult) -> dict:
@@ -526,16 +531,16 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("LASTMILE_DEMO_SCALE", "default")
         os.environ.setdefault("LASTMILE_DEMO_SEED", "7")
         prepare_dagster_home()
-        instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-        result = run_replan(service_date, args.as_of, args.reason, args.budget, args.seed, args.log_level, instance)
-        if not result.success:
-            for line in failure_report(result):
-                print(line, file=sys.stderr)
-            print(f"re-plan of {service_date} failed", file=sys.stderr)
-            return 1
-        print()
-        print(format_replan(service_date, replan_summary(result, instance)))
-        return 0
+        with run_instance() as instance:
+            result = run_replan(service_date, args.as_of, args.reason, args.budget, args.seed, args.log_level, instance)
+            if not result.success:
+                for line in failure_report(result):
+                    print(line, file=sys.stderr)
+                print(f"re-plan of {service_date} failed", file=sys.stderr)
+                return 1
+            print()
+            print(format_replan(service_date, replan_summary(result, instance)))
+            return 0
     if args.command == "whatif":
         return _whatif_command(parser, args)
     os.environ["LASTMILE_DEMO_SCALE"] = args.scale

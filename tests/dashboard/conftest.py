@@ -8,6 +8,7 @@ browser tests against any serving directory, including one the real pipeline pub
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import os
 import signal
@@ -25,11 +26,27 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from orchestration.serving import publish_snapshot
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 APP_PATH = REPO_ROOT / "dashboard" / "app.py"
+TRACKING_APP = REPO_ROOT / "dashboard" / "tracking_app.py"
+
+
+def app_test(script: Path = APP_PATH, timeout_s: float = 30) -> AppTest:
+    """An in-process test of the Streamlit app ``script`` (not yet run), with the garbage of earlier tests
+    collected first, on this thread.
+
+    AppTest runs the script on a thread of its own, and Streamlit parses each page there (``ast.parse``, for its
+    "magic"). A collection that starts during that parse can run a finaliser that parses too: SQLAlchemy logs a
+    connection that an earlier test's Dagster instance left behind, with a traceback, and Python 3.11's traceback
+    parses source lines for its carets. The nested parse resets the AST constructor's depth count, and the page
+    fails with ``SystemError: AST constructor recursion depth mismatch`` (CPython 3.11; a CI run failed on it).
+    """
+    gc.collect()
+    return AppTest.from_file(str(script), default_timeout=timeout_s)
 CHROMIUM_PATH = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",

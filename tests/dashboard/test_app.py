@@ -2,7 +2,10 @@
 Plan vs actual pages, and the empty states. The Customers and Learned models pages, and the Plan page's at-risk
 stops, are in test_customers.py and test_models_page.py."""
 
+import ast
+import gc
 import json
+import threading
 
 import pandas as pd
 import pytest
@@ -10,13 +13,13 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import charts
 
-from .conftest import APP_PATH, DAY_1, DAY_2
+from .conftest import APP_PATH, DAY_1, DAY_2, app_test
 
 TIMEOUT_S = 30
 
 
 def _run_app() -> AppTest:
-    return AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S).run()
+    return app_test(APP_PATH, TIMEOUT_S).run()
 
 
 def _route_picker(app: AppTest):
@@ -35,6 +38,34 @@ def _deck_spec(app: AppTest) -> dict:
 
 def _paths(spec: dict) -> list[dict]:
     return [path for layer in spec["layers"] if layer["@@type"] == "PathLayer" for path in layer["data"]]
+
+
+def test_garbage_of_earlier_tests_is_collected_on_this_thread_before_the_app_runs(serving_snapshot):
+    """A CI run failed with ``SystemError: AST constructor recursion depth mismatch``: garbage an earlier test left
+    (a Dagster instance's connection) was collected on AppTest's script thread while Streamlit parsed a page, and
+    its finaliser parsed too (Python 3.11's traceback does, for its carets). ``app_test`` collects such garbage here
+    first: with automatic collection off, a finaliser that parses has run, on this thread, before the app runs."""
+    finalised_on = []
+
+    class LeftBehind:
+        def __init__(self):
+            self.cycle = self  # only the cycle collector frees it
+
+        def __del__(self):
+            finalised_on.append(threading.current_thread().name)
+            ast.parse("a + b")
+
+    gc.disable()
+    try:
+        LeftBehind()
+        app = app_test(APP_PATH, TIMEOUT_S)
+        assert finalised_on == [threading.current_thread().name]
+        app.run()
+    finally:
+        gc.enable()
+        gc.collect()  # here, should the assertion fail: not while pytest parses its report
+    assert not app.exception
+    assert app.selectbox(key="plan_service_date").value == DAY_2
 
 
 def test_plan_page_defaults_to_latest_date_all_depots(serving_snapshot):

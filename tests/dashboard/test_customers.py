@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import charts, learned, queries
 from dashboard.snapshot import current_snapshot
 
-from .conftest import APP_PATH, AV_VERSION, model_tables
+from .conftest import APP_PATH, AV_VERSION, app_test, model_tables
 
 CUSTOMERS = "app_pages/customers.py"
 TIMEOUT_S = 30
@@ -209,7 +209,7 @@ def test_model_queries_without_model_tables_are_empty(serving_snapshot):
 
 
 def _open() -> AppTest:
-    app = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S).run()
+    app = app_test(APP_PATH, TIMEOUT_S).run()
     app.switch_page(CUSTOMERS).run()
     return app
 

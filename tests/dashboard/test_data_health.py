@@ -22,6 +22,7 @@ from .conftest import (
     HEALTH_CHECKS,
     HEALTH_INGEST_LOG,
     HEALTH_QUARANTINE,
+    app_test,
     write_health_warehouse,
 )
 
@@ -39,7 +40,7 @@ def _latest_loads() -> dict[tuple[str, dt.date], tuple[int, int, int]]:
 
 
 def _open_page() -> AppTest:
-    app = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S)
+    app = app_test(APP_PATH, TIMEOUT_S)
     app.switch_page(DATA_HEALTH)
     return app.run()
 

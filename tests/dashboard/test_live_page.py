@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import layers, queries
 from dashboard.snapshot import current_snapshot
 
-from .conftest import APP_PATH, DAY_1, DAY_2, LIVE_SCHEMAS, DemoSnapshot, demo_tables, write_snapshot
+from .conftest import APP_PATH, DAY_1, DAY_2, LIVE_SCHEMAS, DemoSnapshot, app_test, demo_tables, write_snapshot
 
 TIMEOUT_S = 30
 LOAD_TIMEOUT_MS = 60_000
@@ -371,7 +371,7 @@ def test_late_minutes_round_up():
 
 
 def _open_live() -> AppTest:
-    app = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S).run()
+    app = app_test(APP_PATH, TIMEOUT_S).run()
     app.switch_page(LIVE).run()
     return app
 
@@ -424,7 +424,7 @@ def test_live_page_without_live_data_says_how_to_get_it(live_snapshot):
 
 def test_live_page_keeps_the_plan_pages_choice(live_snapshot):
     """The Live page starts from the date and depot picked on the Plan page: Triesen on day 1, its empty state."""
-    app = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S).run()
+    app = app_test(APP_PATH, TIMEOUT_S).run()
     app.selectbox(key="plan_service_date").set_value(DAY_1)
     app.selectbox(key="plan_depot").set_value("D-TRIESEN").run()
     app.switch_page(LIVE).run()

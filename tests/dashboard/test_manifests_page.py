@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import exports, manifest_queries
 from dashboard.snapshot import current_snapshot
 
-from .conftest import APP_PATH, DAY_1, DAY_2, demo_tables, write_snapshot
+from .conftest import APP_PATH, DAY_1, DAY_2, app_test, demo_tables, write_snapshot
 
 TIMEOUT_S = 30
 LOAD_TIMEOUT_MS = 60_000
@@ -148,7 +148,7 @@ def downloads(monkeypatch) -> dict[str, tuple[str, bytes | str]]:
 
 def _open_manifests(downloads: dict | None = None) -> AppTest:
     """The app on the Manifests & exports page; ``downloads`` then holds that page's buttons only."""
-    app = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S).run()
+    app = app_test(APP_PATH, TIMEOUT_S).run()
     if downloads is not None:
         downloads.clear()  # the first run drew the Plan page
     app.switch_page(MANIFESTS).run()
@@ -286,7 +286,7 @@ def test_page_without_a_snapshot(empty_serving_dir):
 
 def test_plan_page_downloads_the_manifest(export_snapshot, downloads):
     """The Plan page offers the chosen route's manifest as CSV and as a printable page, from the same exports."""
-    app = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S).run()
+    app = app_test(APP_PATH, TIMEOUT_S).run()
     next(box for box in app.selectbox if box.label == "Route").set_value("V-TRI-01 · van · 3 stops").run()
     assert not app.exception
     name, data = downloads["Download CSV"]

@@ -10,7 +10,17 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import charts, learned
 
-from .conftest import APP_PATH, AV_VERSION, DAY_1, ST_VERSION, TT_VERSION, demo_tables, learned_tables, model_tables
+from .conftest import (
+    APP_PATH,
+    AV_VERSION,
+    DAY_1,
+    ST_VERSION,
+    TT_VERSION,
+    app_test,
+    demo_tables,
+    learned_tables,
+    model_tables,
+)
 
 MODELS = "app_pages/models.py"
 TIMEOUT_S = 30
@@ -270,7 +280,7 @@ def test_model_versions_caption():
 
 
 def _open() -> AppTest:
-    app = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S).run()
+    app = app_test(APP_PATH, TIMEOUT_S).run()
     app.switch_page(MODELS).run()
     return app
 

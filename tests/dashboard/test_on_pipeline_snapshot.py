@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import E2E_SERVICE_DATE
 
-from .conftest import APP_PATH
+from .conftest import APP_PATH, app_test
 from .test_browser import EXCEPTION_BOX, LOAD_TIMEOUT_MS, MAP_CANVAS, _choose, _screenshot, _wait_until_idle
 
 pytestmark = pytest.mark.e2e
@@ -51,7 +51,7 @@ def test_plan_page_shows_the_pipeline_plan(demo_pipeline):
                 [E2E_SERVICE_DATE],
             ).fetchall()
         )
-    app = AppTest.from_file(str(APP_PATH), default_timeout=60).run()
+    app = app_test(APP_PATH, 60).run()
     assert not app.exception
     assert app.selectbox(key="plan_service_date").value == dt.date.fromisoformat(E2E_SERVICE_DATE)
     tiles = {metric.label: metric.value for metric in app.metric}
@@ -104,7 +104,7 @@ def test_data_health_page_matches_the_ingest_log(demo_pipeline):
             "where service_date = ?",
             [E2E_SERVICE_DATE],
         ).fetchone()[0]
-    app = AppTest.from_file(str(APP_PATH), default_timeout=60)
+    app = app_test(APP_PATH, 60)
     app.switch_page("app_pages/data_health.py").run()
     assert not app.exception
     app.selectbox(key="health_service_date").set_value(dt.date.fromisoformat(E2E_SERVICE_DATE)).run()

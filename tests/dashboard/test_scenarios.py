@@ -21,7 +21,7 @@ from dashboard import layers, queries
 from dashboard import scenarios as sc
 from dashboard.snapshot import current_snapshot
 
-from .conftest import APP_PATH, DAY_1, DAY_2, PLAN_DAY_1, PLAN_DAY_2, DemoSnapshot
+from .conftest import APP_PATH, DAY_1, DAY_2, PLAN_DAY_1, PLAN_DAY_2, DemoSnapshot, app_test
 
 TIMEOUT_S = 30
 SCENARIOS_PAGE = "app_pages/scenarios.py"
@@ -509,7 +509,7 @@ def test_scenario_maps_share_vehicle_colours_and_fit_the_data(key):
 
 
 def _open_scenarios() -> AppTest:
-    app = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S).run()
+    app = app_test(APP_PATH, TIMEOUT_S).run()
     app.switch_page(SCENARIOS_PAGE).run()
     return app
 

@@ -60,20 +60,22 @@ def _run_requested_whatifs() -> list[dg.ExecuteInProcessResult]:
     from orchestration.definitions import defs
     from orchestration.sensors import WHATIF_OP, whatif_request_sensor
 
-    result = whatif_request_sensor(dg.build_sensor_context())
+    with dg.build_sensor_context() as context:
+        result = whatif_request_sensor(context)
     job = defs.resolve_job_def("whatif")
     runs = []
     for request in result.run_requests:
         config = request.run_config["ops"][WHATIF_OP]["config"]
-        runs.append(
-            job.execute_in_process(
-                partition_key=request.partition_key,
-                instance=dg.DagsterInstance.ephemeral(),
-                tags=request.tags,
-                run_config={"ops": {WHATIF_OP: {"config": {**config, **RUN}}}},
-                raise_on_error=False,
+        with dg.DagsterInstance.ephemeral() as instance:  # disposed: no connection left to the garbage collector
+            runs.append(
+                job.execute_in_process(
+                    partition_key=request.partition_key,
+                    instance=instance,
+                    tags=request.tags,
+                    run_config={"ops": {WHATIF_OP: {"config": {**config, **RUN}}}},
+                    raise_on_error=False,
+                )
             )
-        )
     return runs
 
 

@@ -33,11 +33,9 @@ from orchestration import tracking as orchestration_tracking
 from orchestration.serving import publish_snapshot
 from orchestration.tracking import TRACKING_STATUSES, ensure_tracking_tokens
 
-from .conftest import DAY_2, write_health_warehouse
+from .conftest import DAY_2, TRACKING_APP, app_test, write_health_warehouse
 from .doubles import record_sql
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-TRACKING_APP = REPO_ROOT / "dashboard" / "tracking_app.py"
 UNKNOWN_TOKEN = "A" * 43
 
 
@@ -330,7 +328,7 @@ def test_format_day():
 
 
 def _run(token: str | None) -> AppTest:
-    app = AppTest.from_file(str(TRACKING_APP), default_timeout=30)
+    app = app_test(TRACKING_APP, 30)
     if token is not None:
         app.query_params["t"] = token
     return app.run()

@@ -13,12 +13,11 @@ import pytest
 from dashboard.tracking import NOT_FOUND_MESSAGE, NOT_FOUND_TITLE, tracking_url
 
 from . import conftest as dashboard_conftest
-from .conftest import REPO_ROOT
+from .conftest import TRACKING_APP
 from .test_tracking import publish_with_tokens
 
 pytestmark = pytest.mark.browser
 
-TRACKING_APP = REPO_ROOT / "dashboard" / "tracking_app.py"
 EXCEPTION_BOX = '[data-testid="stException"]'
 LOAD_TIMEOUT_MS = 60_000
 

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import layers, queries
 from solver.diagnostics import ACTIONS, REASON_CODES
 
-from .conftest import APP_PATH, DAY_2, SERVING_SCHEMAS, DemoSnapshot, demo_tables, write_snapshot
+from .conftest import APP_PATH, DAY_2, SERVING_SCHEMAS, DemoSnapshot, app_test, demo_tables, write_snapshot
 
 TIMEOUT_S = 30
 LOAD_TIMEOUT_MS = 60_000
@@ -130,7 +130,7 @@ def test_route_table_shows_trips_break_and_depots():
 
 
 def _run_app() -> AppTest:
-    return AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT_S).run()
+    return app_test(APP_PATH, TIMEOUT_S).run()
 
 
 def test_plan_page_groups_unassigned_orders_by_reason(two_reason_snapshot):

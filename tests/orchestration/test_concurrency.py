@@ -300,3 +300,27 @@ def test_a_run_whose_process_is_gone_is_failed_and_frees_its_slot(tmp_path):
         )
         assert instance.event_log_storage.get_concurrency_run_ids() == {alive, elsewhere}
         assert release_dead_runs(instance) == [], "a failed run is not released twice"
+
+
+def test_the_cli_disposes_of_the_instance_it_made_and_only_that_one(tmp_path, monkeypatch):
+    """``run_instance`` makes ``$DAGSTER_HOME``'s instance when given none and disposes of it on leaving, also when
+    the run raised: its connections are not left to the garbage collector (a CI run failed on one freed on another
+    thread). An instance the caller gave stays the caller's."""
+    from orchestration.cli import run_instance
+
+    disposed = []
+    dispose = dg.DagsterInstance.dispose
+    monkeypatch.setattr(dg.DagsterInstance, "dispose", lambda self: disposed.append(self) or dispose(self))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+
+    with run_instance() as made:
+        assert made.get_runs() == []
+    assert disposed == [made]
+    with pytest.raises(RuntimeError, match="the run broke"), run_instance() as broken:
+        raise RuntimeError("the run broke")
+    assert disposed == [made, broken]
+    with dg.DagsterInstance.from_config(str(tmp_path / "home")) as given:
+        with run_instance(given) as used:
+            assert used is given
+        assert disposed == [made, broken]
+    assert disposed == [made, broken, given]

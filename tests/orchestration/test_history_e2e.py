@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from orchestration.cli import run_history
 from simulator import build_world, execute_plan, simulate_weather
 from tests.conftest import E2E_SEED, table_rows
-from tests.dashboard.conftest import APP_PATH
+from tests.dashboard.conftest import APP_PATH, app_test
 from tests.orchestration._pipeline_process import DataFolder, prime_dbt_parse
 
 pytestmark = pytest.mark.e2e
@@ -157,7 +157,7 @@ def test_actual_km_from_pings_is_within_two_percent_of_the_true_km(history):
 
 
 def _open_page(page: str) -> AppTest:
-    app = AppTest.from_file(str(APP_PATH), default_timeout=60).run()
+    app = app_test(APP_PATH, 60).run()
     app.switch_page(page).run()
     return app
 

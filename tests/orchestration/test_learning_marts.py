@@ -84,12 +84,13 @@ def history_day(tmp_path_factory, dbt_manifest) -> HistoryDay:
         # imported here: dagster-dbt reads the manifest at import, which the dbt_manifest fixture has just built
         from orchestration.definitions import defs
 
-        rerun = defs.resolve_job_def("demo_history_day").execute_in_process(
-            partition_key=SERVICE_DATE,
-            instance=dg.DagsterInstance.get(),
-            asset_selection=[dg.AssetKey(t.split(".")) for t in LEARNING_MARTS],
-            raise_on_error=False,
-        )
+        with dg.DagsterInstance.get() as instance:
+            rerun = defs.resolve_job_def("demo_history_day").execute_in_process(
+                partition_key=SERVICE_DATE,
+                instance=instance,
+                asset_selection=[dg.AssetKey(t.split(".")) for t in LEARNING_MARTS],
+                raise_on_error=False,
+            )
         assert rerun.success, failure_report(rerun)
         second = {t: _rows(warehouse, t) for t in LEARNING_MARTS}
     cover_checks = [

@@ -256,12 +256,13 @@ def replan_day(tmp_path_factory, dbt_manifest) -> ReplanDay:
              "window_start": local_iso(14 * 3600), "window_end": local_iso(18 * 3600), "priority": "normal"},
         ])  # fmt: skip
 
-        instance = dg.DagsterInstance.ephemeral()
-        result = run_replan(DATE, hhmmss(as_of_s), "new orders", time_budget_s=3.0, log_level="ERROR",
-                            instance=instance)  # fmt: skip
+        with dg.DagsterInstance.ephemeral() as instance:
+            result = run_replan(DATE, hhmmss(as_of_s), "new orders", time_budget_s=3.0, log_level="ERROR",
+                                instance=instance)  # fmt: skip
+            summary = replan_summary(result, instance) if result.success else {}
         yield ReplanDay(
             root, warehouse, serving_dir, daily_plan_id, van, first, str(second.order_id), cancelled_orders, "N-1",
-            as_of_s, result, replan_summary(result, instance) if result.success else {},
+            as_of_s, result, summary,
         )  # fmt: skip
 
 
@@ -460,10 +461,10 @@ def test_a_depot_whose_replan_raises_keeps_its_plan_while_the_other_depots_are_r
         return real(problem, current, state, config, travel_model)
 
     monkeypatch.setattr(replanning, "replan", crashing)
-    instance = dg.DagsterInstance.ephemeral()
-    result = run_replan(DATE, None, "delay", time_budget_s=2.0, log_level="ERROR", instance=instance, processes=1)
-    assert result.success
-    summary = replan_summary(result, instance)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = run_replan(DATE, None, "delay", time_budget_s=2.0, log_level="ERROR", instance=instance, processes=1)
+        assert result.success
+        summary = replan_summary(result, instance)
     plan_id = summary["plan_id"]
     runs = _frame(warehouse, "select * from plans.plan_runs where plan_id = ?", [plan_id]).iloc[0]
     assert (runs.kind, runs.status, runs.parent_plan_id) == ("replan", "valid", parent_id)
@@ -502,8 +503,10 @@ def test_when_every_depots_replan_raises_the_run_fails_and_the_current_plan_stay
         raise RuntimeError(f"injected crash in {problem.depot.depot_id}")
 
     monkeypatch.setattr(replanning, "replan", crashing)
-    instance = dg.DagsterInstance.ephemeral()
-    result = run_replan(DATE, None, "delay", time_budget_s=2.0, log_level="CRITICAL", instance=instance, processes=1)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = run_replan(
+            DATE, None, "delay", time_budget_s=2.0, log_level="CRITICAL", instance=instance, processes=1
+        )
     assert not result.success
     (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     description = failure.step_failure_data.user_failure_data.description

@@ -149,12 +149,12 @@ def second_replan(replan_day, tmp_path_factory):  # noqa: F811
 
     blocker = tmp_path_factory.mktemp("broken-serving") / "not-a-folder"
     blocker.write_text("a file where the serving folder's parent should be\n")
-    instance = dg.DagsterInstance.ephemeral()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LASTMILE_SERVING_DIR", str(blocker / "serving"))
-        result = run_replan(DATE, hhmmss(replan_day.as_of_s + 60), "delay", time_budget_s=2.0, log_level="ERROR",
-                            instance=instance)  # fmt: skip
-    return replan_day, result, instance
+    with dg.DagsterInstance.ephemeral() as instance:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("LASTMILE_SERVING_DIR", str(blocker / "serving"))
+            result = run_replan(DATE, hhmmss(replan_day.as_of_s + 60), "delay", time_budget_s=2.0, log_level="ERROR",
+                                instance=instance)  # fmt: skip
+        yield replan_day, result, instance
 
 
 @pytest.mark.e2e

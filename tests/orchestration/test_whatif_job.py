@@ -87,7 +87,8 @@ def whatif_days(tmp_path_factory, dbt_manifest) -> WhatIfDays:
             before = {d: current_plan_id(conn, d) for d in (PAST, FUTURE)}
         runs = {}
         for key, spec in specs.items():
-            result = run_whatif(spec, "ERROR", dg.DagsterInstance.ephemeral(), **RUN)
+            with dg.DagsterInstance.ephemeral() as instance:
+                result = run_whatif(spec, "ERROR", instance, **RUN)
             runs[key] = (spec, result, whatif_summary(result) if result.success else {})
         with duckdb.connect(str(warehouse), read_only=True) as conn:
             after = {d: current_plan_id(conn, d) for d in (PAST, FUTURE)}
