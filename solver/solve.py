@@ -11,6 +11,7 @@ with a preferred window and a bonus enters the search as two alternative clients
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import threading
 import time
@@ -72,6 +73,8 @@ FINISH_RESERVE_S = 0.15
 INSERTION_NEIGHBOURS = 12
 INSERTION_BUDGET_S = 2.0
 INSERTION_MIN_S = 0.25
+# A required order the warm start lacks is tried at this many places, the least late ones, each then repaired.
+REQUIRED_TRIES = 3
 # Parcels enter PyVRP's load as thousandths, like kilograms in grams: PyVRP caps its penalty per unit of excess
 # load (MAX_PENALTY), and at one unit per parcel an overloaded route cost 1 EUR per parcel, so the search
 # overloaded cargo bikes instead of sending them back to reload.
@@ -719,8 +722,11 @@ def _skill_or_trip_misfits(
     return misfits
 
 
-def _repair(inst: _Instance, problem: Problem, route: pyvrp.Route) -> tuple[pyvrp.Route | None, list[int]]:
-    """Take stops out of a route until PyVRP calls it feasible; a feasible route comes back unchanged.
+def _repair(
+    inst: _Instance, problem: Problem, route: pyvrp.Route, keep: frozenset[int] = frozenset()
+) -> tuple[pyvrp.Route | None, list[int]]:
+    """Take stops out of a route until PyVRP calls it feasible; a feasible route comes back unchanged. The orders
+    in ``keep`` (indices into ``problem.orders``) are taken out only when nothing else is left to take out.
 
     Returns the feasible route (``None`` when no stop is left) and the indices into ``problem.orders`` taken
     out; those orders are left out of the plan and explained by the post-solve diagnostics.
@@ -746,6 +752,7 @@ def _repair(inst: _Instance, problem: Problem, route: pyvrp.Route) -> tuple[pyvr
         if route.is_feasible():
             return route, removed
         served = [oi for a in activities if (oi := _activity_order(inst, a)) is not None]
+        served = [oi for oi in served if oi not in keep] or served
         if route.has_excess_load():
             # Take out the stop with the largest share of the capacity that is exceeded.
             exceeded = np.array(route.excess_load()) > 0
@@ -775,8 +782,8 @@ def _least_late_without(
     inst: _Instance, route: pyvrp.Route, activities: list[pyvrp.Activity], served: list[int]
 ) -> int:
     """The stop of a late (or too long, too far) route whose removal leaves it least late: least time warp, then
-    least excess distance, then shortest. Candidates are the stops up to the first one reached late, where a
-    removal can help it, or all when only the end is (at most :data:`REPAIR_CANDIDATES` of the last of them).
+    least excess distance, then shortest. Candidates are the ``served`` stops up to the first one reached late,
+    where a removal can help it, or all when only the end is (at most :data:`REPAIR_CANDIDATES` of the last of them).
 
     Taking out the first late stop instead (as before) cut a route that ran an hour behind from 113 stops to 12: each
     removal there saved a few minutes and left the next stop late. Taking out the stop whose removal saves most
@@ -785,10 +792,11 @@ def _least_late_without(
     first_late = next(
         (k for k, a in enumerate(list(route.schedule())[1:-1]) if a.time_warp > 0 and not a.is_depot), None
     )
+    allowed = set(served)
     candidates = [
         oi
         for a in activities[: None if first_late is None else first_late + 1]
-        if (oi := _activity_order(inst, a)) is not None
+        if (oi := _activity_order(inst, a)) is not None and oi in allowed
     ][-REPAIR_CANDIDATES:] or served
     vt = route.vehicle_type()
     owners = _owners(inst, activities)
@@ -1072,7 +1080,8 @@ def _initial_routes(
     infeasible and dropped hundreds of them; a start without the missing orders kept a broken-down van's 32
     parcels out of a 50-order re-plan, because PyVRP inserts an unplanned order only next to a planned one.)
     ``None`` when nothing is left. The insertions stop at ``deadline`` (``time.monotonic()``), but not before
-    :data:`INSERTION_MIN_S`, and after :data:`INSERTION_BUDGET_S` at most.
+    :data:`INSERTION_MIN_S`, and after :data:`INSERTION_BUDGET_S` at most. A required order with no feasible place
+    left then goes where it costs fewest other stops (:func:`_insert_required`).
     """
     if not initial_routes:
         return None
@@ -1113,6 +1122,7 @@ def _initial_routes(
         return None
     now = time.monotonic()
     _insert_cheaply(inst, problem, routes, min(max(deadline, now + INSERTION_MIN_S), now + INSERTION_BUDGET_S))
+    _insert_required(inst, problem, routes)
     packed = [(vt, tuple((int(a.type.value), int(a.idx)) for a in acts)) for vt, acts in routes if acts]
     spread = []
     for vt, acts in _spread_unplanned(inst, packed):
@@ -1233,6 +1243,73 @@ def _insert_cheaply(
         else:
             routes[k] = (vt, acts)
             costs[k] = cost
+
+
+def _insert_required(inst: _Instance, problem: Problem, routes: list[tuple[int, list[pyvrp.Activity]]]) -> None:
+    """Put each required order (mandatory, or one only some vehicles can serve) that ``routes`` lack where it costs
+    fewest other stops, into the routes in place: on its own van when it is on board, else on any route, at the
+    place that leaves the route least late (then least overloaded, then cheapest), of which the
+    :data:`REQUIRED_TRIES` best are repaired without taking it out. The orders the repair takes out are left to the
+    search.
+
+    A start that lacks a required order is no solution to PyVRP: the search then keeps no feasible best at all, and
+    what it ends with is repaired stop by stop. A rainy day's re-plan of 527 orders left 66 of them out that way
+    (``SEARCH_LIMIT``), for one mandatory parcel on board of a full van whose window only its trip's end reached.
+    """
+    data = inst.data
+    clients = data.clients()
+
+    def required(c: int) -> bool:
+        group = clients[c].group
+        return clients[c].required or (group is not None and data.group(group).required)
+
+    members: dict[int, list[int]] = {}
+    for c, oi in enumerate(inst.client_orders):
+        members.setdefault(oi, []).append(c)
+    planned = {inst.client_orders[a.idx] for _, acts in routes for a in acts if a.type == pyvrp.ActivityType.CLIENT}
+    loaded_on = problem.on_board_vehicle()
+    for oi, cs in members.items():
+        if oi in planned or not any(required(c) for c in cs):
+            continue
+        van = loaded_on.get(problem.orders[oi].order_id)
+        tries: list[tuple[tuple[int, int, int], int, int, list[pyvrp.Activity]]] = []
+        for k, (vt, acts) in enumerate(routes):
+            vehicle = inst.groups[vt].vehicles[0]
+            if van is not None and vehicle.vehicle_id != van:
+                continue
+            reloads = data.vehicle_type(vt).reload_depots
+            for c in cs:
+                # At every place, and, on a vehicle that may reload, after a reload there: an order waiting at the
+                # depot rides on a van on the road only from its next reload on.
+                visit = [pyvrp.Activity(pyvrp.ActivityType.CLIENT, c)]
+                inserts = [visit]
+                if reloads:
+                    inserts.append([pyvrp.Activity(pyvrp.ActivityType.DEPOT, reloads[0]), *visit])
+                for insert, q in itertools.product(inserts, range(len(acts) + 1)):
+                    trial = _tidy(inst, acts[:q] + insert + acts[q:], vt)
+                    if oi in _skill_or_trip_misfits(inst, problem, vehicle, trial):
+                        continue
+                    try:
+                        route = pyvrp.Route(data, trial, vt)
+                    except (ValueError, RuntimeError, IndexError):
+                        continue
+                    key = (route.time_warp(), sum(route.excess_load()), _route_cost(route))
+                    tries.append((key, k, vt, trial))
+        tries.sort(key=lambda t: t[0])
+        best: tuple[tuple[int, int], int, int, pyvrp.Route] | None = None
+        for _, k, vt, trial in tries[:REQUIRED_TRIES]:
+            repaired, removed = _repair(inst, problem, pyvrp.Route(data, trial, vt), keep=frozenset({oi}))
+            if repaired is None or oi in removed:
+                continue
+            key = (len(removed), _route_cost(repaired))
+            if best is None or key < best[0]:
+                best = (key, k, vt, repaired)
+        if best is not None:
+            _, k, vt, repaired = best
+            routes[k] = (vt, _activities(inst, repaired))
+            planned = {
+                inst.client_orders[a.idx] for _, acts in routes for a in acts if a.type == pyvrp.ActivityType.CLIENT
+            }
 
 
 def _spread_unplanned(

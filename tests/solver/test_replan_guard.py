@@ -182,6 +182,33 @@ def test_warm_start_puts_an_order_at_the_depot_on_a_van_on_the_road_after_a_relo
     assert stop.trip > committed.trip and route.reloads
 
 
+def test_a_required_order_only_a_reload_mid_route_can_reach_is_in_the_warm_start():
+    """A van on the road carries B (due by 10:00) and C (for the afternoon); a mandatory order at the depot, due
+    10:30-11:00, fits only after B, with a reload: neither first nor after the last stop. The cheap insertion tries
+    neither place, and a start without a required order is no solution to PyVRP: a rainy day's re-plan then kept no
+    feasible best at all and left 66 orders out. The warm start alone (no search) now serves it there, feasibly."""
+    orders = (
+        order_north("A", 10, tw_start_s=8 * HOUR, tw_end_s=9 * HOUR),
+        order_north("B", 10.5, tw_start_s=8 * HOUR, tw_end_s=10 * HOUR),
+        order_north("C", 11, tw_start_s=15 * HOUR, tw_end_s=17 * HOUR),
+    )
+    problem = Problem(depot=depot(), orders=orders, vehicles=(van("V-01", max_reloads=1),))
+    plan = solve(problem, SEARCH)
+    assert [s.order_id for s in plan.routes[0].stops] == ["A", "B", "C"]
+    urgent = order_north("NEW", 1, priority="mandatory", tw_start_s=10 * HOUR + 1800, tw_end_s=11 * HOUR)
+    state = _state_at(problem, plan, plan.routes[0].stops[0].departure_s - 30, new_orders=(urgent,))
+    remaining = replan_module.remaining_problem(problem, state, _config(), None, plan)
+    search = replace(SEARCH, time_budget_s=5.0, max_iters=1, no_improvement_iters=1)
+    _, start = solve_with_start(remaining.problem, search, None, replan_module._initial_routes(plan, remaining))
+    assert start is not None and start.stats.feasible
+    (route,) = start.routes
+    assert [s.order_id for s in route.stops] == ["B", "NEW", "C"]
+    assert [r.after_sequence for r in route.reloads] == [route.stops[0].sequence]
+    result = replan(problem, plan, state, _config(time_budget_s=0.05))
+    assert validate_replan(problem, result.plan, state, _config(time_budget_s=0.05)) == []
+    assert "NEW" in {s.order_id for r in result.plan.routes for s in r.stops}
+
+
 def test_a_parcel_on_board_missing_from_the_start_goes_back_on_its_own_van(busy_day, monkeypatch):
     """A parcel on board of a van that the warm start lacks, whose nearest planned stop is on another van (which may
     not carry it), is inserted on its own van. Before, only places next to the order's nearest planned
