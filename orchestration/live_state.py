@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 import json
 import re
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -183,6 +185,19 @@ class LiveDay:
     # vehicle id -> deliveries it loaded when it last left its depot (see _loaded_at_departure); a vehicle on the
     # road without an entry: none known, its load is read from the current plan's trip.
     loaded: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @functools.cached_property
+    def attempts(self) -> dict[str, int]:
+        """Order id -> its finished attempts (delivered and failed events) up to ``as_of_s``."""
+        frame = self.stop_status
+        return {o: int(n) for o, n in zip(frame.order_id, frame.attempts, strict=True) if not pd.isna(n)}
+
+    @functools.cached_property
+    def finished_in_plan(self) -> Counter[str]:
+        """Order id -> its stops the current plan had finished (delivered or failed) when it was made."""
+        return Counter(
+            s.order_id for _, route in self.routes.values() for s in route.stops if s.status in ("delivered", "failed")
+        )
 
 
 def _int(value) -> int | None:
@@ -485,6 +500,26 @@ def _loaded_at_departure(
     return {vid: ids for vid, ids in loaded.items() if ids}
 
 
+def _still_to_do(
+    route: PlannedRoute, day: LiveDay, status_of: Mapping[str, str], cancelled: set[str]
+) -> list[PlannedStop]:
+    """The stops of ``route`` (in the plan in force) not done yet: not finished when the plan was made, their order
+    neither delivered nor cancelled, and not attempted since. A retry counts as attempted only once its order has
+    more finished attempts than the plan had finished stops of it: a retry planned after a failure is still to do
+    while the order's status is that failure. (Every retry counted as done, so a van heading home to reload was
+    committed to the first stop of its next trip that was no retry, a parcel it did not carry: the re-plan put
+    that stop before the reload, and the driver, back at the depot, drove it alone and came back for the rest.)"""
+    attempts, finished_in_plan = day.attempts, day.finished_in_plan
+    return [
+        s
+        for s in route.stops
+        if s.status not in ("delivered", "failed")
+        and s.order_id not in cancelled
+        and status_of.get(s.order_id) != "delivered"
+        and attempts.get(s.order_id, 0) <= finished_in_plan[s.order_id]
+    ]
+
+
 def _progress(day: LiveDay, vehicle_row, model: TimeDependentTravelModel, circuity: float) -> VehicleProgress:
     """One vehicle's position, committed stop, load, finished stops and re-timed remaining stops."""
     as_of = day.as_of_s
@@ -500,10 +535,15 @@ def _progress(day: LiveDay, vehicle_row, model: TimeDependentTravelModel, circui
     cancelled = set(day.orders.order_id[day.orders.status == "cancelled"])
     departures = _departures(vehicle_row)
     done = _done_stops(day.live_orders, statuses, vehicle_row.vehicle_id, start, circuity, departures) if start else ()
-    done_ids = {s.order_id for s in done} | {o for o, s in status_of.items() if s in ("delivered", "failed")}
-    remaining = [
-        s for s in (route.stops if route else ()) if s.order_id not in done_ids and s.order_id not in cancelled
-    ]
+    remaining = _still_to_do(route, day, status_of, cancelled) if route else []
+    # Finished for what it carries: delivered, or failed since it last left its depot (a parcel that failed before
+    # and was loaded again for its retry is on board).
+    last_left = departures[-1] if departures else None
+    done_ids = {
+        o
+        for o, status, at in zip(statuses.order_id, statuses.status, statuses.status_s, strict=True)
+        if status == "delivered" or (status == "failed" and (last_left is None or at >= last_left))
+    }
     departed = bool(vehicle_row.departed)
     broken_down_s = _int(vehicle_row.broken_down_s)
     fix_s, event_s = _int(vehicle_row.fix_s), _int(vehicle_row.last_event_s)
@@ -776,7 +816,9 @@ def compute_live_state(
             order = day.live_orders.get(stop.order_id)
             status = statuses.status.get(stop.order_id)
             row = {"depot_id": depot_id, "vehicle_id": progress.vehicle_id, "sequence": stop.sequence}
-            if status in ("delivered", "failed"):
+            # A retry still to do is timed, though its order's status is the attempt that failed before.
+            ahead = stop.order_id in timed and stop.status not in ("delivered", "failed")
+            if status in ("delivered", "failed") and not ahead:
                 actual = statuses.loc[stop.order_id]
                 eta = _int(actual.arrived_s) if _int(actual.arrived_s) is not None else _int(actual.status_s)
                 late_s = order.lateness_s(eta) if order else 0

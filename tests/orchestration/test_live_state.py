@@ -511,6 +511,71 @@ def test_a_van_heading_home_to_reload_is_committed_to_no_stop(live_day):
         run_live(live_day, live_day.as_of_s)
 
 
+def test_a_retry_still_to_do_keeps_a_van_heading_home_committed_to_no_stop(live_day):
+    """The second van's plan in force (a re-plan) has its first stop failed, then a reload, then a trip that opens
+    with the retry of that order. The van failed it and drives home: it is heading home, committed to no stop, and
+    the retry is still to do (timed, planned). Every retry counted as done by its order's status, so the van was
+    committed to the trip's first stop that was no retry, which the re-plan then put before the reload: in a
+    default-scale evening the driver, back at the depot, drove that one parcel and came back for the rest."""
+    pytest.importorskip("solver.replan")
+    theirs = _frame(
+        live_day.warehouse,
+        "select s.plan_id, s.route_id, s.order_id, s.sequence, s.departure_s, s.status from plans.stops s "
+        "join plans.routes r using (plan_id, route_id) where r.vehicle_id = ? order by s.sequence",
+        [live_day.other_van],
+    )
+    first, second = theirs.iloc[0], theirs.iloc[1]
+    plan_id, route_id = str(first.plan_id), str(first.route_id)
+    left, failed = live_day.as_of_s - 1800, live_day.as_of_s - 1200
+
+    def with_retry(conn, retry: bool) -> None:
+        key = [plan_id, route_id]
+        conn.execute("update plans.stops set trip = ? where plan_id = ? and route_id = ? and sequence > 1",
+                     [2 if retry else 1, *key])  # fmt: skip
+        conn.execute("update plans.stops set status = ? where plan_id = ? and route_id = ? and sequence = 1",
+                     ["failed" if retry else str(first.status), *key])  # fmt: skip
+        conn.execute("update plans.stops set order_id = ? where plan_id = ? and route_id = ? and sequence = 2",
+                     [str(first.order_id if retry else second.order_id), *key])  # fmt: skip
+        conn.execute("delete from plans.reloads where plan_id = ? and route_id = ?", key)
+        if retry:
+            conn.execute(
+                "insert into plans.reloads values (?, ?, 1, ?, ?, 1000, 100)",
+                [*key, int(first.departure_s) + 100, int(first.departure_s) + 1000],
+            )
+
+    drop = drop_dir(live_day.landing) / "events_120800.csv"
+    write_events(
+        drop,
+        [
+            event("R1", live_day.other_van, "depot_departure", left),
+            event("R2", live_day.other_van, "arrived", left + 300, first.order_id),
+            event("R3", live_day.other_van, "failed", failed, first.order_id, failure_reason="not_home"),
+        ],
+    )
+    try:
+        with duckdb.connect(str(live_day.warehouse)) as conn:
+            with_retry(conn, True)
+        run_live(live_day, live_day.as_of_s)
+        with duckdb.connect(str(live_day.warehouse), read_only=True) as conn:
+            state = read_live_state(conn, DATE, live_day.as_of_s)
+        other = next(v for v in state.vehicles if v.vehicle_id == live_day.other_van)
+        assert other.departed and not other.at_depot and other.committed_order_id is None
+        assert [(s.order_id, s.status) for s in other.done] == [(first.order_id, "failed")]
+        rows = _frame(
+            live_day.warehouse,
+            "select sequence, status, eta_s from plans.live_stops where vehicle_id = ? and order_id = ? "
+            "and as_of_s = ? order by sequence",
+            [live_day.other_van, str(first.order_id), live_day.as_of_s],
+        )
+        assert list(rows.status) == ["failed", "planned"]
+        assert rows.eta_s.iloc[1] > live_day.as_of_s
+    finally:
+        drop.unlink()
+        with duckdb.connect(str(live_day.warehouse)) as conn:
+            with_retry(conn, False)
+        run_live(live_day, live_day.as_of_s)
+
+
 def test_another_vans_arrival_at_a_stop_does_not_commit_this_van_to_it(live_day):
     """The second van reports its arrival at the late van's fourth stop (a re-plan had given the stop to the late
     van while the second one was on its way there, or stood at the door waiting for the window). The late van is
