@@ -450,7 +450,8 @@ def _loaded_at_departure(
     The load is the trip it set off on in the plan version in force then: the newest valid morning plan or
     re-plan of the date made from a state no later than the departure (a re-plan's ``as_of_s``; a morning plan
     is always in force), its first stop not done before the departure and the deliveries of that stop's trip
-    (shipments aside: their deliveries are loaded at their pickups). An order two vehicles would hold goes with
+    (shipments aside: their deliveries are loaded at their pickups); a retry the version planned after a failure
+    is loaded, though the order's status is that failure. An order two vehicles would hold goes with
     the one that left last. The caller reads it only where the date has a current plan.
     """
     on_road = vehicles[
@@ -469,11 +470,18 @@ def _loaded_at_departure(
         "order by runs.created_at_utc, runs.version, stops.vehicle_id, stops.sequence",
         [service_date, list(CURRENT_PLAN_KINDS), list(on_road.vehicle_id)],
     ).fetchdf()
-    done_s = {
-        row.order_id: float(row.status_s)
+    finished = {
+        row.order_id: (row.status, float(row.status_s))
         for row in stop_status.itertuples(index=False)
         if row.status in ("delivered", "failed") and not pd.isna(row.status_s)
     }
+
+    def done_before(order_id: str, made_s: float, left_s: float) -> bool:
+        # Delivered before the departure, or failed after the version was made and before the departure. A
+        # failure the version knew of makes its stop a retry, loaded at the departure.
+        status, at = finished.get(order_id, ("", float("inf")))
+        return at < left_s and (status == "delivered" or at >= made_s)
+
     candidates: dict[str, tuple[float, list[str]]] = {}
     for row in on_road.itertuples(index=False):
         left_s = float(row.last_departure_s)
@@ -481,7 +489,7 @@ def _loaded_at_departure(
         if mine.empty:
             continue
         version = mine[mine.plan_id == mine.plan_id.iloc[-1]]
-        ahead = version[[done_s.get(o, float("inf")) >= left_s for o in version.order_id]]
+        ahead = version[[not done_before(o, a, left_s) for o, a in zip(version.order_id, version.as_of_s, strict=True)]]
         if ahead.empty:
             continue
         trip = ahead.trip.iloc[0]

@@ -516,7 +516,8 @@ def test_a_retry_still_to_do_keeps_a_van_heading_home_committed_to_no_stop(live_
     with the retry of that order. The van failed it and drives home: it is heading home, committed to no stop, and
     the retry is still to do (timed, planned). Every retry counted as done by its order's status, so the van was
     committed to the trip's first stop that was no retry, which the re-plan then put before the reload: in a
-    default-scale evening the driver, back at the depot, drove that one parcel and came back for the rest."""
+    default-scale evening the driver, back at the depot, drove that one parcel and came back for the rest. Back at
+    the depot and off on that trip, the van carries the retry's parcel and is committed to it."""
     pytest.importorskip("solver.replan")
     theirs = _frame(
         live_day.warehouse,
@@ -543,15 +544,14 @@ def test_a_retry_still_to_do_keeps_a_van_heading_home_committed_to_no_stop(live_
                 [*key, int(first.departure_s) + 100, int(first.departure_s) + 1000],
             )
 
+    (made_from,) = _query(live_day.warehouse, "select as_of_s from plans.plan_runs where plan_id = ?", [plan_id])[0]
     drop = drop_dir(live_day.landing) / "events_120800.csv"
-    write_events(
-        drop,
-        [
-            event("R1", live_day.other_van, "depot_departure", left),
-            event("R2", live_day.other_van, "arrived", left + 300, first.order_id),
-            event("R3", live_day.other_van, "failed", failed, first.order_id, failure_reason="not_home"),
-        ],
-    )
+    rows_of_events = [
+        event("R1", live_day.other_van, "depot_departure", left),
+        event("R2", live_day.other_van, "arrived", left + 300, first.order_id),
+        event("R3", live_day.other_van, "failed", failed, first.order_id, failure_reason="not_home"),
+    ]
+    write_events(drop, rows_of_events)
     try:
         with duckdb.connect(str(live_day.warehouse)) as conn:
             with_retry(conn, True)
@@ -569,10 +569,25 @@ def test_a_retry_still_to_do_keeps_a_van_heading_home_committed_to_no_stop(live_
         )
         assert list(rows.status) == ["failed", "planned"]
         assert rows.eta_s.iloc[1] > live_day.as_of_s
+
+        # Back at the depot and off again on the trip that opens with the retry, of a plan made after the failure:
+        # the retry's parcel is loaded (it counted as failed before the departure, so not on board), and the van is
+        # committed to it.
+        write_events(drop, [*rows_of_events, event("R4", live_day.other_van, "depot_return", failed + 300),
+                            event("R5", live_day.other_van, "depot_departure", failed + 600)])  # fmt: skip
+        with duckdb.connect(str(live_day.warehouse)) as conn:
+            conn.execute("update plans.plan_runs set as_of_s = ? where plan_id = ?", [failed + 60, plan_id])
+        run_live(live_day, live_day.as_of_s)
+        with duckdb.connect(str(live_day.warehouse), read_only=True) as conn:
+            state = read_live_state(conn, DATE, live_day.as_of_s)
+        other = next(v for v in state.vehicles if v.vehicle_id == live_day.other_van)
+        assert other.committed_order_id == first.order_id
+        assert other.on_board[0] == first.order_id
     finally:
         drop.unlink()
         with duckdb.connect(str(live_day.warehouse)) as conn:
             with_retry(conn, False)
+            conn.execute("update plans.plan_runs set as_of_s = ? where plan_id = ?", [made_from, plan_id])
         run_live(live_day, live_day.as_of_s)
 
 
