@@ -530,13 +530,9 @@ def main(argv: list[str] | None = None) -> int:
         service_date = args.date or (next_service_date() - dt.timedelta(days=1)).isoformat()
         os.environ.setdefault("LASTMILE_DEMO_SCALE", "default")
         os.environ.setdefault("LASTMILE_DEMO_SEED", "7")
-        prepare_dagster_home()
         with run_instance() as instance:
             result = run_replan(service_date, args.as_of, args.reason, args.budget, args.seed, args.log_level, instance)
-            if not result.success:
-                for line in failure_report(result):
-                    print(line, file=sys.stderr)
-                print(f"re-plan of {service_date} failed", file=sys.stderr)
+            if _failed(result, f"re-plan of {service_date}"):
                 return 1
             print()
             print(format_replan(service_date, replan_summary(result, instance)))
@@ -553,15 +549,22 @@ def main(argv: list[str] | None = None) -> int:
     service_date = args.date or next_service_date().isoformat()
     started = time.perf_counter()
     result = run_day(service_date, args.budget, args.seed, max_iters=args.max_iters, log_level=args.log_level)
-    if not result.success:
-        for line in failure_report(result):
-            print(line, file=sys.stderr)
-        print(f"run for {service_date} failed", file=sys.stderr)
+    if _failed(result, f"run for {service_date}"):
         return 1
     print()
     print(format_summary(service_date, plan_summary(os.environ["LASTMILE_WAREHOUSE"], service_date)))
     print(f"total wall time {time.perf_counter() - started:.1f} s; dashboard: make dashboard; UI: make dagster")
     return 0
+
+
+def _failed(result: dg.ExecuteInProcessResult, what: str) -> bool:
+    """Whether the run failed; if so, its failure report and ``<what> failed`` go to stderr."""
+    if result.success:
+        return False
+    for line in failure_report(result):
+        print(line, file=sys.stderr)
+    print(f"{what} failed", file=sys.stderr)
+    return True
 
 
 def _whatif_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -583,10 +586,7 @@ def _whatif_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -
     os.environ.setdefault("LASTMILE_DEMO_SCALE", "default")
     os.environ.setdefault("LASTMILE_DEMO_SEED", "7")
     result = run_whatif(spec, args.log_level, max_iters=args.max_iters)
-    if not result.success:
-        for line in failure_report(result):
-            print(line, file=sys.stderr)
-        print(f"what-if '{spec.name}' for {spec.service_date} failed", file=sys.stderr)
+    if _failed(result, f"what-if '{spec.name}' for {spec.service_date}"):
         return 1
     print()
     print(format_whatif(spec, whatif_summary(result)))
