@@ -475,9 +475,10 @@ def presolve(
         return [], _finish(problem, failed)
 
     reach = _reach(problem, matrices)
+    carrier = problem.on_board_vehicle()
     for i in range(len(orders)):
         if i not in failed:
-            found = _check_alone(problem, i, reach)
+            found = _check_alone(problem, i, reach, carrier.get(orders[i].order_id))
             if found is not None:
                 failed[i] = found
 
@@ -508,10 +509,18 @@ def _finish(problem: Problem, failed: dict[int, Unassigned]) -> list[Unassigned]
     ]
 
 
-def _check_alone(problem: Problem, i: int, reach: _Reach) -> Unassigned | None:
-    """The first failing pre-solve check of order ``i`` on its own, or ``None``."""
+def _check_alone(problem: Problem, i: int, reach: _Reach, carrier: str | None = None) -> Unassigned | None:
+    """The first failing pre-solve check of order ``i`` on its own, or ``None``. A parcel on board of a vehicle
+    (``carrier``) can be served by that vehicle only. (A mandatory parcel on board of a van whose day ends before
+    the parcel's window opens passed, as another van could reach it: the search then had a required order no
+    route could take, kept no feasible solution, and its end was repaired stop by stop.)"""
     order, vehicles = problem.orders[i], problem.vehicles
     oid = order.order_id
+    if carrier is not None:
+        (k,) = [k for k, v in enumerate(vehicles) if v.vehicle_id == carrier]
+        if not reach.reachable[k, i]:
+            reason = f"it is on board of {carrier}, which cannot serve it: "
+            return Unassigned(oid, "WINDOW_UNREACHABLE", reason + _unreachable_reason(problem, order, i, [k], reach))
     if all(b < a for a, b in order.windows):
         a, b = order.windows[0]
         return Unassigned(oid, "INVALID_WINDOW", f"its time window ends at {clock(b)}, before it starts at {clock(a)}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import replace
+from types import MappingProxyType
 
 import numpy as np
 import pytest
@@ -207,6 +208,29 @@ def test_a_required_order_only_a_reload_mid_route_can_reach_is_in_the_warm_start
     result = replan(problem, plan, state, _config(time_budget_s=0.05))
     assert validate_replan(problem, result.plan, state, _config(time_budget_s=0.05)) == []
     assert "NEW" in {s.order_id for r in result.plan.routes for s in r.stops}
+
+
+def test_a_mandatory_parcel_its_van_can_no_longer_serve_is_unreachable_not_a_dead_end():
+    """V-01 is on the road with a mandatory parcel whose window moved to 19:00-21:00, after its shift. Only V-01 may
+    carry it, so no route can: the pre-solve says so (it passed, as V-02's evening shift reaches it), and the search
+    has no required order it cannot place. Before, a default-scale re-plan of 457 orders kept no feasible solution
+    at all for such a parcel, and its end was repaired stop by stop."""
+    orders = (
+        order_north("A", 10, tw_start_s=8 * HOUR, tw_end_s=9 * HOUR),
+        order_north("P", 12, tw_start_s=9 * HOUR, priority="mandatory"),
+    )
+    vans = (van("V-01"), van("V-02", shift_start_s=16 * HOUR, shift_end_s=22 * HOUR))
+    problem = Problem(depot=depot(closes_s=23 * HOUR), orders=orders, vehicles=vans)
+    plan = solve(problem, SEARCH)
+    assert [(r.vehicle_id, [s.order_id for s in r.stops]) for r in plan.routes] == [("V-01", ["A", "P"])]
+    moved = MappingProxyType({"P": ((19 * HOUR, 21 * HOUR),)})
+    state = _state_at(problem, plan, plan.routes[0].stops[0].departure_s - 30, windows=moved)
+    config = _config(time_budget_s=0.5)
+    result = replan(problem, plan, state, config)
+    assert result.plan.stats.feasible
+    (left_out,) = [u for u in result.plan.unassigned if u.order_id == "P"]
+    assert left_out.reason_code == "WINDOW_UNREACHABLE" and "on board of V-01" in left_out.reason
+    assert validate_replan(problem, result.plan, state, config) == []
 
 
 def test_a_parcel_on_board_missing_from_the_start_goes_back_on_its_own_van(busy_day, monkeypatch):
