@@ -1253,8 +1253,9 @@ def _insert_required(inst: _Instance, problem: Problem, routes: list[tuple[int, 
     search.
 
     A start that lacks a required order is no solution to PyVRP: the search then keeps no feasible best at all, and
-    what it ends with is repaired stop by stop. A rainy day's re-plan of 527 orders left 66 of them out that way
-    (``SEARCH_LIMIT``), for one mandatory parcel on board of a full van whose window only its trip's end reached.
+    what it ends with is repaired stop by stop. A rainy day's re-plans of D-SCHAAN ended so from 12:00 to 16:30, for
+    one refrigerated order at the depot that only the refrigerated van, on the road, could take, after a reload
+    in mid-route: a place the cheap insertion does not try.
     """
     data = inst.data
     clients = data.clients()
