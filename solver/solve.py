@@ -1140,6 +1140,13 @@ def _route_cost(route: pyvrp.Route) -> int:
     return route.distance_cost() + route.duration_cost() + route.fixed_vehicle_cost()
 
 
+def _required(data: pyvrp.ProblemData, c: int) -> bool:
+    """Whether the search must serve client ``c``: it is required, or a member of a required group (an order with
+    several windows)."""
+    client = data.client(c)
+    return client.required or (client.group is not None and data.group(client.group).required)
+
+
 def _insert_cheaply(
     inst: _Instance, problem: Problem, routes: list[tuple[int, list[pyvrp.Activity]]], deadline: float
 ) -> None:
@@ -1228,10 +1235,7 @@ def _insert_cheaply(
                     continue
                 cost = _route_cost(route)
                 score = cost - (costs[k] if k >= 0 else 0) - prize
-                required = clients[c].required or (
-                    clients[c].group is not None and data.group(clients[c].group).required
-                )
-                if (score < 0 or required) and (best is None or score < best[0]):
+                if (score < 0 or _required(data, c)) and (best is None or score < best[0]):
                     best = (score, k, cost, acts, vt)
         if best is None:
             continue
@@ -1258,19 +1262,13 @@ def _insert_required(inst: _Instance, problem: Problem, routes: list[tuple[int, 
     in mid-route: a place the cheap insertion does not try.
     """
     data = inst.data
-    clients = data.clients()
-
-    def required(c: int) -> bool:
-        group = clients[c].group
-        return clients[c].required or (group is not None and data.group(group).required)
-
     members: dict[int, list[int]] = {}
     for c, oi in enumerate(inst.client_orders):
         members.setdefault(oi, []).append(c)
     planned = {inst.client_orders[a.idx] for _, acts in routes for a in acts if a.type == pyvrp.ActivityType.CLIENT}
     loaded_on = problem.on_board_vehicle()
     for oi, cs in members.items():
-        if oi in planned or not any(required(c) for c in cs):
+        if oi in planned or not any(_required(data, c) for c in cs):
             continue
         van = loaded_on.get(problem.orders[oi].order_id)
         tries: list[tuple[tuple[int, int, int], int, int, list[pyvrp.Activity]]] = []
