@@ -516,11 +516,6 @@ def _check_alone(problem: Problem, i: int, reach: _Reach, carrier: str | None = 
     route could take, kept no feasible solution, and its end was repaired stop by stop.)"""
     order, vehicles = problem.orders[i], problem.vehicles
     oid = order.order_id
-    if carrier is not None:
-        (k,) = [k for k, v in enumerate(vehicles) if v.vehicle_id == carrier]
-        if not reach.reachable[k, i]:
-            reason = f"it is on board of {carrier}, which cannot serve it: "
-            return Unassigned(oid, "WINDOW_UNREACHABLE", reason + _unreachable_reason(problem, order, i, [k], reach))
     if all(b < a for a, b in order.windows):
         a, b = order.windows[0]
         return Unassigned(oid, "INVALID_WINDOW", f"its time window ends at {clock(b)}, before it starts at {clock(a)}")
@@ -538,8 +533,13 @@ def _check_alone(problem: Problem, i: int, reach: _Reach, carrier: str | None = 
     fits, too_big = _size_failure(order, _size(order), vehicles, skilled, fleet)
     if too_big is not None:
         return too_big
+    if carrier is not None:
+        fits = [k for k, v in enumerate(vehicles) if v.vehicle_id == carrier]
     if not reach.reachable[fits, i].any():
-        return Unassigned(oid, "WINDOW_UNREACHABLE", _unreachable_reason(problem, order, i, fits, reach))
+        reason = _unreachable_reason(problem, order, i, fits, reach)
+        if carrier is not None:
+            reason = f"it is on board of {carrier}, which cannot serve it: {reason}"
+        return Unassigned(oid, "WINDOW_UNREACHABLE", reason)
     return None
 
 
