@@ -47,6 +47,8 @@ def app_test(script: Path = APP_PATH, timeout_s: float = 30) -> AppTest:
     """
     gc.collect()
     return AppTest.from_file(str(script), default_timeout=timeout_s)
+
+
 CHROMIUM_PATH = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
