@@ -455,6 +455,20 @@ def test_a_van_back_at_its_depot_is_committed_to_no_stop(live_day):
         run_live(live_day, live_day.as_of_s)
 
 
+def _reload_after_the_first_stop(conn, first, on: bool) -> None:
+    """Give the route of stop row ``first`` (its first stop) a reload after that stop and its other stops trip 2
+    (``on``), or take that back."""
+    key = [str(first.plan_id), str(first.route_id)]
+    conn.execute("update plans.stops set trip = ? where plan_id = ? and route_id = ? and sequence > 1",
+                 [2 if on else 1, *key])  # fmt: skip
+    conn.execute("delete from plans.reloads where plan_id = ? and route_id = ?", key)
+    if on:
+        conn.execute(
+            "insert into plans.reloads values (?, ?, 1, ?, ?, 1000, 100)",
+            [*key, int(first.departure_s) + 100, int(first.departure_s) + 1000],
+        )
+
+
 def test_a_van_heading_home_to_reload_is_committed_to_no_stop(live_day):
     """The second van's plan reloads after its first stop. It serves that stop and is on its way back to the depot
     at as_of: it is driving, committed to no stop, and its next stops are due after it is back and loaded. (It was
@@ -468,18 +482,7 @@ def test_a_van_heading_home_to_reload_is_committed_to_no_stop(live_day):
         [live_day.other_van],
     )
     first = theirs.iloc[0]
-    plan_id, route_id = str(first.plan_id), str(first.route_id)
     left, done = live_day.as_of_s - 1800, live_day.as_of_s - 1200
-
-    def replan_with_reload(conn, trip: int) -> None:
-        conn.execute("update plans.stops set trip = ? where plan_id = ? and route_id = ? and sequence > 1",
-                     [trip, plan_id, route_id])  # fmt: skip
-        conn.execute("delete from plans.reloads where plan_id = ? and route_id = ?", [plan_id, route_id])
-        if trip == 2:
-            conn.execute(
-                "insert into plans.reloads values (?, ?, 1, ?, ?, 1000, 100)",
-                [plan_id, route_id, int(first.departure_s) + 100, int(first.departure_s) + 1000],
-            )
 
     drop = drop_dir(live_day.landing) / "events_120600.csv"
     write_events(
@@ -492,7 +495,7 @@ def test_a_van_heading_home_to_reload_is_committed_to_no_stop(live_day):
     )
     try:
         with duckdb.connect(str(live_day.warehouse)) as conn:
-            replan_with_reload(conn, 2)
+            _reload_after_the_first_stop(conn, first, True)
         run_live(live_day, live_day.as_of_s)
         assert _vehicle(live_day, live_day.other_van)["status"] == "driving"
         stops = _stops(live_day)
@@ -507,7 +510,7 @@ def test_a_van_heading_home_to_reload_is_committed_to_no_stop(live_day):
     finally:
         drop.unlink()
         with duckdb.connect(str(live_day.warehouse)) as conn:
-            replan_with_reload(conn, 1)
+            _reload_after_the_first_stop(conn, first, False)
         run_live(live_day, live_day.as_of_s)
 
 
@@ -531,18 +534,11 @@ def test_a_retry_still_to_do_keeps_a_van_heading_home_committed_to_no_stop(live_
 
     def with_retry(conn, retry: bool) -> None:
         key = [plan_id, route_id]
-        conn.execute("update plans.stops set trip = ? where plan_id = ? and route_id = ? and sequence > 1",
-                     [2 if retry else 1, *key])  # fmt: skip
+        _reload_after_the_first_stop(conn, first, retry)
         conn.execute("update plans.stops set status = ? where plan_id = ? and route_id = ? and sequence = 1",
                      ["failed" if retry else str(first.status), *key])  # fmt: skip
         conn.execute("update plans.stops set order_id = ? where plan_id = ? and route_id = ? and sequence = 2",
                      [str(first.order_id if retry else second.order_id), *key])  # fmt: skip
-        conn.execute("delete from plans.reloads where plan_id = ? and route_id = ?", key)
-        if retry:
-            conn.execute(
-                "insert into plans.reloads values (?, ?, 1, ?, ?, 1000, 100)",
-                [*key, int(first.departure_s) + 100, int(first.departure_s) + 1000],
-            )
 
     (made_from,) = _query(live_day.warehouse, "select as_of_s from plans.plan_runs where plan_id = ?", [plan_id])[0]
     drop = drop_dir(live_day.landing) / "events_120800.csv"
