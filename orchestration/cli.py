@@ -139,6 +139,29 @@ def run_instance(instance: dg.DagsterInstance | None = None) -> Iterator[dg.Dags
         yield instance
 
 
+def _execute(
+    job_name: str,
+    partition_key: str,
+    ops: dict,
+    log_level: str,
+    instance: dg.DagsterInstance | None = None,
+    tags: dict[str, str] | None = None,
+) -> dg.ExecuteInProcessResult:
+    """Run job ``job_name`` for one partition in-process on :func:`run_instance`'s instance, tagged with this
+    worker (:data:`WORKER_TAG`) and ``tags``; a failed run is returned, not raised."""
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def(job_name)
+    with run_instance(instance) as run_on:
+        return job.execute_in_process(
+            partition_key=partition_key,
+            instance=run_on,
+            tags={WORKER_TAG: worker_tag(), **(tags or {})},
+            run_config={"ops": ops, "loggers": {"console": {"config": {"log_level": log_level}}}},
+            raise_on_error=False,
+        )
+
+
 def run_day(
     service_date: str,
     time_budget_s: float,
@@ -152,20 +175,8 @@ def run_day(
     Steps that write the warehouse wait for the instance's `warehouse` pool; runs of this instance whose process
     died first give their slots back (:func:`release_dead_runs`).
     """
-    from orchestration.definitions import defs
-
-    job = defs.resolve_job_def(job_name)
-    with run_instance() as instance:
-        return job.execute_in_process(
-            partition_key=service_date,
-            instance=instance,
-            tags={WORKER_TAG: worker_tag()},
-            run_config={
-                "ops": {PLAN_OP: {"config": {"time_budget_s": time_budget_s, "seed": seed, "max_iters": max_iters}}},
-                "loggers": {"console": {"config": {"log_level": log_level}}},
-            },
-            raise_on_error=False,
-        )
+    config = {"time_budget_s": time_budget_s, "seed": seed, "max_iters": max_iters}
+    return _execute(job_name, service_date, {PLAN_OP: {"config": config}}, log_level)
 
 
 def run_replan(
@@ -181,31 +192,10 @@ def run_replan(
     """Run the ``replan`` job for one service date in-process on the configured instance, as :func:`run_day` does:
     live drops -> live state (at ``as_of``, local ``HH:MM[:SS]``; default the newest live data) -> re-plan -> plan
     marts -> serving snapshot. ``processes``: depots re-planned in parallel (1: in this process)."""
-    from orchestration.definitions import defs
-
-    job = defs.resolve_job_def("replan")
-    with run_instance(instance) as run_on:
-        return job.execute_in_process(
-            partition_key=service_date,
-            instance=run_on,
-            tags={WORKER_TAG: worker_tag(), "lastmile/trigger": "cli", "lastmile/reason": reason},
-            run_config={
-                "ops": {
-                    "live_state": {"config": {"as_of": as_of}},
-                    REPLAN_OP: {
-                        "config": {
-                            "as_of": as_of,
-                            "reason": reason,
-                            "time_budget_s": time_budget_s,
-                            "seed": seed,
-                            "processes": processes,
-                        }
-                    },
-                },
-                "loggers": {"console": {"config": {"log_level": log_level}}},
-            },
-            raise_on_error=False,
-        )
+    config = {"as_of": as_of, "reason": reason, "time_budget_s": time_budget_s, "seed": seed, "processes": processes}
+    ops = {"live_state": {"config": {"as_of": as_of}}, REPLAN_OP: {"config": config}}
+    tags = {"lastmile/trigger": "cli", "lastmile/reason": reason}
+    return _execute("replan", service_date, ops, log_level, instance, tags)
 
 
 def replan_summary(result: dg.ExecuteInProcessResult, instance: dg.DagsterInstance) -> dict:
@@ -264,21 +254,10 @@ def run_whatif(
 ) -> dg.ExecuteInProcessResult:
     """Run the ``whatif`` job for the spec's date in-process on the configured instance, as :func:`run_day` does:
     what-if plan (simulated when the date is past) -> serving snapshot."""
-    from orchestration.definitions import defs
-
     spec.validate()
-    job = defs.resolve_job_def("whatif")
-    with run_instance(instance) as run_on:
-        return job.execute_in_process(
-            partition_key=spec.service_date,
-            instance=run_on,
-            tags={WORKER_TAG: worker_tag(), "lastmile/trigger": "cli", "lastmile/scenario": spec.name[:200]},
-            run_config={
-                "ops": {WHATIF_OP: {"config": {**spec.as_dict(), "max_iters": max_iters, "processes": processes}}},
-                "loggers": {"console": {"config": {"log_level": log_level}}},
-            },
-            raise_on_error=False,
-        )
+    ops = {WHATIF_OP: {"config": {**spec.as_dict(), "max_iters": max_iters, "processes": processes}}}
+    tags = {"lastmile/trigger": "cli", "lastmile/scenario": spec.name[:200]}
+    return _execute("whatif", spec.service_date, ops, log_level, instance, tags)
 
 
 def whatif_summary(result: dg.ExecuteInProcessResult) -> dict:
